@@ -1,0 +1,92 @@
+"""Typed models of the YAML configuration (the ``crawl:`` section and its ``probe:`` part).
+
+Field docs here are the reference for the YAML keys: ``rules/schema.json`` and the README's
+configuration table are generated from them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from readiness.urls import DEFAULT_STRIP_PARAMS
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ProbeConfig(StrictModel):
+    """Stage 2: checking each distinct outbound URL once per run."""
+
+    enabled: bool = Field(True, description="Check outbound links at all.")
+    concurrency_per_host: int = Field(2, ge=1, le=16, description="Parallel requests to one outbound host.")
+    delay: float = Field(0.5, ge=0, description="Seconds between requests to one outbound host.")
+    timeout: float = Field(15.0, gt=0, description="Seconds before a probe counts as a timeout.")
+    retries: int = Field(2, ge=0, le=5, description="Extra attempts for 5xx, 429 and network errors.")
+    backoff: float = Field(2.0, ge=0, description="Seconds before the first retry; doubles on each retry.")
+    max_retry_after: float = Field(
+        60.0, ge=0, description="Longest Retry-After (seconds) honoured; longer waits are unverifiable."
+    )
+    cache_ttl_hours: float = Field(
+        168.0, ge=0, description="Reuse successful results younger than this across runs (0 = never)."
+    )
+    cache_path: str | None = Field(
+        None, description="Cache file; default <reports dir>/.probe-cache.sqlite."
+    )
+
+
+class CrawlConfig(StrictModel):
+    """Stage 1: the site's own pages."""
+
+    start_urls: list[str] = Field(default_factory=list, description="Extra start URLs beside the one given on the command line.")
+    extra_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts that are part of the site too (www/non-www, staging), as host or URL.",
+    )
+    host_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Production origin -> origin actually crawled, e.g. "
+        "'https://www.clinic.example': 'http://127.0.0.1:8080'.",
+    )
+    include: list[str] = Field(default_factory=list, description="Only crawl URLs matching these globs (path globs start with /).")
+    exclude: list[str] = Field(default_factory=list, description="Never crawl URLs matching these globs.")
+    max_pages: int = Field(50_000, ge=1, description="Stop fetching new site URLs after this many.")
+    max_depth: int = Field(30, ge=0, description="Links further than this from a seed are not followed.")
+    concurrency: int = Field(16, ge=1, le=256, description="Parallel requests to the site.")
+    delay: float = Field(0.0, ge=0, description="Seconds between requests to the site.")
+    timeout: float = Field(20.0, gt=0, description="Seconds before a page fetch counts as a timeout.")
+    robots: Literal["obey", "report", "ignore"] = Field(
+        "obey",
+        description="obey: record robots.txt-blocked URLs without fetching them; report: fetch "
+        "them but record the block; ignore: do not read robots.txt rules.",
+    )
+    user_agent: str | None = Field(None, description="User-Agent header; default names readiness.")
+    sitemaps: list[str] = Field(
+        default_factory=list, description="Sitemaps to read besides those in robots.txt and /sitemap.xml."
+    )
+    strip_params: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STRIP_PARAMS),
+        description="Query parameters (globs) removed when normalising URLs (tracking tags).",
+    )
+    boilerplate_selectors: list[str] = Field(
+        default_factory=list,
+        description="CSS selectors removed from main content besides nav, header, footer and aside.",
+    )
+    max_url_length: int = Field(2048, ge=64, description="Longer URLs are recorded as crawler traps, not fetched.")
+    max_repeated_segments: int = Field(
+        3, ge=1, description="A path repeating one segment more often than this is a crawler trap."
+    )
+    max_page_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Bigger responses are cut off and recorded as too-large."
+    )
+    probe: ProbeConfig = Field(default_factory=ProbeConfig)
+
+
+class ReadinessConfig(StrictModel):
+    """A whole configuration file."""
+
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)

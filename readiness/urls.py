@@ -1,0 +1,178 @@
+"""URL handling shared by the crawl and the rules: normalisation, host mapping, scope.
+
+Every URL the crawl stores goes through :class:`UrlNormalizer`, so the same page written three
+ways (``/About``-style case aside, ``?utm_source=...``, ``#section``, ``:80``) is one row in the
+store and is fetched once. The raw text is always stored beside the normalised URL.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+HTTP_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Marketing and click-tracking parameters that never select different content.
+DEFAULT_STRIP_PARAMS = (
+    "utm_*", "gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "yclid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "igshid", "_hsenc", "_hsmi", "mkt_tok",
+)
+
+
+def origin(url: str) -> str:
+    """``scheme://netloc`` of an absolute URL, lower-cased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def netloc(url: str) -> str:
+    """Host (and non-default port) of an absolute URL, lower-cased."""
+    return urlsplit(url).netloc.lower()
+
+
+def is_http(url: str) -> bool:
+    return url[:5].lower() in ("http:", "https")
+
+
+def glob_to_regex(patterns: list[str] | tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled regex for a list of URL globs (``*`` spans ``/``), or None if empty."""
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
+
+
+class UrlNormalizer:
+    """Resolve, map and normalise URLs found in pages, headers and sitemaps.
+
+    ``host_map`` maps production origins to the origin actually crawled
+    (``{"https://www.clinic.example": "http://127.0.0.1:8080"}``), so a staging site whose
+    pages link, canonicalise and list sitemap entries in production URLs is crawled as if it
+    were production: those URLs resolve to staging.
+    """
+
+    def __init__(
+        self,
+        host_map: dict[str, str] | None = None,
+        strip_params: tuple[str, ...] | list[str] = DEFAULT_STRIP_PARAMS,
+        cache_size: int = 50_000,
+    ) -> None:
+        self.host_map = {
+            self._clean_origin(src): self._clean_origin(dst) for src, dst in (host_map or {}).items()
+        }
+        self._strip = glob_to_regex(list(strip_params))
+        # Nav, header and footer links repeat on every page: resolving each distinct
+        # (base, href) once is the biggest saving on the per-page path. Bounded, so memory
+        # stays flat however large the site.
+        self._resolve = lru_cache(maxsize=cache_size)(self._resolve_uncached)
+
+    @staticmethod
+    def _clean_origin(value: str) -> str:
+        value = value.strip().rstrip("/")
+        if "://" not in value:
+            value = "http://" + value
+        return origin(value)
+
+    def normalize(self, raw: str, base: str | None = None) -> str | None:
+        """The normalised absolute URL for ``raw`` seen on ``base``; None if it is not a URL.
+
+        Non-HTTP URLs (``mailto:``, ``tel:``) come back with only surrounding space removed,
+        so they can still be stored as edges.
+        """
+        raw = raw.strip()
+        if base is None:
+            return self._resolve(None, raw)
+        # Root-relative and absolute hrefs do not depend on the base path: key the cache on
+        # the origin only, so "/about" is resolved once per site, not once per page.
+        if raw.startswith("/") and not raw.startswith("//"):
+            return self._resolve(_base_origin(base), raw)
+        if "://" in raw[:12] or raw[:7].lower() in ("mailto:", "tel:") or raw[:4] == "tel:":
+            return self._resolve(None, raw)
+        return self._resolve(base, raw)
+
+    def map_host(self, url: str) -> str:
+        """Apply the host map to an already absolute URL."""
+        if not self.host_map:
+            return url
+        parts = urlsplit(url)
+        key = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        target = self.host_map.get(key)
+        if target is None:
+            return url
+        scheme, _, host = target.partition("://")
+        return urlunsplit((scheme, host, parts.path, parts.query, parts.fragment))
+
+    def _resolve_uncached(self, base: str | None, raw: str) -> str | None:
+        try:
+            absolute = urljoin(base, raw) if base else raw
+            parts = urlsplit(absolute)
+        except ValueError:  # e.g. "http://[::1" — an invalid IPv6 literal
+            return None
+        scheme = parts.scheme.lower()
+        if scheme not in HTTP_SCHEMES:
+            return absolute if scheme else None
+        if not parts.hostname:
+            return None
+        try:
+            port = parts.port
+        except ValueError:  # port out of range or not a number
+            return None
+        absolute = self.map_host(absolute)
+        parts = urlsplit(absolute)
+        scheme = parts.scheme.lower()
+        query = parts.query
+        if query and self._strip is not None:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            kept = [(k, v) for k, v in pairs if not self._strip.match(k)]
+            if len(kept) != len(pairs):
+                query = urlencode(kept)
+        host = parts.hostname or ""
+        port = parts.port
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        netloc_ = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+        if parts.username or parts.password:
+            netloc_ = parts.netloc.rpartition("@")[0] + "@" + netloc_
+        try:
+            return canonicalize_url(urlunsplit((scheme, netloc_, parts.path or "/", query, "")))
+        except ValueError:
+            return None
+
+
+@lru_cache(maxsize=4096)
+def _base_origin(base: str) -> str:
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+class Scope:
+    """Which URLs are the site's own pages (crawled) and which are outbound (probed)."""
+
+    def __init__(
+        self,
+        site_netlocs: set[str],
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> None:
+        self.site_netlocs = {n.lower() for n in site_netlocs}
+        self._include = glob_to_regex(include or [])
+        self._exclude = glob_to_regex(exclude or [])
+
+    def is_internal(self, url: str) -> bool:
+        return is_http(url) and netloc(url) in self.site_netlocs
+
+    def is_excluded(self, url: str) -> bool:
+        """True when crawl include/exclude globs keep an internal URL from being fetched.
+
+        A pattern starting with ``/`` matches the path (and query); any other pattern
+        matches the whole URL.
+        """
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if self._include is not None and not (self._include.match(url) or self._include.match(path)):
+            return True
+        return self._exclude is not None and bool(self._exclude.match(url) or self._exclude.match(path))
