@@ -61,8 +61,11 @@ class UrlNormalizer:
         strip_params: tuple[str, ...] | list[str] = DEFAULT_STRIP_PARAMS,
         cache_size: int = 50_000,
     ) -> None:
+        # Keyed by netloc, whatever the scheme: a staging page linking to the http:// variant
+        # of a production URL must resolve to staging too, never reach the real host.
         self.host_map = {
-            self._clean_origin(src): self._clean_origin(dst) for src, dst in (host_map or {}).items()
+            netloc(self._clean_origin(src)): self._clean_origin(dst)
+            for src, dst in (host_map or {}).items()
         }
         self._strip = glob_to_regex(list(strip_params))
         # Nav, header and footer links repeat on every page: resolving each distinct
@@ -99,8 +102,7 @@ class UrlNormalizer:
         if not self.host_map:
             return url
         parts = urlsplit(url)
-        key = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-        target = self.host_map.get(key)
+        target = self.host_map.get(parts.netloc.lower())
         if target is None:
             return url
         scheme, _, host = target.partition("://")

@@ -8,6 +8,8 @@ PyYAML's node tree knows the line of every key; pydantic knows what is wrong and
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +17,128 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from readiness.config.errors import ConfigError
-from readiness.config.models import ReadinessConfig
+from readiness.config.models import ConfigFile, CrawlConfig, ReadinessConfig
+from readiness.config.rules import settings_model
+from readiness.rules.registry import default_registry
 
 Loc = tuple[Any, ...]
 
 
-def load_config(path: str | Path | None) -> ReadinessConfig:
-    """Read and validate a configuration file; ``None`` gives the defaults."""
-    if path is None:
-        return ReadinessConfig()
-    path = Path(path)
+DEFAULT_RULESET = "default"
+
+
+def default_ruleset_path() -> Path:
+    """The shipped rule set (inside the package, so a scrapyd egg carries it too)."""
+    return Path(str(resources.files("readiness.rulesets").joinpath("default.yaml")))
+
+
+def load_config(path: str | Path | None = None, registry=None) -> ReadinessConfig:
+    """Read, validate and resolve a configuration file; ``None`` gives the shipped defaults."""
+    registry = registry or default_registry()
+    layer = _load_layer(Path(path) if path else default_ruleset_path(), registry, ())
+    return _resolve(layer, registry)
+
+
+def load_config_text(text: str, filename: str = "<config>", registry=None,
+                     base_dir: str | Path = ".") -> ReadinessConfig:
+    registry = registry or default_registry()
+    layer = _layer_from_text(text, filename, Path(base_dir), registry, ())
+    return _resolve(layer, registry)
+
+
+@dataclass
+class _Layer:
+    crawl: dict[str, Any]
+    rules: dict[str, dict[str, Any]]    # code -> raw entry
+    sources: list[str]
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("file not found — check the path given with --config", str(path)) from None
+        raise ConfigError("file not found — check the path", str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the file ({exc})", str(path)) from None
-    return load_config_text(text, str(path))
 
 
-def load_config_text(text: str, filename: str = "<config>") -> ReadinessConfig:
+def _load_layer(path: Path, registry, chain: tuple[Path, ...]) -> _Layer:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in chain + (resolved,))
+        raise ConfigError(f"'extends' goes round in a circle: {cycle}", str(path))
+    return _layer_from_text(_read(path), str(path), path.parent, registry, chain + (resolved,))
+
+
+def _layer_from_text(text: str, filename: str, base_dir: Path, registry,
+                     chain: tuple[Path, ...]) -> _Layer:
     data, lines = parse_yaml(text, filename)
-    return validate(ReadinessConfig, data, lines, filename)
+    validate(ConfigFile, data, lines, filename)
+    rules: dict[str, dict[str, Any]] = {}
+    for key, entry in (data.get("rules") or {}).items():
+        rule = registry.get(str(key))
+        if rule is None:
+            raise ConfigError(f"unknown rule '{key}'{_rule_hint(str(key), registry)}",
+                              filename, line_for(lines, ("rules", key)))
+        entry = entry or {}
+        validate(settings_model(rule), entry, _sub_lines(lines, ("rules", key)), filename,
+                 prefix=("rules", key))
+        if rule.code in rules:
+            raise ConfigError(f"rule {rule.code} ({rule.name}) is configured twice", filename,
+                              line_for(lines, ("rules", key)))
+        rules[rule.code] = entry
+    layer = _Layer(data.get("crawl") or {}, rules, [filename])
+    extends = data.get("extends")
+    if extends:
+        if extends == DEFAULT_RULESET:
+            parent_path = default_ruleset_path()
+        else:
+            parent_path = (base_dir / extends)
+            if not parent_path.is_file():
+                raise ConfigError(
+                    f"extends: {extends!r} not found (looked for {parent_path}) — use "
+                    "'default' for the shipped rule set or a path relative to this file",
+                    filename, line_for(lines, ("extends",)))
+        parent = _load_layer(parent_path, registry, chain)
+        layer = _Layer(
+            _deep_merge(parent.crawl, layer.crawl),
+            {code: {**parent.rules.get(code, {}), **layer.rules.get(code, {})}
+             for code in parent.rules.keys() | layer.rules.keys()},
+            parent.sources + layer.sources,
+        )
+    return layer
+
+
+def _resolve(layer: _Layer, registry) -> ReadinessConfig:
+    rules = {code: settings_model(registry.get(code)).model_validate(entry)
+             for code, entry in layer.rules.items()}
+    return ReadinessConfig(crawl=CrawlConfig.model_validate(layer.crawl), rules=rules,
+                           sources=layer.sources)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _sub_lines(lines: dict[Loc, int], prefix: Loc) -> dict[Loc, int]:
+    n = len(prefix)
+    return {loc[n:]: line for loc, line in lines.items() if loc[:n] == prefix}
+
+
+def _rule_hint(key: str, registry) -> str:
+    choices = list(registry.by_code) + list(registry.by_name)
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6) or difflib.get_close_matches(
+        key.upper(), list(registry.by_code), n=1, cutoff=0.6)
+    if close:
+        rule = registry.get(close[0])
+        return f" — did you mean '{close[0]}' ({rule.code} {rule.name})? `readiness rules` lists them all"
+    return " — `readiness rules` lists every rule code and name"
 
 
 def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]]:
@@ -89,29 +191,42 @@ def line_for(lines: dict[Loc, int], loc: Loc) -> int | None:
     return None
 
 
-def validate(model: type[BaseModel], data: dict[str, Any], lines: dict[Loc, int], filename: str):
-    """Validate ``data`` against ``model``; the first error becomes a ConfigError."""
+def validate(model: type[BaseModel], data: Any, lines: dict[Loc, int], filename: str,
+             prefix: Loc = ()):
+    """Validate ``data`` against ``model``; the first error becomes a ConfigError.
+
+    ``prefix`` is where ``data`` sits in the file (for messages), ``lines`` are relative to it.
+    """
+    if not isinstance(data, dict):
+        where = ".".join(str(p) for p in prefix) or "the file"
+        raise ConfigError(f"{where} must be a mapping of keys to values, not "
+                          f"{type(data).__name__}", filename, line_for(lines, ()))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         loc = tuple(error["loc"])
-        raise ConfigError(describe_error(model, error), filename, line_for(lines, loc)) from None
+        message = describe_error(model, {**error, "loc": prefix + loc}, fields_loc=loc)
+        raise ConfigError(message, filename, line_for(lines, loc)) from None
 
 
-def describe_error(model: type[BaseModel], error: dict[str, Any]) -> str:
+def describe_error(model: type[BaseModel], error: dict[str, Any],
+                   fields_loc: Loc | None = None) -> str:
     loc = tuple(error["loc"])
+    fields_loc = loc if fields_loc is None else fields_loc
     where = ".".join(str(part) for part in loc[:-1]) or "the top level"
     key = loc[-1] if loc else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        known = fields_at(model, loc[:-1])
+        known = fields_at(model, fields_loc[:-1])
         hint = did_you_mean(str(key), known)
         return f"unknown key '{key}' in {where}{hint}"
     if kind == "missing":
         return f"'{key}' is required in {where}"
     value = error.get("input")
     path = ".".join(str(part) for part in loc)
+    if kind == "value_error":
+        return f"{path}: {str(error['msg']).removeprefix('Value error, ')}"
     if kind == "literal_error":
         allowed = error.get("ctx", {}).get("expected", "")
         return f"{path}: {value!r} is not allowed — use one of {allowed}"

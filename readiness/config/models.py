@@ -6,7 +6,7 @@ configuration table are generated from them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,7 +86,21 @@ class CrawlConfig(StrictModel):
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
 
 
-class ReadinessConfig(StrictModel):
-    """A whole configuration file."""
+class ConfigFile(StrictModel):
+    """The keys one YAML file may have (rules entries are checked against the registry)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    schema_ref: str | None = Field(None, alias="$schema", description="JSON Schema for editors.")
+    extends: str | None = Field(
+        None, description="'default' (the shipped rule set) or a path relative to this file.")
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    rules: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict, description="Per-rule settings, keyed by rule code or name.")
+
+
+class ReadinessConfig(BaseModel):
+    """A resolved configuration: ``extends`` applied, rule entries validated and keyed by code."""
 
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    rules: dict[str, Any] = Field(default_factory=dict)   # code -> that rule's settings model
+    sources: list[str] = Field(default_factory=list)      # files it was read from, base first

@@ -1,0 +1,830 @@
+"""Crawl-speed benchmark: readiness vs. a bare Scrapy spider on a synthetic site served by nginx.
+
+    .venv/bin/python bench/crawl_speed.py                   # N = 1000 and 20000, both crawlers
+    .venv/bin/python bench/crawl_speed.py --sizes 500       # quick run
+    .venv/bin/python bench/crawl_speed.py --crawlers bare   # baseline only
+    .venv/bin/python bench/crawl_speed.py --profile         # + pyinstrument profile of readiness
+
+For every size N it writes a site of N realistic pages (~13 KB each, every page reachable from
+``/`` within a few clicks, robots.txt, sitemap.xml, ~1 page in 10 linking to an outbound host),
+serves it with nginx on 127.0.0.1 (the outbound host on 127.0.0.2 answers 200 to everything),
+checks nginx is far faster than any crawl rate, then runs each crawler as a subprocess and
+measures wall time, pages fetched, pages/s, the crawler's peak RSS (``ru_maxrss`` from
+``os.wait4`` on exactly that process) and the size of the crawl store.
+
+Nothing here installs anything, and only loopback addresses are contacted. See bench/README.md.
+Run by hand; this is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import psutil  # optional: cross-checks ru_maxrss and watches for grandchildren
+except ImportError:  # pragma: no cover
+    psutil = None
+
+REPO = Path(__file__).resolve().parent.parent
+BARE_SPIDER = Path(__file__).resolve().parent / "bare_spider.py"
+
+SITE_HOST = "127.0.0.1"
+OUTBOUND_HOST = "127.0.0.2"
+DEFAULT_SIZES = (1000, 20000)
+
+TARGET_PAGES_PER_SECOND = 250.0
+TARGET_RSS_MB = 300.0
+TARGET_RSS_AT = 20000
+
+READINESS_CONFIG = """\
+crawl:
+  concurrency: 16
+  max_pages: 1000000
+  probe: {delay: 0, cache_ttl_hours: 0}
+"""
+
+# --------------------------------------------------------------------------------------------
+# The synthetic site
+# --------------------------------------------------------------------------------------------
+
+WORDS = """
+the of and to in is that for it as with was on be by this are from at or an have not which
+but all were when we there can more if will one about so their has would what out up them
+some into time only other its new these two may then first any like now such our over also
+after most could through where much before should well each just those how very here even
+back good because used same however many while both part might still between around under
+never another again since without small large system process result example number point
+place state case group problem fact hand world area company program question work government
+week life day system service market price value customer product team project design report
+research data analysis model method theory practice policy strategy growth level quality
+performance management development experience information technology network content search
+engine page link site website traffic audience brand campaign article guide review update
+launch plan budget cost revenue profit sales lead conversion funnel keyword ranking index
+crawl sitemap robot canonical redirect header footer navigation structure schema markup
+mobile desktop speed image video text title description summary detail section chapter
+topic theme idea concept approach solution tool platform framework library feature option
+setting version release change issue fix test check measure track monitor improve increase
+reduce build create publish share follow connect support help learn teach explain describe
+understand consider choose decide start finish continue provide include require allow offer
+simple complex modern classic local global public private open closed early late recent
+important common special general specific clear strong weak high low fast slow easy hard
+careful quick recent useful helpful practical technical social digital natural central
+garden kitchen travel river mountain coffee bicycle harbour village festival winter summer
+autumn spring weather ocean forest island bridge castle market museum theatre library school
+""".split()
+
+NAV_COUNT = 15       # pages 1..15 are the hubs every page's <nav> links to
+FOOTER_PAGES = (16, 17, 18, 19, 20)
+FOOTER_NAMES = ("About us", "Contact", "Privacy", "Terms", "Careers")
+BRANCHING = 10       # tree: children of page i are BRANCHING*i+1 .. BRANCHING*i+BRANCHING
+CONTENT_LINKS = 20   # in-content links per page (tree children + seeded random pages)
+OUTBOUND_KEYS = 50   # outbound URLs are /ext/0 .. /ext/49, so they repeat
+IMAGES = 20
+
+CSS = """
+:root{--fg:#1d1f23;--muted:#5b6270;--accent:#0b63c5;--bg:#ffffff;--line:#e3e6ea}
+*{box-sizing:border-box}html{font-size:16px;-webkit-text-size-adjust:100%}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg);line-height:1.6}
+a{color:var(--accent);text-decoration:none}a:hover,a:focus{text-decoration:underline}
+.site-header{display:flex;align-items:center;justify-content:space-between;padding:1rem 2rem;border-bottom:1px solid var(--line)}
+.site-header .logo img{height:40px;width:auto;display:block}
+.site-nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+.site-nav a{color:var(--fg);font-weight:500;font-size:.95rem;padding:.25rem 0}
+.breadcrumbs{font-size:.85rem;color:var(--muted);margin:1rem 2rem}.breadcrumbs a{color:var(--muted)}
+main{max-width:72rem;margin:0 auto;padding:1rem 2rem 3rem;display:grid;grid-template-columns:minmax(0,3fr) minmax(0,1fr);gap:3rem}
+article h1{font-size:2.2rem;line-height:1.2;margin:.5rem 0 1rem}article h2{font-size:1.4rem;margin:2rem 0 .75rem}
+article p{margin:0 0 1rem}article figure{margin:1.5rem 0}article figure img{max-width:100%;height:auto;border-radius:6px}
+article figcaption{font-size:.85rem;color:var(--muted)}.byline{color:var(--muted);font-size:.9rem}
+.related h3{font-size:1rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.related ul{list-style:none;padding:0;margin:0}.related li{padding:.4rem 0;border-bottom:1px solid var(--line)}
+.site-footer{border-top:1px solid var(--line);padding:2rem;color:var(--muted);font-size:.9rem}
+.site-footer ul{list-style:none;padding:0;margin:0 0 1rem;display:flex;gap:1.5rem;flex-wrap:wrap}
+.cookie-banner{position:fixed;bottom:0;left:0;right:0;background:#111;color:#eee;padding:1rem 2rem;display:none}
+.cookie-banner.show{display:flex;justify-content:space-between;align-items:center}
+.btn{display:inline-block;padding:.5rem 1rem;border-radius:4px;background:var(--accent);color:#fff;border:0;cursor:pointer}
+@media (max-width:800px){main{grid-template-columns:1fr;gap:1rem;padding:1rem}.site-header{flex-direction:column;gap:.5rem;padding:1rem}.site-nav ul{justify-content:center}}
+@media print{.site-nav,.site-footer,.cookie-banner,.related{display:none}a{color:#000}}
+""".strip()
+
+ICONS = "\n".join(
+    f'    <symbol id="icon-{name}" viewBox="0 0 24 24"><path d="M{3 + k % 5} {4 + k % 7}h{10 + k % 4}'
+    f'v{8 + k % 3}H{3 + k % 5}z M12 2a10 10 0 1 0 0 20a10 10 0 1 0 0-20z M{6 + k} 12l4 4l8-8"/></symbol>'
+    for k, name in enumerate(("search", "menu", "close", "arrow", "share", "mail", "rss", "user",
+                              "home", "star", "clock", "tag", "chat", "heart"))
+)
+
+SCRIPT = """
+(function(){var k='cookie-consent';try{if(!localStorage.getItem(k)){var b=document.querySelector('.cookie-banner');
+if(b){b.classList.add('show');b.querySelector('button').addEventListener('click',function(){localStorage.setItem(k,'1');
+b.classList.remove('show');});}}}catch(e){}
+window.dataLayer=window.dataLayer||[];function g(){dataLayer.push(arguments);}g('js',new Date());g('config','BENCH-0000');
+document.querySelectorAll('a[href^="http"]').forEach(function(a){if(a.host!==location.host){a.setAttribute('target','_blank');}});})();
+""".strip()
+
+
+def page_path(i: int) -> str:
+    if i == 0:
+        return "/"
+    if i <= NAV_COUNT:
+        return f"/hub-{i}/"
+    return f"/section-{i % 12}/article-{i}.html"
+
+
+def page_file(site: Path, i: int) -> Path:
+    path = page_path(i)
+    return site / (path.lstrip("/") + "index.html" if path.endswith("/") else path.lstrip("/"))
+
+
+def _title(i: int, rng: random.Random) -> str:
+    if i == 0:
+        return "Bench Co. — home"
+    words = [w.capitalize() for w in rng.sample(WORDS, 4)]
+    return f"{' '.join(words)} — page {i}"
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(WORDS, k=rng.randint(8, 16))
+    words[0] = words[0].capitalize()
+    return " ".join(words) + "."
+
+
+def render_page(i: int, n: int, base: str, outbound_base: str, seed: int) -> str:
+    rng = random.Random(seed * 1_000_003 + i)
+    title = _title(i, rng)
+    description = " ".join(rng.choices(WORDS, k=22)).capitalize() + "."
+    url = base + page_path(i)
+
+    nav = "\n".join(
+        f'      <li><a href="{page_path(h)}">{WORDS[(h * 7) % len(WORDS)].capitalize()} '
+        f'{WORDS[(h * 13) % len(WORDS)]}</a></li>'
+        for h in range(1, NAV_COUNT + 1) if h < n
+    )
+
+    # In-content links: tree children first (so everything is reachable from /), then a link up
+    # to the parent and seeded random pages until CONTENT_LINKS.
+    targets = [c for c in range(BRANCHING * i + 1, BRANCHING * i + BRANCHING + 1) if c < n]
+    if i:
+        targets.append((i - 1) // BRANCHING)
+    while len(targets) < CONTENT_LINKS:
+        t = rng.randrange(n)
+        if t != i:
+            targets.append(t)
+    rng.shuffle(targets)
+    links = [
+        f'<a href="{page_path(t)}">{" ".join(rng.choices(WORDS, k=rng.randint(2, 5)))}</a>'
+        for t in targets
+    ]
+    if i % 10 == 7:
+        k = rng.randrange(OUTBOUND_KEYS)
+        links.append(f'<a href="{outbound_base}/ext/{k}" rel="noopener">source {k}</a>')
+
+    # ~400 words of text in paragraphs, the links sprinkled into them.
+    paragraphs: list[str] = []
+    words = 0
+    link_iter = iter(links)
+    while words < 400:
+        sentences = [_sentence(rng) for _ in range(rng.randint(3, 5))]
+        words += sum(s.count(" ") + 1 for s in sentences)
+        extra = []
+        for _ in range(3):
+            link = next(link_iter, None)
+            if link:
+                extra.append(f"See {link}.")
+        paragraphs.append("      <p>" + " ".join(sentences + extra) + "</p>")
+    remaining = list(link_iter)
+    related = "\n".join(f"          <li>{a}</li>" for a in remaining)
+    heading = " ".join(w.capitalize() for w in rng.sample(WORDS, 3))
+    mid = len(paragraphs) // 2
+    body = "\n".join(paragraphs[:mid]) + f"\n      <h2>{heading}</h2>\n" + "\n".join(paragraphs[mid:])
+
+    footer = "\n".join(
+        f'      <li><a href="{page_path(p)}">{name}</a></li>'
+        for p, name in zip(FOOTER_PAGES, FOOTER_NAMES) if p < n
+    )
+    img = i % IMAGES
+    org = json.dumps({
+        "@context": "https://schema.org", "@type": "Organization", "name": "Bench Co.",
+        "url": base + "/", "logo": base + "/img/logo.svg",
+        "sameAs": ["https://example.org/benchco", "https://example.net/@benchco"],
+        "contactPoint": {"@type": "ContactPoint", "contactType": "customer service",
+                         "telephone": "+1-555-0100"},
+    }, indent=1)
+    crumbs = f'<a href="/">Home</a> › <a href="{page_path(1 + i % NAV_COUNT)}">Hub</a> › {title}'
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <meta name="description" content="{description}">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="canonical" href="{url}">
+  <link rel="icon" href="/img/logo.svg">
+  <meta property="og:title" content="{title}">
+  <meta property="og:type" content="article">
+  <meta property="og:url" content="{url}">
+  <meta property="og:description" content="{description}">
+  <meta property="og:image" content="{base}/img/photo-{img}.jpg">
+  <meta property="og:site_name" content="Bench Co.">
+  <meta name="twitter:card" content="summary_large_image">
+  <meta name="twitter:title" content="{title}">
+  <meta name="twitter:description" content="{description}">
+  <meta name="theme-color" content="#0b63c5">
+  <link rel="preload" href="/img/logo.svg" as="image">
+  <style>
+{CSS}
+  </style>
+  <script type="application/ld+json">
+{org}
+  </script>
+</head>
+<body>
+  <svg xmlns="http://www.w3.org/2000/svg" style="display:none" aria-hidden="true">
+{ICONS}
+  </svg>
+  <header class="site-header">
+    <a class="logo" href="/"><img src="/img/logo.svg" alt="Bench Co." width="120" height="40"></a>
+    <nav class="site-nav" aria-label="Main">
+     <ul>
+{nav}
+     </ul>
+    </nav>
+  </header>
+  <div class="breadcrumbs">{crumbs}</div>
+  <main>
+    <article>
+      <h1>{title}</h1>
+      <p class="byline">By the Bench Co. editorial team · updated 2024-0{1 + i % 9}-1{i % 10}</p>
+      <figure><img src="/img/photo-{img}.jpg" alt="{heading}" width="800" height="450" loading="lazy">
+        <figcaption>{heading}</figcaption></figure>
+{body}
+    </article>
+    <aside class="related">
+      <h3>Related</h3>
+      <ul>
+{related}
+      </ul>
+      <form class="newsletter" action="/subscribe" method="post">
+        <label for="nl-email">Get the weekly digest</label>
+        <input id="nl-email" type="email" name="email" placeholder="you@example.com" required>
+        <button class="btn" type="submit">Subscribe</button>
+      </form>
+    </aside>
+  </main>
+  <footer class="site-footer">
+    <ul>
+{footer}
+    </ul>
+    <address>Bench Co., 1 Example Street, Springfield · <a href="mailto:hello@example.com">hello@example.com</a></address>
+    <p>© 2024 Bench Co. All rights reserved.</p>
+  </footer>
+  <div class="cookie-banner" role="dialog"><span>We use cookies.</span><button class="btn">OK</button></div>
+  <script>
+{SCRIPT}
+  </script>
+</body>
+</html>
+"""
+
+
+def generate_site(site: Path, n: int, base: str, outbound_base: str, seed: int) -> dict:
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "img").mkdir(exist_ok=True)
+    (site / "img" / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" '
+        'height="40" fill="#0b63c5"/></svg>\n')
+    for k in range(IMAGES):
+        # Not a real JPEG; nothing in the benchmark decodes images.
+        (site / "img" / f"photo-{k}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(2000))
+    total = 0
+    for i in range(n):
+        path = page_file(site, i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = render_page(i, n, base, outbound_base, seed).encode("utf-8")
+        path.write_bytes(data)
+        total += len(data)
+    (site / "robots.txt").write_text(
+        f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n")
+    with open(site / "sitemap.xml", "w", encoding="utf-8") as fh:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n')
+        for i in range(n):
+            fh.write(f"  <url><loc>{base}{page_path(i)}</loc>"
+                     f"<lastmod>2024-0{1 + i % 9}-1{i % 10}</lastmod></url>\n")
+        fh.write("</urlset>\n")
+    return {"pages": n, "bytes": total, "avg_kb": total / n / 1024}
+
+
+def max_click_depth(n: int) -> int:
+    """Depth of the deepest page along the tree alone (random links only make it shallower)."""
+    depth, last = 0, 0
+    while last < n - 1:
+        last = BRANCHING * last + BRANCHING
+        depth += 1
+    return depth
+
+
+# --------------------------------------------------------------------------------------------
+# nginx
+# --------------------------------------------------------------------------------------------
+
+NGINX_CONF = """\
+worker_processes 2;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    client_body_temp_path {tmp}/nginx-temp/body;
+    proxy_temp_path {tmp}/nginx-temp/proxy;
+    fastcgi_temp_path {tmp}/nginx-temp/fastcgi;
+    uwsgi_temp_path {tmp}/nginx-temp/uwsgi;
+    scgi_temp_path {tmp}/nginx-temp/scgi;
+    default_type application/octet-stream;
+    types {{
+        text/html html;
+        text/plain txt;
+        application/xml xml;
+        image/svg+xml svg;
+        image/jpeg jpg;
+    }}
+    server {{
+        listen {site_host}:{port};
+        server_name _;
+        root {site};
+        index index.html;
+        location / {{ try_files $uri $uri/ =404; }}
+    }}
+    server {{
+        listen {outbound_host}:{port2};
+        server_name _;
+        location / {{ default_type text/plain; return 200 "ok\\n"; }}
+    }}
+}}
+"""
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"nginx exited with {proc.returncode}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nginx did not listen on {host}:{port} within {timeout}s")
+
+
+class Nginx:
+    def __init__(self, binary: str, tmp: Path, site: Path, port: int, port2: int) -> None:
+        self.binary = binary
+        self.tmp = tmp
+        self.site = site
+        self.port = port
+        self.port2 = port2
+        self.proc: subprocess.Popen | None = None
+        self.conf = tmp / f"nginx-{port}.conf"
+
+    def start(self) -> None:
+        (self.tmp / "nginx-temp").mkdir(exist_ok=True)
+        self.conf.write_text(NGINX_CONF.format(
+            tmp=self.tmp, site=self.site, site_host=SITE_HOST, port=self.port,
+            outbound_host=OUTBOUND_HOST, port2=self.port2))
+        # -e: errors before the config is read go here too, not to /var/log/nginx.
+        self.proc = subprocess.Popen(
+            [self.binary, "-p", str(self.tmp), "-c", str(self.conf),
+             "-e", str(self.tmp / "nginx-error.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for_port(SITE_HOST, self.port, self.proc)
+            wait_for_port(OUTBOUND_HOST, self.port2, self.proc)
+        except RuntimeError:
+            self.stop()
+            log = self.tmp / "nginx-error.log"
+            print(log.read_text() if log.exists() else "", file=sys.stderr)
+            raise
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful shutdown of master + workers
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+
+
+async def _burst(host: str, port: int, paths: list[str], connections: int,
+                 seconds: float) -> tuple[int, int]:
+    """Keep-alive GETs on `connections` connections for `seconds`; returns (requests, bytes)."""
+    deadline = time.perf_counter() + seconds
+    counts = [0, 0]
+
+    async def worker(w: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        rng = random.Random(w)
+        try:
+            while time.perf_counter() < deadline:
+                path = rng.choice(paths)
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"{path}: {head[:40]!r}")
+                length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+                await reader.readexactly(length)
+                counts[0] += 1
+                counts[1] += length
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker(w) for w in range(connections)))
+    return counts[0], counts[1]
+
+
+def nginx_capacity(port: int, n: int, seconds: float = 2.0) -> dict:
+    """Requests/s nginx serves the site pages at. Uses wrk if installed, else an asyncio client
+    (which is itself the limit, so the real capacity is higher still)."""
+    paths = [page_path(i) for i in range(0, n, max(1, n // 500))]
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run(
+            [wrk, "-t2", "-c32", f"-d{int(max(seconds, 1))}s", f"http://{SITE_HOST}:{port}/hub-1/"],
+            capture_output=True, text=True, timeout=60).stdout
+        m = re.search(r"Requests/sec:\s*([\d.]+)", out)
+        if m:
+            return {"client": "wrk -t2 -c32 (one page)", "rps": float(m.group(1)), "mb_s": None}
+    t0 = time.perf_counter()
+    requests, nbytes = asyncio.run(_burst(SITE_HOST, port, paths, 32, seconds))
+    elapsed = time.perf_counter() - t0
+    return {"client": "python asyncio, 32 keep-alive connections", "rps": requests / elapsed,
+            "mb_s": nbytes / elapsed / 1e6}
+
+
+# --------------------------------------------------------------------------------------------
+# Running and measuring a crawler
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    crawler: str
+    n: int
+    returncode: int | None = None
+    seconds: float = 0.0
+    pages: int | None = None
+    rss_mb: float | None = None          # ru_maxrss from wait4
+    sampled_rss_mb: float | None = None  # psutil samples of the same pid, cross-check
+    cpu_seconds: float | None = None     # user + system of the child (and reaped descendants)
+    descendants: int = 0                 # max processes seen under the child
+    store_mb: float | None = None
+    store: Path | None = None
+    stdout: Path | None = None
+    stderr: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pages_per_second(self) -> float | None:
+        return self.pages / self.seconds if self.pages is not None and self.seconds else None
+
+
+def _watch(pid: int, stop: threading.Event, run: Run) -> None:
+    if psutil is None:
+        return
+    try:
+        proc = psutil.Process(pid)
+        while not stop.is_set():
+            try:
+                rss = proc.memory_info().rss / 2**20
+                kids = len(proc.children(recursive=True))
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                return
+            run.sampled_rss_mb = max(run.sampled_rss_mb or 0.0, rss)
+            run.descendants = max(run.descendants, kids)
+            stop.wait(0.25)
+    except psutil.NoSuchProcess:
+        return
+
+
+def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float,
+                 env: dict | None = None) -> Run:
+    """Run `cmd` as a child, wait for exactly that pid with os.wait4 and keep its rusage."""
+    run.stdout = logdir / f"{run.crawler}-{run.n}.stdout"
+    run.stderr = logdir / f"{run.crawler}-{run.n}.stderr"
+    with open(run.stdout, "wb") as out, open(run.stderr, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                cwd=REPO, env=env)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(proc.pid, stop, run), daemon=True)
+    watcher.start()
+    killer = threading.Timer(timeout, lambda: proc.poll() is None and proc.kill())
+    killer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        stop.set()
+        killer.cancel()
+    run.seconds = time.perf_counter() - t0
+    proc.returncode = run.returncode = os.waitstatus_to_exitcode(status)
+    watcher.join()
+    run.rss_mb = usage.ru_maxrss / 1024  # KB on Linux
+    run.cpu_seconds = usage.ru_utime + usage.ru_stime
+    if run.returncode != 0:
+        run.notes.append(f"exit {run.returncode}, see {run.stderr}")
+    if run.descendants:
+        run.notes.append(f"{run.descendants} subprocess(es) under the crawler: ru_maxrss is the "
+                         "max over the child and its reaped descendants")
+    return run
+
+
+def run_bare(n: int, url: str, logdir: Path, timeout: float) -> Run:
+    run = run_measured(Run("bare-scrapy", n), [sys.executable, str(BARE_SPIDER), url],
+                       logdir, timeout)
+    stats = None
+    for line in reversed(run.stdout.read_text(errors="replace").splitlines()):
+        if line.startswith("{"):
+            stats = json.loads(line)
+            break
+    if stats is None:
+        run.notes.append("no stats line from bare_spider.py")
+    else:
+        run.pages = stats.get("response_received_count", 0)
+    return run
+
+
+def readiness_binary() -> Path | None:
+    for candidate in (Path(sys.executable).parent / "readiness", REPO / ".venv" / "bin" / "readiness"):
+        if candidate.exists():
+            return candidate
+    found = shutil.which("readiness")
+    return Path(found) if found else None
+
+
+def readiness_available() -> tuple[bool, str]:
+    binary = readiness_binary()
+    if binary is None:
+        return False, "no readiness executable (pip install -e . in the venv)"
+    try:
+        res = subprocess.run([str(binary), "crawl", "--help"], capture_output=True, text=True,
+                             timeout=60, cwd=REPO)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"{binary} crawl --help: {exc}"
+    if res.returncode != 0:
+        tail = (res.stderr or res.stdout).strip().splitlines()[-1:] or [""]
+        return False, f"`{binary} crawl --help` exited {res.returncode}: {tail[0]}"
+    return True, str(binary)
+
+
+def store_stats(run: Run, out: Path) -> None:
+    store = None
+    for line in run.stdout.read_text(errors="replace").splitlines():
+        m = re.match(r"\s*store:\s*(\S.*)$", line)
+        if m:
+            store = Path(m.group(1).strip())
+    if store is None or not store.exists():
+        store = out / "crawl.sqlite"
+    if not store.exists():
+        run.notes.append(f"no crawl store found (looked for {store})")
+        return
+    run.store = store
+    size = store.stat().st_size
+    wal = store.with_name(store.name + "-wal")
+    if wal.exists():
+        size += wal.stat().st_size
+    run.store_mb = size / 1e6
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        run.pages = db.execute("SELECT COUNT(*) FROM fetches WHERE fetched=1").fetchone()[0]
+
+
+def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> Run:
+    config = tmp / "readiness-bench.yaml"
+    config.write_text(READINESS_CONFIG)
+    out = tmp / f"run-{n}"
+    cmd = [str(readiness_binary()), "crawl", url, "--config", str(config), "--out", str(out)]
+    run = run_measured(Run("readiness", n), cmd, logdir, timeout)
+    store_stats(run, out)
+    return run
+
+
+def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: float) -> Path:
+    """The same crawl under pyinstrument (or py-spy if pyinstrument is missing); not measured."""
+    config = tmp / "readiness-bench.yaml"
+    config.write_text(READINESS_CONFIG)
+    out = tmp / f"run-{n}-profile"
+    binary = str(readiness_binary())
+    crawl_args = ["crawl", url, "--config", str(config), "--out", str(out)]
+    try:
+        import pyinstrument  # noqa: F401
+        # Profile the console script itself, so this works whatever readiness.cli looks like.
+        cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile_out),
+               binary, *crawl_args]
+    except ImportError:
+        py_spy = shutil.which("py-spy")
+        if not py_spy:
+            raise RuntimeError("--profile needs pyinstrument (pip install -e '.[bench]') or py-spy")
+        profile_out = profile_out.with_suffix(".speedscope.json")
+        cmd = [py_spy, "record", "-f", "speedscope", "-o", str(profile_out), "--",
+               sys.executable, binary, *crawl_args]
+    with open(tmp / f"profile-{n}.log", "wb") as log:
+        subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, timeout=timeout,
+                       check=False)
+    return profile_out
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+def _fmt(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(runs: list[Run]) -> None:
+    header = ("crawler", "N", "pages", "seconds", "pages/s", "peak RSS MB", "store MB", "CPU s")
+    rows = [(r.crawler, str(r.n), _fmt(r.pages, "d"), _fmt(r.seconds, ".1f"),
+             _fmt(r.pages_per_second, ".0f"), _fmt(r.rss_mb, ".0f"), _fmt(r.store_mb, ".1f"),
+             _fmt(r.cpu_seconds, ".1f")) for r in runs]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))))
+    for r in runs:
+        for note in r.notes:
+            print(f"  note [{r.crawler} N={r.n}]: {note}")
+        if r.sampled_rss_mb and r.rss_mb and r.sampled_rss_mb > r.rss_mb * 1.05:
+            print(f"  note [{r.crawler} N={r.n}]: psutil saw {r.sampled_rss_mb:.0f} MB > ru_maxrss")
+
+
+def check_targets(runs: list[Run]) -> bool:
+    ok = True
+    ready = [r for r in runs if r.crawler == "readiness"]
+    if not ready:
+        print("targets: not checked (no readiness runs)")
+        return True
+    print(f"targets: readiness >= {TARGET_PAGES_PER_SECOND:.0f} pages/s at every size, "
+          f"peak RSS < {TARGET_RSS_MB:.0f} MB at {TARGET_RSS_AT:,} pages")
+    for r in ready:
+        pps = r.pages_per_second or 0.0
+        good = r.returncode == 0 and pps >= TARGET_PAGES_PER_SECOND
+        ok &= good
+        print(f"  [{'PASS' if good else 'FAIL'}] N={r.n}: {pps:.0f} pages/s")
+        if r.n == TARGET_RSS_AT:
+            good = r.rss_mb is not None and r.rss_mb < TARGET_RSS_MB
+            ok &= good
+            print(f"  [{'PASS' if good else 'FAIL'}] N={r.n}: peak RSS {_fmt(r.rss_mb, '.0f')} MB")
+        if r.pages is not None and r.pages < r.n:
+            print(f"  [WARN] N={r.n}: only {r.pages} of {r.n} pages fetched")
+    return ok
+
+
+# --------------------------------------------------------------------------------------------
+
+def parse_sizes(values: list[str]) -> list[int]:
+    sizes = []
+    for value in values:
+        sizes.extend(int(v) for v in value.replace(",", " ").split())
+    if any(s < 25 for s in sizes):
+        raise argparse.ArgumentTypeError("sizes must be >= 25")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=[str(s) for s in DEFAULT_SIZES],
+                        metavar="N", help="site sizes in pages (default: 1000 20000)")
+    parser.add_argument("--crawlers", choices=("both", "bare", "readiness"), default="both")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the readiness crawl of the first size (pyinstrument)")
+    parser.add_argument("--profile-out", type=Path, default=None,
+                        help="where the profile goes (default: a file in the system temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (site, stores, logs)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="per crawl, seconds")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    sizes = parse_sizes(args.sizes)
+
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+    if nginx is None:
+        print("nginx is not installed. Install it with:\n"
+              "  sudo apt-get update && sudo apt-get install -y nginx", file=sys.stderr)
+        return 2
+
+    crawlers = ("bare", "readiness") if args.crawlers == "both" else (args.crawlers,)
+    if "readiness" in crawlers:
+        available, detail = readiness_available()
+        if not available:
+            print(f"readiness crawl is not usable, skipping it: {detail}", file=sys.stderr)
+            crawlers = tuple(c for c in crawlers if c != "readiness")
+            if not crawlers:
+                return 1
+
+    # A plain `kill` should still stop nginx and remove the temp dir (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = Path(tempfile.mkdtemp(prefix="readiness-bench-"))
+    tmp.chmod(0o755)  # nginx workers run as an unprivileged user when started as root
+    logdir = tmp / "logs"
+    logdir.mkdir()
+    print(f"temp dir: {tmp}{'' if args.keep else ' (removed at the end; --keep keeps it)'}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, nginx {nginx}")
+    runs: list[Run] = []
+    capacity_rps: list[float] = []
+    profile_path = None
+    try:
+        for index, n in enumerate(sizes):
+            port, port2 = free_port(SITE_HOST), free_port(OUTBOUND_HOST)
+            base, outbound_base = f"http://{SITE_HOST}:{port}", f"http://{OUTBOUND_HOST}:{port2}"
+            site = tmp / f"site-{n}"
+            t0 = time.perf_counter()
+            info = generate_site(site, n, base, outbound_base, args.seed)
+            print(f"\n== N={n}: site of {n} pages, {info['avg_kb']:.1f} KB/page avg, tree depth "
+                  f"<= {max_click_depth(n)}, generated in {time.perf_counter() - t0:.1f}s")
+            server = Nginx(nginx, tmp, site, port, port2)
+            server.start()
+            try:
+                cap = nginx_capacity(port, n)
+                capacity_rps.append(cap["rps"])
+                mb = f", {cap['mb_s']:.0f} MB/s" if cap["mb_s"] else ""
+                print(f"   nginx on {base}/ serves {cap['rps']:,.0f} requests/s{mb} "
+                      f"({cap['client']}; a lower bound)")
+                url = base + "/"
+                if "bare" in crawlers:
+                    run = run_bare(n, url, logdir, args.timeout)
+                    runs.append(run)
+                    print(f"   bare-scrapy: {run.pages} pages in {run.seconds:.1f}s, "
+                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB")
+                if "readiness" in crawlers:
+                    run = run_readiness(n, url, tmp, logdir, args.timeout)
+                    runs.append(run)
+                    print(f"   readiness:   {run.pages} pages in {run.seconds:.1f}s, "
+                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB, store {_fmt(run.store_mb, '.1f')} MB")
+                    if args.profile and index == 0:
+                        target = args.profile_out or Path(tempfile.gettempdir()) / (
+                            f"readiness-crawl-profile-{n}-{time.strftime('%Y%m%d-%H%M%S')}.txt")
+                        profile_path = profile_readiness(n, url, tmp, target, args.timeout)
+                        print(f"   profile: {profile_path}")
+            finally:
+                server.stop()
+            if not args.keep:
+                shutil.rmtree(site, ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print_table(runs)
+    if capacity_rps:
+        fastest = max((r.pages_per_second or 0) for r in runs) if runs else 0
+        print(f"nginx: >= {min(capacity_rps):,.0f} requests/s "
+              f"({min(capacity_rps) / max(fastest, 1):.0f}x the fastest crawl) - not the bottleneck")
+    ok = check_targets(runs)
+    if profile_path:
+        print(f"profile: {profile_path}")
+    if args.keep:
+        print(f"kept: {tmp}")
+    return 0 if ok and all(r.returncode == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The ``readiness`` command line.
+
+Exit codes: 0 done · 1 findings at or above the gate (``check``) · 2 usage or configuration
+error · 3 inconclusive (start URL unreachable, crawl blocked) · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from readiness import __version__
+from readiness.config import ConfigError, load_config
+from readiness.urls import UrlNormalizer
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+# Network errors that mean the site itself could not be reached.
+UNREACHABLE_ERRORS = {"dns", "refused", "timeout", "tls", "connection", "error"}
+
+
+class UsageError(Exception):
+    """A mistake on the command line: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="readiness",
+        description="Is this site ready for link building? Crawl it, check it, report.",
+    )
+    parser.add_argument("--version", action="version", version=f"readiness {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    crawl = commands.add_parser("crawl", help="crawl a site and its outbound links into a store")
+    crawl.add_argument("url", help="start URL, e.g. https://www.clinic.example/")
+    _add_crawl_options(crawl)
+    crawl.set_defaults(handler=cmd_crawl)
+
+    demo = commands.add_parser("demo", help="serve the built-in sample practice site on "
+                                            "127.0.0.1 and crawl it")
+    demo.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
+    demo.add_argument("--reports-dir", default="reports", metavar="DIR",
+                      help="where runs are kept (default: reports)")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _add_crawl_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--config", metavar="FILE", help="YAML configuration (crawl: and rules:)")
+    sub.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
+    sub.add_argument("--reports-dir", default="reports", metavar="DIR",
+                     help="where runs are kept (default: reports)")
+    sub.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def check_url(url: str) -> str:
+    normalized = UrlNormalizer().normalize(url)
+    if normalized is None or not normalized.startswith(("http://", "https://")):
+        raise UsageError(f"not an http(s) URL: {url!r} (example: https://www.clinic.example/)")
+    return url
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from readiness.crawl.runner import run_crawl
+
+    url = check_url(args.url)
+    config = load_config(args.config)
+    result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
+                       progress=not args.quiet)
+    return report_crawl(result)
+
+
+def report_crawl(result) -> int:
+    """Print where the store is and whether the crawl can be trusted; the exit status."""
+    from readiness.store import open_store
+
+    meta = result.meta
+    with open_store(result.store_path) as store:
+        start = store.fetch(meta["start_url"])
+        pages = store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
+        probes = store.count("probes")
+    print(f"store: {result.store_path}")
+    print(f"crawl: {pages} URLs fetched, {probes} outbound URLs checked, "
+          f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
+          f"({meta.get('finish_reason')}"
+          f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
+        reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
+        print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
+              file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    if start["error"] == "robots-blocked":
+        print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
+              "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    if meta.get("finish_reason") == "shutdown":
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from readiness.demo.run import run_demo
+
+    return run_demo(out=args.out, reports_dir=args.reports_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"readiness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"readiness: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"readiness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("readiness: interrupted; everything stored so far is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The ``rules:`` section: per-rule settings validated against the rule registry.
+
+Each entry is keyed by rule code or name and may hold ``enabled``, ``severity``, URL
+``include``/``exclude`` globs, ``accept`` entries and the rule's own options, all flat::
+
+    rules:
+      redirect-chain:
+        severity: error
+        max_hops: 2
+        exclude: ["/legacy/*"]
+        accept:
+          - url: "/old-campaign"
+            reason: "kept for a print ad until 2027"
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from readiness.urls import glob_to_regex
+
+COMMON_KEYS = ("enabled", "severity", "include", "exclude", "accept")
+
+
+def check_glob(pattern: str) -> str:
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError("a URL glob must be a non-empty string")
+    if not pattern.startswith(("/", "*", "http://", "https://")):
+        raise ValueError(
+            f"{pattern!r} is not a URL glob — start it with / (a path, e.g. '/blog/*'), "
+            "* or http(s):// (a whole URL)")
+    try:
+        glob_to_regex([pattern])
+    except re.error as exc:  # pragma: no cover - fnmatch escapes nearly everything
+        raise ValueError(f"{pattern!r} is not a valid glob ({exc})") from None
+    return pattern
+
+
+class AcceptEntry(BaseModel):
+    """A finding the team has decided to live with."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(description="URL or URL glob the accepted findings are about.")
+    reason: str = Field(min_length=3, description="Why it is accepted (shown in reports).")
+
+    @field_validator("url")
+    @classmethod
+    def _glob(cls, value: str) -> str:
+        return check_glob(value)
+
+
+class RuleSettingsBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    enabled: bool = Field(True, description="Run this rule.")
+    severity: Literal["error", "warning", "notice"] | None = Field(
+        None, description="Override the rule's default severity.")
+    include: list[str] = Field(default_factory=list, description="Only report URLs matching these globs.")
+    exclude: list[str] = Field(default_factory=list, description="Never report URLs matching these globs.")
+    accept: list[AcceptEntry] = Field(default_factory=list, description="Accepted findings, each with a reason.")
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _globs(cls, values: list[str]) -> list[str]:
+        return [check_glob(v) for v in values]
+
+
+@lru_cache(maxsize=None)
+def settings_model(rule_cls: type) -> type[BaseModel]:
+    """The model of one rule's YAML entry: common keys plus the rule's own options."""
+    clash = set(COMMON_KEYS) & set(rule_cls.Options.model_fields)
+    if clash:
+        raise TypeError(f"{rule_cls.code}: option names {sorted(clash)} are reserved")
+    fields: dict[str, Any] = {
+        name: (field.annotation, field) for name, field in RuleSettingsBase.model_fields.items()
+    }
+    model = create_model(  # type: ignore[call-overload]
+        f"{rule_cls.code}Settings", __base__=rule_cls.Options, **fields,
+        __validators__={
+            "_globs": field_validator("include", "exclude")(
+                classmethod(lambda cls, values: [check_glob(v) for v in values])),
+        },
+    )
+    model.model_config["extra"] = "forbid"
+    model.model_rebuild(force=True)
+    return model
+
+
+def split_settings(rule_cls: type, settings: BaseModel) -> tuple[BaseModel, dict[str, Any]]:
+    """(the rule's Options instance, the common keys as a dict)."""
+    data = settings.model_dump()
+    common = {key: getattr(settings, key) for key in COMMON_KEYS}
+    options = rule_cls.Options(**{k: v for k, v in data.items() if k not in COMMON_KEYS})
+    return options, common

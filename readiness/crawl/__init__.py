@@ -1,0 +1,1 @@
+"""Stage 1, the crawl: the pieces SiteSpider (readiness/spiders/site.py) is made of."""

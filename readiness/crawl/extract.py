@@ -1,0 +1,259 @@
+"""Page facts from one parsed HTML document: head tags, headings, links and their page region.
+
+SiteSpider (readiness/spiders/site.py) builds one PageExtractor and calls ``extract`` for
+every HTML response; the facts feed the store's ``pages``, ``links``, ``canonicals`` and
+``hreflang`` tables (readiness/store/schema.sql). Facts are recorded as written (URLs raw,
+resolved later by the spider against ``base_href``): judging them is the rules' work.
+
+This runs once per crawled page, so it is written for speed: a few C-level ``iter`` and
+attribute-axis XPath passes over the tree, no per-link ancestor walks. Main content and its
+fingerprints live in readiness/crawl/content.py, structured data in structured.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+from w3lib.html import strip_html5_whitespace
+
+from readiness.crawl.content import (
+    DEFAULT_NUM_PERM,
+    DEFAULT_SEED,
+    DEFAULT_SHINGLE_WORDS,
+    MainContentReader,
+)
+from readiness.crawl.structured import StructuredDataExtractor
+
+# Link elements and the attribute holding their URL.
+URL_ATTRIBUTES = {"a": "href", "area": "href", "link": "href", "img": "src", "script": "src",
+                  "iframe": "src"}
+LINK_ELEMENTS = tuple(URL_ATTRIBUTES)
+REGION_ELEMENTS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
+# ARIA landmark roles with the same meaning as those elements (older markup uses
+# <div role="navigation"> where newer uses <nav>).
+REGION_ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer",
+                "complementary": "aside"}
+ROBOTS_META_NAMES = frozenset({"robots", "googlebot"})
+
+# Document order, so an inner region comes after the region around it and overrides it.
+# //@role/.. rather than //*[@role]: libxml2 walks attribute nodes far faster than it tests
+# a predicate on every element.
+_REGION_CONTAINERS = etree.XPath("//nav | //header | //footer | //aside | //@role/..",
+                                 smart_strings=False)
+
+
+@dataclass(slots=True)
+class LinkFact:
+    raw: str              # attribute value as written (href/src), stripped
+    element: str          # "a" | "area" | "link" | "img" | "script" | "iframe"
+    region: str           # "nav" | "header" | "footer" | "aside" | "main" (main: none of those)
+    anchor: str | None    # a: text, else alt of images inside; area: alt; img: alt; else None
+    rel: str | None       # rel of a/area/link, lower-cased, whitespace-collapsed
+
+
+@dataclass(slots=True)
+class PageFacts:
+    title: str | None                # whitespace-collapsed; None without a <title>, "" if empty
+    meta_description: str | None     # whitespace-collapsed; "" when the meta has no content
+    h1: list[str]
+    meta_robots: str | None          # <meta name=robots|googlebot> contents joined by ", "
+    viewport: str | None
+    lang: str | None                 # <html lang>
+    meta_refresh: str | None         # raw content of <meta http-equiv=refresh>
+    base_href: str | None            # <base href>: the spider resolves links against it
+    canonicals: list[str]            # raw href of every <link rel=canonical>, head or body
+    hreflang: list[tuple[str, str]]  # (hreflang, raw href) of <link rel=alternate hreflang>
+    links: list[LinkFact]            # every link element but canonical and hreflang <link>s
+    word_count: int
+    content_hash: str | None         # None when main content is empty
+    minhash: bytes | None            # None when fewer words than one shingle
+    structured_data: dict            # see readiness/crawl/structured.py
+
+
+class PageExtractor:
+    """Build once per crawl; ``extract`` per page. Not tied to Scrapy: give it an lxml root.
+
+    ``boilerplate_selectors`` are CSS selectors stripped from main content besides the
+    built-in nav/header/footer/aside (config ``crawl.boilerplate_selectors``); an invalid
+    one raises ValueError naming it. ``num_perm``, ``shingle_words`` and ``seed`` shape the
+    MinHash signature: signatures compare only when they were made with the same values.
+    """
+
+    def __init__(self, boilerplate_selectors: Sequence[str] = (),
+                 num_perm: int = DEFAULT_NUM_PERM, shingle_words: int = DEFAULT_SHINGLE_WORDS,
+                 seed: int = DEFAULT_SEED) -> None:
+        self.main_content = MainContentReader(boilerplate_selectors, num_perm, shingle_words,
+                                              seed)
+        self.structured_data = StructuredDataExtractor()
+
+    def extract(self, root: lxml.html.HtmlElement, html_text: str, url: str) -> PageFacts:
+        document = root.getroottree().getroot()
+        head = _read_head(document)
+        links, canonicals, hreflang = _read_links(document, _link_regions(document))
+        content = self.main_content.read(document)
+        lang = document.get("lang")
+        if lang is None:
+            lang = document.get("xml:lang")  # XHTML served as HTML
+        return PageFacts(
+            title=head.title,
+            meta_description=head.meta_description,
+            h1=head.h1,
+            meta_robots=", ".join(head.robots) if head.robots else None,
+            viewport=head.viewport,
+            lang=lang.strip() if lang is not None else None,
+            meta_refresh=head.meta_refresh,
+            base_href=head.base_href,
+            canonicals=canonicals,
+            hreflang=hreflang,
+            links=links,
+            word_count=content.word_count,
+            content_hash=content.content_hash,
+            minhash=content.minhash,
+            structured_data=self.structured_data.extract(document, html_text, url),
+        )
+
+
+@dataclass(slots=True)
+class _Head:
+    title: str | None = None
+    meta_description: str | None = None
+    h1: list[str] | None = None
+    robots: list[str] | None = None
+    viewport: str | None = None
+    meta_refresh: str | None = None
+    base_href: str | None = None
+
+
+def _read_head(document: etree._Element) -> _Head:
+    """Title, the metas the rules read, <base href> and the h1s. First one wins for singles."""
+    head = _Head(h1=[], robots=[])
+    found_title = False
+    for element in document.iter("title", "meta", "base", "h1"):
+        tag = element.tag
+        if tag == "meta":
+            _read_meta(element, head)
+        elif tag == "h1":
+            head.h1.append(_element_text(element))
+        elif tag == "title":
+            # An inline <svg> may hold its own <title>; browsers don't take that as the page's.
+            if not found_title and next(element.iterancestors("svg"), None) is None:
+                found_title = True
+                head.title = _collapse(element.text_content())
+        elif head.base_href is None:  # <base>: browsers use the first one with an href
+            href = element.get("href")
+            if href is not None:
+                head.base_href = strip_html5_whitespace(href)
+    return head
+
+
+def _read_meta(meta: etree._Element, head: _Head) -> None:
+    name = meta.get("name")
+    if name is not None:
+        name = name.strip().lower()
+        if name == "description":
+            if head.meta_description is None:
+                head.meta_description = _collapse(meta.get("content") or "")
+        elif name in ROBOTS_META_NAMES:
+            content = (meta.get("content") or "").strip()
+            if content:
+                head.robots.append(content)
+        elif name == "viewport":
+            if head.viewport is None:
+                head.viewport = (meta.get("content") or "").strip()
+        return
+    http_equiv = meta.get("http-equiv")
+    if (http_equiv is not None and head.meta_refresh is None
+            and http_equiv.strip().lower() == "refresh"):
+        head.meta_refresh = meta.get("content") or ""
+
+
+def _link_regions(document: etree._Element) -> dict[etree._Element, str]:
+    """Region of every link element inside nav/header/footer/aside; the rest are "main".
+
+    Containers come in document order, outer before inner, so a nav inside a header
+    overwrites the header's claim on its links.
+    """
+    region_of: dict[etree._Element, str] = {}
+    for container in _REGION_CONTAINERS(document):
+        role = container.get("role")
+        region = None
+        if role is not None:
+            tokens = role.lower().split()
+            region = REGION_ROLES.get(tokens[0]) if tokens else None
+        if region is None:
+            region = REGION_ELEMENTS.get(container.tag)
+            if region is None:
+                continue
+        for element in container.iter(*LINK_ELEMENTS):
+            region_of[element] = region
+    return region_of
+
+
+def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
+                ) -> tuple[list[LinkFact], list[str], list[tuple[str, str]]]:
+    """All link elements in document order, and the canonical and hreflang <link>s apart."""
+    links: list[LinkFact] = []
+    canonicals: list[str] = []
+    hreflang: list[tuple[str, str]] = []
+    for element in document.iter(*LINK_ELEMENTS):
+        tag = element.tag
+        raw = element.get(URL_ATTRIBUTES[tag])
+        if raw is None:
+            continue
+        raw = strip_html5_whitespace(raw)
+        anchor = rel = None
+        if tag == "a":
+            anchor = _element_text(element)
+            rel = _rel(element)
+        elif tag == "img":
+            anchor = _alt(element)
+        elif tag == "link":
+            rel = _rel(element)
+            if rel is not None:
+                tokens = rel.split()
+                # rel is a token list: "canonical" anywhere in it counts.
+                if "canonical" in tokens:
+                    canonicals.append(raw)
+                    continue
+                if "alternate" in tokens:
+                    lang = element.get("hreflang")
+                    if lang is not None:
+                        hreflang.append((lang.strip(), raw))
+                        continue
+        elif tag == "area":
+            anchor = _alt(element) or ""
+            rel = _rel(element)
+        links.append(LinkFact(raw, tag, region_of.get(element, "main"), anchor, rel))
+    return links, canonicals, hreflang
+
+
+def _element_text(element: etree._Element) -> str:
+    """Visible text of a link or heading, whitespace-collapsed; alt of images inside if none.
+
+    Text nodes are joined by a space so that block children and <br> don't glue words
+    together (``<a><div>Title</div><div>Subtitle</div></a>``, a common card link).
+    """
+    if len(element) == 0:  # the common case: text only
+        text = element.text
+        return " ".join(text.split()) if text else ""
+    text = " ".join(" ".join(element.itertext()).split())
+    if text:
+        return text
+    return " ".join(alt for image in element.iter("img") if (alt := _alt(image)))
+
+
+def _alt(element: etree._Element) -> str | None:
+    alt = element.get("alt")
+    return " ".join(alt.split()) if alt is not None else None
+
+
+def _rel(element: etree._Element) -> str | None:
+    rel = element.get("rel")
+    return " ".join(rel.lower().split()) if rel is not None else None
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())

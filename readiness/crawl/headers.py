@@ -1,0 +1,40 @@
+"""HTTP header facts: which headers are kept, and the Link header parser."""
+
+from __future__ import annotations
+
+import re
+
+# Headers the rules read; everything else is left out of the store.
+KEPT_HEADERS = (
+    "content-type", "content-length", "content-encoding", "x-robots-tag", "link", "location",
+    "refresh", "cache-control", "last-modified", "etag", "server", "retry-after", "vary",
+    "strict-transport-security", "content-language",
+)
+
+_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,<]+)*)")
+_LINK_PARAM = re.compile(r";\s*([^=;\s]+)\s*=\s*(\"[^\"]*\"|[^;,\s]*)")
+
+
+def header_values(headers, name: str) -> list[str]:
+    """All values of a header (Scrapy ``Headers``), decoded leniently."""
+    return [value.decode("latin-1").strip() for value in headers.getlist(name)]
+
+
+def kept_headers(headers) -> dict[str, str]:
+    kept = {}
+    for name in KEPT_HEADERS:
+        values = header_values(headers, name)
+        if values:
+            kept[name] = ", ".join(values)
+    return kept
+
+
+def parse_link_header(value: str) -> list[tuple[str, dict[str, str]]]:
+    """``<url>; rel="canonical", <url2>; rel=alternate; hreflang=de`` -> [(url, params)]."""
+    links = []
+    for match in _LINK_VALUE.finditer(value):
+        params = {
+            key.lower(): val.strip('"') for key, val in _LINK_PARAM.findall(match.group(2))
+        }
+        links.append((match.group(1).strip(), params))
+    return links

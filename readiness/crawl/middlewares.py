@@ -1,0 +1,22 @@
+"""Downloader middleware that times each fetch and keeps what compression hides.
+
+Ordered at 990 (closest to the network), so ``process_response`` runs before
+HttpCompressionMiddleware has decompressed the body: the byte count stored is what crossed
+the wire, and Content-Encoding is still visible.
+"""
+
+from __future__ import annotations
+
+from time import monotonic
+
+
+class FetchTimingMiddleware:
+    def process_request(self, request, spider=None):
+        request.meta["readiness_t0"] = monotonic()
+
+    def process_response(self, request, response, spider=None):
+        t0 = request.meta.get("readiness_t0")
+        if t0 is not None:
+            request.meta["readiness_elapsed"] = monotonic() - t0
+        request.meta["readiness_wire_bytes"] = len(response.body)
+        return response

@@ -1,0 +1,59 @@
+"""Run a crawl from Python (the CLI and the demo use this; Scrapy users use `scrapy crawl`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from readiness.config import ReadinessConfig
+from readiness.spiders.site import SiteSpider, run_id_for
+from readiness.store import open_store
+
+
+@dataclass
+class CrawlResult:
+    run_dir: Path
+    store_path: Path
+    meta: dict[str, Any]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.meta.get("complete"))
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("readiness.settings", priority="project")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
+              reports_dir: str | Path = "reports", progress: bool = True,
+              settings: dict[str, Any] | None = None) -> CrawlResult:
+    """Crawl ``url`` into ``out`` (default ``<reports_dir>/<run-id>``) and return where."""
+    run_dir = Path(out) if out else Path(reports_dir) / run_id_for(url)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    overrides = {
+        "READINESS_REPORTS_DIR": str(reports_dir),
+        "READINESS_PROGRESS": progress,
+        # The full Scrapy log goes to the run folder; the terminal gets the progress line.
+        "LOG_FILE": str(run_dir / "crawl.log"),
+        "LOG_FILE_APPEND": False,
+    }
+    overrides.update(settings or {})
+    process = CrawlerProcess(project_settings(overrides))
+    failures: list = []
+    process.crawl(SiteSpider, url=url, config=config, out=str(run_dir)).addErrback(failures.append)
+    process.start()
+    if failures:
+        failures[0].raiseException()
+    store_path = run_dir / "crawl.sqlite"
+    with open_store(store_path) as store:
+        meta = store.meta()
+    return CrawlResult(run_dir, store_path, meta)

@@ -1,0 +1,146 @@
+"""Structured data of a page (JSON-LD, microdata, RDFa, OpenGraph) through extruct.
+
+The result is the ``pages.structured_data`` JSON::
+
+    {"json-ld": [...], "microdata": [...], "rdfa": [...],
+     "opengraph": [{"properties": [[property, content], ...], "twitter": [[name, content], ...]}],
+     "errors": [{"syntax": "json-ld", "error": "JSONDecodeError: ...", "snippet": "..."}]}
+
+with each key present only when it has something. Extraction never raises: a syntax extruct
+fails on is an entry in "errors" (that is a finding about the page, not a crawl failure).
+Each JSON-LD block is parsed on its own, so one broken block does not hide the others.
+
+Cost decides the order of work: JSON-LD and OpenGraph are cheap and read on every page;
+microdata only runs when an element has ``itemscope``; RDFa (extruct re-parses the whole
+page for it, ~10x the rest of extraction) only when an element has ``vocab`` or ``typeof``,
+or a ``property`` that is not one of the social metas below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import extruct
+from extruct.jsonld import JsonLdExtractor
+from extruct.w3cmicrodata import MicrodataExtractor
+from lxml import etree
+
+SNIPPET_CHARS = 300
+# The ogp.me namespaces extruct's OpenGraph extractor knows without a prefix declaration.
+OPENGRAPH_PREFIXES = ("og:", "article:", "book:", "profile:", "music:", "video:", "product:")
+# <meta property=...> a page carries for social previews; RDFa in name only, not worth the
+# RDFa parser. fb:app_id is the common non-OpenGraph one.
+SOCIAL_META_PREFIXES = OPENGRAPH_PREFIXES + ("twitter:", "fb:")
+
+# Same selection as extruct's JsonLdExtractor (an exact type match), one element per block.
+_JSON_LD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]')
+# Attribute-axis scan: much cheaper in libxml2 than testing a predicate on every element.
+_SEMANTIC_ELEMENTS = etree.XPath(
+    "(//@itemscope | //@vocab | //@typeof | //@property)/..", smart_strings=False)
+_META_ELEMENTS = etree.XPath("//meta", smart_strings=False)
+
+
+class StructuredDataExtractor:
+    """Build once; ``extract`` per page."""
+
+    def __init__(self) -> None:
+        self._json_ld = JsonLdExtractor()
+        self._microdata = MicrodataExtractor()
+
+    def extract(self, root: etree._Element, html_text: str, url: str) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        errors: list[dict[str, str]] = []
+
+        json_ld = []
+        for script in _JSON_LD_SCRIPTS(root):
+            try:
+                json_ld.extend(self._json_ld.extract_items(script, base_url=url))
+            except Exception as exc:  # extruct raises whatever json/jstyleson raise
+                errors.append(_error("json-ld", exc, script.text or ""))
+        if json_ld:
+            data["json-ld"] = json_ld
+
+        microdata_element, rdfa_element = self._markup_present(root)
+        if microdata_element is not None:
+            try:
+                items = self._microdata.extract_items(root, base_url=url)
+            except Exception as exc:
+                errors.append(_error("microdata", exc, _markup(microdata_element)))
+            else:
+                if items:
+                    data["microdata"] = items
+        if rdfa_element is not None and html_text:
+            try:
+                items = extruct.extract(html_text, base_url=url, syntaxes=["rdfa"],
+                                        uniform=False).get("rdfa")
+            except Exception as exc:
+                errors.append(_error("rdfa", exc, _markup(rdfa_element)))
+            else:
+                if items:
+                    data["rdfa"] = items
+
+        opengraph = _opengraph(root)
+        if opengraph:
+            data["opengraph"] = opengraph
+        if errors:
+            data["errors"] = errors
+        return data
+
+    @staticmethod
+    def _markup_present(root: etree._Element) -> tuple[etree._Element | None,
+                                                       etree._Element | None]:
+        """The first microdata element and the first RDFa element (None when absent)."""
+        microdata = rdfa = None
+        for element in _SEMANTIC_ELEMENTS(root):
+            attributes = element.attrib
+            if microdata is None and "itemscope" in attributes:
+                microdata = element
+            if rdfa is None and ("vocab" in attributes or "typeof" in attributes or (
+                    "property" in attributes and not _is_social_meta(element))):
+                rdfa = element
+            if microdata is not None and rdfa is not None:
+                break
+        return microdata, rdfa
+
+
+def _opengraph(root: etree._Element) -> list[dict[str, list[list[str]]]]:
+    """[{"properties": [[og property, content]...], "twitter": [[name, content]...]}] or []."""
+    properties, twitter = [], []
+    for meta in _META_ELEMENTS(root):
+        content = meta.get("content")
+        if content is None:
+            continue
+        prop = meta.get("property")
+        if prop is not None:
+            prop = prop.strip()
+            if prop.startswith(OPENGRAPH_PREFIXES):
+                properties.append([prop, content])
+                continue
+            if prop.startswith("twitter:"):  # a common mistake, read by Twitter/X all the same
+                twitter.append([prop, content])
+                continue
+        name = meta.get("name")
+        if name is not None:
+            name = name.strip()
+            if name.lower().startswith("twitter:"):
+                twitter.append([name, content])
+    if not properties and not twitter:
+        return []
+    card: dict[str, list[list[str]]] = {"properties": properties}
+    if twitter:
+        card["twitter"] = twitter
+    return [card]
+
+
+def _is_social_meta(element: etree._Element) -> bool:
+    return element.tag == "meta" and element.get("property", "").strip().startswith(
+        SOCIAL_META_PREFIXES)
+
+
+def _error(syntax: str, exc: Exception, snippet: str) -> dict[str, str]:
+    return {"syntax": syntax, "error": f"{type(exc).__name__}: {exc}",
+            "snippet": snippet.strip()[:SNIPPET_CHARS]}
+
+
+def _markup(element: etree._Element) -> str:
+    return etree.tostring(element, encoding="unicode", with_tail=False)[:SNIPPET_CHARS]

@@ -1,0 +1,1 @@
+"""Stage 2, outbound probes: each distinct outbound URL checked once per run."""

@@ -1,0 +1,151 @@
+"""Check outbound URLs: HEAD first, GET when HEAD is refused or says something bad, redirects
+followed hop by hop, retries with backoff that honour Retry-After, one verdict per URL.
+
+The prober builds Scrapy requests and interprets their outcomes; the spider owns the
+callbacks (so requests stay serialisable by name for disk and Redis queues) and hands each
+response or failure here. Politeness comes from Scrapy's per-slot downloader: every probe
+request is slotted by its host, whose concurrency and delay are the ``crawl.probe`` settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any, AsyncIterator
+from urllib.parse import urljoin
+
+import scrapy
+from twisted.python.failure import Failure
+
+from readiness.config import ProbeConfig
+from readiness.crawl.errors import classify_failure
+from readiness.probe.cache import ProbeCache
+from readiness.probe.verdicts import (
+    HEAD_UNRELIABLE_MIN_STATUS,
+    RETRY_ERRORS,
+    RETRY_STATUSES,
+    Verdict,
+    is_bot_wall,
+    verdict_for_error,
+    verdict_for_status,
+)
+from readiness.urls import netloc
+
+MAX_REDIRECTS = 10
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        return max(0.0, parsedate_to_datetime(text).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class OutboundProber:
+    def __init__(self, spider, config: ProbeConfig, store, cache: ProbeCache, stats) -> None:
+        self.spider = spider
+        self.config = config
+        self.store = store
+        self.cache = cache
+        self.stats = stats
+
+    def start(self, url: str, url_id: int) -> scrapy.Request | None:
+        """The first request for an outbound URL, or None when the cache answers."""
+        cached = self.cache.get(url)
+        if cached is not None:
+            self.stats.inc_value("readiness/probes/cached")
+            self._record(url_id, url, cached | {"attempts": 0, "cached": 1, "elapsed_ms": None})
+            return None
+        state = {"url_id": url_id, "url": url, "current": url, "method": "HEAD", "attempt": 1,
+                 "hops": [], "t0": time.monotonic()}
+        return self._request(state)
+
+    def _request(self, state: dict[str, Any]) -> scrapy.Request:
+        self.stats.inc_value(f"readiness/probes/requests/{state['method']}")
+        return scrapy.Request(
+            state["current"],
+            method=state["method"],
+            callback=self.spider.probe_response,
+            errback=self.spider.probe_failed,
+            dont_filter=True,
+            priority=5,
+            meta={
+                "probe": state,
+                "download_slot": netloc(state["current"]),
+                "download_timeout": self.config.timeout,
+                "dont_retry": True,
+                "dont_merge_cookies": True,
+                "handle_httpstatus_all": True,
+            },
+        )
+
+    async def on_response(self, response) -> AsyncIterator[scrapy.Request]:
+        state = response.meta["probe"]
+        status = response.status
+        location = response.headers.get(b"Location")
+        if 300 <= status < 400 and location:
+            target = urljoin(state["current"], location.decode("latin-1").strip())
+            state["hops"].append({"url": state["current"], "status": status, "location": target})
+            seen = {hop["url"] for hop in state["hops"]}
+            if target in seen or len(state["hops"]) > MAX_REDIRECTS:
+                self._finish(state, Verdict.BROKEN, status=status, error="redirect-loop")
+                return
+            state.update(current=target, method="HEAD")
+            yield self._request(state)
+            return
+        if state["method"] == "HEAD" and status >= HEAD_UNRELIABLE_MIN_STATUS:
+            # HEAD is often refused (405/501) or answered wrongly: only GET is evidence.
+            self.stats.inc_value("readiness/probes/head_fallback")
+            state["method"] = "GET"
+            yield self._request(state)
+            return
+        if status in RETRY_STATUSES and state["attempt"] <= self.config.retries:
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if wait is None or wait <= self.config.max_retry_after:
+                async for request in self._retry_later(state, wait):
+                    yield request
+                return
+        verdict = verdict_for_status(status, bool(state["hops"]), is_bot_wall(status, response.headers))
+        self._finish(state, verdict, status=status)
+
+    async def on_failure(self, failure: Failure) -> AsyncIterator[scrapy.Request]:
+        state = failure.request.meta["probe"]
+        error, detail = classify_failure(failure)
+        if error in RETRY_ERRORS and state["attempt"] <= self.config.retries:
+            async for request in self._retry_later(state, None):
+                yield request
+            return
+        self._finish(state, verdict_for_error(error), error=error, detail=detail)
+
+    async def _retry_later(self, state: dict[str, Any], wait: float | None):
+        if wait is None:
+            wait = self.config.backoff * 2 ** (state["attempt"] - 1)
+        self.stats.inc_value("readiness/probes/retries")
+        await asyncio.sleep(wait)
+        state["attempt"] += 1
+        state["method"] = "GET"
+        yield self._request(state)
+
+    def _finish(self, state: dict[str, Any], verdict: Verdict, status: int | None = None,
+                error: str | None = None, detail: str | None = None) -> None:
+        result = {
+            "verdict": verdict.value, "status": status, "error": error, "method": state["method"],
+            "final_url": state["current"], "hops": state["hops"], "attempts": state["attempt"],
+            "elapsed_ms": round((time.monotonic() - state["t0"]) * 1000, 1), "cached": 0,
+            "checked_at": time.time(),
+        }
+        if detail:
+            self.stats.inc_value(f"readiness/probes/errors/{error}")
+        self._record(state["url_id"], state["url"], result)
+        self.cache.put(state["url"], result)
+
+    def _record(self, url_id: int, url: str, result: dict[str, Any]) -> None:
+        self.stats.inc_value(f"readiness/probes/verdict/{result['verdict']}")
+        self.store.add("probes", {"url_id": url_id, **result})

@@ -1,0 +1,126 @@
+"""What a rule is: a small class with a code, a name, a severity, typed options and docs.
+
+Every rule's docstring follows one template, so ``readiness rules CODE``, the HTML report and
+docs/rules.md can all be generated from it::
+
+    One-line summary: what is flagged.
+
+    What it checks:
+        ...
+    Why it matters:
+        ... (for link building)
+    Example:
+        ...
+    How to fix:
+        ...
+    Options:
+        (generated from the Options model; leave out)
+    Known false positives:
+        ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from readiness.rules.context import AnalysisContext
+
+
+class Severity(StrEnum):
+    ERROR = "error"        # blocks link building: a visitor or crawler lands on something broken
+    WARNING = "warning"    # wastes link equity or confuses search engines
+    NOTICE = "notice"      # worth knowing; may be fine
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "notice": 1}[self.value]
+
+
+class RuleOptions(BaseModel):
+    """Base for a rule's options; a rule with options declares ``class Options(RuleOptions)``."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str                      # code, e.g. RDR001
+    name: str                      # kebab-case, e.g. redirect-chain
+    family: str
+    severity: Severity
+    url: str                       # the URL a person should look at
+    message: str                   # plain words
+    evidence: dict[str, Any] = field(default_factory=dict)
+    subject: str = ""              # what makes this finding unique within its rule
+    weight: int = 0                # inbound links / sitemap entries affected (ranks blockers)
+    accepted: str | None = None    # reason, when an accept: entry in the YAML matched
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: the same problem on the same subject gets the same id."""
+        digest = hashlib.sha1(f"{self.rule}\x00{self.subject or self.url}".encode()).hexdigest()
+        return f"{self.rule}-{digest[:12]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "rule": self.rule, "name": self.name, "family": self.family,
+            "severity": self.severity.value, "url": self.url, "message": self.message,
+            "evidence": self.evidence, "weight": self.weight, "accepted": self.accepted,
+        }
+
+
+_SECTION = re.compile(r"^(What it checks|Why it matters|Example|How to fix|Options|"
+                      r"Known false positives):\s*$", re.M)
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and implement check()."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    family: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    Options: ClassVar[type[RuleOptions]] = RuleOptions
+
+    def __init__(self, options: RuleOptions | None = None,
+                 severity: Severity | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+        self.effective_severity = severity or self.severity
+
+    def check(self, ctx: "AnalysisContext") -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(self, url: str, message: str, evidence: dict[str, Any] | None = None,
+                subject: str | None = None, weight: int = 0,
+                severity: Severity | None = None) -> Finding:
+        return Finding(self.code, self.name, self.family, severity or self.effective_severity,
+                       url, message, evidence or {}, subject or url, weight)
+
+    # -- documentation ---------------------------------------------------------------------
+
+    @classmethod
+    def summary(cls) -> str:
+        return (inspect.getdoc(cls) or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """{'What it checks': ..., 'Why it matters': ..., ...} from the docstring."""
+        doc = inspect.getdoc(cls) or ""
+        parts = _SECTION.split(doc)
+        sections: dict[str, str] = {}
+        for title, body in zip(parts[1::2], parts[2::2]):
+            sections[title] = inspect.cleandoc(body)
+        return sections
+
+    @classmethod
+    def options_doc(cls) -> list[tuple[str, str, Any]]:
+        return [(name, f.description or "", f.get_default(call_default_factory=True))
+                for name, f in cls.Options.model_fields.items()]

@@ -1,0 +1,304 @@
+"""What rules see: the crawl store plus the derived facts several rules share.
+
+Rules never touch SQL for the common questions — "what links here?", "where does this
+redirect end?", "is this page indexable, and why not?" — they ask the context, which computes
+each answer once per analysis. Everything is derived from the store alone (no network), so
+``readiness analyze`` is a pure function of (store, config).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterator
+
+from readiness.store import CrawlStoreReader
+
+# How many inbound sources a finding lists as evidence (the count is always exact).
+EVIDENCE_LIMIT = 25
+# Network errors that mean a URL answered nothing at all.
+NO_RESPONSE_ERRORS = frozenset({"dns", "refused", "timeout", "tls", "connection", "too-large", "error"})
+
+
+@dataclass(slots=True)
+class Inbound:
+    """Everything that points at one URL, by kind."""
+
+    links: list[dict[str, Any]] = field(default_factory=list)      # {source, anchor, element, region, rel}
+    link_count: int = 0                                             # edges (may exceed len(links))
+    source_pages: int = 0                                           # distinct linking pages
+    sitemaps: list[str] = field(default_factory=list)               # sitemap URLs listing it
+    redirects: list[str] = field(default_factory=list)              # URLs redirecting to it
+    canonicals: list[str] = field(default_factory=list)             # pages canonicalising to it
+
+    @property
+    def total(self) -> int:
+        return self.link_count + len(self.sitemaps) + len(self.redirects) + len(self.canonicals)
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "inbound_links": self.links, "inbound_link_count": self.link_count,
+            "linking_pages": self.source_pages, "sitemaps": self.sitemaps,
+            "redirected_from": self.redirects, "canonicalised_from": self.canonicals,
+        }
+
+
+@dataclass(slots=True)
+class RedirectWalk:
+    """A redirect chain from a URL, hop by hop, to where it ends."""
+
+    hops: list[dict[str, Any]]      # [{url, status, location}] one per redirect response
+    final_url: str | None           # the URL that finally answered (or did not)
+    final_status: int | None
+    final_error: str | None
+    loop: bool                      # the chain came back to a URL it had passed
+    leaves_site: bool               # the chain ended on an outbound URL (probe verdict applies)
+    unresolved: bool                # the chain ends at a URL the crawl never fetched
+
+
+@dataclass(slots=True)
+class Indexability:
+    indexable: bool
+    reasons: list[str]              # empty when indexable; plain words otherwise
+
+
+class AnalysisContext:
+    def __init__(self, store: CrawlStoreReader) -> None:
+        self.store = store
+        self.db: sqlite3.Connection = store.db
+
+    # -- crawl metadata ----------------------------------------------------------------
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        return self.store.meta()
+
+    @property
+    def crawl_complete(self) -> bool:
+        return bool(self.meta.get("complete"))
+
+    @property
+    def start_url(self) -> str:
+        return self.meta["start_url"]
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    @cached_property
+    def urls(self) -> dict[int, str]:
+        return dict(self.db.execute("SELECT id, url FROM urls"))
+
+    @cached_property
+    def ids(self) -> dict[str, int]:
+        return {url: url_id for url_id, url in self.urls.items()}
+
+    @cached_property
+    def internal_ids(self) -> frozenset[int]:
+        return frozenset(r[0] for r in self.db.execute("SELECT id FROM urls WHERE internal = 1"))
+
+    def is_internal(self, url_id: int) -> bool:
+        return url_id in self.internal_ids
+
+    # -- fetches and pages ----------------------------------------------------------------
+
+    @cached_property
+    def fetches(self) -> dict[int, sqlite3.Row]:
+        return {row["url_id"]: row for row in self.db.execute("SELECT * FROM fetches")}
+
+    @cached_property
+    def pages(self) -> dict[int, sqlite3.Row]:
+        """Page facts without the bulky columns (minhash, structured_data)."""
+        return {row["url_id"]: row for row in self.db.execute(
+            "SELECT url_id, title, meta_description, h1, meta_robots, x_robots_tag, viewport, "
+            "lang, meta_refresh, encoding, word_count, content_hash FROM pages")}
+
+    def iter_page_column(self, column: str) -> Iterator[tuple[int, Any]]:
+        """Stream one bulky column (``minhash``, ``structured_data``) page by page."""
+        if column not in ("minhash", "structured_data"):
+            raise ValueError(column)
+        yield from self.db.execute(f"SELECT url_id, {column} FROM pages WHERE {column} IS NOT NULL")
+
+    def structured_data(self, url_id: int) -> dict[str, Any]:
+        row = self.db.execute("SELECT structured_data FROM pages WHERE url_id = ?", (url_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def status(self, url_id: int) -> int | None:
+        fetch = self.fetches.get(url_id)
+        return fetch["status"] if fetch is not None else None
+
+    def headers(self, url_id: int) -> dict[str, str]:
+        fetch = self.fetches.get(url_id)
+        return json.loads(fetch["headers"]) if fetch is not None and fetch["headers"] else {}
+
+    def html_pages(self) -> Iterator[tuple[int, sqlite3.Row, sqlite3.Row]]:
+        """(url_id, fetch, page) for every internal HTML page that answered 200."""
+        for url_id, page in self.pages.items():
+            fetch = self.fetches.get(url_id)
+            if fetch is not None and fetch["status"] == 200:
+                yield url_id, fetch, page
+
+    # -- probes -------------------------------------------------------------------------
+
+    @cached_property
+    def probes(self) -> dict[int, sqlite3.Row]:
+        return {row["url_id"]: row for row in self.db.execute("SELECT * FROM probes")}
+
+    # -- links, sitemaps, canonicals ----------------------------------------------------
+
+    @cached_property
+    def link_counts(self) -> dict[int, tuple[int, int]]:
+        """target id -> (edges, distinct linking pages), internal sources only."""
+        return {row[0]: (row[1], row[2]) for row in self.db.execute(
+            "SELECT target_id, COUNT(*), COUNT(DISTINCT source_id) FROM links "
+            "WHERE target_id IS NOT NULL AND target_id != source_id GROUP BY target_id")}
+
+    def inbound_links(self, url_id: int, limit: int = EVIDENCE_LIMIT) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT source_id, anchor, element, region, rel FROM links WHERE target_id = ? "
+            "AND source_id != target_id ORDER BY source_id LIMIT ?", (url_id, limit))
+        return [{"source": self.urls[r[0]], "anchor": r[1], "element": r[2], "region": r[3],
+                 "rel": r[4]} for r in rows]
+
+    @cached_property
+    def sitemap_listing(self) -> dict[int, list[str]]:
+        """url id -> sitemap URLs listing it."""
+        listing: dict[int, list[str]] = {}
+        for url_id, sitemap_id in self.db.execute(
+                "SELECT url_id, sitemap_id FROM sitemap_entries WHERE url_id IS NOT NULL"):
+            listing.setdefault(url_id, []).append(self.urls[sitemap_id])
+        return listing
+
+    @cached_property
+    def redirects_to(self) -> dict[int, list[int]]:
+        """target id -> ids of URLs whose redirect Location points at it."""
+        incoming: dict[int, list[int]] = {}
+        for url_id, fetch in self.fetches.items():
+            target = fetch["location_url_id"]
+            if target is not None and fetch["status"] and 300 <= fetch["status"] < 400:
+                incoming.setdefault(target, []).append(url_id)
+        return incoming
+
+    @cached_property
+    def canonicals(self) -> dict[int, list[sqlite3.Row]]:
+        """page id -> its canonical declarations (source html|header, raw, target_id)."""
+        by_page: dict[int, list[sqlite3.Row]] = {}
+        for row in self.db.execute("SELECT * FROM canonicals"):
+            by_page.setdefault(row["page_id"], []).append(row)
+        return by_page
+
+    @cached_property
+    def canonicalised_from(self) -> dict[int, list[int]]:
+        incoming: dict[int, list[int]] = {}
+        for page_id, rows in self.canonicals.items():
+            for row in rows:
+                if row["target_id"] is not None and row["target_id"] != page_id:
+                    incoming.setdefault(row["target_id"], []).append(page_id)
+        return incoming
+
+    def canonical_target(self, url_id: int) -> int | None:
+        """The single canonical a page declares (None when none, or when they conflict)."""
+        targets = {row["target_id"] for row in self.canonicals.get(url_id, [])}
+        targets.discard(None)
+        return next(iter(targets)) if len(targets) == 1 else None
+
+    def inbound(self, url_id: int) -> Inbound:
+        edges, pages = self.link_counts.get(url_id, (0, 0))
+        return Inbound(
+            links=self.inbound_links(url_id) if edges else [],
+            link_count=edges,
+            source_pages=pages,
+            sitemaps=self.sitemap_listing.get(url_id, []),
+            redirects=[self.urls[i] for i in self.redirects_to.get(url_id, [])],
+            canonicals=[self.urls[i] for i in self.canonicalised_from.get(url_id, [])][:EVIDENCE_LIMIT],
+        )
+
+    # -- redirects ------------------------------------------------------------------------
+
+    def is_redirect(self, url_id: int) -> bool:
+        fetch = self.fetches.get(url_id)
+        return bool(fetch is not None and fetch["status"] and 300 <= fetch["status"] < 400
+                    and fetch["location_url_id"] is not None)
+
+    def walk_redirects(self, url_id: int, max_hops: int = 20) -> RedirectWalk:
+        hops: list[dict[str, Any]] = []
+        seen = {url_id}
+        current = url_id
+        while self.is_redirect(current) and len(hops) < max_hops:
+            fetch = self.fetches[current]
+            target = fetch["location_url_id"]
+            hops.append({"url": self.urls[current], "status": fetch["status"],
+                         "location": self.urls[target]})
+            if target in seen:
+                return RedirectWalk(hops, self.urls[target], None, None, True, False, False)
+            seen.add(target)
+            current = target
+        final = self.fetches.get(current)
+        if current not in self.internal_ids:
+            probe = self.probes.get(current)
+            return RedirectWalk(hops, self.urls[current], probe["status"] if probe else None,
+                                probe["error"] if probe else None, False, True, probe is None)
+        return RedirectWalk(
+            hops, self.urls[current],
+            final["status"] if final is not None else None,
+            final["error"] if final is not None else None,
+            False, False, final is None or not final["fetched"])
+
+    # -- indexability ----------------------------------------------------------------------
+
+    def indexability(self, url_id: int) -> Indexability:
+        return self._indexability.get(url_id) or self._compute_indexability(url_id)
+
+    @cached_property
+    def _indexability(self) -> dict[int, Indexability]:
+        return {url_id: self._compute_indexability(url_id) for url_id in self.fetches}
+
+    def _compute_indexability(self, url_id: int) -> Indexability:
+        fetch = self.fetches.get(url_id)
+        if fetch is None:
+            return Indexability(False, ["never fetched"])
+        reasons: list[str] = []
+        if fetch["robots_blocked"]:
+            reasons.append("blocked by robots.txt")
+        status = fetch["status"]
+        if status is None:
+            if fetch["error"] != "robots-blocked":
+                reasons.append(f"not fetched ({fetch['error']})")
+        elif 300 <= status < 400:
+            reasons.append(f"redirects ({status})")
+        elif status != 200:
+            reasons.append(f"answers {status}")
+        page = self.pages.get(url_id)
+        if page is not None:
+            if is_noindex(page["meta_robots"]):
+                reasons.append("noindex in meta robots")
+            if is_noindex(page["x_robots_tag"]):
+                reasons.append("noindex in X-Robots-Tag header")
+            target = self.canonical_target(url_id)
+            if target is not None and target != url_id:
+                reasons.append(f"canonicalised to {self.urls[target]}")
+        elif status == 200:
+            headers = self.headers(url_id)
+            if is_noindex(headers.get("x-robots-tag")):
+                reasons.append("noindex in X-Robots-Tag header")
+        return Indexability(not reasons, reasons)
+
+
+def robots_directives(value: str | None) -> set[str]:
+    """``"googlebot: noindex, nofollow"`` -> {"noindex", "nofollow"} (bot prefixes dropped)."""
+    if not value:
+        return set()
+    directives = set()
+    for part in value.lower().split(","):
+        part = part.strip()
+        if ":" in part:
+            prefix, _, rest = part.partition(":")
+            # "unavailable_after: <date>" keeps its name; "googlebot: noindex" drops the bot.
+            part = prefix.strip() if prefix.strip() == "unavailable_after" else rest.strip()
+        directives.update(part.split())
+    return directives
+
+
+def is_noindex(value: str | None) -> bool:
+    directives = robots_directives(value)
+    return "noindex" in directives or "none" in directives

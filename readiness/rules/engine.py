@@ -1,0 +1,125 @@
+"""Run the rules over a crawl store: stage 3, a pure function of (store, config).
+
+For each enabled rule: build it with its options and severity from the YAML, collect its
+findings, drop those outside the rule's include/exclude globs, mark accepted ones (they stay
+in the output, with the reason, but no longer count against the verdict).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness.config import ReadinessConfig
+from readiness.config.rules import split_settings
+from readiness.rules.base import Finding, Rule, Severity
+from readiness.rules.context import AnalysisContext
+from readiness.rules.registry import RuleRegistry, default_registry
+from readiness.store import open_store
+from readiness.urls import glob_to_regex
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RuleRun:
+    rule: type[Rule]
+    severity: Severity
+    findings: int = 0
+    accepted: int = 0
+    excluded: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Analysis:
+    store_path: Path
+    meta: dict[str, Any]
+    findings: list[Finding]
+    runs: list[RuleRun]
+    pages: int
+    config_sources: list[str] = field(default_factory=list)
+
+    @property
+    def open_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.accepted is None]
+
+    def blocking(self, threshold: Severity = Severity.ERROR) -> list[Finding]:
+        """Open findings at or above ``threshold``, most inbound references first."""
+        return sorted((f for f in self.open_findings if f.severity.rank >= threshold.rank),
+                      key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
+
+    @property
+    def ready(self) -> bool:
+        return not self.blocking(Severity.ERROR)
+
+
+class _UrlFilter:
+    def __init__(self, include: list[str], exclude: list[str]) -> None:
+        self.include = glob_to_regex(include)
+        self.exclude = glob_to_regex(exclude)
+
+    @staticmethod
+    def _match(regex, url: str) -> bool:
+        from urllib.parse import urlsplit
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return bool(regex.match(url) or regex.match(path))
+
+    def keeps(self, url: str) -> bool:
+        if self.include is not None and not self._match(self.include, url):
+            return False
+        return self.exclude is None or not self._match(self.exclude, url)
+
+
+def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[Rule, dict[str, Any]]]:
+    """The enabled rules, configured: [(rule instance, common settings)]."""
+    built = []
+    for rule_cls in registry.rules():
+        settings = config.rules.get(rule_cls.code)
+        if settings is None:
+            common = {"enabled": True, "severity": None, "include": [], "exclude": [], "accept": []}
+            options = rule_cls.Options()
+        else:
+            options, common = split_settings(rule_cls, settings)
+        if not common["enabled"]:
+            continue
+        severity = Severity(common["severity"]) if common["severity"] else None
+        built.append((rule_cls(options, severity), common))
+    return built
+
+
+def analyze(store_path: str | Path, config: ReadinessConfig,
+            registry: RuleRegistry | None = None) -> Analysis:
+    registry = registry or default_registry()
+    store_path = Path(store_path)
+    findings: list[Finding] = []
+    runs: list[RuleRun] = []
+    with open_store(store_path) as store:
+        ctx = AnalysisContext(store)
+        for rule, common in build_rules(config, registry):
+            run = RuleRun(type(rule), rule.effective_severity)
+            url_filter = _UrlFilter(common["include"], common["exclude"])
+            accepts = [(glob_to_regex([a.url]), a.reason) for a in common["accept"]]
+            t0 = time.perf_counter()
+            for finding in rule.check(ctx):
+                if not url_filter.keeps(finding.url):
+                    run.excluded += 1
+                    continue
+                for regex, reason in accepts:
+                    if _UrlFilter._match(regex, finding.url):
+                        finding.accepted = reason
+                        run.accepted += 1
+                        break
+                run.findings += 1
+                findings.append(finding)
+            run.seconds = time.perf_counter() - t0
+            runs.append(run)
+            logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
+        pages = sum(1 for _ in ctx.html_pages())
+        meta = ctx.meta
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule, -f.weight, f.url))
+    return Analysis(store_path, meta, findings, runs, pages, list(config.sources))

@@ -1,0 +1,1 @@
+"""Rule sets shipped inside the package (default.yaml), so scrapyd eggs carry them."""

@@ -1,0 +1,536 @@
+"""SiteSpider: stage 1 (the site's own pages) and stage 2 (outbound probes) of a crawl.
+
+The spider records facts and never judges. Its shape follows from three Scrapy behaviours it
+must not inherit (see docs/architecture.md):
+
+* redirects are followed here, one fetch per hop, so chains and loops survive deduplication;
+* robots.txt is applied here, so blocked URLs are recorded rather than silently dropped;
+* link edges are written when they are extracted, not when their target is fetched.
+
+Every URL is decided once: the crawl store's URL index gives each URL an id, and a bytearray
+indexed by id says whether the URL was already fetched, skipped or probed. That is the
+crawl's whole per-URL memory; page facts go straight to the store.
+
+Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config=FILE]
+[-a out=DIR]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.misc import load_object
+from twisted.python.failure import Failure
+
+from readiness import __version__
+from readiness.config import ConfigError, ReadinessConfig, load_config
+from readiness.crawl.errors import classify_failure
+from readiness.crawl.extract import PageExtractor
+from readiness.crawl.headers import header_values, kept_headers, parse_link_header
+from readiness.crawl.robots import RobotsRules
+from readiness.crawl.sitemaps import parse_sitemap
+from readiness.probe.cache import ProbeCache
+from readiness.probe.outbound import OutboundProber
+from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_MAX_BYTES = 512 * 1024
+MAX_SEED_REDIRECTS = 5
+# Elements whose internal targets are pages worth fetching.
+PAGE_ELEMENTS = frozenset({"a", "area", "iframe"})
+# <link rel=...> values naming a host to warm up, not a URL anyone will load.
+NON_URL_LINK_RELS = frozenset({"preconnect", "dns-prefetch"})
+
+
+def run_id_for(url: str) -> str:
+    host = (urlsplit(url).hostname or "site").replace(":", "_")
+    return f"{host}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}"
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, url: str | None = None, config: str | ReadinessConfig | None = None,
+                 out: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not url:
+            raise ValueError("a start URL is required: scrapy crawl site -a url=https://…")
+        # A path (scrapy crawl -a config=…, scrapyd) or an already validated config (the CLI).
+        if isinstance(config, ReadinessConfig):
+            self.config_path, self.cfg = None, config
+        else:
+            self.config_path, self.cfg = config, load_config(config)
+        self.out = out
+        self.crawl_cfg = self.cfg.crawl
+        self.normalizer = UrlNormalizer(self.crawl_cfg.host_map, self.crawl_cfg.strip_params)
+        start = self.normalizer.normalize(url)
+        if start is None or not is_http(start):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.start_url = start
+        self.seed_urls = [start] + [
+            u for u in (self.normalizer.normalize(s) for s in self.crawl_cfg.start_urls) if u
+        ]
+        self.site_netlocs = {netloc(u) for u in self.seed_urls}
+        for host in self.crawl_cfg.extra_hosts:
+            mapped = self.normalizer.normalize(host if "://" in host else f"http://{host}/")
+            if mapped:
+                self.site_netlocs.add(netloc(mapped))
+        self.scope = Scope(self.site_netlocs, self.crawl_cfg.include, self.crawl_cfg.exclude)
+        self._decided = bytearray()
+        self._scheduled_pages = 0
+        self._robots_pending: set[str] = set()
+        self._sitemaps_seen: set[str] = set()
+        self.limits_hit: set[str] = set()
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "SiteSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._apply_config_to_settings(crawler.settings)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    def _apply_config_to_settings(self, settings) -> None:
+        """Turn the YAML crawl section into Scrapy settings (before they are frozen)."""
+        cfg = self.crawl_cfg
+        site_slot = {"concurrency": cfg.concurrency, "delay": cfg.delay}
+        settings.set("DOWNLOAD_SLOTS", {n: site_slot for n in self.site_netlocs}, "spider")
+        # Site slots + room for outbound hosts probed in parallel.
+        settings.set("CONCURRENT_REQUESTS", cfg.concurrency + 16, "spider")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", cfg.probe.concurrency_per_host, "spider")
+        settings.set("DOWNLOAD_DELAY", cfg.probe.delay, "spider")
+        settings.set("DOWNLOAD_TIMEOUT", cfg.timeout, "spider")
+        settings.set("DOWNLOAD_MAXSIZE", cfg.max_page_bytes, "spider")
+        settings.set("DOWNLOAD_WARNSIZE", 0, "spider")
+        if cfg.user_agent:
+            settings.set("USER_AGENT", cfg.user_agent, "spider")
+
+    def _opened(self, spider) -> None:
+        """Open the store once the crawl starts (stats exist only from then on)."""
+        crawler = self.crawler
+        settings = crawler.settings
+        reports_dir = Path(settings.get("READINESS_REPORTS_DIR", "reports"))
+        self.run_dir = Path(self.out) if self.out else reports_dir / run_id_for(self.start_url)
+        self.store_path = self.run_dir / "crawl.sqlite"
+        store_cls = load_object(settings.get("READINESS_STORE_CLASS"))
+        self.store = store_cls(self.store_path)
+        self.store.open({
+            "run_id": self.run_dir.name,
+            "start_url": self.start_url,
+            "seed_urls": self.seed_urls,
+            "site_hosts": sorted(self.site_netlocs),
+            "config": self.cfg.model_dump(mode="json"),
+            "config_file": self.config_path,
+            "readiness_version": __version__,
+            "started_at": time.time(),
+            "complete": False,
+            "finish_reason": "running",
+        })
+        probe_cfg = self.crawl_cfg.probe
+        cache_path = probe_cfg.cache_path or (reports_dir / ".probe-cache.sqlite")
+        self.probe_cache = ProbeCache(cache_path, probe_cfg.cache_ttl_hours)
+        self.prober = OutboundProber(self, probe_cfg, self.store, self.probe_cache, crawler.stats)
+        self.extractor = PageExtractor(self.crawl_cfg.boilerplate_selectors)
+        self.user_agent = settings.get("USER_AGENT")
+        self.robots = RobotsRules(self.user_agent)
+        self.stats = crawler.stats
+
+    def _closed(self, spider, reason: str) -> None:
+        complete = reason == "finished" and not self.limits_hit
+        self.store.close({
+            "finished_at": time.time(),
+            "finish_reason": reason,
+            "complete": complete,
+            "limits_hit": sorted(self.limits_hit),
+            "stats": {k: v for k, v in self.stats.get_stats().items()
+                      if isinstance(v, (int, float, str))},
+        })
+        self.probe_cache.close()
+        logger.info("crawl store written: %s (%s)", self.store_path,
+                    "complete" if complete else f"incomplete: {reason}, limits {sorted(self.limits_hit)}")
+
+    # -- seeds: robots.txt first, then start URLs and sitemaps ----------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for host_origin in sorted({origin(u) for u in self.seed_urls} |
+                                  {f"{urlsplit(self.start_url).scheme}://{n}" for n in self.site_netlocs}):
+            host = netloc(host_origin)
+            if host in self._robots_pending:
+                continue
+            self._robots_pending.add(host)
+            yield self._aux_request(f"{host_origin}/robots.txt", self.parse_robots,
+                                    self.robots_failed, {"robots_host": host})
+
+    def _aux_request(self, url: str, callback, errback, meta: dict[str, Any]) -> scrapy.Request:
+        """robots.txt and sitemap fetches: not pages, so outside the page bookkeeping."""
+        return scrapy.Request(url, callback=callback, errback=errback, dont_filter=True,
+                              priority=100, meta={**meta, "download_slot": netloc(url)})
+
+    def _follow_aux_redirect(self, response) -> scrapy.Request | None:
+        location = response.headers.get(b"Location")
+        hops = response.meta.get("aux_hops", 0)
+        if not (300 <= response.status < 400 and location) or hops >= MAX_SEED_REDIRECTS:
+            return None
+        target = self.normalizer.normalize(location.decode("latin-1"), response.url)
+        if target is None:
+            return None
+        request = response.request.replace(url=target)
+        request.meta["aux_hops"] = hops + 1
+        request.meta["download_slot"] = netloc(target)
+        return request
+
+    def parse_robots(self, response) -> Iterable[scrapy.Request]:
+        redirect = self._follow_aux_redirect(response)
+        if redirect is not None:
+            yield redirect
+            return
+        host = response.meta["robots_host"]
+        sitemaps: list[str] = []
+        body = None
+        if response.status == 200:
+            body = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
+            if self.crawl_cfg.robots != "ignore":
+                sitemaps = self.robots.add(host, body)
+            else:
+                sitemaps = RobotsRules(self.user_agent).add(host, body)
+        elif response.status >= 500:
+            logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
+                           "site; readiness goes on as if allowed", host, response.status)
+        self.store.add("robots", {"host": host, "url": response.url, "status": response.status,
+                                  "body": body, "sitemaps": sitemaps, "fetched_at": time.time()})
+        self.stats.inc_value(f"readiness/robots/status/{response.status}")
+        yield from self._robots_done(host, sitemaps)
+
+    def robots_failed(self, failure: Failure) -> Iterable[scrapy.Request]:
+        request = failure.request
+        host = request.meta["robots_host"]
+        error, detail = classify_failure(failure)
+        logger.warning("robots.txt of %s could not be fetched (%s)", host, detail)
+        self.store.add("robots", {"host": host, "url": request.url, "error": error,
+                                  "fetched_at": time.time()})
+        yield from self._robots_done(host, [])
+
+    def _robots_done(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
+        self._robots_pending.discard(host)
+        sitemap_sources = [(u, "robots") for u in sitemaps]
+        if host == netloc(self.start_url) and not sitemaps and not self.crawl_cfg.sitemaps:
+            sitemap_sources.append((f"{origin(self.start_url)}/sitemap.xml", "fallback"))
+        for raw in self.crawl_cfg.sitemaps:
+            if host == netloc(self.start_url):
+                sitemap_sources.append((raw, "config"))
+        for raw, found_in in sitemap_sources:
+            request = self._sitemap_request(raw, None, found_in, self.start_url)
+            if request is not None:
+                yield request
+        if not self._robots_pending:
+            for url in self.seed_urls:
+                request = self._decide(url, depth=0, discovered_by="start", source_id=None)
+                if request is not None:
+                    yield request
+
+    # -- sitemaps -------------------------------------------------------------------------
+
+    def _sitemap_request(self, raw: str, parent_id: int | None, found_in: str,
+                         base: str) -> scrapy.Request | None:
+        url = self.normalizer.normalize(raw, base)
+        if url is None or not is_http(url) or url in self._sitemaps_seen:
+            return None
+        self._sitemaps_seen.add(url)
+        url_id, _ = self.store.intern(url, self.scope.is_internal(url))
+        meta = {"sitemap": (url_id, parent_id, found_in)}
+        return self._aux_request(url, self.parse_sitemap, self.sitemap_failed, meta)
+
+    def parse_sitemap(self, response) -> Iterable[scrapy.Request]:
+        redirect = self._follow_aux_redirect(response)
+        if redirect is not None:
+            yield redirect
+            return
+        url_id, parent_id, found_in = response.meta["sitemap"]
+        row = {"url_id": url_id, "parent_id": parent_id, "found_in": found_in,
+               "status": response.status}
+        if response.status != 200:
+            row["error"] = f"http-{response.status}"
+            self.store.add("sitemaps", row)
+            return
+        parsed = parse_sitemap(response.body, self.crawl_cfg.max_page_bytes)
+        row.update(kind=parsed.kind, error=parsed.error, entries=len(parsed.entries))
+        self.store.add("sitemaps", row)
+        if parsed.error:
+            logger.warning("sitemap %s: %s (%d entries read)", response.url, parsed.error,
+                           len(parsed.entries))
+        if parsed.kind == "sitemapindex":
+            for raw, _lastmod in parsed.entries:
+                request = self._sitemap_request(raw, url_id, "index", response.url)
+                if request is not None:
+                    yield request
+            return
+        entries = []
+        for raw, lastmod in parsed.entries:
+            target = self.normalizer.normalize(raw, response.url)
+            target_id = None
+            if target is not None:
+                target_id, _ = self.store.intern(target, self.scope.is_internal(target))
+                if self.scope.is_internal(target):
+                    request = self._decide(target, 0, "sitemap", url_id, target_id)
+                    if request is not None:
+                        yield request
+            entries.append((url_id, target_id, raw, lastmod))
+        self.store.add_many("sitemap_entries", entries)
+        self.stats.inc_value("readiness/sitemap_entries", len(entries))
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        url_id, parent_id, found_in = failure.request.meta["sitemap"]
+        error, detail = classify_failure(failure)
+        logger.warning("sitemap %s could not be fetched (%s)", failure.request.url, detail)
+        self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
+                                    "found_in": found_in, "error": error})
+
+    # -- deciding about a URL, once --------------------------------------------------------
+
+    def _first_decision(self, url_id: int) -> bool:
+        """True the first time it is called for ``url_id``."""
+        decided = self._decided
+        if url_id >= len(decided):
+            decided.extend(b"\0" * max(url_id + 1 - len(decided), 4096))
+        if decided[url_id]:
+            return False
+        decided[url_id] = 1
+        return True
+
+    def _decide(self, url: str, depth: int, discovered_by: str, source_id: int | None,
+                url_id: int | None = None) -> scrapy.Request | None:
+        """Fetch, skip (and record why) or probe ``url``; None unless a request is due."""
+        internal = self.scope.is_internal(url)
+        if url_id is None:
+            url_id, _ = self.store.intern(url, internal)
+        if not self._first_decision(url_id):
+            return None
+        if not internal:
+            if not is_http(url) or not self.crawl_cfg.probe.enabled:
+                return None
+            return self.prober.start(url, url_id)
+        skip = self._skip_reason(url, depth)
+        robots_blocked = False
+        if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
+            robots_blocked = True
+            self.stats.inc_value("readiness/robots_blocked")
+            if self.crawl_cfg.robots == "obey":
+                skip = "robots-blocked"
+        if skip is not None:
+            self.stats.inc_value(f"readiness/skipped/{skip}")
+            self.store.add("fetches", {
+                "url_id": url_id, "error": skip, "fetched": 0, "robots_blocked": robots_blocked,
+                "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
+            })
+            return None
+        self._scheduled_pages += 1
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
+            priority=-depth,
+            meta={"page": (url_id, depth, discovered_by, source_id, robots_blocked),
+                  "download_slot": netloc(url)},
+        )
+
+    def _skip_reason(self, url: str, depth: int) -> str | None:
+        cfg = self.crawl_cfg
+        if self.scope.is_excluded(url):
+            return "excluded"
+        if len(url) > cfg.max_url_length or self._repeats_segments(url):
+            return "trap"
+        if depth > cfg.max_depth:
+            self.limits_hit.add("max_depth")
+            return "max-depth"
+        if self._scheduled_pages >= cfg.max_pages:
+            self.limits_hit.add("max_pages")
+            return "max-pages"
+        return None
+
+    def _repeats_segments(self, url: str) -> bool:
+        """/a/b/a/b/a/b/… calendars and relative-link loops generate endless URLs."""
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        if len(segments) <= self.crawl_cfg.max_repeated_segments:
+            return False
+        counts: dict[str, int] = {}
+        for segment in segments:
+            counts[segment] = counts.get(segment, 0) + 1
+            if counts[segment] > self.crawl_cfg.max_repeated_segments:
+                return True
+        return False
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def parse_page(self, response) -> Iterable[scrapy.Request]:
+        url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
+        meta = response.meta
+        status = response.status
+        headers = response.headers
+        fetch = {
+            "url_id": url_id, "status": status, "fetched": 1, "robots_blocked": robots_blocked,
+            "ttfb_ms": _ms(meta.get("download_latency")),
+            "elapsed_ms": _ms(meta.get("readiness_elapsed")),
+            "bytes": meta.get("readiness_wire_bytes", len(response.body)),
+            "content_type": headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
+            "headers": kept_headers(headers), "retries": meta.get("retry_times", 0),
+            "fetched_at": time.time(),
+        }
+        self.stats.inc_value("readiness/fetched")
+        self.stats.inc_value(f"readiness/status/{status}")
+        location = headers.get(b"Location")
+        if 300 <= status < 400 and location:
+            raw = location.decode("latin-1").strip()
+            fetch["location"] = raw
+            target = self.normalizer.normalize(raw, response.url)
+            if target is not None:
+                target_id, _ = self.store.intern(target, self.scope.is_internal(target))
+                fetch["location_url_id"] = target_id
+                self.store.add("fetches", fetch)
+                # A redirect hop is not a click: the target keeps this URL's depth.
+                request = self._decide(target, depth, "redirect", url_id, target_id)
+                if request is not None:
+                    yield request
+                return
+        self.store.add("fetches", fetch)
+        if status == 200 and isinstance(response, HtmlResponse):
+            yield from self._parse_html(response, url_id, depth)
+        elif status == 200 and isinstance(response, TextResponse) and b"html" in (
+                headers.get(b"Content-Type") or b""):
+            yield from self._parse_html(response, url_id, depth)
+
+    def _parse_html(self, response, url_id: int, depth: int) -> Iterable[scrapy.Request]:
+        page_url = response.url
+        try:
+            root = response.selector.root
+        except ValueError as exc:  # undecodable or empty body: the fetch row still stands
+            logger.warning("could not parse %s: %s", page_url, exc)
+            self.stats.inc_value("readiness/parse_errors")
+            return
+        facts = self.extractor.extract(root, response.text, page_url)
+        x_robots = header_values(response.headers, "X-Robots-Tag")
+        self.store.add("pages", {
+            "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,
+            "h1": facts.h1, "meta_robots": facts.meta_robots,
+            "x_robots_tag": ", ".join(x_robots) or None, "viewport": facts.viewport,
+            "lang": facts.lang, "meta_refresh": facts.meta_refresh,
+            "encoding": response.encoding, "word_count": facts.word_count,
+            "content_hash": facts.content_hash, "minhash": facts.minhash,
+            "structured_data": facts.structured_data or None,
+        })
+        base = page_url
+        if facts.base_href:
+            base = self.normalizer.normalize(facts.base_href, page_url) or page_url
+        normalize = self.normalizer.normalize
+        intern = self.store.intern
+        is_internal = self.scope.is_internal
+        child_depth = depth + 1
+
+        # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
+        canonical_rows, hreflang_rows = [], []
+        header_links = [link for value in header_values(response.headers, "Link")
+                        for link in parse_link_header(value)]
+        sources = [("html", raw, base) for raw in facts.canonicals] + [
+            ("header", raw, page_url) for raw, params in header_links
+            if "canonical" in params.get("rel", "").lower().split()]
+        for source, raw, raw_base in sources:
+            target = normalize(raw, raw_base)
+            target_id = intern(target, is_internal(target))[0] if target else None
+            canonical_rows.append((url_id, source, raw, target_id))
+            if target is not None and target_id != url_id:
+                request = self._decide(target, depth, "canonical", url_id, target_id)
+                if request is not None:
+                    yield request
+        alternates = [("html", lang, raw, base) for lang, raw in facts.hreflang] + [
+            ("header", params["hreflang"], raw, page_url) for raw, params in header_links
+            if "hreflang" in params]
+        for source, lang, raw, raw_base in alternates:
+            target = normalize(raw, raw_base)
+            target_id = intern(target, is_internal(target))[0] if target else None
+            hreflang_rows.append((url_id, lang, raw, target_id, source))
+            if target is not None and target_id != url_id:
+                request = self._decide(target, child_depth, "hreflang", url_id, target_id)
+                if request is not None:
+                    yield request
+        self.store.add_many("canonicals", canonical_rows)
+        self.store.add_many("hreflang", hreflang_rows)
+
+        if facts.meta_refresh:
+            target = _meta_refresh_target(facts.meta_refresh)
+            target = normalize(target, base) if target else None
+            if target is not None:
+                request = self._decide(target, depth, "meta-refresh", url_id)
+                if request is not None:
+                    yield request
+
+        # Link edges: every one recorded; each new target fetched or probed once.
+        edges = []
+        for link in facts.links:
+            target = normalize(link.raw, base)
+            if target is None:
+                edges.append((url_id, None, link.raw, link.anchor, link.rel, link.element,
+                              link.region))
+                continue
+            internal = is_internal(target)
+            target_id, _ = intern(target, internal)
+            edges.append((url_id, target_id, link.raw, link.anchor, link.rel, link.element,
+                          link.region))
+            if internal:
+                if link.element not in PAGE_ELEMENTS:
+                    continue
+            elif link.element == "link" and link.rel and set(link.rel.split()) & NON_URL_LINK_RELS:
+                continue
+            request = self._decide(target, child_depth, "link", url_id, target_id)
+            if request is not None:
+                yield request
+        self.store.add_many("links", edges)
+        self.stats.inc_value("readiness/links", len(edges))
+        self.stats.inc_value("readiness/pages")
+
+    def page_failed(self, failure: Failure) -> None:
+        request = failure.request
+        url_id, depth, discovered_by, source_id, robots_blocked = request.meta["page"]
+        error, detail = classify_failure(failure)
+        self.stats.inc_value(f"readiness/errors/{error}")
+        logger.info("fetch failed: %s (%s)", request.url, detail)
+        self.store.add("fetches", {
+            "url_id": url_id, "error": error, "error_detail": detail, "fetched": 1,
+            "robots_blocked": robots_blocked, "depth": depth, "discovered_by": discovered_by,
+            "discovered_from": source_id, "elapsed_ms": _ms(request.meta.get("readiness_elapsed")),
+            "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
+        })
+
+    # -- outbound probes (the logic lives in readiness.probe.outbound) --------------------
+
+    async def probe_response(self, response):
+        async for request in self.prober.on_response(response):
+            yield request
+
+    async def probe_failed(self, failure: Failure):
+        async for request in self.prober.on_failure(failure):
+            yield request
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def _meta_refresh_target(content: str) -> str | None:
+    """``5; url=/next`` -> ``/next``."""
+    _, _, rest = content.partition(";")
+    rest = rest.strip()
+    if rest[:4].lower() == "url=":
+        return rest[4:].strip().strip("'\"") or None
+    return None
+
+
+__all__ = ["ConfigError", "SiteSpider"]
