@@ -43,88 +43,128 @@ _PROSE = (
 )
 
 
-def _paragraph(index: int) -> str:
+def _paragraph(index: int, words: int = 75) -> str:
     # Rotate the prose so paragraphs differ, like a real article's would.
-    words = _PROSE.split()
-    shift = (index * 17) % len(words)
-    return " ".join(words[shift:] + words[:shift][: len(words) // 3])
+    prose = _PROSE.split()
+    shift = (index * 17) % len(prose)
+    return " ".join((prose[shift:] + prose[:shift])[:words])
+
+
+_ICON = ('<svg class="icon" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">'
+         '<path d="M2 4h12v1.5H2zm0 3.25h12v1.5H2zm0 3.25h12V12H2z"/></svg>')
 
 
 def realistic_page() -> str:
+    """~13 KB, 40-odd link elements, ~500 words of main content, markup like a CMS theme's."""
     nav = "".join(
-        f'<li><a href="/category/{name}" class="nav-link">{name.title()}</a></li>'
-        for name in ("running", "hiking", "climbing", "cycling", "camping", "sale", "brands")
+        f'<li class="menu-item menu-item-type-taxonomy menu-item-{i}"><a href="/category/'
+        f'{name}" class="nav-link" data-track="nav-{name}">{name.title()}</a></li>'
+        for i, name in enumerate(("running", "hiking", "climbing", "cycling", "camping",
+                                  "sale", "brands", "journal"))
     )
     footer_links = "".join(
-        f'<li><a href="/{slug}">{slug.replace("-", " ").title()}</a></li>'
-        for slug in ("about", "careers", "press", "contact", "shipping", "returns",
-                     "privacy-policy", "terms", "cookie-settings", "sitemap")
+        f'<li class="footer-menu__item"><a class="footer-menu__link" href="/{slug}">'
+        f'{slug.replace("-", " ").title()}</a></li>'
+        for slug in ("about", "careers", "contact", "shipping", "returns", "privacy-policy",
+                     "terms", "sitemap")
     )
     related = "".join(
-        f'<li><a href="/blog/related-{i}">Related article number {i}</a></li>' for i in range(4)
+        f'<li class="related__item"><a class="related__link" href="/blog/related-{i}">'
+        f'<span class="related__title">Related article number {i}</span></a></li>'
+        for i in range(4)
     )
-    body_paragraphs = []
+    body = []
     for i in range(6):
         link = (f' See <a href="/guides/guide-{i}" title="Guide {i}">our guide {i}</a> for '
-                f'the details, or <a href="https://external{i}.example.org/review" rel="nofollow '
-                f'noopener" target="_blank">an outside review</a>.')
-        body_paragraphs.append(f"<p>{_paragraph(i)}{link}</p>")
+                f'the details, or <a href="https://external{i % 2}.example.org/review-{i}" '
+                f'rel="nofollow noopener" target="_blank">an outside review</a>.')
+        if i % 2 == 0:
+            body.append(f'<h2 class="wp-block-heading" id="section-{i}">Section {i} of the '
+                        f'guide</h2>')
+        body.append(f'<p class="has-text-align-left">{_paragraph(i)}{link}</p>')
         if i in (1, 4):
-            body_paragraphs.append(
-                f'<figure><img src="/img/shoe-{i}.jpg" alt="Shoe {i} on a rocky trail" '
-                f'width="800" height="533" loading="lazy"><figcaption>Shoe {i} on a rocky '
-                f'trail.</figcaption></figure>'
+            body.append(
+                f'<figure class="wp-block-image size-large"><img src="/img/shoe-{i}.jpg" '
+                f'alt="Shoe {i} on a rocky trail" width="800" height="533" loading="lazy" '
+                f'decoding="async" class="wp-image-10{i}"><figcaption class="wp-element-'
+                f'caption">Shoe {i} on a rocky trail.</figcaption></figure>'
             )
     json_ld = (
-        '{"@context": "https://schema.org", "@type": "BlogPosting", "headline": "Choosing a '
-        'trail running shoe", "datePublished": "2024-03-01", "author": {"@type": "Person", '
-        '"name": "Sam Runner"}, "image": "https://shop.example.com/img/shoe-1.jpg", '
-        '"publisher": {"@type": "Organization", "name": "Example Shop"}}'
+        '{"@context": "https://schema.org", "@graph": [{"@type": "BlogPosting", "headline": '
+        '"Choosing a trail running shoe", "datePublished": "2024-03-01T08:00:00+00:00", '
+        '"dateModified": "2024-03-09T10:12:00+00:00", "author": {"@type": "Person", "name": '
+        '"Sam Runner", "url": "https://shop.example.com/authors/sam"}, "image": '
+        '"https://shop.example.com/img/shoe-1.jpg", "publisher": {"@id": '
+        '"https://shop.example.com/#org"}}, {"@type": "Organization", "@id": '
+        '"https://shop.example.com/#org", "name": "Example Shop", "logo": '
+        '"https://shop.example.com/img/logo.png"}, {"@type": "BreadcrumbList", '
+        '"itemListElement": [{"@type": "ListItem", "position": 1, "name": "Home", "item": '
+        '"https://shop.example.com/"}, {"@type": "ListItem", "position": 2, "name": "Blog", '
+        '"item": "https://shop.example.com/blog"}]}]}'
     )
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="en-GB" class="no-js">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="X-UA-Compatible" content="IE=edge">
 <title>Choosing a Trail Running Shoe | Example Shop Blog</title>
 <meta name="description" content="How to pick a trail running shoe: grip, cushioning, drop, fit and waterproofing explained.">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="index, follow, max-image-preview:large">
+<meta name="robots" content="index, follow, max-image-preview:large, max-snippet:-1">
 <link rel="canonical" href="{PAGE_URL}">
-<link rel="alternate" hreflang="en" href="{PAGE_URL}">
+<link rel="alternate" hreflang="en-gb" href="{PAGE_URL}">
 <link rel="alternate" hreflang="de" href="https://shop.example.com/de/blog/laufschuh">
 <link rel="alternate" hreflang="x-default" href="{PAGE_URL}">
+<meta property="og:locale" content="en_GB">
 <meta property="og:type" content="article">
 <meta property="og:title" content="Choosing a Trail Running Shoe">
+<meta property="og:description" content="Grip, cushioning, drop, fit and waterproofing explained.">
 <meta property="og:url" content="{PAGE_URL}">
+<meta property="og:site_name" content="Example Shop">
 <meta property="og:image" content="https://shop.example.com/img/shoe-1.jpg">
 <meta property="article:published_time" content="2024-03-01T08:00:00+00:00">
 <meta name="twitter:card" content="summary_large_image">
-<link rel="stylesheet" href="/assets/site.css">
-<link rel="preload" href="/assets/font.woff2" as="font" crossorigin>
-<link rel="icon" href="/favicon.ico">
-<script src="/assets/site.js" defer></script>
-<script type="application/ld+json">{json_ld}</script>
-<style>.nav-link{{color:#333}} .hero{{margin:0 auto;max-width:60rem}}</style>
+<meta name="twitter:site" content="@exampleshop">
+<link rel="preconnect" href="https://fonts.example-cdn.com" crossorigin>
+<link rel="stylesheet" id="theme-css" href="/wp-content/themes/shop/style.min.css?ver=6.4.3" media="all">
+<link rel="preload" href="/wp-content/themes/shop/fonts/inter.woff2" as="font" type="font/woff2" crossorigin>
+<link rel="icon" href="/favicon-32x32.png" sizes="32x32">
+<link rel="apple-touch-icon" href="/apple-touch-icon.png">
+<script src="/wp-includes/js/jquery/jquery.min.js?ver=3.7.1" id="jquery-core-js"></script>
+<script type="application/ld+json" class="yoast-schema-graph">{json_ld}</script>
+<script>document.documentElement.className = document.documentElement.className.replace("no-js", "js"); window.shopConfig = {{"currency": "GBP", "locale": "en_GB", "cartUrl": "/cart", "ajaxUrl": "/wp-admin/admin-ajax.php", "nonce": "a1b2c3d4e5"}};</script>
+<style id="theme-inline-css">.nav-link{{color:#333;text-decoration:none}} .site-header{{display:flex;align-items:center;gap:1rem}} .hero{{margin:0 auto;max-width:60rem}} .related__item{{list-style:none}}</style>
 </head>
-<body class="post">
-<header class="site-header">
-  <a href="/" class="logo"><img src="/img/logo.svg" alt="Example Shop"></a>
-  <nav aria-label="Main"><ul>{nav}</ul></nav>
-  <form action="/search"><input name="q" placeholder="Search"></form>
+<body class="post-template-default single single-post postid-4242 single-format-standard">
+<div id="page" class="site">
+<a class="skip-link screen-reader-text" href="#content">Skip to content</a>
+<header id="masthead" class="site-header" role="banner">
+  <div class="site-branding"><a href="/" class="custom-logo-link" rel="home"><img src="/img/logo.svg" class="custom-logo" alt="Example Shop" width="160" height="40"></a></div>
+  <button class="menu-toggle" aria-controls="primary-menu" aria-expanded="false">{_ICON}<span class="screen-reader-text">Menu</span></button>
+  <nav id="site-navigation" class="main-navigation" aria-label="Primary"><ul id="primary-menu" class="menu">{nav}</ul></nav>
+  <form role="search" method="get" class="search-form" action="/"><label><span class="screen-reader-text">Search for:</span><input type="search" class="search-field" placeholder="Search" name="s"></label><button type="submit" class="search-submit">{_ICON}</button></form>
 </header>
-<main id="content">
-  <nav class="breadcrumbs"><a href="/">Home</a> / <a href="/blog">Blog</a></nav>
-  <article>
-    <h1>Choosing a trail running shoe</h1>
-    <p class="byline">By <a href="/authors/sam">Sam Runner</a>, March 2024</p>
-    {"".join(body_paragraphs)}
+<div id="content" class="site-content">
+<main id="primary" class="site-main">
+  <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/">Home</a> <span class="sep">/</span> <a href="/blog">Blog</a></nav>
+  <article id="post-4242" class="post-4242 post type-post status-publish format-standard has-post-thumbnail hentry category-running">
+    <header class="entry-header"><h1 class="entry-title">Choosing a trail running shoe</h1>
+    <div class="entry-meta"><span class="byline">By <span class="author vcard"><a class="url fn n" href="/authors/sam">Sam Runner</a></span></span> <time class="entry-date published" datetime="2024-03-01T08:00:00+00:00">1 March 2024</time></div></header>
+    <div class="entry-content">
+    {"".join(body)}
+    </div>
+    <footer class="entry-footer"><span class="cat-links">Posted in <a href="/category/running" rel="category tag">Running</a></span></footer>
   </article>
-  <div class="share"><a href="https://twitter.com/intent/tweet?url={PAGE_URL}">Share</a></div>
+  <div class="share-buttons"><a class="share share--x" href="https://x.com/intent/post?url={PAGE_URL}" rel="noopener" target="_blank">{_ICON}<span>Share</span></a> <a class="share share--mail" href="mailto:?subject=Trail%20shoes&amp;body={PAGE_URL}">{_ICON}<span>Email</span></a></div>
 </main>
-<aside><h2>Related</h2><ul>{related}</ul></aside>
-<footer><ul>{footer_links}</ul><p>&copy; 2024 Example Shop</p></footer>
-<script src="https://analytics.example.net/tag.js" async></script>
-<script>window.dataLayer = window.dataLayer || []; dataLayer.push({{"page": "post"}});</script>
+<aside id="secondary" class="widget-area"><section class="widget related"><h2 class="widget-title">Related</h2><ul class="related__list">{related}</ul></section></aside>
+</div>
+<footer id="colophon" class="site-footer"><div class="footer-widgets"><ul class="footer-menu">{footer_links}</ul></div><div class="site-info"><p>&copy; 2024 Example Shop Ltd. Registered in England and Wales, company number 01234567.</p></div></footer>
+</div>
+<div id="cookie-notice" class="cookie-notice" role="dialog" aria-live="polite"><p>We use cookies to remember your basket and to measure which pages are read.</p><button class="cookie-notice__accept">Accept</button></div>
+<script src="https://analytics.example.net/tag.js?id=G-ABC123" async></script>
+<script id="theme-js" src="/wp-content/themes/shop/js/theme.min.js?ver=1.9.0" defer></script>
+<script>window.dataLayer = window.dataLayer || []; function gtag(){{dataLayer.push(arguments);}} gtag("js", new Date()); gtag("config", "G-ABC123", {{"anonymize_ip": true}});</script>
 </body>
 </html>
 """

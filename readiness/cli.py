@@ -36,6 +36,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_crawl_options(crawl)
     crawl.set_defaults(handler=cmd_crawl)
 
+    check = commands.add_parser("check", help="crawl + analyze: the pre-launch / CI gate")
+    check.add_argument("url", help="start URL, e.g. https://www.clinic.example/")
+    _add_crawl_options(check)
+    _add_gate_options(check)
+    check.set_defaults(handler=cmd_check)
+
+    analyze = commands.add_parser("analyze", help="run the rules over a stored crawl "
+                                                  "(no network): edit YAML, re-analyze")
+    analyze.add_argument("store", help="crawl.sqlite, or the run folder holding it")
+    analyze.add_argument("--config", metavar="FILE", help="YAML rule set (default: shipped)")
+    _add_gate_options(analyze)
+    analyze.set_defaults(handler=cmd_analyze)
+
+    rules = commands.add_parser("rules", help="list every rule, or explain one")
+    rules.add_argument("code", nargs="?", help="rule code or name, e.g. RDR001 or redirect-chain")
+    rules.set_defaults(handler=cmd_rules)
+
     demo = commands.add_parser("demo", help="serve the built-in sample practice site on "
                                             "127.0.0.1 and crawl it")
     demo.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
@@ -51,6 +68,12 @@ def _add_crawl_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--reports-dir", default="reports", metavar="DIR",
                      help="where runs are kept (default: reports)")
     sub.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _add_gate_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--fail-on", choices=["error", "warning", "notice"], default="error",
+                     help="exit 1 when open findings at or above this severity remain "
+                          "(default: error)")
 
 
 def check_url(url: str) -> str:
@@ -95,6 +118,81 @@ def report_crawl(result) -> int:
         return EXIT_INCONCLUSIVE
     if meta.get("finish_reason") == "shutdown":
         return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def resolve_store(path: str) -> Path:
+    store = Path(path)
+    if store.is_dir():
+        store = store / "crawl.sqlite"
+    if not store.is_file():
+        raise UsageError(f"no crawl store at {store} (give crawl.sqlite or its run folder)")
+    return store
+
+
+def analyze_store(store: Path, config, fail_on: str) -> int:
+    """Run the rules, write findings.json beside the store, print the verdict; exit status."""
+    from readiness.report.findings import write_findings
+    from readiness.report.terminal import print_summary
+    from readiness.rules.base import Severity
+    from readiness.rules.engine import analyze
+
+    analysis = analyze(store, config)
+    findings_path = store.parent / "findings.json"
+    document = write_findings(analysis, findings_path)
+    print_summary(document, sys.stdout)
+    print(f"findings: {findings_path}")
+    return EXIT_FINDINGS if analysis.blocking(Severity(fail_on)) else EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    store = resolve_store(args.store)
+    config = load_config(args.config)
+    return analyze_store(store, config, args.fail_on)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from readiness.crawl.runner import run_crawl
+
+    url = check_url(args.url)
+    config = load_config(args.config)
+    result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
+                       progress=not args.quiet)
+    status = report_crawl(result)
+    if status != EXIT_OK:
+        return status
+    return analyze_store(result.store_path, config, args.fail_on)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from readiness.rules.registry import default_registry
+
+    registry = default_registry()
+    if not args.code:
+        family = None
+        for rule in sorted(registry.rules(), key=lambda r: (r.family, r.code)):
+            if rule.family != family:
+                family = rule.family
+                print(f"\n{family}")
+            print(f"  {rule.code}  {rule.name:<38} {rule.severity.value:<8} {rule.summary()}")
+        print(f"\n{len(registry)} rules. `readiness rules CODE` explains one.")
+        return EXIT_OK
+    rule = registry.get(args.code)
+    if rule is None:
+        from readiness.config.loader import _rule_hint
+        raise UsageError(f"unknown rule {args.code!r}{_rule_hint(args.code, registry)}")
+    print(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.value})\n")
+    print(rule.summary() + "\n")
+    for title, body in rule.doc_sections().items():
+        print(f"{title}:")
+        for line in body.splitlines():
+            print(f"  {line}")
+        print()
+    options = rule.options_doc()
+    if options:
+        print("Options (set them under rules: in your YAML):")
+        for name, description, default in options:
+            print(f"  {name} (default {default!r}): {description}")
     return EXIT_OK
 
 

@@ -67,6 +67,10 @@ class UrlNormalizer:
             netloc(self._clean_origin(src)): self._clean_origin(dst)
             for src, dst in (host_map or {}).items()
         }
+        # Crawled origin -> the production origin it stands for (first mapping wins).
+        self._production: dict[str, str] = {}
+        for src, dst in (host_map or {}).items():
+            self._production.setdefault(self._clean_origin(dst), self._clean_origin(src))
         self._strip = glob_to_regex(list(strip_params))
         # Nav, header and footer links repeat on every page: resolving each distinct
         # (base, href) once is the biggest saving on the per-page path. Bounded, so memory
@@ -107,6 +111,20 @@ class UrlNormalizer:
             return url
         scheme, _, host = target.partition("://")
         return urlunsplit((scheme, host, parts.path, parts.query, parts.fragment))
+
+    def unmap_host(self, url: str) -> str:
+        """The production URL a crawled URL stands for (itself when no host map applies)."""
+        if not self._production:
+            return url
+        parts = urlsplit(url)
+        production = self._production.get(f"{parts.scheme}://{parts.netloc}".lower())
+        if production is None:
+            return url
+        scheme, _, host = production.partition("://")
+        return urlunsplit((scheme, host, parts.path, parts.query, parts.fragment))
+
+    def is_mapped(self, url: str) -> bool:
+        return netloc(url) in self.host_map
 
     def _resolve_uncached(self, base: str | None, raw: str) -> str | None:
         try:

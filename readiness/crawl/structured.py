@@ -32,12 +32,19 @@ OPENGRAPH_PREFIXES = ("og:", "article:", "book:", "profile:", "music:", "video:"
 # RDFa parser. fb:app_id is the common non-OpenGraph one.
 SOCIAL_META_PREFIXES = OPENGRAPH_PREFIXES + ("twitter:", "fb:")
 
-# Same selection as extruct's JsonLdExtractor (an exact type match), one element per block.
-_JSON_LD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]')
-# Attribute-axis scan: much cheaper in libxml2 than testing a predicate on every element.
-_SEMANTIC_ELEMENTS = etree.XPath(
-    "(//@itemscope | //@vocab | //@typeof | //@property)/..", smart_strings=False)
-_META_ELEMENTS = etree.XPath("//meta", smart_strings=False)
+_SOCIAL_PROPERTY_TESTS = " or ".join(
+    f"starts-with(normalize-space(.), '{prefix}')" for prefix in SOCIAL_META_PREFIXES)
+# Attribute-axis scans (descendant::*/@x): libxml2 walks attribute nodes many times faster
+# than it tests a predicate on every element. The RDFa test excludes social <meta property>s.
+_HAS_MICRODATA = etree.XPath("boolean(descendant::*/@itemscope)")
+_FIRST_MICRODATA = etree.XPath("(descendant::*/@itemscope/..)[1]")
+_RDFA_ELEMENTS = (
+    "descendant::*/@vocab/.. | descendant::*/@typeof/.. | "
+    f"descendant::*/@property[not(parent::meta) or not({_SOCIAL_PROPERTY_TESTS})]/.."
+)
+_HAS_RDFA = etree.XPath(f"boolean({_RDFA_ELEMENTS})")
+_FIRST_RDFA = etree.XPath(f"({_RDFA_ELEMENTS})[1]")
+JSON_LD_TYPE = "application/ld+json"  # an exact match, as extruct's JsonLdExtractor selects
 
 
 class StructuredDataExtractor:
@@ -52,29 +59,32 @@ class StructuredDataExtractor:
         errors: list[dict[str, str]] = []
 
         json_ld = []
-        for script in _JSON_LD_SCRIPTS(root):
+        for script in root.iter("script"):
+            if script.get("type") != JSON_LD_TYPE:
+                continue
             try:
+                # One block at a time (extruct selects the script itself), so a broken
+                # block is reported and the others still read.
                 json_ld.extend(self._json_ld.extract_items(script, base_url=url))
             except Exception as exc:  # extruct raises whatever json/jstyleson raise
                 errors.append(_error("json-ld", exc, script.text or ""))
         if json_ld:
             data["json-ld"] = json_ld
 
-        microdata_element, rdfa_element = self._markup_present(root)
-        if microdata_element is not None:
+        if _HAS_MICRODATA(root):
             try:
                 items = self._microdata.extract_items(root, base_url=url)
             except Exception as exc:
-                errors.append(_error("microdata", exc, _markup(microdata_element)))
+                errors.append(_error("microdata", exc, _markup(_FIRST_MICRODATA(root))))
             else:
                 if items:
                     data["microdata"] = items
-        if rdfa_element is not None and html_text:
+        if html_text and _HAS_RDFA(root):
             try:
                 items = extruct.extract(html_text, base_url=url, syntaxes=["rdfa"],
                                         uniform=False).get("rdfa")
             except Exception as exc:
-                errors.append(_error("rdfa", exc, _markup(rdfa_element)))
+                errors.append(_error("rdfa", exc, _markup(_FIRST_RDFA(root))))
             else:
                 if items:
                     data["rdfa"] = items
@@ -86,27 +96,11 @@ class StructuredDataExtractor:
             data["errors"] = errors
         return data
 
-    @staticmethod
-    def _markup_present(root: etree._Element) -> tuple[etree._Element | None,
-                                                       etree._Element | None]:
-        """The first microdata element and the first RDFa element (None when absent)."""
-        microdata = rdfa = None
-        for element in _SEMANTIC_ELEMENTS(root):
-            attributes = element.attrib
-            if microdata is None and "itemscope" in attributes:
-                microdata = element
-            if rdfa is None and ("vocab" in attributes or "typeof" in attributes or (
-                    "property" in attributes and not _is_social_meta(element))):
-                rdfa = element
-            if microdata is not None and rdfa is not None:
-                break
-        return microdata, rdfa
-
 
 def _opengraph(root: etree._Element) -> list[dict[str, list[list[str]]]]:
     """[{"properties": [[og property, content]...], "twitter": [[name, content]...]}] or []."""
     properties, twitter = [], []
-    for meta in _META_ELEMENTS(root):
+    for meta in root.iter("meta"):
         content = meta.get("content")
         if content is None:
             continue
@@ -132,15 +126,13 @@ def _opengraph(root: etree._Element) -> list[dict[str, list[list[str]]]]:
     return [card]
 
 
-def _is_social_meta(element: etree._Element) -> bool:
-    return element.tag == "meta" and element.get("property", "").strip().startswith(
-        SOCIAL_META_PREFIXES)
-
-
 def _error(syntax: str, exc: Exception, snippet: str) -> dict[str, str]:
     return {"syntax": syntax, "error": f"{type(exc).__name__}: {exc}",
             "snippet": snippet.strip()[:SNIPPET_CHARS]}
 
 
-def _markup(element: etree._Element) -> str:
-    return etree.tostring(element, encoding="unicode", with_tail=False)[:SNIPPET_CHARS]
+def _markup(found: list[etree._Element]) -> str:
+    """The start of the first element's markup, for an error's snippet."""
+    if not found:
+        return ""
+    return etree.tostring(found[0], encoding="unicode", with_tail=False)[:SNIPPET_CHARS]

@@ -244,6 +244,22 @@ class AnalysisContext:
             final["error"] if final is not None else None,
             False, False, final is None or not final["fetched"])
 
+    # -- host and scheme variants ---------------------------------------------------------
+
+    def variants(self) -> list[dict[str, Any]]:
+        """Variant answers, with same-site variants ("see-fetch") filled in from fetches."""
+        rows = []
+        for row in self.db.execute("SELECT * FROM variants"):
+            variant = dict(row)
+            if variant["error"] == "see-fetch":
+                fetch = self.fetches.get(variant["url_id"])
+                if fetch is None:
+                    continue  # never fetched (a crawl limit): nothing to judge
+                variant.update(status=fetch["status"], location=fetch["location"],
+                               location_url_id=fetch["location_url_id"], error=fetch["error"])
+            rows.append(variant)
+        return rows
+
     # -- indexability ----------------------------------------------------------------------
 
     def indexability(self, url_id: int) -> Indexability:

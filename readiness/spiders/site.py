@@ -37,6 +37,7 @@ from readiness.crawl.extract import PageExtractor
 from readiness.crawl.headers import header_values, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsRules
 from readiness.crawl.sitemaps import parse_sitemap
+from readiness.crawl.variants import url_variants
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
@@ -89,6 +90,7 @@ class SiteSpider(scrapy.Spider):
         self._scheduled_pages = 0
         self._robots_pending: set[str] = set()
         self._sitemaps_seen: set[str] = set()
+        self._variant_templates: set[str] = set()
         self.limits_hit: set[str] = set()
 
     # -- wiring ---------------------------------------------------------------------------
@@ -427,6 +429,7 @@ class SiteSpider(scrapy.Spider):
             "content_hash": facts.content_hash, "minhash": facts.minhash,
             "structured_data": facts.structured_data or None,
         })
+        yield from self._variant_requests(page_url, url_id, depth)
         base = page_url
         if facts.base_href:
             base = self.normalizer.normalize(facts.base_href, page_url) or page_url
@@ -495,6 +498,62 @@ class SiteSpider(scrapy.Spider):
         self.store.add_many("links", edges)
         self.stats.inc_value("readiness/links", len(edges))
         self.stats.inc_value("readiness/pages")
+
+    # -- host and scheme variants ----------------------------------------------------------
+
+    def _variant_requests(self, page_url: str, url_id: int, depth: int) -> Iterable[scrapy.Request]:
+        """Variants of the home page and of the first page of each template (path segment)."""
+        path = urlsplit(page_url).path
+        template = path.strip("/").split("/", 1)[0] if path.strip("/") else ""
+        if template in self._variant_templates:
+            return
+        if template and len(self._variant_templates) > self.crawl_cfg.variant_samples:
+            return
+        self._variant_templates.add(template)
+        production = self.normalizer.unmap_host(page_url)
+        for raw, kind in url_variants(production):
+            variant = self.normalizer.normalize(raw)
+            if variant is None or variant == page_url:
+                continue
+            # A staging check must never reach the real production hosts: with a host map,
+            # only variants that map to a crawled host are requested.
+            if self.normalizer.host_map and not self.normalizer.is_mapped(raw):
+                continue
+            variant_id, _ = self.store.intern(variant, self.scope.is_internal(variant))
+            same_scheme = urlsplit(variant).scheme == urlsplit(page_url).scheme
+            if same_scheme and self.scope.is_internal(variant):
+                # Same site, same scheme: an ordinary page URL (fetched once, facts recorded).
+                self.store.add("variants", {"url_id": variant_id, "of_url_id": url_id,
+                                            "kind": kind, "error": "see-fetch"})
+                request = self._decide(variant, depth, "variant", url_id, variant_id)
+                if request is not None:
+                    yield request
+                continue
+            if not self._first_decision(variant_id):
+                continue
+            self.stats.inc_value("readiness/variants/requested")
+            yield scrapy.Request(
+                variant, callback=self.parse_variant, errback=self.variant_failed,
+                dont_filter=True, priority=-depth - 1,
+                meta={"variant": (variant_id, url_id, kind), "download_slot": netloc(variant),
+                      "dont_retry": True})
+
+    def parse_variant(self, response) -> None:
+        variant_id, of_id, kind = response.meta["variant"]
+        row = {"url_id": variant_id, "of_url_id": of_id, "kind": kind, "status": response.status}
+        location = response.headers.get(b"Location")
+        if location:
+            row["location"] = location.decode("latin-1").strip()
+            target = self.normalizer.normalize(row["location"], response.url)
+            if target is not None:
+                row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))[0]
+        self.store.add("variants", row)
+
+    def variant_failed(self, failure: Failure) -> None:
+        variant_id, of_id, kind = failure.request.meta["variant"]
+        error, _detail = classify_failure(failure)
+        self.store.add("variants", {"url_id": variant_id, "of_url_id": of_id, "kind": kind,
+                                    "error": error})
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request

@@ -124,3 +124,17 @@ CREATE TABLE IF NOT EXISTS probes (
     cached     INTEGER NOT NULL DEFAULT 0, -- 1 when reused from the cross-run cache
     checked_at REAL NOT NULL
 );
+
+-- Host and scheme variants of the home page and a sample of templates (http/https ×
+-- www/non-www × trailing slash × /index.html), requested once each and not followed, so the
+-- canonical rules can tell whether every variant redirects in one hop to the real URL.
+CREATE TABLE IF NOT EXISTS variants (
+    url_id      INTEGER PRIMARY KEY REFERENCES urls(id),  -- the variant URL as requested
+    of_url_id   INTEGER NOT NULL REFERENCES urls(id),     -- the crawled page it is a variant of
+    kind        TEXT NOT NULL,     -- scheme host slash index (comma-joined when combined)
+    status      INTEGER,
+    location    TEXT,              -- raw Location when it redirects
+    location_url_id INTEGER REFERENCES urls(id),
+    error       TEXT               -- dns refused timeout tls … when there was no response;
+                                   -- "see-fetch": same-site URL crawled as a page, its answer is in fetches
+);

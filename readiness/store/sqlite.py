@@ -39,16 +39,17 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "sitemaps": ("url_id", "parent_id", "found_in", "status", "error", "kind", "entries"),
     "sitemap_entries": ("sitemap_id", "url_id", "raw", "lastmod"),
     "robots": ("host", "url", "status", "error", "body", "sitemaps", "fetched_at"),
+    "variants": ("url_id", "of_url_id", "kind", "status", "location", "location_url_id", "error"),
     "probes": (
         "url_id", "verdict", "status", "error", "method", "final_url", "hops", "attempts",
         "elapsed_ms", "cached", "checked_at",
     ),
 }
 # Tables where a later fact about the same key replaces the earlier one.
-_REPLACE = {"fetches", "pages", "sitemaps", "robots", "probes"}
+_REPLACE = {"fetches", "pages", "sitemaps", "robots", "probes", "variants"}
 # urls first: every other row refers to url ids.
 _FLUSH_ORDER = ("urls", "fetches", "pages", "canonicals", "hreflang", "links", "sitemaps",
-                "sitemap_entries", "robots", "probes")
+                "sitemap_entries", "robots", "probes", "variants")
 
 
 def schema_sql(name: str) -> str:

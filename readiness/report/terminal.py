@@ -1,0 +1,39 @@
+"""The summary printed at the end of `readiness analyze` / `check` / `demo`."""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+FAMILY_ORDER = ("links", "status", "redirects", "canonicals", "duplicates", "indexing",
+                "experience", "structured", "onpage", "custom")
+MAX_BLOCKERS_SHOWN = 15
+
+
+def print_summary(document: dict[str, Any], out: TextIO) -> None:
+    summary = document["summary"]
+    run = document["run"]
+    counts = summary["counts"]
+    w = out.write
+    w(f"\n{run['start_url']}: {summary['pages']} pages crawled"
+      f"{'' if run['complete'] else ' (crawl INCOMPLETE: ' + (', '.join(run['limits_hit']) or run['finish_reason'] or '?') + ')'}\n")
+    w(f"findings: {counts['error']} errors, {counts['warning']} warnings, "
+      f"{counts['notice']} notices"
+      f"{', ' + str(summary['accepted']) + ' accepted' if summary['accepted'] else ''}\n")
+    by_family = summary["by_family"]
+    for family in sorted(by_family, key=lambda f: (FAMILY_ORDER.index(f) if f in FAMILY_ORDER else 99, f)):
+        c = by_family[family]
+        w(f"  {family:<12} {c.get('error', 0):>4} errors {c.get('warning', 0):>4} warnings "
+          f"{c.get('notice', 0):>4} notices\n")
+    by_id = {f["id"]: f for f in document["findings"]}
+    blocking = [by_id[i] for i in summary["blocking"]]
+    if summary["ready"]:
+        w(f"\nverdict: READY for link building — no error-severity finding remains.\n")
+        return
+    w(f"\nverdict: NOT READY for link building — {len(blocking)} blocking findings "
+      "(most linked first):\n")
+    for finding in blocking[:MAX_BLOCKERS_SHOWN]:
+        weight = f" [{finding['weight']} inbound]" if finding["weight"] else ""
+        w(f"  {finding['rule']} {finding['name']}: {finding['url']}{weight}\n"
+          f"      {finding['message']}\n")
+    if len(blocking) > MAX_BLOCKERS_SHOWN:
+        w(f"  … and {len(blocking) - MAX_BLOCKERS_SHOWN} more in findings.json\n")

@@ -1,0 +1,1 @@
+"""canonicals rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""duplicates rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""experience rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""indexing rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""links rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""onpage rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""status rules (family module; rules are added here)."""

@@ -1,0 +1,1 @@
+"""structured rules (family module; rules are added here)."""

@@ -1,0 +1,169 @@
+"""Build small crawl stores by hand, for rule unit tests (ours and third-party rules').
+
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/about", "/old"])
+    store.redirect("/old", "/about")
+    store.page("/about")
+    findings = store.run(RedirectChain)
+
+Relative URLs are resolved against ``start_url``; URLs on its host are internal. The store is
+written with the same writer the crawl uses, so rules are tested against real store files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+from urllib.parse import urljoin, urlsplit
+
+from readiness.rules.base import Finding, Rule
+from readiness.rules.context import AnalysisContext
+from readiness.store import SQLiteCrawlStore, open_store
+
+if TYPE_CHECKING:
+    from readiness.crawl.content import MainContentReader
+
+Link = str | tuple[str, dict[str, Any]]
+
+
+class StoreBuilder:
+    def __init__(self, directory: str | Path, start_url: str = "http://site.test/",
+                 complete: bool = True, limits_hit: Iterable[str] = ()) -> None:
+        self.path = Path(directory) / "crawl.sqlite"
+        self.start_url = start_url
+        self.host = urlsplit(start_url).netloc
+        self.writer = SQLiteCrawlStore(self.path)
+        self.writer.open({"run_id": "test", "start_url": start_url, "seed_urls": [start_url],
+                          "site_hosts": [self.host], "started_at": time.time()})
+        self._meta_on_close = {"complete": complete, "finish_reason": "finished",
+                               "limits_hit": list(limits_hit), "finished_at": time.time()}
+        self._closed = False
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def url(self, url: str) -> str:
+        return urljoin(self.start_url, url)
+
+    def id(self, url: str) -> int:
+        absolute = self.url(url)
+        internal = urlsplit(absolute).netloc == self.host
+        return self.writer.intern(absolute, internal)[0]
+
+    # -- facts -----------------------------------------------------------------------------
+
+    def fetch(self, url: str, status: int | None = 200, error: str | None = None,
+              location: str | None = None, headers: dict[str, str] | None = None,
+              fetched: bool = True, robots_blocked: bool = False, **columns: Any) -> int:
+        url_id = self.id(url)
+        row = {"url_id": url_id, "status": status, "error": error, "fetched": int(fetched),
+               "robots_blocked": int(robots_blocked), "headers": headers or {},
+               "discovered_by": columns.pop("discovered_by", "link"),
+               "depth": columns.pop("depth", 1), "fetched_at": time.time(), **columns}
+        if location is not None:
+            row["location"] = location
+            row["location_url_id"] = self.id(location)
+        self.writer.add("fetches", row)
+        return url_id
+
+    def page(self, url: str, links: Iterable[Link] = (), status: int = 200,
+             title: str | None = "A page", canonical: str | list[str] | None = None,
+             header_canonical: str | None = None, text: str | None = None,
+             headers: dict[str, str] | None = None, fetch: dict[str, Any] | None = None,
+             **page_columns: Any) -> int:
+        """An HTML page: its fetch, its facts and its outgoing link edges."""
+        url_id = self.fetch(url, status=status, headers=headers, content_type="text/html",
+                            **(fetch or {}))
+        if text is not None:
+            page_columns.setdefault("word_count", len(text.split()))
+            page_columns.setdefault("content_hash", hashlib.blake2b(
+                " ".join(text.lower().split()).encode(), digest_size=16).hexdigest())
+            page_columns.setdefault("minhash", _minhash(text))
+        if "x_robots_tag" not in page_columns and headers and "x-robots-tag" in headers:
+            page_columns["x_robots_tag"] = headers["x-robots-tag"]
+        self.writer.add("pages", {"url_id": url_id, "title": title, **page_columns})
+        canonicals = [canonical] if isinstance(canonical, str) else list(canonical or [])
+        for raw in canonicals:
+            self.writer.add("canonicals", {"page_id": url_id, "source": "html", "raw": raw,
+                                           "target_id": self.id(raw)})
+        if header_canonical:
+            self.writer.add("canonicals", {"page_id": url_id, "source": "header",
+                                           "raw": header_canonical,
+                                           "target_id": self.id(header_canonical)})
+        for link in links:
+            self.link(url, link)
+        return url_id
+
+    def link(self, source: str, link: Link) -> None:
+        target, attrs = (link, {}) if isinstance(link, str) else link
+        self.writer.add("links", {
+            "source_id": self.id(source), "target_id": self.id(target), "raw": target,
+            "anchor": attrs.get("anchor", "link text"), "rel": attrs.get("rel"),
+            "element": attrs.get("element", "a"), "region": attrs.get("region", "main")})
+
+    def redirect(self, url: str, location: str, status: int = 301) -> int:
+        return self.fetch(url, status=status, location=location)
+
+    def probe(self, url: str, verdict: str, status: int | None = None,
+              error: str | None = None, hops: list[dict[str, Any]] | None = None,
+              final_url: str | None = None) -> int:
+        url_id = self.id(url)
+        self.writer.add("probes", {
+            "url_id": url_id, "verdict": verdict, "status": status, "error": error,
+            "method": "GET", "final_url": final_url or self.url(url), "hops": hops or [],
+            "attempts": 1, "checked_at": time.time()})
+        return url_id
+
+    def sitemap_entry(self, url: str, sitemap: str = "/sitemap.xml") -> None:
+        sitemap_id = self.id(sitemap)
+        self.writer.add("sitemaps", {"url_id": sitemap_id, "found_in": "robots", "status": 200,
+                                     "kind": "urlset"})
+        self.writer.add("sitemap_entries", {"sitemap_id": sitemap_id, "url_id": self.id(url),
+                                            "raw": self.url(url)})
+
+    def robots(self, status: int | None = 200, body: str = "", error: str | None = None) -> None:
+        self.writer.add("robots", {"host": self.host, "url": self.url("/robots.txt"),
+                                   "status": status, "error": error, "body": body,
+                                   "sitemaps": [], "fetched_at": time.time()})
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        """Any other row, in the store's own column names."""
+        self.writer.add(table, row)
+
+    # -- using it --------------------------------------------------------------------------
+
+    def close(self) -> Path:
+        if not self._closed:
+            self.writer.close(self._meta_on_close)
+            self._closed = True
+        return self.path
+
+    def context(self) -> AnalysisContext:
+        return AnalysisContext(open_store(self.close()))
+
+    def run(self, rule: type[Rule], **options: Any) -> list[Finding]:
+        """Findings of one rule over this store, with the given options."""
+        ctx = self.context()
+        try:
+            return list(rule(rule.Options(**options)).check(ctx))
+        finally:
+            ctx.store.close()
+
+
+def _minhash(text: str) -> bytes | None:
+    """The signature the crawl would store for a page whose main content is ``text``."""
+    from html import escape
+
+    from lxml import html
+
+    root = html.fromstring(f"<html><body><main><p>{escape(text)}</p></main></body></html>")
+    return _content_reader().read(root).minhash
+
+
+@lru_cache(maxsize=1)
+def _content_reader() -> "MainContentReader":
+    from readiness.crawl.content import MainContentReader
+
+    return MainContentReader()
