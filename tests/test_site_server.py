@@ -12,7 +12,9 @@ import http.client
 import socket
 import textwrap
 import time
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import yaml
@@ -43,7 +45,10 @@ routes:
       headers: {X-Robots-Tag: noindex, Link: '<http://${site}/canonical>; rel="canonical"'}
     /sitemap-pages.xml.gz: {file: sitemap-pages.xml, gzip_file: true}
     /compressed: {file: page.html, content_encoding: gzip}
-    /latin1: {file: latin1.html, encoding: iso-8859-1, content_type: "text/html; charset=iso-8859-1"}
+    /latin1:
+      file: latin1.html
+      encoding: iso-8859-1
+      content_type: "text/html; charset=iso-8859-1"
     /endless: {stream: endless}
     /big: {size: 300000}
     /padded: {file: page.html, size: 200000, content_encoding: gzip}
@@ -67,7 +72,8 @@ FILES = {
     "site/docs/index.html": "<html><head><title>Docs</title></head><body>docs</body></html>",
     "site/robots.txt": "User-agent: *\nDisallow: /private/\nSitemap: http://${site}/sitemap.xml\n",
     "site/latin1.html": "<html><head><meta charset=\"iso-8859-1\">"
-                        "<title>Clínica Odontológica Niño</title></head><body>ñ €</body></html>",
+                        "<title>Clínica Odontológica Niño</title></head>"
+                        "<body>ñ €</body></html>",
     "site/sitemap-pages.xml": "<urlset><url><loc>http://${site}/about</loc></url></urlset>",
     "site/style.css": "/* ${site} is not templated in CSS */ body { color: #333 }",
     "site/LICENSE": "plain file without extension",
@@ -89,6 +95,20 @@ def fetch(server: SiteServer, path: str, host: str = "site", method: str = "GET"
         return response, response.read()
     finally:
         connection.close()
+
+
+def fetch_text(server: SiteServer, path: str,
+               host: str = "site") -> tuple[http.client.HTTPResponse, str]:
+    """GET a text resource, undoing HTTP compression, as a browser would."""
+    response, body = fetch(server, path, host=host)
+    if response.getheader("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return response, body.decode("utf-8", "replace")
+
+
+def is_text(response: http.client.HTTPResponse) -> bool:
+    content_type = response.getheader("Content-Type") or ""
+    return content_type.startswith("text/") or content_type.endswith(("xml", "json"))
 
 
 def write_site(root: Path, manifest: str = MANIFEST, files: dict[str, str] = FILES) -> Path:
@@ -173,7 +193,8 @@ def test_delay_holds_back_the_headers(server: SiteServer) -> None:
 def test_route_headers_are_sent_and_templated(server: SiteServer) -> None:
     response, _ = fetch(server, "/nx")
     assert response.getheader("X-Robots-Tag") == "noindex"
-    assert response.getheader("Link") == f'<http://{server.netloc("site")}/canonical>; rel="canonical"'
+    site = server.netloc("site")
+    assert response.getheader("Link") == f'<http://{site}/canonical>; rel="canonical"'
 
 
 def test_host_defaults_apply_to_routes_and_files(server: SiteServer) -> None:
@@ -298,7 +319,7 @@ def test_unrouted_paths_map_to_files(server: SiteServer, path: str, expected: by
 
 
 @pytest.mark.parametrize("path", ["/docs", "/missing", "/docs/missing/", "/../site.yaml",
-                                  "/%2e%2e/site.yaml"])
+                                  "/%2e%2e/site.yaml", "/a%00b"])
 def test_other_paths_are_404_with_an_html_body(server: SiteServer, path: str) -> None:
     response, body = fetch(server, path)
     assert response.status == 404
@@ -312,7 +333,8 @@ def test_other_paths_are_404_with_an_html_body(server: SiteServer, path: str) ->
     ("/robots.txt", "text/plain; charset=utf-8"),
     ("/style.css", "text/css; charset=utf-8"),
 ])
-def test_content_type_follows_the_extension(server: SiteServer, path: str, content_type: str) -> None:
+def test_content_type_follows_the_extension(server: SiteServer, path: str,
+                                            content_type: str) -> None:
     response, body = fetch(server, path)
     assert response.getheader("Content-Type") == content_type
     assert response.getheader("Content-Length") == str(len(body))
@@ -326,7 +348,8 @@ def test_text_files_are_templated_with_host_netlocs(server: SiteServer) -> None:
     assert f"http://{server.netloc('site')}/about" in page
     # safe_substitute: text that is not a host name is left alone.
     assert "costs $5 and ${unknown} stays" in page
-    assert f"Sitemap: http://{server.netloc('site')}/sitemap.xml" in fetch(server, "/robots.txt")[1].decode()
+    robots = fetch(server, "/robots.txt")[1].decode()
+    assert f"Sitemap: http://{server.netloc('site')}/sitemap.xml" in robots
 
 
 def test_non_text_files_are_served_verbatim(server: SiteServer) -> None:
@@ -354,7 +377,8 @@ def test_request_log_records_every_request(fresh: SiteServer) -> None:
     assert fresh.requests == []
 
 
-def test_requests_are_not_logged_to_stderr(fresh: SiteServer, capfd: pytest.CaptureFixture[str]) -> None:
+def test_requests_are_not_logged_to_stderr(fresh: SiteServer,
+                                           capfd: pytest.CaptureFixture[str]) -> None:
     for path in ("/", "/missing", "/old"):
         fetch(fresh, path)
     assert capfd.readouterr().err == ""
@@ -399,9 +423,9 @@ def test_shipped_site_files_resolve_every_template(shipped: SiteServer) -> None:
             if file.suffix not in (".html", ".xml", ".txt", ".json"):
                 continue
             path = "/" + file.relative_to(host_dir).as_posix()
-            response, body = fetch(shipped, path, host=host)
+            response, text = fetch_text(shipped, path, host=host)
             assert response.status == 200, path
-            assert b"${" not in body, f"unresolved template in {host}{path}"
+            assert "${" not in text, f"unresolved template in {host}{path}"
 
 
 def test_shipped_site_routes_answer_as_declared(shipped: SiteServer) -> None:
@@ -411,17 +435,18 @@ def test_shipped_site_routes_answer_as_declared(shipped: SiteServer) -> None:
             first = route["sequence"][0] if "sequence" in route else route
             if first.get("delay", 0) > 2 or "stream" in first:
                 continue  # slow and endless routes have their own tests above
-            response, body = fetch(shipped, key, host=host)
+            response, text = fetch_text(shipped, key, host=host)
             assert response.status == first.get("status", 200), f"{host}{key}"
             if "location" in first:
                 assert "${" not in response.getheader("Location")
-            assert b"${" not in body, f"{host}{key}"
+            if is_text(response):
+                assert "${" not in text, f"{host}{key}"
     shipped.reset_sequences()
 
 
 def test_shipped_site_robots_txt_names_a_sitemap_that_is_served(shipped: SiteServer) -> None:
-    _, robots = fetch(shipped, "/robots.txt")
-    sitemap_lines = [line.split(":", 1)[1].strip() for line in robots.decode().splitlines()
+    _, robots = fetch_text(shipped, "/robots.txt")
+    sitemap_lines = [line.split(":", 1)[1].strip() for line in robots.splitlines()
                      if line.lower().startswith("sitemap:")]
     assert sitemap_lines
     path = "/" + sitemap_lines[0].split("/", 3)[3]
@@ -432,3 +457,90 @@ def test_shipped_site_manifests_name_the_usual_hosts(shipped: SiteServer) -> Non
     manifest = yaml.safe_load((shipped.site_dir / "site.yaml").read_text())
     assert manifest["hosts"]["site"] == "127.0.0.1"
     assert all(address.startswith("127.") for address in manifest["hosts"].values())
+
+
+# --- the shipped sites' link graphs match their PLANTED.md ---------------------------------
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
+
+
+def crawl_site(
+    server: SiteServer, production_origin: str | None = None,
+    unfetched: frozenset[str] = frozenset(),
+) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Breadth-first over the `site` host's <a> links and redirects: status and inbound pages.
+
+    Paths in ``unfetched`` are recorded as link targets but never requested (endless pages).
+    """
+    origin = server.url("site").rstrip("/")
+    statuses: dict[str, int] = {}
+    inbound: dict[str, set[str]] = {}
+    queue = ["/"]
+    while queue:
+        path = queue.pop(0)
+        if path in statuses:
+            continue
+        response, text = fetch_text(server, path)
+        statuses[path] = response.status
+        targets = [response.getheader("Location")] if response.status in (301, 302) else []
+        if response.status == 200 and "html" in (response.getheader("Content-Type") or ""):
+            parser = _AnchorParser()
+            parser.feed(text)
+            targets += parser.hrefs
+        for target in targets:
+            absolute = urljoin(origin + path, target).split("#", 1)[0]
+            if production_origin:
+                absolute = absolute.replace(production_origin, origin)
+            if not absolute.startswith(origin + "/"):
+                continue
+            target_path = absolute[len(origin):]
+            inbound.setdefault(target_path, set()).add(path)
+            if target_path not in unfetched:
+                queue.append(target_path)
+    return statuses, inbound
+
+
+def test_fixture_site_link_graph_matches_planted_md() -> None:
+    with SiteServer(SHIPPED_SITES["fixture_site"]) as server:
+        statuses, inbound = crawl_site(server, unfetched=frozenset({"/size/endless", "/size/big"}))
+    not_ok = {path: status for path, status in statuses.items() if status != 200}
+    assert not_ok == {
+        "/redirects/chain-2-start": 301, "/redirects/chain-2-middle": 301,
+        "/redirects/chain-3-start": 301, "/redirects/chain-3-hop-1": 301,
+        "/redirects/chain-3-hop-2": 301, "/redirects/loop-a": 301, "/redirects/loop-b": 301,
+        "/redirects/to-404": 301, "/redirects/to-404-target": 404, "/redirects/to-home": 301,
+        "/redirects/single-301": 301, "/redirects/temporary-302": 302,
+        "/errors/not-found": 404, "/errors/gone": 410, "/errors/server-error": 500,
+    }
+    assert len(inbound["/errors/not-found"]) >= 2 and len(inbound["/errors/gone"]) >= 2
+    assert {"/size/endless", "/size/big", "/private/secret-page"} <= set(inbound)
+    assert "/html/self-links?utm_source=x&utm_medium=y" in statuses
+    # Reachable only through a sitemap.
+    sitemap_only = {"/sitemap-only/orphan", "/sitemap-only/missing", "/sitemap-only/moved"}
+    assert not sitemap_only & set(inbound)
+
+
+def test_demo_site_link_graph_matches_planted_md() -> None:
+    with SiteServer(SHIPPED_SITES["demo_site"]) as server:
+        statuses, inbound = crawl_site(server, "https://www.brightsmile-dental.example")
+    not_ok = {path: status for path, status in statuses.items() if status != 200}
+    assert not_ok == {
+        "/appointments": 301, "/offers": 301, "/offers/2023": 301, "/offers/2024": 301,
+        "/patient-portal": 301, "/patient-portal/login": 301, "/services/invisalign": 301,
+        "/services/clear-aligners": 404, "/dentists": 302, "/services/veneers": 404,
+        "/blog/holiday-hours-2019": 410, "/book-online": 500,
+    }
+    assert "/blog/gum-disease-signs" not in inbound  # the orphan: sitemap only
+    assert "/help/faq" not in inbound and "/services/emergency-care" not in inbound
+    assert inbound["/blog/implant-care/part-5"] == {"/blog/implant-care/part-4"}
+    assert inbound["/reviews/guidelines"] == {"/reviews"}  # and that link is nofollow
+    assert {"/index.html", "/services/cleaning?ref=home", "/staff/schedule"} <= set(statuses)

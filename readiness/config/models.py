@@ -76,6 +76,9 @@ class CrawlConfig(StrictModel):
         default_factory=list,
         description="CSS selectors removed from main content besides nav, header, footer and aside.",
     )
+    fetch_resources: bool = Field(
+        True, description="Also fetch the site's own images, scripts and stylesheets (once each), "
+        "so page weight and large images can be judged.")
     variant_samples: int = Field(
         5, ge=0, description="Besides the home page, how many templates (first path segments) "
         "get their http/https, www/non-www, trailing-slash and /index.html variants requested.")

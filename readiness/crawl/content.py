@@ -2,7 +2,8 @@
 
 Main content is ``<main>`` (or the first ``[role=main]``) when the page has one, else
 ``<body>``, without nav, header, footer, aside, script, style, noscript, template, svg,
-``[role=navigation|banner|contentinfo]``, comments and the configured ``boilerplate_selectors``.
+``[role=navigation|banner|contentinfo|complementary]``, comments, and the elements inside it
+that match the configured ``boilerplate_selectors``.
 Text nodes are joined with a space, so words in adjacent blocks of minified HTML
 (``<li>Home</li><li>Shop</li>``) stay apart; the price is that a word split by an inline
 tag (``<b>W</b>ord``) counts as two.
@@ -52,7 +53,8 @@ SHINGLE_HASH = zlib.crc32
 # a reader sees.
 STRIPPED_TAGS = ("nav", "header", "footer", "aside", "script", "style", "noscript",
                  "template", "svg")
-STRIPPED_ROLES = frozenset({"navigation", "banner", "contentinfo"})
+# The ARIA landmarks those elements stand for (complementary is <aside>'s).
+STRIPPED_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary"})
 
 # Attribute-axis XPaths: libxml2 walks attribute nodes much faster than it tests a
 # predicate on every element (//@role/.. takes a third of the time of //*[@role]).
@@ -81,7 +83,11 @@ class MainContentReader:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
         self.seed = seed
-        self._permutations = _permutations(num_perm, seed)
+        # One MinHash, cleared per page: building one costs as much as hashing 100 shingles.
+        # (So a reader is not thread-safe; the spider's callbacks run in one thread.)
+        self._minhash = MinHash(num_perm, seed, hashfunc=SHINGLE_HASH,
+                                permutations=_permutations(num_perm, seed),
+                                scheme=MINHASH_SCHEME)
         self._boilerplate = _compile_selectors(boilerplate_selectors)
 
     def read(self, root: etree._Element) -> MainContent:
@@ -109,7 +115,8 @@ class MainContentReader:
         for element in doomed:
             if element is container_copy:  # the whole main content is boilerplate
                 return ""
-            element.drop_tree()  # lxml.html: removes the subtree, keeps the text after it
+            if element.getparent() is not None:  # else gone with a stripped ancestor
+                element.drop_tree()  # lxml.html: drops the subtree, keeps the text after it
         if container_copy.tag in STRIPPED_TAGS:
             return ""
         return " ".join(_TEXT_NODES(container_copy))
@@ -142,8 +149,8 @@ class MainContentReader:
         if len(words) < k:
             return None
         shingles = list(map(b" ".join, zip(*(words[i:] for i in range(k)))))
-        minhash = MinHash(self.num_perm, self.seed, hashfunc=SHINGLE_HASH,
-                          permutations=self._permutations, scheme=MINHASH_SCHEME)
+        minhash = self._minhash
+        minhash.clear()
         minhash.update_batch(shingles)
         return minhash.hashvalues.astype("<u4").tobytes()
 

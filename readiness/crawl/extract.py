@@ -13,11 +13,11 @@ fingerprints live in readiness/crawl/content.py, structured data in structured.p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
-from w3lib.html import strip_html5_whitespace
+from w3lib.html import HTML5_WHITESPACE
 
 from readiness.crawl.content import (
     DEFAULT_NUM_PERM,
@@ -38,11 +38,14 @@ REGION_ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer"
                 "complementary": "aside"}
 ROBOTS_META_NAMES = frozenset({"robots", "googlebot"})
 
-# Document order, so an inner region comes after the region around it and overrides it.
-# //@role/.. rather than //*[@role]: libxml2 walks attribute nodes far faster than it tests
-# a predicate on every element.
+# Region containers in document order, so an inner region comes after the one around it.
+# The common case needs only the fast C-level iter() over the four elements; this XPath is
+# for pages where an ARIA role alone makes a region (<div role="navigation">).
 _REGION_CONTAINERS = etree.XPath("//nav | //header | //footer | //aside | //@role/..",
                                  smart_strings=False)
+# //@role/.. rather than //*[@role]: libxml2 walks attribute nodes far faster than it tests
+# a predicate on every element.
+_ROLE_ELEMENTS = etree.XPath("//@role/..", smart_strings=False)
 
 
 @dataclass(slots=True)
@@ -112,7 +115,7 @@ class PageExtractor:
             word_count=content.word_count,
             content_hash=content.content_hash,
             minhash=content.minhash,
-            structured_data=self.structured_data.extract(document, html_text, url),
+            structured_data=self.structured_data.extract(document, html_text, url, head.metas),
         )
 
 
@@ -120,20 +123,22 @@ class PageExtractor:
 class _Head:
     title: str | None = None
     meta_description: str | None = None
-    h1: list[str] | None = None
-    robots: list[str] | None = None
+    h1: list[str] = field(default_factory=list)
+    robots: list[str] = field(default_factory=list)
     viewport: str | None = None
     meta_refresh: str | None = None
     base_href: str | None = None
+    metas: list[etree._Element] = field(default_factory=list)  # for the OpenGraph reader
 
 
 def _read_head(document: etree._Element) -> _Head:
     """Title, the metas the rules read, <base href> and the h1s. First one wins for singles."""
-    head = _Head(h1=[], robots=[])
+    head = _Head()
     found_title = False
     for element in document.iter("title", "meta", "base", "h1"):
         tag = element.tag
         if tag == "meta":
+            head.metas.append(element)
             _read_meta(element, head)
         elif tag == "h1":
             head.h1.append(_element_text(element))
@@ -145,7 +150,7 @@ def _read_head(document: etree._Element) -> _Head:
         elif head.base_href is None:  # <base>: browsers use the first one with an href
             href = element.get("href")
             if href is not None:
-                head.base_href = strip_html5_whitespace(href)
+                head.base_href = href.strip(HTML5_WHITESPACE)
     return head
 
 
@@ -176,20 +181,27 @@ def _link_regions(document: etree._Element) -> dict[etree._Element, str]:
     Containers come in document order, outer before inner, so a nav inside a header
     overwrites the header's claim on its links.
     """
+    containers = document.iter(*REGION_ELEMENTS)
+    for element in _ROLE_ELEMENTS(document):
+        if element.tag not in REGION_ELEMENTS and _landmark_role(element) is not None:
+            containers = _REGION_CONTAINERS(document)
+            break
     region_of: dict[etree._Element, str] = {}
-    for container in _REGION_CONTAINERS(document):
-        role = container.get("role")
-        region = None
-        if role is not None:
-            tokens = role.lower().split()
-            region = REGION_ROLES.get(tokens[0]) if tokens else None
-        if region is None:
-            region = REGION_ELEMENTS.get(container.tag)
-            if region is None:
-                continue
-        for element in container.iter(*LINK_ELEMENTS):
-            region_of[element] = region
+    for container in containers:
+        region = _landmark_role(container) or REGION_ELEMENTS.get(container.tag)
+        if region is not None:
+            for element in container.iter(*LINK_ELEMENTS):
+                region_of[element] = region
     return region_of
+
+
+def _landmark_role(element: etree._Element) -> str | None:
+    """The region an element's ARIA role names (first token: the one user agents use)."""
+    role = element.get("role")
+    if not role:
+        return None
+    tokens = role.lower().split()
+    return REGION_ROLES.get(tokens[0]) if tokens else None
 
 
 def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
@@ -198,22 +210,32 @@ def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
     links: list[LinkFact] = []
     canonicals: list[str] = []
     hreflang: list[tuple[str, str]] = []
+    region_get = region_of.get
+    add_link = links.append
     for element in document.iter(*LINK_ELEMENTS):
         tag = element.tag
         raw = element.get(URL_ATTRIBUTES[tag])
         if raw is None:
             continue
-        raw = strip_html5_whitespace(raw)
-        anchor = rel = None
+        raw = raw.strip(HTML5_WHITESPACE)  # as browsers do with URL attributes
         if tag == "a":
-            anchor = _element_text(element)
-            rel = _rel(element)
-        elif tag == "img":
+            if len(element) == 0:  # the common case, inlined: text only
+                text = element.text
+                anchor = " ".join(text.split()) if text else ""
+            else:
+                anchor = _element_text(element)
+            rel = element.get("rel")
+            add_link(LinkFact(raw, tag, region_get(element, "main"), anchor,
+                              " ".join(rel.lower().split()) if rel is not None else None))
+            continue
+        anchor = rel = None
+        if tag == "img":
             anchor = _alt(element)
         elif tag == "link":
-            rel = _rel(element)
+            rel = element.get("rel")
             if rel is not None:
-                tokens = rel.split()
+                tokens = rel.lower().split()
+                rel = " ".join(tokens)
                 # rel is a token list: "canonical" anywhere in it counts.
                 if "canonical" in tokens:
                     canonicals.append(raw)
@@ -225,8 +247,9 @@ def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
                         continue
         elif tag == "area":
             anchor = _alt(element) or ""
-            rel = _rel(element)
-        links.append(LinkFact(raw, tag, region_of.get(element, "main"), anchor, rel))
+            rel = element.get("rel")
+            rel = " ".join(rel.lower().split()) if rel is not None else None
+        add_link(LinkFact(raw, tag, region_get(element, "main"), anchor, rel))
     return links, canonicals, hreflang
 
 
@@ -248,11 +271,6 @@ def _element_text(element: etree._Element) -> str:
 def _alt(element: etree._Element) -> str | None:
     alt = element.get("alt")
     return " ".join(alt.split()) if alt is not None else None
-
-
-def _rel(element: etree._Element) -> str | None:
-    rel = element.get("rel")
-    return " ".join(rel.lower().split()) if rel is not None else None
 
 
 def _collapse(text: str) -> str:

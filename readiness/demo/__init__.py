@@ -1,1 +1,1 @@
-"""The built-in demo: a sample practice site, the loopback server that plays it, and ``readiness demo``."""
+"""The built-in demo: a sample practice site, its loopback server, and ``readiness demo``."""

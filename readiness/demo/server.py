@@ -179,7 +179,8 @@ class SiteManifest:
     def _validate(self, manifest_path: Path) -> None:
         for section in ("routes", "defaults"):
             if strangers := set(getattr(self, section)) - set(self.hosts):
-                raise ManifestError(f"{manifest_path}: {section} for unknown hosts {sorted(strangers)}")
+                raise ManifestError(
+                    f"{manifest_path}: {section} for unknown hosts {sorted(strangers)}")
         for host, host_defaults in self.defaults.items():
             where = f"{manifest_path}: defaults.{host}"
             _require_mapping(host_defaults, where)
@@ -338,11 +339,19 @@ class SiteResponder:
         """The file serving ``path``, relative to the host's directory, or None."""
         host_dir = self.manifest.host_dir(host).resolve()
         relative = path.lstrip("/")
-        candidates = [relative + "index.html"] if path.endswith("/") else [relative, relative + ".html"]
+        if path.endswith("/"):
+            candidates = [relative + "index.html"]
+        else:
+            candidates = [relative, relative + ".html"]
         for candidate in candidates:
-            file = (host_dir / candidate).resolve()
+            try:
+                file = (host_dir / candidate).resolve()
+                found = file.is_file()
+            except (OSError, ValueError):
+                # A path the filesystem cannot represent (a NUL byte, a huge name) is no file.
+                continue
             # Never serve outside the host's directory (``/../site.yaml``).
-            if file.is_file() and file.is_relative_to(host_dir):
+            if found and file.is_relative_to(host_dir):
                 return candidate
         return None
 
@@ -362,7 +371,8 @@ class SiteResponder:
             body = gzip.compress(body, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
             headers.append(("Vary", "Accept-Encoding"))
-        headers.extend((str(name), self._fill(str(value))) for name, value in spec["headers"].items())
+        for name, value in spec["headers"].items():
+            headers.append((str(name), self._fill(str(value))))
         return Reply(status=int(spec.get("status", 200)), headers=headers, body=body,
                      delay=float(spec.get("delay", 0)), stream=spec.get("stream"))
 
@@ -388,7 +398,8 @@ class SiteResponder:
                 return generated_png(int(spec["size"])), content_type
             return generated_html_page(int(spec["size"])), content_type or HTML_TYPE
         text = self._fill(str(spec.get("body", "")))
-        return text.encode(encoding, "xmlcharrefreplace"), content_type or _with_charset(HTML_TYPE, spec.get("encoding"))
+        content_type = content_type or _with_charset(HTML_TYPE, spec.get("encoding"))
+        return text.encode(encoding, "xmlcharrefreplace"), content_type
 
     def _fill(self, text: str) -> str:
         return string.Template(text).safe_substitute(self.netlocs)
@@ -502,9 +513,12 @@ class HostServer(http.server.ThreadingHTTPServer):
 class SiteServer:
     """Serve a site directory's hosts on loopback; see the module docs for the manifest.
 
-    >>> with SiteServer("tests/fixture_site") as server:
-    ...     server.url("site", "/redirects/chain-2-start")
-    'http://127.0.0.1:41234/redirects/chain-2-start'
+    Example::
+
+        with SiteServer("tests/fixture_site") as server:
+            start = server.url("site", "/redirects/chain-2-start")  # http://127.0.0.1:41234/...
+            ...
+            assert server.requests_for("ext_a", "/rate-limited", method="GET")
     """
 
     def __init__(self, site_dir: str | Path) -> None:
@@ -626,4 +640,5 @@ def _bind_host(address: str, site: SiteServer, name: str) -> HostServer:
         if address.startswith("127.") and address != "127.0.0.1":
             # Linux routes all of 127.0.0.0/8 to loopback; macOS only has 127.0.0.1 until told.
             hint = f" (on macOS: sudo ifconfig lo0 alias {address} up)"
-        raise OSError(exc.errno, f"cannot serve host {name!r} on {address}: {exc.strerror}{hint}") from exc
+        message = f"cannot serve host {name!r} on {address}: {exc.strerror}{hint}"
+        raise OSError(exc.errno, message) from exc

@@ -15,11 +15,17 @@ from typing import Any
 from readiness import __version__
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
+from readiness.store import open_store
 
 SCHEMA = "readiness/findings"
 SCHEMA_VERSION = 1
 VERDICT_READY = "ready for link building"
 VERDICT_NOT_READY = "not ready for link building"
+# Upper bounds (ms) of the response-time histogram buckets; the last bucket is open-ended.
+RESPONSE_MS_BUCKETS = (100, 250, 500, 1000, 2000, 5000)
+# Gate outcomes and the exit status each one gives (see readiness/cli.py).
+GATE_PASS, GATE_FAIL, GATE_INCONCLUSIVE = "pass", "fail", "inconclusive"
+GATE_EXIT = {GATE_PASS: 0, GATE_FAIL: 1, GATE_INCONCLUSIVE: 3}
 
 
 def findings_document(analysis: Analysis) -> dict[str, Any]:
@@ -60,19 +66,103 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},
             "blocking": [f.id for f in blocking],
         },
+        "crawl": crawl_profile(analysis.store_path),
         "rules": rules,
         "findings": [f.to_dict() for f in analysis.findings],
     }
 
 
+def crawl_profile(store_path: str | Path) -> dict[str, Any]:
+    """What the crawl met, as counts: the HTML report's status, depth and timing charts."""
+    with open_store(store_path) as store:
+        fetched = "FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.internal = 1 AND f.fetched = 1"
+        status_codes = Counter({
+            (str(status) if status is not None else "none"): n for status, n in store.query(
+                f"SELECT f.status, COUNT(*) {fetched} GROUP BY f.status")})
+        errors = dict(store.query(
+            "SELECT error, COUNT(*) FROM fetches WHERE error IS NOT NULL GROUP BY error "
+            "ORDER BY COUNT(*) DESC"))
+        depth = {str(d): n for d, n in store.query(
+            f"SELECT f.depth, COUNT(*) {fetched} AND f.depth IS NOT NULL "
+            "GROUP BY f.depth ORDER BY f.depth")}
+        timings = sorted(row[0] for row in store.query(
+            f"SELECT f.elapsed_ms {fetched} AND f.elapsed_ms IS NOT NULL"))
+        outbound = store.count("probes")
+    return {
+        "urls_fetched": sum(status_codes.values()),
+        "outbound_checked": outbound,
+        "status_codes": dict(sorted(status_codes.items())),
+        "errors": errors,
+        "depth": depth,
+        "response_ms": _timing_summary(timings),
+    }
+
+
+def _timing_summary(timings: list[float]) -> dict[str, Any]:
+    def percentile(p: float) -> float | None:
+        if not timings:
+            return None
+        return round(timings[min(len(timings) - 1, int(p * len(timings)))], 1)
+
+    histogram, lower = [], 0.0
+    for upper in (*RESPONSE_MS_BUCKETS, None):
+        count = sum(1 for t in timings if t >= lower and (upper is None or t < upper))
+        histogram.append({"from": lower, "to": upper, "count": count})
+        lower = upper or 0.0
+    return {"count": len(timings), "p50": percentile(0.5), "p90": percentile(0.9),
+            "p95": percentile(0.95), "max": round(timings[-1], 1) if timings else None,
+            "histogram": histogram}
+
+
+def apply_gate(document: dict[str, Any], fail_on: str = "error",
+               min_pages: int | None = None, baseline: str | None = None) -> dict[str, Any]:
+    """Decide the CI gate from the document and record it as ``document["gate"]``.
+
+    Failing findings are the open ones at or above ``fail_on``; with a baseline comparison
+    in the document (``document["baseline"]``) only those that are new relative to it. Fewer
+    HTML pages than ``min_pages`` makes the run inconclusive, whatever was found.
+    """
+    threshold = Severity(fail_on).rank
+    new_ids = set(document["baseline"]["new"]) if document.get("baseline") else None
+    failing = sorted(
+        (f for f in document["findings"] if f["accepted"] is None
+         and Severity(f["severity"]).rank >= threshold
+         and (new_ids is None or f["id"] in new_ids)),
+        key=lambda f: (-Severity(f["severity"]).rank, -f["weight"], f["rule"], f["url"]))
+    pages = document["summary"]["pages"]
+    at_or_above = "" if fail_on == "notice" else " or above"
+    if min_pages is not None and pages < min_pages:
+        status = GATE_INCONCLUSIVE
+        reason = (f"only {pages} HTML page{'s' if pages != 1 else ''} answered 200, fewer than "
+                  f"--min-pages {min_pages}: the crawl did not see the site")
+    elif failing:
+        status = GATE_FAIL
+        reason = (f"{len(failing)} {'new ' if new_ids is not None else ''}finding"
+                  f"{'s' if len(failing) != 1 else ''} at {fail_on}{at_or_above}")
+    else:
+        status = GATE_PASS
+        reason = (f"no {'new ' if new_ids is not None else ''}finding at {fail_on}{at_or_above}")
+    document["gate"] = {
+        "fail_on": fail_on, "min_pages": min_pages, "baseline": baseline,
+        "status": status, "exit_code": GATE_EXIT[status], "reason": reason,
+        "failing": [f["id"] for f in failing],
+    }
+    return document["gate"]
+
+
 def write_findings(analysis: Analysis, path: str | Path) -> dict[str, Any]:
     document = findings_document(analysis)
+    write_document(document, path)
+    return document
+
+
+def write_document(document: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     tmp.replace(path)  # never leave a half-written findings.json behind
-    return document
+    return path
 
 
 def read_findings(path: str | Path) -> dict[str, Any]:

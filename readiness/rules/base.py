@@ -94,6 +94,9 @@ class Rule:
                  severity: Severity | None = None) -> None:
         self.options = options if options is not None else self.Options()
         self.effective_severity = severity or self.severity
+        # True when the YAML set a severity: rules that grade cases differently (an
+        # unreachable robots.txt is worse than a missing one) then use it for every case.
+        self.severity_configured = severity is not None
 
     def check(self, ctx: "AnalysisContext") -> Iterator[Finding]:
         raise NotImplementedError

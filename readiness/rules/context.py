@@ -12,7 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from readiness.store import CrawlStoreReader
 
@@ -123,6 +123,18 @@ class AnalysisContext:
         row = self.db.execute("SELECT structured_data FROM pages WHERE url_id = ?", (url_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else {}
 
+    def contact(self, url_id: int) -> dict[str, list[str]]:
+        """Visible contact facts of a page: {"tel": [raw tel: hrefs], "addresses": [...]}.
+
+        Empty lists when the page has none or the store predates the ``contact`` column.
+        """
+        try:
+            row = self.db.execute("SELECT contact FROM pages WHERE url_id = ?", (url_id,)).fetchone()
+        except sqlite3.OperationalError:  # an older store without the column
+            return {"tel": [], "addresses": []}
+        data = json.loads(row[0]) if row and row[0] else {}
+        return {"tel": list(data.get("tel") or []), "addresses": list(data.get("addresses") or [])}
+
     def status(self, url_id: int) -> int | None:
         fetch = self.fetches.get(url_id)
         return fetch["status"] if fetch is not None else None
@@ -202,6 +214,42 @@ class AnalysisContext:
         targets.discard(None)
         return next(iter(targets)) if len(targets) == 1 else None
 
+    @cached_property
+    def click_depths(self) -> dict[int, int]:
+        """url id -> fewest clicks from the start URL over internal <a>/<area> links.
+
+        Unlike ``fetches.depth`` (crawl depth from the nearest seed, sitemap entries
+        included), this counts only clicks a visitor can make from the start URL. Following
+        a redirect costs no click. URLs no click path reaches are absent.
+        """
+        from collections import deque
+
+        edges: dict[int, list[int]] = {}
+        for source, target in self.db.execute(
+                "SELECT DISTINCT source_id, target_id FROM links WHERE element IN ('a', 'area') "
+                "AND target_id IS NOT NULL AND target_id != source_id"):
+            if target in self.internal_ids:
+                edges.setdefault(source, []).append(target)
+        start = self.ids.get(self.start_url)
+        if start is None:
+            return {}
+        depths = {start: 0}
+        queue = deque([start])
+        while queue:  # 0-1 BFS: redirect hops are free, clicks cost one
+            current = queue.popleft()
+            depth = depths[current]
+            if self.is_redirect(current):
+                target = self.fetches[current]["location_url_id"]
+                if target in self.internal_ids and depths.get(target, depth + 1) > depth:
+                    depths[target] = depth
+                    queue.appendleft(target)
+                continue
+            for target in edges.get(current, ()):
+                if target not in depths or depths[target] > depth + 1:
+                    depths[target] = depth + 1
+                    queue.append(target)
+        return depths
+
     def inbound(self, url_id: int) -> Inbound:
         edges, pages = self.link_counts.get(url_id, (0, 0))
         return Inbound(
@@ -212,6 +260,30 @@ class AnalysisContext:
             redirects=[self.urls[i] for i in self.redirects_to.get(url_id, [])],
             canonicals=[self.urls[i] for i in self.canonicalised_from.get(url_id, [])][:EVIDENCE_LIMIT],
         )
+
+    def inbound_where(self, url_id: int, keep: Callable[[dict[str, Any]], bool]) -> Inbound:
+        """inbound(), counting only the link edges ``keep`` accepts.
+
+        ``keep`` sees each edge as listed in evidence ({source, anchor, element, region, rel});
+        e.g. only <a>/<area>/<iframe> clicks, or only edges from https pages. Sitemaps,
+        redirects and canonicals are as in inbound().
+        """
+        whole = self.inbound(url_id)
+        links: list[dict[str, Any]] = []
+        count, sources = 0, set()
+        for source_id, anchor, element, region, rel in self.db.execute(
+                "SELECT source_id, anchor, element, region, rel FROM links WHERE target_id = ? "
+                "AND source_id != target_id ORDER BY source_id", (url_id,)):
+            edge = {"source": self.urls[source_id], "anchor": anchor, "element": element,
+                    "region": region, "rel": rel}
+            if not keep(edge):
+                continue
+            count += 1
+            sources.add(source_id)
+            if len(links) < EVIDENCE_LIMIT:
+                links.append(edge)
+        return Inbound(links, count, len(sources), whole.sitemaps, whole.redirects,
+                       whole.canonicals)
 
     # -- redirects ------------------------------------------------------------------------
 

@@ -53,7 +53,8 @@ def default_ruleset_yaml(registry: RuleRegistry) -> str:
             lines += ["", f"  # --- {FAMILY_TITLES.get(family, family)} " + "-" * 40]
         lines.append(f"  # {rule.summary()}")
         lines.append(f"  {rule.code}:  # {rule.name}")
-        lines.append(f"    severity: {rule.severity.value}")
+        lines.append("    enabled: true")
+        lines.append(f"    # severity: {rule.severity.value}  (the default; set it to override)")
         for name, description, default in rule.options_doc():
             for text in textwrap.wrap(description, 88):
                 lines.append(f"    # {text}")

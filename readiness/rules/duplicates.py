@@ -1,1 +1,354 @@
-"""duplicates rules (family module; rules are added here)."""
+"""Duplicate content rules (DUP): exact and near-duplicate pages, thin pages, shared titles.
+
+Only pages that compete in search are compared: 200 HTML pages that are indexable (so a
+noindex page, or one canonicalised to another URL, has already been dealt with). Content is
+the page's main content as the crawl read it (readiness.crawl.content): boilerplate stripped,
+fingerprinted by an exact hash and a MinHash signature. Every comparison costs about linear
+time in the number of pages — grouping by hash, and MinHash LSH for near-duplicates — never
+all pairs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+from datasketch import MinHashLSH
+from pydantic import Field
+
+from readiness.crawl.content import minhash_from_bytes
+from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.context import AnalysisContext
+
+FAMILY = "duplicates"
+DEFAULT_MIN_WORDS = 50
+# LSH finds a pair at exactly its own threshold only ~30% of the time (its S-curve is
+# centred there). Banding for a threshold this much lower finds pairs at the rule's threshold
+# ~93% of the time; the extra candidates cost one signature comparison each.
+LSH_MARGIN = 0.1
+CANONICALISE_FIX = ("pick one URL to keep; point the others at it with rel=canonical, or "
+                    "301-redirect them to it, and link only to the kept URL")
+
+
+def indexable_pages(ctx: AnalysisContext) -> Iterator[tuple[int, Any]]:
+    """(url_id, page) for every 200 HTML page that search engines may index."""
+    for url_id, _fetch, page in ctx.html_pages():
+        if ctx.indexability(url_id).indexable:
+            yield url_id, page
+
+
+def content_candidates(ctx: AnalysisContext, min_words: int) -> dict[int, Any]:
+    """Indexable pages with enough main content to be compared (fewer words is thin)."""
+    return {url_id: page for url_id, page in indexable_pages(ctx)
+            if page["word_count"] is not None and page["word_count"] >= min_words}
+
+
+def by_inbound(ctx: AnalysisContext, url_ids: Iterable[int]) -> list[int]:
+    """Most-linked first (the URL most worth keeping), then by URL."""
+    return sorted(url_ids, key=lambda i: (-ctx.link_counts.get(i, (0, 0))[0], ctx.urls[i]))
+
+
+def member(ctx: AnalysisContext, url_id: int, similarity: float) -> dict[str, Any]:
+    edges, pages = ctx.link_counts.get(url_id, (0, 0))
+    return {"url": ctx.urls[url_id], "inbound_link_count": edges, "linking_pages": pages,
+            "similarity": similarity}
+
+
+def cluster_weight(ctx: AnalysisContext, url_ids: Iterable[int]) -> int:
+    """Inbound link edges plus sitemap entries of all members."""
+    return sum(ctx.link_counts.get(i, (0, 0))[0] + len(ctx.sitemap_listing.get(i, ()))
+               for i in url_ids)
+
+
+def normalised(value: str | None) -> str:
+    """Case- and whitespace-insensitive form of a title or description ('' when empty)."""
+    return " ".join((value or "").split()).casefold()
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, item: int) -> int:
+        parent = self.parent.setdefault(item, item)
+        if parent != item:
+            parent = self.parent[item] = self.find(parent)
+        return parent
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+class DuplicateContent(Rule):
+    """Duplicate content: two or more indexable pages have exactly the same main content.
+
+    What it checks:
+        Indexable 200 HTML pages with at least ``min_words`` words of main content (nav,
+        header, footer, aside and configured boilerplate removed), grouped by the hash of
+        that text. Each group of two or more is one finding listing every member with its
+        inbound internal links; the most-linked member is the one reported.
+    Why it matters:
+        Search engines index one URL of a duplicate set and pick it themselves; backlinks
+        earned by the others split the page's link equity or land on a URL that is filtered
+        out of results. Before building links, each piece of content needs one URL.
+    Example:
+        /implants and /services/implants?ref=menu both answer 200 with the same text and no
+        canonical.
+    How to fix:
+        Pick one URL to keep, point the others at it with rel=canonical (or 301-redirect
+        them), and link internally only to the kept URL.
+    Known false positives:
+        Pages whose differences live outside the main content (a different form, map or
+        boilerplate block) — exclude them, or narrow ``crawl.boilerplate_selectors``.
+    """
+
+    code = "DUP001"
+    name = "duplicate-content"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    class Options(RuleOptions):
+        min_words: int = Field(DEFAULT_MIN_WORDS, ge=1, description=(
+            "Fewest main-content words a page needs to be compared (fewer is thin content)."))
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for url_id, page in content_candidates(ctx, self.options.min_words).items():
+            if page["content_hash"]:
+                groups[page["content_hash"]].append(url_id)
+        for url_ids in groups.values():
+            if len(url_ids) < 2:
+                continue
+            members = by_inbound(ctx, url_ids)
+            urls = [ctx.urls[i] for i in members]
+            yield self.finding(
+                urls[0], f"{len(urls)} pages have the same content: " + ", ".join(urls),
+                {"members": [member(ctx, i, 1.0) for i in members], "similarity": 1.0,
+                 "fix": CANONICALISE_FIX},
+                subject="|".join(sorted(urls)), weight=cluster_weight(ctx, members))
+
+
+class NearDuplicateContent(Rule):
+    """Near-duplicate content: indexable pages whose main content is almost the same.
+
+    What it checks:
+        Indexable 200 HTML pages with at least ``min_words`` words of main content, compared
+        by their MinHash signatures (5-word shingles of the boilerplate-free text) with
+        locality-sensitive hashing, so the cost grows with the number of pages, not pairs.
+        Candidate pairs are verified by their estimated Jaccard similarity; pages at or above
+        ``threshold`` join one cluster (transitively). Exact duplicates are DUP001's: a
+        cluster is reported only when it holds at least two different texts. Evidence lists
+        every member with its similarity to the reported (most-linked) member.
+    Why it matters:
+        Pages that differ by a name or a sentence — city pages, doctor bios from one template,
+        a service described twice — compete with each other in search and split the links
+        they earn; search engines may keep only one in the index.
+    Example:
+        /dentist-leeds and /dentist-york: 400 words each, identical except the city name.
+    How to fix:
+        Merge the pages and redirect the others to the merged one, or make each page
+        substantially its own (local details, staff, cases); where two must stay, canonicalise
+        one to the other.
+    Known false positives:
+        Legitimately similar pages (the same policy per location) — accept them, or raise
+        ``threshold``. Similarity is over 5-word shingles, so it falls faster than the share
+        of words changed: one changed word in a hundred, spread through the text, is about
+        0.90. It is also an estimate (about ±0.03 near 0.9), so a pair close to the threshold
+        may be reported in one crawl and not in the next.
+    """
+
+    code = "DUP002"
+    name = "near-duplicate-content"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    class Options(RuleOptions):
+        threshold: float = Field(0.90, gt=0.0, le=1.0, description=(
+            "Estimated Jaccard similarity of two pages' 5-word shingles at or above which "
+            "they are near-duplicates."))
+        min_words: int = Field(DEFAULT_MIN_WORDS, ge=1, description=(
+            "Fewest main-content words a page needs to be compared (fewer is thin content)."))
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        candidates = content_candidates(ctx, self.options.min_words)
+        # Exact copies share one signature: compare one representative per text, and let
+        # the copies join whatever cluster their representative joins.
+        copies: dict[str, list[int]] = defaultdict(list)
+        blobs: dict[int, bytes] = {}
+        for url_id, blob in ctx.iter_page_column("minhash"):
+            page = candidates.get(url_id)
+            if page is None or not page["content_hash"]:
+                continue
+            if blobs and len(blob) != len(next(iter(blobs.values()))):
+                continue  # made with other MinHash settings: not comparable
+            copies[page["content_hash"]].append(url_id)
+            if len(copies[page["content_hash"]]) == 1:
+                blobs[url_id] = blob
+        if len(blobs) < 2:
+            return
+        num_perm = len(next(iter(blobs.values()))) // 4
+        threshold = self.options.threshold
+        lsh = MinHashLSH(threshold=max(threshold - LSH_MARGIN, 0.05), num_perm=num_perm)
+        signatures = {url_id: np.frombuffer(blob, dtype="<u4") for url_id, blob in blobs.items()}
+        clusters = _UnionFind()
+        # Query before inserting: each candidate pair comes up once, at its second page.
+        for url_id, signature in signatures.items():
+            minhash = minhash_from_bytes(blobs[url_id], num_perm)
+            for other in lsh.query(minhash):
+                if clusters.find(other) == clusters.find(url_id):
+                    continue
+                if _similarity(signature, signatures[other]) >= threshold:
+                    clusters.union(url_id, other)
+            lsh.insert(url_id, minhash, check_duplication=False)
+        groups: dict[int, list[int]] = defaultdict(list)
+        texts: dict[int, int] = defaultdict(int)
+        for page_ids in copies.values():
+            if page_ids[0] in clusters.parent:
+                root = clusters.find(page_ids[0])
+                groups[root].extend(page_ids)
+                texts[root] += 1
+        representative = {i: page_ids[0] for page_ids in copies.values() for i in page_ids}
+        for root, url_ids in groups.items():
+            if texts[root] < 2:  # compared, but similar to nothing
+                continue
+            members = by_inbound(ctx, url_ids)
+            first = signatures[representative[members[0]]]
+            evidence_members = [
+                member(ctx, i, round(_similarity(first, signatures[representative[i]]), 2))
+                for i in members]
+            urls = [ctx.urls[i] for i in members]
+            lowest = min(m["similarity"] for m in evidence_members)
+            yield self.finding(
+                urls[0], f"{len(urls)} pages have nearly the same content (at least "
+                f"{lowest:.0%} similar to {urls[0]}): " + ", ".join(urls[1:]),
+                {"members": evidence_members, "threshold": threshold, "fix": CANONICALISE_FIX},
+                subject="|".join(sorted(urls)), weight=cluster_weight(ctx, members))
+
+
+def _similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures (datasketch's MinHash.jaccard)."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+class ThinContent(Rule):
+    """Thin content: an indexable page has very little text of its own.
+
+    What it checks:
+        Indexable 200 HTML pages whose main content (nav, header, footer, aside and
+        configured boilerplate removed) has fewer than ``min_words`` words.
+    Why it matters:
+        A page with little to say is a weak target for links and may be judged low-value;
+        outreach asks people to link to something worth reading.
+    Example:
+        /services/whitening: a heading, a photo and one sentence.
+    How to fix:
+        Add substance (what, who, how, cost, questions patients ask), merge the page into a
+        fuller one, or noindex it if it only exists for navigation.
+    Known false positives:
+        Contact, booking and gallery pages are short by nature; content rendered by
+        JavaScript is invisible to the crawl and counts as no words.
+    """
+
+    code = "DUP003"
+    name = "thin-content"
+    family = FAMILY
+    severity = Severity.NOTICE
+
+    class Options(RuleOptions):
+        min_words: int = Field(DEFAULT_MIN_WORDS, ge=1, description=(
+            "Fewest main-content words an indexable page should have."))
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for url_id, page in indexable_pages(ctx):
+            words = page["word_count"]
+            if words is None or words >= self.options.min_words:
+                continue
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id],
+                f"only {words} words of main content (fewer than {self.options.min_words})",
+                {"word_count": words, "min_words": self.options.min_words,
+                 "fix": "add substantial content, merge into a fuller page, or noindex it",
+                 **inbound.evidence()},
+                weight=inbound.total)
+
+
+class _SharedValueRule(Rule):
+    """Pages sharing one normalised value of a ``pages`` column (base, not a rule)."""
+
+    column: str
+    label: str
+    fix: str
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for url_id, page in indexable_pages(ctx):
+            key = normalised(page[self.column])
+            if key:
+                groups[key].append(url_id)
+        for key, url_ids in groups.items():
+            if len(url_ids) < 2:
+                continue
+            members = by_inbound(ctx, url_ids)
+            value = " ".join(ctx.pages[members[0]][self.column].split())
+            yield self.finding(
+                ctx.urls[members[0]], f"{len(members)} pages share the {self.label} \"{value}\"",
+                {self.column: value, "members": [ctx.urls[i] for i in members],
+                 "member_count": len(members), "fix": self.fix},
+                subject=key, weight=cluster_weight(ctx, members))
+
+
+class DuplicateTitle(_SharedValueRule):
+    """Duplicate title: two or more indexable pages have the same <title>.
+
+    What it checks:
+        Non-empty titles of indexable 200 HTML pages, compared ignoring case and runs of
+        whitespace. One finding per shared title, listing every page that uses it.
+    Why it matters:
+        The title is what a search result and a shared link show. Identical titles make
+        pages look interchangeable to search engines and to the people deciding whether to
+        link, and often betray duplicate or templated pages.
+    Example:
+        /team/anna and /team/ben are both titled "Our team | Smile Dental".
+    How to fix:
+        Write a title per page that says what that page is (service, person, place), with
+        the brand last.
+    Known false positives:
+        Paginated archives (/blog?page=2) often share a title on purpose; exclude them.
+    """
+
+    code = "DUP004"
+    name = "duplicate-title"
+    family = FAMILY
+    severity = Severity.WARNING
+    column = "title"
+    label = "title"
+    fix = "give each page a title that names what that page is about"
+
+
+class DuplicateMetaDescription(_SharedValueRule):
+    """Duplicate meta description: two or more indexable pages have the same description.
+
+    What it checks:
+        Non-empty <meta name="description"> of indexable 200 HTML pages, compared ignoring
+        case and runs of whitespace. One finding per shared description, listing every page.
+    Why it matters:
+        The description is the snippet searchers and link previews show; a copied one tells
+        nobody why this page is worth a click, and search engines tend to replace it.
+    Example:
+        Every service page says "Smile Dental: your friendly practice in Leeds.".
+    How to fix:
+        Write a short description per page, or remove it and let search engines pick a
+        snippet from the page.
+    Known false positives:
+        Templates that set one site-wide description; worth fixing, but not urgent.
+    """
+
+    code = "DUP005"
+    name = "duplicate-meta-description"
+    family = FAMILY
+    severity = Severity.NOTICE
+    column = "meta_description"
+    label = "meta description"
+    fix = "write a description per page, or leave it out"

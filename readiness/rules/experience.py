@@ -1,1 +1,564 @@
-"""experience rules (family module; rules are added here)."""
+"""Page experience rules (EXP): what a visitor from a backlink meets — speed, weight, phones, security.
+
+Speed and weight come from the crawl's own measurements (readiness.crawl.middlewares):
+``fetches.ttfb_ms`` (request sent -> headers), ``elapsed_ms`` (-> whole body) and ``bytes``
+(as transferred, so compressed when the server compressed). They are taken while the crawl
+itself loads the server (``crawl.concurrency`` parallel requests, ``crawl.delay`` apart);
+every timing finding carries those settings so a slow verdict can be weighed against them.
+Page weight counts the site's own images, scripts and stylesheets, which the crawl fetches
+once each (``discovered_by = 'resource'``); third-party resources are not fetched and not
+counted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import defaultdict
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext
+from readiness.urls import origin
+
+FAMILY = "experience"
+# <link rel=...> values whose target the browser loads with the page (as the crawl's
+# RESOURCE_LINK_RELS); "active" ones can change the page, so browsers block them over http.
+LOADED_LINK_RELS = frozenset({"stylesheet", "icon", "shortcut", "preload", "apple-touch-icon",
+                              "manifest", "modulepreload"})
+ACTIVE_LINK_RELS = frozenset({"stylesheet", "preload", "modulepreload", "manifest"})
+# Elements that load their target with the page (a/area are clicks, not loads).
+RESOURCE_ELEMENTS = frozenset({"img", "script", "link", "iframe"})
+ACTIVE_ELEMENTS = frozenset({"script", "iframe"})
+# Media types worth compressing (text in all but name); images, fonts in woff2 etc. are
+# compressed already.
+COMPRESSIBLE_TYPES = (
+    "text/", "application/javascript", "application/x-javascript", "application/json",
+    "application/ld+json", "application/manifest+json", "application/xml",
+    "application/xhtml+xml", "application/rss+xml", "application/atom+xml", "image/svg+xml",
+    "image/x-icon", "image/vnd.microsoft.icon", "font/ttf", "font/otf",
+    "application/vnd.ms-fontobject",
+)
+_VIEWPORT_SPLIT = re.compile(r"[,;]")
+
+
+def landing_pages(ctx: AnalysisContext) -> Iterator[tuple[int, Any, Any]]:
+    """(url_id, fetch, page) of every indexable 200 HTML page: where backlinks should land."""
+    for url_id, fetch, page in ctx.html_pages():
+        if ctx.indexability(url_id).indexable:
+            yield url_id, fetch, page
+
+
+def timing_samples(fetch: Any, column: str) -> list[float]:
+    """Every measurement of ``column`` (ttfb_ms, elapsed_ms) the store holds for one URL.
+
+    The store keeps one fetch row per URL; when it also has a ``timings`` column (a JSON list
+    of {"ttfb_ms", "elapsed_ms"}, one per request of that URL: retries, re-measurements),
+    those are the samples and the rules judge their median.
+    """
+    samples: list[float] = []
+    if "timings" in fetch.keys() and fetch["timings"]:
+        samples = [s[column] for s in json.loads(fetch["timings"]) if s.get(column) is not None]
+    if not samples and fetch[column] is not None:
+        samples = [fetch[column]]
+    return samples
+
+
+def crawl_load(ctx: AnalysisContext) -> dict[str, Any]:
+    """The politeness settings the timings were measured under."""
+    crawl = (ctx.meta.get("config") or {}).get("crawl") or {}
+    return {"crawl_concurrency": crawl.get("concurrency"), "crawl_delay_s": crawl.get("delay")}
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def rel_tokens(rel: str | None) -> set[str]:
+    return set(rel.lower().split()) if rel else set()
+
+
+def loads_with_page(element: str, rel: str | None) -> bool:
+    """Does the browser fetch this link edge's target while loading the page?"""
+    if element == "link":
+        return bool(rel_tokens(rel) & LOADED_LINK_RELS)
+    return element in RESOURCE_ELEMENTS
+
+
+def page_resources(ctx: AnalysisContext) -> dict[int, list[dict[str, Any]]]:
+    """page id -> the resources it loads, once each: {url_id, url, raw, element, rel}."""
+    resources: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for source, target, raw, element, rel in ctx.db.execute(
+            "SELECT source_id, target_id, raw, element, rel FROM links "
+            "WHERE element IN ('img', 'script', 'link', 'iframe') AND target_id IS NOT NULL"):
+        if loads_with_page(element, rel) and target not in resources[source]:
+            resources[source][target] = {"url_id": target, "url": ctx.urls[target], "raw": raw,
+                                         "element": element, "rel": rel}
+    return {page: list(found.values()) for page, found in resources.items()}
+
+
+def kb(size: int | float) -> str:
+    return f"{size / 1000:,.0f} KB" if size < 1_000_000 else f"{size / 1_000_000:,.1f} MB"
+
+
+class _SlowTimingRule(Rule):
+    """A timing over its thresholds on a landing page (base, not a rule)."""
+
+    column: str
+    label: str
+    fix: str
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        warn_ms, error_ms = self.options.warn_ms, self.options.error_ms
+        load = crawl_load(ctx)
+        for url_id, fetch, _page in landing_pages(ctx):
+            samples = timing_samples(fetch, self.column)
+            if not samples:
+                continue
+            median = statistics.median(samples)
+            if median <= warn_ms:
+                continue
+            very_slow = error_ms is not None and median > error_ms
+            limit = error_ms if very_slow else warn_ms
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id], f"{self.label} {median:,.0f} ms (over {limit:,} ms)",
+                {self.column: round(median, 1), "samples": len(samples), "warn_ms": warn_ms,
+                 "error_ms": error_ms, **load, "fix": self.fix, **inbound.evidence()},
+                weight=inbound.total, severity=Severity.ERROR if very_slow else None)
+
+
+class SlowServerResponse(_SlowTimingRule):
+    """Slow server response: a landing page takes long to start answering (time to first byte).
+
+    What it checks:
+        Indexable 200 HTML pages whose time to first byte — request sent until the response
+        headers arrived, the median when the URL was measured more than once — is over
+        ``warn_ms``. Over ``error_ms`` the finding is an error whatever the rule's severity;
+        set ``error_ms`` to null to never escalate.
+    Why it matters:
+        Nothing appears until the server answers. A visitor a backlink sends waits on a
+        blank tab and leaves; search engines crawl slow sites less and count slow server
+        response against page experience.
+    Example:
+        /services answers after 2.4 s every time: an uncached WordPress page built on each
+        request.
+    How to fix:
+        Cache pages (a page cache plugin, a CDN), upgrade an overloaded shared host, and look
+        for slow database queries or plugins on the templates that are slow.
+    Known false positives:
+        The crawl measures under its own load: ``crawl.concurrency`` parallel requests can
+        slow a small host that answers one visitor quickly (evidence shows the settings).
+        Re-crawl with ``concurrency: 2`` before acting on a borderline result. The first
+        request to a host includes DNS, TCP and TLS set-up.
+    """
+
+    code = "EXP001"
+    name = "slow-server-response"
+    family = FAMILY
+    severity = Severity.WARNING
+    column = "ttfb_ms"
+    label = "time to first byte"
+    fix = "cache the page (page cache or CDN) or speed up the server"
+
+    class Options(RuleOptions):
+        warn_ms: int = Field(600, ge=1, description=(
+            "Time to first byte (ms) above which a page is reported."))
+        error_ms: int | None = Field(2000, ge=1, description=(
+            "Time to first byte (ms) above which the finding is an error; null: never."))
+
+
+class SlowPageDownload(_SlowTimingRule):
+    """Slow page download: a landing page's HTML takes long to arrive in full.
+
+    What it checks:
+        Indexable 200 HTML pages whose full download — request sent until the last byte of
+        the HTML arrived, the median when measured more than once — is over ``warn_ms``;
+        over ``error_ms`` the finding is an error (null: never). Images, scripts and
+        stylesheets are not included: see ``heavy-page``.
+    Why it matters:
+        The browser cannot lay out the page until the HTML is in; a slow download on top
+        of the server's response time is what a visitor from a backlink sits through, and a
+        phone on a mobile network makes it worse.
+    Example:
+        /gallery's HTML takes 3.5 s: 2 MB of inline base64 images in the markup.
+    How to fix:
+        Make the HTML smaller (no inline images or huge inline scripts), turn on compression
+        and caching, serve from a CDN near the visitors.
+    Known false positives:
+        Measured under the crawl's own load (``crawl.concurrency``, ``crawl.delay``) and from
+        where the crawl ran, which may be far from the practice's patients.
+    """
+
+    code = "EXP002"
+    name = "slow-page-download"
+    family = FAMILY
+    severity = Severity.WARNING
+    column = "elapsed_ms"
+    label = "full download took"
+    fix = "make the HTML smaller, compress it and cache it"
+
+    class Options(RuleOptions):
+        warn_ms: int = Field(1500, ge=1, description=(
+            "Full HTML download time (ms) above which a page is reported."))
+        error_ms: int | None = Field(4000, ge=1, description=(
+            "Full HTML download time (ms) above which the finding is an error; null: never."))
+
+
+def parse_viewport(content: str) -> dict[str, str]:
+    """``"width=device-width, initial-scale=1"`` -> {"width": "device-width", ...}."""
+    values = {}
+    for part in _VIEWPORT_SPLIT.split(content):
+        key, _, value = part.partition("=")
+        if key.strip():
+            values[key.strip().lower()] = value.strip().strip("'\"").lower()
+    return values
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class MissingViewport(Rule):
+    """Missing viewport: a landing page has no <meta name="viewport">, so phones show it zoomed out.
+
+    What it checks:
+        Indexable 200 HTML pages without a viewport meta tag.
+    Why it matters:
+        Without it a phone renders the page at desktop width and shrinks it: tiny text,
+        pinch-to-zoom to read. Most visitors to a practice's site are on phones, and Google
+        indexes the mobile version of a page first.
+    Example:
+        <head> has a title and styles but no <meta name="viewport" ...>.
+    How to fix:
+        Add <meta name="viewport" content="width=device-width, initial-scale=1"> to the
+        template's <head> (and make sure the layout is responsive).
+    Known false positives:
+        Pages meant only for print or embedding; exclude them.
+    """
+
+    code = "EXP003"
+    name = "missing-viewport"
+    family = FAMILY
+    severity = Severity.ERROR
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for url_id, _fetch, page in landing_pages(ctx):
+            if page["viewport"] is not None:
+                continue
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id], "no <meta name=\"viewport\">: phones show the desktop layout",
+                {"viewport": None, "fix": 'add <meta name="viewport" content="width=device-width, '
+                 'initial-scale=1">', **inbound.evidence()}, weight=inbound.total)
+
+
+class InvalidViewport(Rule):
+    """Invalid viewport: the viewport tag fixes the page width or stops visitors from zooming.
+
+    What it checks:
+        Viewport tags of indexable 200 HTML pages that are empty, set a fixed pixel width
+        instead of ``device-width``, set neither ``width`` nor ``initial-scale``, or — with
+        ``flag_zoom_disabled`` — set ``user-scalable=no`` or a ``maximum-scale`` below 2
+        (WCAG 1.4.4 asks that text can be enlarged to 200%).
+    Why it matters:
+        A fixed width gives phones the desktop layout anyway; disabling zoom locks out
+        visitors who need larger text, many of them a practice's patients.
+    Example:
+        <meta name="viewport" content="width=1024"> or
+        <meta name="viewport" content="width=device-width, maximum-scale=1, user-scalable=no">.
+    How to fix:
+        Use content="width=device-width, initial-scale=1" and nothing that limits zoom.
+    Known false positives:
+        Map or kiosk pages that handle zooming themselves; exclude them.
+    """
+
+    code = "EXP004"
+    name = "invalid-viewport"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    class Options(RuleOptions):
+        flag_zoom_disabled: bool = Field(True, description=(
+            "Also report user-scalable=no and maximum-scale below 2."))
+
+    def problems(self, content: str) -> list[str]:
+        if not content.strip():
+            return ["the viewport tag is empty"]
+        values = parse_viewport(content)
+        problems = []
+        width = values.get("width")
+        if width is None and "initial-scale" not in values:
+            problems.append("sets neither width nor initial-scale")
+        elif width is not None and width != "device-width":
+            problems.append(f"fixes the width (width={width}) instead of width=device-width")
+        if self.options.flag_zoom_disabled:
+            if values.get("user-scalable") in ("no", "0"):
+                problems.append("disables zooming (user-scalable=no)")
+            maximum = _number(values.get("maximum-scale"))
+            if maximum is not None and maximum < 2:
+                problems.append(f"limits zooming (maximum-scale={values['maximum-scale']})")
+        return problems
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for url_id, _fetch, page in landing_pages(ctx):
+            content = page["viewport"]
+            if content is None:
+                continue  # missing-viewport's
+            problems = self.problems(content)
+            if not problems:
+                continue
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id], f"viewport \"{content}\" " + "; ".join(problems),
+                {"viewport": content, "problems": problems,
+                 "fix": 'use content="width=device-width, initial-scale=1"',
+                 **inbound.evidence()}, weight=inbound.total)
+
+
+class HeavyPage(Rule):
+    """Heavy page: a landing page's HTML, or the HTML with its own resources, is too big.
+
+    What it checks:
+        Indexable 200 HTML pages whose HTML is over ``max_html_bytes`` as transferred, or
+        — unless ``max_total_bytes`` is null — whose HTML plus the site's own images,
+        scripts and stylesheets it loads (each counted once, as transferred) is over
+        ``max_total_bytes``. Evidence lists the biggest resources.
+    Why it matters:
+        Every byte is waiting time on a phone's connection and data plan; a visitor sent by
+        a backlink to a 6 MB page may give up before it shows.
+    Example:
+        /team loads 14 portrait photos of 600 KB each: 8.7 MB in all.
+    How to fix:
+        Resize and compress images (WebP/AVIF at display size), lazy-load those below the
+        fold, remove unused scripts and styles, keep inline data out of the HTML.
+    Known false positives:
+        Third-party resources (fonts, widgets, analytics) are not fetched, so the real total
+        is higher, never lower. Lazy-loaded images are counted although they load later.
+    """
+
+    code = "EXP005"
+    name = "heavy-page"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    class Options(RuleOptions):
+        max_html_bytes: int = Field(500_000, ge=1, description=(
+            "Most bytes of HTML (as transferred) a page may have."))
+        max_total_bytes: int | None = Field(3_000_000, ge=1, description=(
+            "Most bytes of HTML plus the site's own resources it loads (each once); "
+            "null: do not add up resources."))
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        max_html, max_total = self.options.max_html_bytes, self.options.max_total_bytes
+        resources = page_resources(ctx) if max_total is not None else {}
+        for url_id, fetch, _page in landing_pages(ctx):
+            html_bytes = fetch["bytes"] or 0
+            fetched = []
+            for resource in resources.get(url_id, []):
+                resource_fetch = ctx.fetches.get(resource["url_id"])
+                if resource_fetch is not None and resource_fetch["bytes"]:
+                    fetched.append({"url": resource["url"], "element": resource["element"],
+                                    "bytes": resource_fetch["bytes"]})
+            total = html_bytes + sum(r["bytes"] for r in fetched)
+            reasons = []
+            if html_bytes > max_html:
+                reasons.append(f"HTML is {kb(html_bytes)} (over {kb(max_html)})")
+            if max_total is not None and total > max_total:
+                reasons.append(f"HTML and its {len(fetched)} resources weigh {kb(total)} "
+                               f"(over {kb(max_total)})")
+            if not reasons:
+                continue
+            fetched.sort(key=lambda r: -r["bytes"])
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id], "; ".join(reasons),
+                {"html_bytes": html_bytes, "total_bytes": total if max_total is not None else None,
+                 "resources_counted": len(fetched), "largest_resources": fetched[:10],
+                 "not_counted": "third-party resources (not fetched)",
+                 "fix": "compress and resize images, drop unused scripts and styles",
+                 **inbound.evidence()}, weight=inbound.total)
+
+
+def production_scheme(ctx: AnalysisContext, url: str) -> str:
+    """The scheme a crawled URL has in production (a staging crawl maps hosts: crawl.host_map)."""
+    parts = urlsplit(url)
+    crawled = f"{parts.scheme}://{parts.netloc}".lower()
+    host_map = ((ctx.meta.get("config") or {}).get("crawl") or {}).get("host_map") or {}
+    for production, target in host_map.items():
+        if origin(target if "://" in target else f"http://{target}") == crawled:
+            return (production.split("://", 1)[0] if "://" in production else "http").lower()
+    return parts.scheme.lower()
+
+
+class MixedContent(Rule):
+    """Mixed content: an https page loads images, scripts or styles over plain http.
+
+    What it checks:
+        Indexable 200 HTML pages served over https (in production, when ``crawl.host_map``
+        points at a staging copy) that load a resource — <img>, <script>, <iframe>, or a
+        <link> the browser loads (stylesheet, icon, preload, manifest) — from an http:// URL,
+        as written in the markup or as resolved against the page. Findings about scripts,
+        styles and frames carry the rule's severity; a page whose only insecure resources
+        are images is at most a warning.
+    Why it matters:
+        Browsers block insecure scripts, styles and frames (the page breaks: no layout, no
+        booking widget) and mark the page "Not secure" or drop images. A visitor from a
+        backlink sees a broken or untrusted site.
+    Example:
+        https://clinic.example/ has <script src="http://clinic.example/js/booking.js">.
+    How to fix:
+        Load every resource over https (a relative or https:// URL); add
+        ``Content-Security-Policy: upgrade-insecure-requests`` while the markup is fixed.
+    Known false positives:
+        None for active content. Browsers now upgrade http images to https automatically
+        and load them if the https URL works, which is why image-only findings are warnings.
+    """
+
+    code = "EXP006"
+    name = "mixed-content"
+    family = FAMILY
+    severity = Severity.ERROR
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        insecure: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for source, target, raw, element, rel in ctx.db.execute(
+                "SELECT source_id, target_id, raw, element, rel FROM links "
+                "WHERE element IN ('img', 'script', 'link', 'iframe') ORDER BY source_id"):
+            if not loads_with_page(element, rel):
+                continue
+            written = raw.strip().lower()
+            resolved = ctx.urls.get(target, "") if target is not None else ""
+            if written.startswith("http:") or (
+                    "://" not in written[:12] and resolved.startswith("http:")):
+                active = element in ACTIVE_ELEMENTS or bool(rel_tokens(rel) & ACTIVE_LINK_RELS)
+                insecure[source].append({"raw": raw, "url": resolved or raw, "element": element,
+                                         "rel": rel, "active": active})
+        for url_id, _fetch, _page in landing_pages(ctx):
+            found = insecure.get(url_id)
+            url = ctx.urls[url_id]
+            if not found or production_scheme(ctx, url) != "https":
+                continue
+            active = [r for r in found if r["active"]]
+            severity = None
+            if not active and self.effective_severity.rank > Severity.WARNING.rank:
+                severity = Severity.WARNING
+            kinds = sorted({r["element"] for r in found})
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                url, f"https page loads {len(found)} resource(s) over http ({', '.join(kinds)})",
+                {"insecure_resources": found[:EVIDENCE_LIMIT], "insecure_count": len(found),
+                 "active_count": len(active),
+                 "fix": "load every resource over https", **inbound.evidence()},
+                weight=inbound.total, severity=severity)
+
+
+class LargeImage(Rule):
+    """Large image: one of the site's own images is bigger than it needs to be.
+
+    What it checks:
+        Images the crawl fetched from the site (``discovered_by = resource``, an image/*
+        content type) whose size as transferred is over ``max_image_bytes``. One finding
+        per image, listing the pages that show it.
+    Why it matters:
+        Oversized photos are the usual reason a practice's pages are slow on phones; a
+        visitor from a backlink waits for a 4000-pixel camera original shown at 400 pixels.
+    Example:
+        /uploads/team-photo.jpg is 3.2 MB, shown at 600 x 400 on /about.
+    How to fix:
+        Export at the size it is displayed (twice that for sharp screens), in WebP or AVIF,
+        compressed; serve smaller versions to phones with srcset.
+    Known false positives:
+        Deliberately large images (a downloadable high-resolution file) linked as images.
+    """
+
+    code = "EXP007"
+    name = "large-image"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    class Options(RuleOptions):
+        max_image_bytes: int = Field(200_000, ge=1, description=(
+            "Most bytes (as transferred) one image may have."))
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        limit = self.options.max_image_bytes
+        for url_id in sorted(ctx.fetches):
+            fetch = ctx.fetches[url_id]
+            if (fetch["discovered_by"] != "resource" or fetch["status"] != 200
+                    or not media_type(fetch["content_type"]).startswith("image/")
+                    or not fetch["bytes"] or fetch["bytes"] <= limit):
+                continue
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id], f"image is {kb(fetch['bytes'])} (over {kb(limit)})",
+                {"bytes": fetch["bytes"], "content_type": fetch["content_type"],
+                 "max_image_bytes": limit,
+                 "fix": "resize to display size and compress (WebP/AVIF, srcset)",
+                 **inbound.evidence()}, weight=inbound.source_pages)
+
+
+class UncompressedResponse(Rule):
+    """Uncompressed response: the server sends text (HTML, CSS, JavaScript) without compression.
+
+    What it checks:
+        200 responses of the site (pages and its own resources) with a compressible media
+        type (HTML, CSS, JavaScript, JSON, XML, SVG …), at least ``min_bytes`` long, and no
+        gzip/br/zstd/deflate ``Content-Encoding`` although the crawl asked for it. It is a
+        server setting, so one finding per host and media type lists the responses; the
+        finding's URL is the biggest one.
+    Why it matters:
+        Text compresses to a fifth of its size or less; without it every page a backlink
+        brings visitors to downloads several times the bytes it needs to.
+    Example:
+        Every HTML page and /css/theme.css come without Content-Encoding.
+    How to fix:
+        Turn on gzip or Brotli in the web server, host panel or CDN (a one-line setting in
+        most of them).
+    Known false positives:
+        A proxy between the crawl and the site that strips compression; check with a browser's
+        network panel.
+    """
+
+    code = "EXP008"
+    name = "uncompressed-response"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    class Options(RuleOptions):
+        min_bytes: int = Field(2048, ge=0, description=(
+            "Responses smaller than this are not worth compressing and are not reported."))
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        groups: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for url_id in sorted(ctx.fetches):
+            fetch = ctx.fetches[url_id]
+            kind = media_type(fetch["content_type"])
+            size = fetch["bytes"] or 0
+            if (fetch["status"] != 200 or size < self.options.min_bytes
+                    or not kind.startswith(COMPRESSIBLE_TYPES)):
+                continue
+            encoding = ctx.headers(url_id).get("content-encoding", "").strip().lower()
+            if encoding and encoding != "identity":
+                continue
+            groups[(origin(ctx.urls[url_id]), kind)].append((url_id, size))
+        for (site, kind), members in sorted(groups.items()):
+            members.sort(key=lambda m: (-m[1], ctx.urls[m[0]]))
+            total = sum(size for _, size in members)
+            yield self.finding(
+                ctx.urls[members[0][0]],
+                f"{len(members)} {kind} response(s) from {site} are not compressed "
+                f"({kb(total)} in all)",
+                {"origin": site, "content_type": kind, "responses": len(members),
+                 "uncompressed_bytes": total,
+                 "largest": [{"url": ctx.urls[i], "bytes": size}
+                             for i, size in members[:EVIDENCE_LIMIT]],
+                 "fix": "turn on gzip or Brotli compression on the server or CDN"},
+                subject=f"{site}|{kind}", weight=len(members))

@@ -50,6 +50,9 @@ MAX_SEED_REDIRECTS = 5
 PAGE_ELEMENTS = frozenset({"a", "area", "iframe"})
 # <link rel=...> values naming a host to warm up, not a URL anyone will load.
 NON_URL_LINK_RELS = frozenset({"preconnect", "dns-prefetch"})
+# <link rel=...> values that load a resource with the page (weight, broken assets).
+RESOURCE_LINK_RELS = frozenset({"stylesheet", "icon", "shortcut", "preload", "apple-touch-icon",
+                                "manifest", "modulepreload"})
 
 
 def run_id_for(url: str) -> str:
@@ -322,7 +325,7 @@ class SiteSpider(scrapy.Spider):
             if not is_http(url) or not self.crawl_cfg.probe.enabled:
                 return None
             return self.prober.start(url, url_id)
-        skip = self._skip_reason(url, depth)
+        skip = self._skip_reason(url, depth, discovered_by)
         robots_blocked = False
         if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
             robots_blocked = True
@@ -336,7 +339,8 @@ class SiteSpider(scrapy.Spider):
                 "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
             })
             return None
-        self._scheduled_pages += 1
+        if discovered_by != "resource":  # max_pages limits pages, not their images
+            self._scheduled_pages += 1
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
             priority=-depth,
@@ -344,7 +348,7 @@ class SiteSpider(scrapy.Spider):
                   "download_slot": netloc(url)},
         )
 
-    def _skip_reason(self, url: str, depth: int) -> str | None:
+    def _skip_reason(self, url: str, depth: int, discovered_by: str) -> str | None:
         cfg = self.crawl_cfg
         if self.scope.is_excluded(url):
             return "excluded"
@@ -353,7 +357,7 @@ class SiteSpider(scrapy.Spider):
         if depth > cfg.max_depth:
             self.limits_hit.add("max_depth")
             return "max-depth"
-        if self._scheduled_pages >= cfg.max_pages:
+        if self._scheduled_pages >= cfg.max_pages and discovered_by != "resource":
             self.limits_hit.add("max_pages")
             return "max-pages"
         return None
@@ -437,6 +441,7 @@ class SiteSpider(scrapy.Spider):
         intern = self.store.intern
         is_internal = self.scope.is_internal
         child_depth = depth + 1
+        fetch_resources = self.crawl_cfg.fetch_resources
 
         # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
         canonical_rows, hreflang_rows = [], []
@@ -487,12 +492,16 @@ class SiteSpider(scrapy.Spider):
             target_id, _ = intern(target, internal)
             edges.append((url_id, target_id, link.raw, link.anchor, link.rel, link.element,
                           link.region))
-            if internal:
-                if link.element not in PAGE_ELEMENTS:
+            discovered_by = "link"
+            if link.element == "link":
+                rels = set(link.rel.split()) if link.rel else set()
+                if rels & NON_URL_LINK_RELS or (internal and not rels & RESOURCE_LINK_RELS):
                     continue
-            elif link.element == "link" and link.rel and set(link.rel.split()) & NON_URL_LINK_RELS:
-                continue
-            request = self._decide(target, child_depth, "link", url_id, target_id)
+            if internal and link.element not in PAGE_ELEMENTS:
+                if not fetch_resources:
+                    continue
+                discovered_by = "resource"
+            request = self._decide(target, child_depth, discovered_by, url_id, target_id)
             if request is not None:
                 yield request
         self.store.add_many("links", edges)

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS pages (
     word_count       INTEGER,      -- words of main content (nav/header/footer/aside stripped)
     content_hash     TEXT,         -- blake2b of whitespace-normalised main content
     minhash          BLOB,         -- MinHash signature of main-content word shingles (uint32 x num_perm)
+    contact          TEXT,         -- JSON: {"tel": [raw tel: hrefs], "addresses": [text of <address> blocks]}
     structured_data  TEXT          -- JSON: {"json-ld": [...], "microdata": [...], "rdfa": [...],
                                    --        "opengraph": [...], "errors": [{syntax, error, snippet}]}
 );

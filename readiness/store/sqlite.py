@@ -31,7 +31,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "pages": (
         "url_id", "title", "meta_description", "h1", "meta_robots", "x_robots_tag", "viewport",
         "lang", "meta_refresh", "encoding", "word_count", "content_hash", "minhash",
-        "structured_data",
+        "contact", "structured_data",
     ),
     "canonicals": ("page_id", "source", "raw", "target_id"),
     "hreflang": ("page_id", "lang", "raw", "target_id", "source"),

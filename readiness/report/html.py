@@ -1,0 +1,228 @@
+"""report.html: the findings document as one self-contained page for people (jinja2).
+
+The page needs no network: CSS and JS are inlined from templates/, charts are SVG drawn by
+charts.py, and the findings travel as JSON inside the page, which report.js renders 50 rows
+at a time (so a 10,000-page site stays usable). Evidence is trimmed for the page (long lists
+cut to a few items, with a "more in findings.json" note); findings.json keeps all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from readiness.report import charts
+from readiness.report.machine import change_of
+from readiness.report.terminal import FAMILY_ORDER
+from readiness.rules.base import Severity
+from readiness.rules.docs import FAMILY_TITLES
+
+BLOCKERS_SHOWN = 25
+PAGE_CHANGES_SHOWN = 200
+FIXED_SHOWN = 200
+STRING_LIMIT = 400
+# Items kept per evidence list, by the number of findings: a big site gets shorter lists.
+LIST_LIMITS = ((2_000, 10), (10_000, 5), (None, 3))
+DOC_SECTIONS_SHOWN = ("Why it matters", "How to fix")
+DOC_SECTIONS_MORE = ("What it checks", "Example", "Known false positives")
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("readiness.report", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["doc"] = doc_html
+    env.filters["when"] = format_time
+    env.filters["family_title"] = lambda family: FAMILY_TITLES.get(family, family.title())
+    return env
+
+
+def _asset(name: str) -> Markup:
+    text = resources.files("readiness.report").joinpath("templates", name).read_text("utf-8")
+    return Markup(text)
+
+
+_LITERAL = re.compile(r"``(.+?)``|`([^`]+)`")
+
+
+def doc_html(text: str, keep_lines: bool = False) -> Markup:
+    """A rule docstring section as HTML: paragraphs, ``literals`` as <code>."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(block))
+        escaped = _LITERAL.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>", escaped)
+        if keep_lines:
+            escaped = escaped.replace("\n", "<br>")
+        else:
+            escaped = " ".join(escaped.split())
+        paragraphs.append(f"<p>{escaped}</p>")
+    return Markup("".join(paragraphs))
+
+
+def format_time(value: Any) -> str:
+    """A unix time or ISO string as '21 Nov 2026, 06:47 UTC'."""
+    if value in (None, ""):
+        return "?"
+    if isinstance(value, (int, float)):
+        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
+
+
+def _trim(value: Any, list_limit: int) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= STRING_LIMIT else value[: STRING_LIMIT - 1] + "…"
+    if isinstance(value, list):
+        return [_trim(v, list_limit) for v in value[:list_limit]]
+    if isinstance(value, dict):
+        return {k: _trim(v, list_limit) for k, v in value.items()}
+    return value
+
+
+def page_evidence(evidence: dict[str, Any], list_limit: int) -> dict[str, Any]:
+    """Evidence for the page: long lists cut, with ``_more`` saying how many were left out."""
+    trimmed = {key: _trim(value, list_limit) for key, value in evidence.items()}
+    more = {key: len(value) - list_limit for key, value in evidence.items()
+            if isinstance(value, list) and len(value) > list_limit}
+    if more:
+        trimmed["_more"] = more
+    return trimmed
+
+
+def _list_limit(findings: int) -> int:
+    for most, limit in LIST_LIMITS:
+        if most is None or findings <= most:
+            return limit
+    return LIST_LIMITS[-1][1]
+
+
+def page_data(document: dict[str, Any]) -> dict[str, Any]:
+    """What report.js needs: the findings (evidence trimmed) and which are new."""
+    changes = change_of(document)
+    limit = _list_limit(len(document["findings"]))
+    return {
+        "comparison": bool(changes),
+        "findings": [{
+            "id": f["id"], "rule": f["rule"], "severity": f["severity"], "url": f["url"],
+            "message": f["message"], "weight": f["weight"], "accepted": f["accepted"],
+            "change": changes.get(f["id"]), "evidence": page_evidence(f["evidence"], limit),
+        } for f in document["findings"]],
+    }
+
+
+def script_json(data: Any) -> Markup:
+    """JSON safe inside <script>: no "</script>", no "<!--"."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+                  .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _family_key(family: str) -> tuple[int, str]:
+    return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else 99, family)
+
+
+def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(families with the rules that found something, rules that found nothing)."""
+    open_counts = Counter(f["rule"] for f in document["findings"] if f["accepted"] is None)
+    accepted = Counter(f["rule"] for f in document["findings"] if f["accepted"] is not None)
+    severities: dict[str, Counter] = {}
+    for f in document["findings"]:
+        if f["accepted"] is None:
+            severities.setdefault(f["rule"], Counter())[f["severity"]] += 1
+    families: dict[str, list[dict[str, Any]]] = {}
+    passed = []
+    for rule in document["rules"]:
+        entry = {**rule, "open": open_counts[rule["code"]], "accepted_count": accepted[rule["code"]],
+                 "by_severity": dict(severities.get(rule["code"], {}))}
+        entry["shown_docs"] = [(t, rule["docs"][t]) for t in DOC_SECTIONS_SHOWN if rule["docs"].get(t)]
+        entry["more_docs"] = [(t, rule["docs"][t]) for t in DOC_SECTIONS_MORE if rule["docs"].get(t)]
+        if entry["open"] or entry["accepted_count"]:
+            families.setdefault(rule["family"], []).append(entry)
+        else:
+            passed.append(entry)
+    grouped = []
+    for family in sorted(families, key=_family_key):
+        rules = sorted(families[family], key=lambda r: (
+            -max((Severity(s).rank for s in r["by_severity"]), default=0), -r["open"], r["code"]))
+        grouped.append({"family": family, "rules": rules,
+                        "counts": document["summary"]["by_family"].get(family, {})})
+    passed.sort(key=lambda r: (_family_key(r["family"]), r["code"]))
+    return grouped, passed
+
+
+def build_context(document: dict[str, Any]) -> dict[str, Any]:
+    summary = document["summary"]
+    by_id = {f["id"]: f for f in document["findings"]}
+    rule_names = {r["code"]: r["name"] for r in document["rules"]}
+    blocking = [by_id[i] for i in summary["blocking"]]
+    if summary["ready"]:  # nothing blocks: show what is worth doing next instead
+        next_up = sorted((f for f in document["findings"]
+                          if f["accepted"] is None and f["severity"] == "warning"),
+                         key=lambda f: (-f["weight"], f["rule"], f["url"]))
+    else:
+        next_up = []
+    families, passed = rule_groups(document)
+    crawl = document.get("crawl") or {}
+    history = document.get("history") or []
+    current_point = {"run_id": document["run"].get("run_id"),
+                     "started_at": document["run"].get("started_at"),
+                     "counts": summary["counts"]}
+    chart_list = [
+        ("Findings by family", "Open findings per family, by severity.",
+         charts.findings_by_family(summary, FAMILY_TITLES, FAMILY_ORDER)),
+    ]
+    if crawl:
+        timing = crawl["response_ms"]
+        timing_note = (f"Median {charts._ms(timing['p50'])}, 95th percentile "
+                       f"{charts._ms(timing['p95'])}, slowest {charts._ms(timing['max'])}."
+                       if timing["count"] else "")
+        chart_list += [
+            ("Status codes", f"{crawl['urls_fetched']} site URLs fetched; "
+                             f"{crawl['outbound_checked']} outbound URLs checked.",
+             charts.status_codes(crawl)),
+            ("Crawl depth", "Clicks from the start URL (sitemap entries count as 0).",
+             charts.crawl_depth(crawl)),
+            ("Response times", timing_note, charts.response_times(crawl)),
+        ]
+    trend = charts.trend(history, current_point)
+    if trend is not None:
+        chart_list.append(("Trend", f"Open findings over the last {len(history) + 1} runs of "
+                                    "this site.", trend))
+    comparison = document.get("baseline") or document.get("previous")
+    return {
+        "doc": document, "summary": summary, "run": document["run"],
+        "gate": document.get("gate"), "counts": summary["counts"],
+        "blockers": blocking[:BLOCKERS_SHOWN], "blockers_more": max(0, len(blocking) - BLOCKERS_SHOWN),
+        "next_up": next_up[:10], "rule_names": rule_names,
+        "charts": chart_list, "families": families, "passed": passed,
+        "comparison": comparison, "new_findings": (
+            [by_id[i] for i in comparison["new"]][:FIXED_SHOWN] if comparison else []),
+        "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,
+        "family_titles": FAMILY_TITLES,
+        "data_json": script_json(page_data(document)),
+        "css": _asset("report.css"), "js": _asset("report.js"),
+        "status_label": charts.status_label, "status_class": charts.status_class,
+    }
+
+
+def render_html(document: dict[str, Any]) -> str:
+    template = _environment().get_template("report.html.j2")
+    return template.render(**build_context(document))
+
+
+def write_html(document: dict[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(document), encoding="utf-8")
+    return path

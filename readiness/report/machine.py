@@ -1,0 +1,212 @@
+"""Outputs for machines and CI: one CSV per rule, junit.xml and summary.md (docs/ci.md).
+
+Each is a pure function of the findings document (docs/findings.md), so it agrees with
+findings.json and the HTML report finding for finding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from readiness.rules.base import Severity
+
+CSV_COLUMNS = ("id", "rule", "name", "family", "severity", "url", "message", "weight",
+               "accepted", "change", "fix", "final_url", "inbound_link_count", "evidence")
+SUMMARY_ROWS = 10
+# XML 1.0 cannot carry most control characters, whatever the escaping.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def change_of(document: dict[str, Any]) -> dict[str, str]:
+    """finding id -> "new" | "unchanged", against the baseline (else the previous run)."""
+    comparison = document.get("baseline") or document.get("previous")
+    if not comparison:
+        return {}
+    return {**{i: "unchanged" for i in comparison["unchanged"]},
+            **{i: "new" for i in comparison["new"]}}
+
+
+def rule_filename(rule: dict[str, Any], extension: str) -> str:
+    return f"{rule['code']}-{rule['name']}.{extension}"
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
+    """csv/<CODE>-<name>.csv for every rule that ran (a header only when it found nothing)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.csv"):  # a rule switched off since must not linger
+        stale.unlink()
+    changes = change_of(document)
+    by_rule: dict[str, list[dict[str, Any]]] = {r["code"]: [] for r in document["rules"]}
+    for finding in document["findings"]:
+        by_rule.setdefault(finding["rule"], []).append(finding)
+    paths = []
+    for rule in document["rules"]:
+        path = directory / rule_filename(rule, "csv")
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            for finding in by_rule[rule["code"]]:
+                evidence = finding["evidence"]
+                writer.writerow([
+                    finding["id"], finding["rule"], finding["name"], finding["family"],
+                    finding["severity"], finding["url"], finding["message"], finding["weight"],
+                    finding["accepted"] or "", changes.get(finding["id"], ""),
+                    evidence.get("fix", ""), evidence.get("final_url") or "",
+                    evidence.get("inbound_link_count", ""),
+                    json.dumps(evidence, ensure_ascii=False, default=str),
+                ])
+        paths.append(path)
+    return paths
+
+
+# -- JUnit --------------------------------------------------------------------------------
+
+def _xml_text(value: Any) -> str:
+    return _XML_ILLEGAL.sub("\ufffd", str(value))
+
+
+def _failure_text(finding: dict[str, Any]) -> str:
+    evidence = finding["evidence"]
+    lines = [f"{finding['url']}", finding["message"]]
+    if evidence.get("fix"):
+        lines.append(f"fix: {evidence['fix']}")
+    for hop in evidence.get("hops") or []:
+        if isinstance(hop, dict):
+            lines.append(f"  {hop.get('url')} -> {hop.get('status')} -> {hop.get('location')}")
+    if evidence.get("inbound_link_count"):
+        lines.append(f"linked from {evidence.get('linking_pages', '?')} pages "
+                     f"({evidence['inbound_link_count']} links), e.g.:")
+        for link in (evidence.get("inbound_links") or [])[:5]:
+            lines.append(f"  {link.get('source')} \"{link.get('anchor') or ''}\"")
+    lines.append(f"finding id: {finding['id']}")
+    return "\n".join(lines)
+
+
+def junit_xml(document: dict[str, Any]) -> str:
+    """One test case per rule; one <failure> per finding the gate fails on.
+
+    Findings below the gate (or known to the baseline, or accepted) do not fail their test
+    case; they are listed in its <system-out> so they stay visible.
+    """
+    gate = document["gate"]
+    failing = set(gate["failing"])
+    by_rule: dict[str, list[dict[str, Any]]] = {r["code"]: [] for r in document["rules"]}
+    for finding in document["findings"]:
+        by_rule.setdefault(finding["rule"], []).append(finding)
+    failed_cases = sum(1 for code, fs in by_rule.items() if any(f["id"] in failing for f in fs))
+    run = document["run"]
+    suites = ET.Element("testsuites", name="readiness", tests=str(len(document["rules"])),
+                        failures=str(failed_cases), errors="0")
+    suite = ET.SubElement(
+        suites, "testsuite", name=f"readiness {run['start_url']}",
+        tests=str(len(document["rules"])), failures=str(failed_cases), errors="0",
+        skipped="0", timestamp=document["generated_at"],
+        time=f"{sum(r['seconds'] for r in document['rules']):.3f}")
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("verdict", document["summary"]["verdict"]),
+                        ("gate", gate["status"]), ("fail_on", gate["fail_on"]),
+                        ("baseline", gate["baseline"] or ""), ("pages", document["summary"]["pages"]),
+                        ("run_id", run.get("run_id") or "")):
+        ET.SubElement(properties, "property", name=name, value=_xml_text(value))
+    for rule in document["rules"]:
+        case = ET.SubElement(suite, "testcase", classname=f"readiness.{rule['family']}",
+                             name=f"{rule['code']} {rule['name']}", time=f"{rule['seconds']:.3f}")
+        others = []
+        for finding in by_rule[rule["code"]]:
+            if finding["id"] in failing:
+                failure = ET.SubElement(
+                    case, "failure", type=finding["severity"],
+                    message=_xml_text(f"{finding['url']}: {finding['message']}"))
+                failure.text = _xml_text(_failure_text(finding))
+            else:
+                why = (f"accepted: {finding['accepted']}" if finding["accepted"] is not None
+                       else "below the gate" if Severity(finding["severity"]).rank
+                       < Severity(gate["fail_on"]).rank else "in the baseline")
+                others.append(f"{finding['severity']} {finding['url']}: {finding['message']} "
+                              f"({why}; {finding['id']})")
+        if others:
+            ET.SubElement(case, "system-out").text = _xml_text("\n".join(others))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+# -- summary.md ---------------------------------------------------------------------------
+
+def _md(text: Any, limit: int = 140) -> str:
+    """One Markdown table cell: no pipes or newlines, not too long."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def summary_markdown(document: dict[str, Any], report_name: str | None = "report.html") -> str:
+    """A short summary for a pull-request comment or a CI job summary."""
+    summary, run, gate = document["summary"], document["run"], document["gate"]
+    counts = summary["counts"]
+    icon = "✅" if summary["ready"] else "❌"
+    lines = [f"## {icon} {run['start_url']} is {summary['verdict']}", ""]
+    complete = "complete" if run["complete"] else (
+        "INCOMPLETE: " + (", ".join(run["limits_hit"]) or run["finish_reason"] or "?"))
+    accepted = f" · {summary['accepted']} accepted" if summary["accepted"] else ""
+    lines.append(f"**{summary['pages']} pages** crawled ({complete}) · **{counts['error']} errors**"
+                 f" · {counts['warning']} warnings · {counts['notice']} notices{accepted}")
+    gate_icon = {"pass": "✅ passed", "fail": "❌ failed", "inconclusive": "⚠️ inconclusive"}
+    baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
+    lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "
+                  f"{gate_icon[gate['status']]} — {gate['reason']}", ""]
+    by_id = {f["id"]: f for f in document["findings"]}
+    failing = [by_id[i] for i in gate["failing"]]
+    if failing:
+        lines += ["| severity | rule | URL | finding |", "|---|---|---|---|"]
+        for f in failing[:SUMMARY_ROWS]:
+            lines.append(f"| {f['severity']} | {f['rule']} {f['name']} | {_md(f['url'], 100)} "
+                         f"| {_md(f['message'])} |")
+        if len(failing) > SUMMARY_ROWS:
+            lines.append(f"\n… and {len(failing) - SUMMARY_ROWS} more failing findings in "
+                         "findings.json.")
+        lines.append("")
+    for comparison in (document.get("baseline"), document.get("previous")):
+        if not comparison:
+            continue
+        c = comparison["counts"]
+        what = ("Against the baseline" if comparison["kind"] == "baseline"
+                else f"Since the previous run ({comparison['against']['run_id']})")
+        lines.append(f"**{what}:** {c['new']} new, {c['fixed']} fixed, {c['unchanged']} "
+                     "unchanged findings")
+        pages = comparison.get("pages")
+        if pages:
+            p = pages["counts"]
+            lines.append(f"· pages: {p['appeared']} appeared, {p['disappeared']} disappeared, "
+                         f"{p['status_changed']} changed status")
+        changed_rules = [(code, r) for code, r in comparison["by_rule"].items()
+                         if r["new"] or r["fixed"]]
+        if changed_rules:
+            lines += ["", "| rule | new | fixed | unchanged |", "|---|---:|---:|---:|"]
+            for code, r in changed_rules[:SUMMARY_ROWS]:
+                lines.append(f"| {code} {r['name']} | {r['new']} | {r['fixed']} | {r['unchanged']} |")
+            if len(changed_rules) > SUMMARY_ROWS:
+                lines.append(f"| … {len(changed_rules) - SUMMARY_ROWS} more rules | | | |")
+        lines.append("")
+        break  # the baseline when there is one: that is what the gate used
+    if report_name:
+        lines.append(f"Full report: `{report_name}` (open it in a browser) · machine-readable: "
+                     "`findings.json`")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """Read one of our CSV files back (tests, scripts)."""
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))

@@ -1,0 +1,186 @@
+"""Duplicate content rules on hand-built stores: each planted defect and its clean twin."""
+
+import random
+
+from readiness.rules.duplicates import (
+    DuplicateContent,
+    DuplicateMetaDescription,
+    DuplicateTitle,
+    NearDuplicateContent,
+    ThinContent,
+)
+from readiness.testing import StoreBuilder
+
+VOCABULARY = ["implant", "crown", "filling", "smile", "patient", "clinic", "dentist", "visit",
+              "tooth", "gum", "whitening", "brace", "check", "family", "child", "pain",
+              "appointment", "care", "clean", "bridge", "veneer", "root", "canal", "hygiene"]
+BOOKING_BLURB = ("book your appointment online or call our friendly reception team any "
+                 "weekday between eight and six and we will find a time that suits you and "
+                 "your family with parking on site and step free access for every patient").split()
+
+
+def words(seed, n=200):
+    rng = random.Random(seed)
+    return [f"{rng.choice(VOCABULARY)}{rng.randrange(40)}" for _ in range(n)]
+
+
+def text(word_list):
+    return " ".join(word_list)
+
+
+def urls(findings):
+    return sorted(f.url for f in findings)
+
+
+def members(finding):
+    return [m["url"] for m in finding.evidence["members"]]
+
+
+BASE = words(1)
+TWO_PERCENT = BASE[:100] + ["leeds", "west", "yorkshire", "office"] + BASE[104:]  # 4 of 200 words
+SPREAD = [("changed" if i in (40, 90, 140, 190) else w) for i, w in enumerate(BASE)]
+HALF = BASE[:100] + words(2, 100)
+
+
+def test_exact_duplicates_one_finding_per_cluster_at_the_most_linked_member(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/implants", "/implants", "/services/implants", "/unique"],
+               text=text(words(9)))
+    store.page("/implants", text=text(BASE), links=["/services/implants"])
+    store.page("/services/implants", text=text(BASE), links=["/implants"])
+    store.page("/offer", text=text(BASE))
+    store.page("/unique", text=text(words(3)))
+    # clean twins: the same text, but canonicalised elsewhere, noindex or too short to compare
+    store.page("/implants?ref=menu", text=text(BASE), canonical="/implants")
+    store.page("/implants-print", text=text(BASE), meta_robots="noindex")
+    store.page("/stub-a", text="coming soon")
+    store.page("/stub-b", text="coming soon")
+    findings = store.run(DuplicateContent)
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.url == "http://site.test/implants"  # 3 inbound edges
+    assert members(finding) == ["http://site.test/implants", "http://site.test/services/implants",
+                                "http://site.test/offer"]
+    assert [m["inbound_link_count"] for m in finding.evidence["members"]] == [3, 2, 0]
+    assert finding.evidence["similarity"] == 1.0
+    assert finding.subject == "|".join(sorted(members(finding)))
+    assert "canonical" in finding.evidence["fix"]
+
+
+def test_exact_duplicates_min_words_option(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", text=text(words(9)))
+    store.page("/a", text=text(BASE[:30]))
+    store.page("/b", text=text(BASE[:30]))
+    assert store.run(DuplicateContent) == []
+    assert urls(store.run(DuplicateContent, min_words=20)) == ["http://site.test/a"]
+
+
+def test_near_duplicates_found_by_lsh_and_distinct_pages_not(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/dentist-york"], text=text(words(9)))
+    store.page("/dentist-leeds", text=text(TWO_PERCENT))
+    store.page("/dentist-york", text=text(BASE))
+    # clean twins: half the text shared; the same booking blurb on otherwise distinct pages
+    store.page("/half", text=text(HALF))
+    store.page("/whitening", text=text(BOOKING_BLURB + words(4, 160)))
+    store.page("/veneers", text=text(BOOKING_BLURB + words(5, 160)))
+    findings = store.run(NearDuplicateContent)
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.url == "http://site.test/dentist-york"
+    assert members(finding) == ["http://site.test/dentist-york", "http://site.test/dentist-leeds"]
+    similarities = [m["similarity"] for m in finding.evidence["members"]]
+    assert similarities[0] == 1.0 and 0.9 <= similarities[1] < 1.0
+    assert similarities[1] == round(similarities[1], 2)
+    assert finding.evidence["threshold"] == 0.9
+
+
+def test_near_duplicates_leave_exact_duplicates_to_dup001(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", text=text(words(9)))
+    store.page("/a", text=text(BASE))
+    store.page("/b", text=text(BASE))
+    assert store.run(NearDuplicateContent) == []
+    # ... but an exact copy of a near-duplicate is listed in its cluster
+    store = StoreBuilder(tmp_path / "2")
+    store.page("/", text=text(words(9)))
+    store.page("/a", text=text(BASE))
+    store.page("/b", text=text(BASE))
+    store.page("/c", text=text(TWO_PERCENT))
+    findings = store.run(NearDuplicateContent)
+    assert len(findings) == 1
+    assert sorted(members(findings[0])) == ["http://site.test/a", "http://site.test/b",
+                                            "http://site.test/c"]
+
+
+def test_canonicalised_page_is_not_in_a_near_duplicate_cluster(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", text=text(words(9)))
+    store.page("/dentist-york", text=text(BASE))
+    store.page("/dentist-leeds", text=text(TWO_PERCENT), canonical="/dentist-york")
+    assert store.run(NearDuplicateContent) == []
+
+
+def test_near_duplicate_threshold_option(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", text=text(words(9)))
+    store.page("/a", text=text(BASE))
+    store.page("/b", text=text(SPREAD))  # 4 words changed far apart: ~80% of shingles shared
+    store.page("/c", text=text(HALF))
+    assert store.run(NearDuplicateContent) == []
+    findings = store.run(NearDuplicateContent, threshold=0.7)
+    assert [sorted(members(f)) for f in findings] == [["http://site.test/a", "http://site.test/b"]]
+
+
+def test_thin_content(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/whitening"], text=text(words(9)))
+    store.page("/whitening", text="Teeth whitening. Call us.")
+    store.page("/empty", text="")
+    # clean twins: enough words; short but noindex; short but canonicalised
+    store.page("/implants", text=text(words(1, 50)))
+    store.page("/thanks", text="Thank you", meta_robots="noindex, follow")
+    store.page("/whitening?print=1", text="Teeth whitening. Call us.", canonical="/whitening")
+    findings = store.run(ThinContent)
+    assert urls(findings) == ["http://site.test/empty", "http://site.test/whitening"]
+    thin = next(f for f in findings if f.url.endswith("/whitening"))
+    assert thin.evidence["word_count"] == 4
+    assert thin.evidence["inbound_link_count"] == 1
+    assert urls(store.run(ThinContent, min_words=3)) == ["http://site.test/empty"]
+
+
+def test_duplicate_title_normalised_one_finding_per_title(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", title="Smile Dental", links=["/team/ben"])
+    store.page("/team/anna", title="Our team | Smile Dental")
+    store.page("/team/ben", title="  our TEAM |  Smile Dental ")
+    store.page("/team/cleo", title="Our team | Smile Dental")
+    # clean twins: empty titles; a shared title on a noindex page; distinct titles
+    store.page("/a", title="")
+    store.page("/b", title=None)
+    store.page("/c", title="   ")
+    store.page("/team?page=2", title="Smile Dental", meta_robots="noindex")
+    store.page("/contact", title="Contact | Smile Dental")
+    findings = store.run(DuplicateTitle)
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.url == "http://site.test/team/ben"
+    assert finding.evidence["members"] == ["http://site.test/team/ben", "http://site.test/team/anna",
+                                           "http://site.test/team/cleo"]
+    assert finding.evidence["title"] == "our TEAM | Smile Dental"
+    assert finding.subject == "our team | smile dental"
+
+
+def test_duplicate_meta_description(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", meta_description="Your friendly practice in Leeds.")
+    store.page("/implants", meta_description="Your friendly practice in  leeds.")
+    store.page("/crowns", meta_description="Crowns made in a day.")
+    store.page("/old", meta_description="Your friendly practice in Leeds.", status=404)
+    store.page("/x", meta_description=None)
+    store.page("/y", meta_description=None)
+    findings = store.run(DuplicateMetaDescription)
+    assert [f.evidence["members"] for f in findings] == [
+        ["http://site.test/", "http://site.test/implants"]]
+    assert findings[0].severity == "notice"

@@ -1,0 +1,253 @@
+"""Indexing rules on hand-built stores: each planted defect and its clean twin."""
+
+from readiness.rules.base import Severity
+from readiness.rules.indexing import (
+    ConflictingIndexingDirectives,
+    IndexablePageNotInSitemap,
+    LinkedPageBlockedByRobots,
+    MissingRobotsOrSitemap,
+    NoindexWithInboundLinks,
+    NonIndexablePage,
+    OrphanPage,
+    SitemapEntryNotIndexable,
+)
+from readiness.testing import StoreBuilder
+
+
+def urls(findings):
+    return sorted(f.url for f in findings)
+
+
+def by_url(findings, path):
+    return next(f for f in findings if f.url == f"http://site.test{path}")
+
+
+def test_noindex_with_inbound_links(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=[("/implants", {"anchor": "Implants"}), "/brochure.pdf", "/team"])
+    store.page("/implants", meta_robots="noindex, follow")
+    store.fetch("/brochure.pdf", headers={"x-robots-tag": "noindex"}, content_type="application/pdf")
+    store.page("/team", headers={"x-robots-tag": "googlebot: none"})
+    # clean twins: noindex but nothing links to it; linked and indexable; linked only by itself
+    store.page("/thanks", meta_robots="noindex")
+    store.page("/landing", meta_robots="noindex", links=["/landing"])
+    findings = store.run(NoindexWithInboundLinks)
+    assert urls(findings) == ["http://site.test/brochure.pdf", "http://site.test/implants",
+                              "http://site.test/team"]
+    implants = by_url(findings, "/implants")
+    assert implants.evidence["noindex_in"] == ["meta robots"]
+    assert implants.evidence["reasons"] == ["noindex in meta robots"]
+    assert implants.evidence["inbound_links"][0]["anchor"] == "Implants"
+    assert by_url(findings, "/team").evidence["noindex_in"] == ["X-Robots-Tag"]
+
+
+def test_linked_page_blocked_by_robots(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/book/online", "/private/report"])
+    store.fetch("/book/online", status=None, error="robots-blocked", fetched=False,
+                robots_blocked=True)
+    store.page("/private/report", fetch={"robots_blocked": True})  # robots: report mode
+    # clean twins: blocked but unlinked (found in a sitemap); linked and allowed
+    store.fetch("/admin", status=None, error="robots-blocked", fetched=False, robots_blocked=True)
+    store.sitemap_entry("/admin")
+    store.page("/allowed", links=["/"])
+    findings = store.run(LinkedPageBlockedByRobots)
+    assert urls(findings) == ["http://site.test/book/online", "http://site.test/private/report"]
+    assert findings[0].evidence["linking_pages"] == 1
+
+
+def test_conflicting_directives(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/implants"])
+    store.page("/implants")
+    store.page("/implants?ref=menu", meta_robots="noindex", canonical="/implants")
+    store.page("/header-says-noindex", meta_robots="index, follow",
+               headers={"x-robots-tag": "noindex"})
+    store.page("/two-meta-tags", meta_robots="index, follow, noindex")
+    # clean twins: noindex with a self-canonical; meta noindex with a header that states no
+    # indexing choice; the same noindex in both places; a canonical without noindex
+    store.page("/self", meta_robots="noindex", canonical="/self")
+    store.page("/nofollow-header", meta_robots="noindex", headers={"x-robots-tag": "nofollow"})
+    store.page("/both-noindex", meta_robots="noindex", headers={"x-robots-tag": "none"})
+    store.page("/implants?utm=1", canonical="/implants")
+    findings = store.run(ConflictingIndexingDirectives)
+    assert urls(findings) == ["http://site.test/header-says-noindex",
+                              "http://site.test/implants?ref=menu",
+                              "http://site.test/two-meta-tags"]
+    assert by_url(findings, "/implants?ref=menu").evidence["conflicts"] == [
+        "noindex with a canonical to http://site.test/implants"]
+    assert by_url(findings, "/header-says-noindex").evidence["conflicts"] == [
+        "meta robots says index, X-Robots-Tag says noindex"]
+    assert by_url(findings, "/two-meta-tags").evidence["conflicts"] == [
+        "meta robots says both index and noindex"]
+
+
+def test_sitemap_entry_not_indexable_with_the_reason(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    for path in ("/", "/gone", "/broken", "/old-prices", "/thanks", "/blocked", "/print",
+                 "/unreached", "/ok"):
+        store.sitemap_entry(path)
+    store.fetch("/gone", status=404)
+    store.fetch("/broken", status=500)
+    store.redirect("/old-prices", "/prices")
+    store.page("/prices")
+    store.page("/thanks", meta_robots="noindex")
+    store.fetch("/blocked", status=None, error="robots-blocked", fetched=False, robots_blocked=True)
+    store.page("/print", canonical="/ok")
+    store.fetch("/unreached", status=None, error="max-pages", fetched=False)  # clean: unknown
+    store.page("/ok")  # clean twin
+    findings = store.run(SitemapEntryNotIndexable)
+    assert urls(findings) == [f"http://site.test{p}" for p in (
+        "/blocked", "/broken", "/gone", "/old-prices", "/print", "/thanks")]
+    assert all(f.severity == Severity.ERROR for f in findings)
+    assert by_url(findings, "/gone").evidence["reasons"] == ["answers 404"]
+    redirect = by_url(findings, "/old-prices")
+    assert redirect.evidence["final_url"] == "http://site.test/prices"
+    assert "redirects (301)" in redirect.message
+    assert by_url(findings, "/blocked").evidence["reasons"] == ["blocked by robots.txt"]
+    assert "canonicalised to http://site.test/ok" in by_url(findings, "/print").message
+    assert "noindex in meta robots" in by_url(findings, "/thanks").message
+
+
+def test_indexable_page_not_in_sitemap(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/invisalign", "/listed", "/hidden", "/copy"])
+    store.sitemap_entry("/")
+    store.sitemap_entry("/listed")
+    store.page("/invisalign")
+    store.page("/listed")
+    # clean twins: noindex, canonicalised elsewhere, not 200
+    store.page("/hidden", meta_robots="noindex")
+    store.page("/copy", canonical="/listed")
+    store.page("/missing", status=404)
+    findings = store.run(IndexablePageNotInSitemap)
+    assert urls(findings) == ["http://site.test/invisalign"]
+    assert findings[0].evidence["sitemaps_read"] == ["http://site.test/sitemap.xml"]
+
+
+def test_not_in_sitemap_is_silent_when_no_sitemap_was_read(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/invisalign"])
+    store.page("/invisalign")
+    store.add("sitemaps", {"url_id": store.id("/sitemap.xml"), "found_in": "fallback",
+                           "status": 404, "error": "http-404"})
+    assert store.run(IndexablePageNotInSitemap) == []
+
+
+def test_orphan_page(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/linked", "/old", "/variant", ("/logo.png", {"element": "img"})],
+               fetch={"discovered_by": "start", "depth": 0})
+    store.page("/linked")
+    store.sitemap_entry("/spring-offer")
+    store.page("/spring-offer", fetch={"discovered_by": "sitemap", "depth": 0},
+               links=["/spring-offer", "/linked"])  # a self-link does not count
+    store.page("/only-an-image-points-here", fetch={"discovered_by": "sitemap"})
+    store.link("/", ("/only-an-image-points-here", {"element": "img"}))
+    # clean twins: reached through a redirect; through a page canonicalising to it;
+    # an orphan that is not indexable
+    store.redirect("/old", "/moved")
+    store.page("/moved", fetch={"discovered_by": "redirect"})
+    store.page("/variant", canonical="/main-version")
+    store.page("/main-version", fetch={"discovered_by": "canonical"})
+    store.page("/orphan-noindex", meta_robots="noindex", fetch={"discovered_by": "sitemap"})
+    findings = store.run(OrphanPage)
+    assert urls(findings) == ["http://site.test/only-an-image-points-here",
+                              "http://site.test/spring-offer"]
+    orphan = by_url(findings, "/spring-offer")
+    assert orphan.severity == Severity.WARNING
+    assert orphan.evidence["sitemaps"] == ["http://site.test/sitemap.xml"]
+    assert "found by sitemap" in orphan.message
+
+
+def test_start_page_is_never_an_orphan(tmp_path):
+    store = StoreBuilder(tmp_path, start_url="http://site.test/")
+    store.redirect("/", "/en/")
+    store.page("/en/", links=["/en/about"])
+    store.page("/en/about")
+    assert store.run(OrphanPage) == []
+
+
+def test_orphan_on_an_incomplete_crawl_is_an_inconclusive_notice(tmp_path):
+    store = StoreBuilder(tmp_path, complete=False, limits_hit=["max-pages"])
+    store.page("/")
+    store.sitemap_entry("/spring-offer")
+    store.page("/spring-offer", fetch={"discovered_by": "sitemap"})
+    findings = store.run(OrphanPage)
+    assert urls(findings) == ["http://site.test/spring-offer"]
+    assert findings[0].severity == Severity.NOTICE
+    assert "inconclusive" in findings[0].message and "max-pages" in findings[0].message
+    assert findings[0].evidence["limits_hit"] == ["max-pages"]
+
+
+def robots_and_sitemap_findings(tmp_path, robots_status=200, robots_error=None, sitemap=True):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    store.robots(status=robots_status, error=robots_error,
+                 body="User-agent: *\nAllow: /" if robots_status == 200 else "")
+    if sitemap:
+        store.sitemap_entry("/")
+    return store.run(MissingRobotsOrSitemap)
+
+
+def test_robots_and_sitemap_present_is_clean(tmp_path):
+    assert robots_and_sitemap_findings(tmp_path) == []
+
+
+def test_robots_unreachable_is_an_error_and_absent_a_notice(tmp_path):
+    [failing] = robots_and_sitemap_findings(tmp_path / "503", robots_status=503)
+    assert failing.severity == Severity.ERROR
+    assert "503" in failing.message and failing.url == "http://site.test/robots.txt"
+    [timeout] = robots_and_sitemap_findings(tmp_path / "timeout", robots_status=None,
+                                            robots_error="timeout")
+    assert timeout.severity == Severity.ERROR and "timeout" in timeout.message
+    [absent] = robots_and_sitemap_findings(tmp_path / "404", robots_status=404)
+    assert absent.severity == Severity.NOTICE and "no robots.txt" in absent.message
+
+
+def test_no_readable_sitemap(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    store.robots()
+    store.add("sitemaps", {"url_id": store.id("/sitemap.xml"), "found_in": "fallback",
+                           "status": 404, "error": "http-404"})
+    store.add("sitemaps", {"url_id": store.id("/sitemap-pages.xml"), "found_in": "robots",
+                           "status": 200, "error": "invalid-xml", "kind": "urlset", "entries": 3})
+    [finding] = store.run(MissingRobotsOrSitemap)
+    assert finding.severity == Severity.WARNING
+    assert finding.subject == "sitemap"
+    assert "http-404" in finding.message and "invalid-xml" in finding.message
+    assert [t["url"] for t in finding.evidence["sitemaps_tried"]] == [
+        "http://site.test/sitemap.xml", "http://site.test/sitemap-pages.xml"]
+
+
+def test_configured_severity_overrides_every_case(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    store.robots(status=503)
+    store.sitemap_entry("/")
+    ctx = store.context()
+    try:
+        findings = list(MissingRobotsOrSitemap(severity=Severity.NOTICE).check(ctx))
+    finally:
+        ctx.store.close()
+    assert [f.severity for f in findings] == [Severity.NOTICE]
+
+
+def test_non_indexable_page_lists_the_reasons(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/team", "/copy"])
+    store.page("/team", headers={"x-robots-tag": "noindex"})
+    store.page("/copy", canonical="/", meta_robots="noindex")
+    store.page("/report", fetch={"robots_blocked": True})
+    # clean twins: indexable; self-canonical; not 200 (status rules' business)
+    store.page("/about", canonical="/about")
+    store.page("/gone", status=404)
+    findings = store.run(NonIndexablePage)
+    assert urls(findings) == ["http://site.test/copy", "http://site.test/report",
+                              "http://site.test/team"]
+    assert by_url(findings, "/copy").evidence["reasons"] == [
+        "noindex in meta robots", "canonicalised to http://site.test/"]
+    assert by_url(findings, "/report").message == "not indexable: blocked by robots.txt"
+    assert all(f.severity == Severity.NOTICE for f in findings)
