@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -513,6 +514,7 @@ class Run:
     stdout: Path | None = None
     stderr: Path | None = None
     notes: list[str] = field(default_factory=list)
+    detail: str = ""                     # crawler-specific counts for the progress line
 
     @property
     def pages_per_second(self) -> float | None:
@@ -585,6 +587,8 @@ def run_bare(n: int, url: str, logdir: Path, timeout: float) -> Run:
         run.notes.append("no stats line from bare_spider.py")
     else:
         run.pages = stats.get("response_received_count", 0)
+        run.detail = (f"{stats.get('dupefilter/filtered', 0):,} duplicate requests dropped "
+                      "by the dupefilter")
     return run
 
 
@@ -628,8 +632,12 @@ def store_stats(run: Run, out: Path) -> None:
     if wal.exists():
         size += wal.stat().st_size
     run.store_mb = size / 1e6
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
         run.pages = db.execute("SELECT COUNT(*) FROM fetches WHERE fetched=1").fetchone()[0]
+        parsed = db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+        probes = db.execute("SELECT COUNT(*) FROM probes").fetchone()[0]
+        links = db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+    run.detail = f"{parsed:,} HTML pages parsed, {links:,} links stored, {probes} outbound URLs probed"
 
 
 def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> Run:
@@ -793,12 +801,13 @@ def main(argv: list[str] | None = None) -> int:
                     run = run_bare(n, url, logdir, args.timeout)
                     runs.append(run)
                     print(f"   bare-scrapy: {run.pages} pages in {run.seconds:.1f}s, "
-                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB")
+                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB; {run.detail}")
                 if "readiness" in crawlers:
                     run = run_readiness(n, url, tmp, logdir, args.timeout)
                     runs.append(run)
                     print(f"   readiness:   {run.pages} pages in {run.seconds:.1f}s, "
-                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB, store {_fmt(run.store_mb, '.1f')} MB")
+                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB, store {_fmt(run.store_mb, '.1f')} MB; "
+                          f"{run.detail}")
                     if args.profile and index == 0:
                         target = args.profile_out or Path(tempfile.gettempdir()) / (
                             f"readiness-crawl-profile-{n}-{time.strftime('%Y%m%d-%H%M%S')}.txt")

@@ -1,8 +1,9 @@
 """Micro benchmark of PageExtractor.extract, the per-page parsing on the crawl's hot path.
 
-Times ``extract()`` over one realistic page (~13 KB: head with the usual meta/link tags, a
-header with a nav, an article with inline links and images, an aside, a footer, one JSON-LD
-block, ~40 link elements; no RDFa) parsed once, and prints milliseconds per page.
+Times ``extract()`` over one realistic page (~13 KB of a CMS theme's markup: head with the
+usual meta/link tags, a header with a nav, an article of ~550 words with inline links and
+images, an aside, a footer, one JSON-LD block, 47 link elements; no RDFa) parsed once, and
+prints milliseconds per page, wall clock and CPU. Target: 1 ms.
 
     .venv/bin/python bench/extract_micro.py            # 2,000 iterations
     .venv/bin/python bench/extract_micro.py -n 500 --profile
@@ -55,7 +56,7 @@ _ICON = ('<svg class="icon" width="16" height="16" viewBox="0 0 16 16" aria-hidd
 
 
 def realistic_page() -> str:
-    """~13 KB, 40-odd link elements, ~500 words of main content, markup like a CMS theme's."""
+    """~13 KB, 47 link elements, ~500 words of main content, markup like a CMS theme's."""
     nav = "".join(
         f'<li class="menu-item menu-item-type-taxonomy menu-item-{i}"><a href="/category/'
         f'{name}" class="nav-link" data-track="nav-{name}">{name.title()}</a></li>'
@@ -65,8 +66,7 @@ def realistic_page() -> str:
     footer_links = "".join(
         f'<li class="footer-menu__item"><a class="footer-menu__link" href="/{slug}">'
         f'{slug.replace("-", " ").title()}</a></li>'
-        for slug in ("about", "careers", "contact", "shipping", "returns", "privacy-policy",
-                     "terms", "sitemap")
+        for slug in ("about", "contact", "shipping", "returns", "privacy-policy", "terms")
     )
     related = "".join(
         f'<li class="related__item"><a class="related__link" href="/blog/related-{i}">'
@@ -125,11 +125,9 @@ def realistic_page() -> str:
 <meta property="article:published_time" content="2024-03-01T08:00:00+00:00">
 <meta name="twitter:card" content="summary_large_image">
 <meta name="twitter:site" content="@exampleshop">
-<link rel="preconnect" href="https://fonts.example-cdn.com" crossorigin>
 <link rel="stylesheet" id="theme-css" href="/wp-content/themes/shop/style.min.css?ver=6.4.3" media="all">
 <link rel="preload" href="/wp-content/themes/shop/fonts/inter.woff2" as="font" type="font/woff2" crossorigin>
 <link rel="icon" href="/favicon-32x32.png" sizes="32x32">
-<link rel="apple-touch-icon" href="/apple-touch-icon.png">
 <script src="/wp-includes/js/jquery/jquery.min.js?ver=3.7.1" id="jquery-core-js"></script>
 <script type="application/ld+json" class="yoast-schema-graph">{json_ld}</script>
 <script>document.documentElement.className = document.documentElement.className.replace("no-js", "js"); window.shopConfig = {{"currency": "GBP", "locale": "en_GB", "cartUrl": "/cart", "ajaxUrl": "/wp-admin/admin-ajax.php", "nonce": "a1b2c3d4e5"}};</script>

@@ -1,7 +1,8 @@
 """The ``readiness`` command line.
 
-Exit codes: 0 done · 1 findings at or above the gate (``check``) · 2 usage or configuration
-error · 3 inconclusive (start URL unreachable, crawl blocked) · 130 interrupted.
+Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``; with
+``--baseline``, new findings only) · 2 usage or configuration error · 3 inconclusive (start URL
+unreachable, crawl blocked, fewer pages than ``--min-pages``) · 130 interrupted.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gate_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
 
+    diff = commands.add_parser("diff", help="compare two runs: new, fixed and unchanged "
+                                            "findings, pages that appeared, went or changed")
+    diff.add_argument("old", help="the earlier run: findings.json, crawl.sqlite or run folder")
+    diff.add_argument("new", help="the later run: findings.json, crawl.sqlite or run folder")
+    diff.add_argument("--config", metavar="FILE",
+                      help="YAML rule set for a store without findings.json (default: shipped)")
+    diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    diff.set_defaults(handler=cmd_diff)
+
     rules = commands.add_parser("rules", help="list every rule, or explain one")
     rules.add_argument("code", nargs="?", help="rule code or name, e.g. RDR001 or redirect-chain")
     rules.set_defaults(handler=cmd_rules)
@@ -74,6 +84,45 @@ def _add_gate_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--fail-on", choices=["error", "warning", "notice"], default="error",
                      help="exit 1 when open findings at or above this severity remain "
                           "(default: error)")
+    sub.add_argument("--baseline", metavar="FINDINGS",
+                     help="an earlier findings.json: fail only on findings new since then")
+    sub.add_argument("--min-pages", type=_positive_int, metavar="N",
+                     help="exit 3 (inconclusive) when fewer than N HTML pages answered 200")
+    sub.add_argument("--format", default="html,json,csv,junit,md", metavar="LIST",
+                     help="outputs to write beside the store, comma-separated "
+                          "(default: html,json,csv,junit,md)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def gate_settings(args: argparse.Namespace) -> dict:
+    """--fail-on, --baseline, --min-pages, --format checked before any crawl starts."""
+    from readiness.report.findings import read_findings
+    from readiness.report.outputs import parse_formats
+
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as exc:
+        raise UsageError(f"--format: {exc}") from None
+    baseline = None
+    if args.baseline:
+        baseline = Path(args.baseline)
+        if not baseline.is_file():
+            raise UsageError(f"--baseline: no findings file at {baseline}")
+        try:
+            read_findings(baseline)
+        except (ValueError, UnicodeDecodeError) as exc:  # json errors are ValueErrors too
+            raise UsageError(f"--baseline: {exc}") from None
+    return {"fail_on": args.fail_on, "formats": formats, "baseline": baseline,
+            "min_pages": args.min_pages}
 
 
 def check_url(url: str) -> str:
@@ -130,38 +179,88 @@ def resolve_store(path: str) -> Path:
     return store
 
 
-def analyze_store(store: Path, config, fail_on: str) -> int:
-    """Run the rules, write findings.json beside the store, print the verdict; exit status."""
-    from readiness.report.findings import write_findings
+def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
+                  baseline: Path | None = None, min_pages: int | None = None) -> int:
+    """Run the rules; write the outputs beside the store (findings.json first in spirit: every
+    other file derives from the same document), compare with the previous run of the site and
+    the baseline, print the verdict and the gate; the exit status."""
+    from readiness.report.compare import comparison_line, print_comparison
+    from readiness.report.outputs import FORMATS, prepare_document, write_outputs
     from readiness.report.terminal import print_summary
-    from readiness.rules.base import Severity
     from readiness.rules.engine import analyze
 
     analysis = analyze(store, config)
-    findings_path = store.parent / "findings.json"
-    document = write_findings(analysis, findings_path)
+    document = prepare_document(analysis, fail_on, baseline, min_pages)
+    written = write_outputs(document, store.parent, formats or FORMATS)
     print_summary(document, sys.stdout)
-    print(f"findings: {findings_path}")
-    return EXIT_FINDINGS if analysis.blocking(Severity(fail_on)) else EXIT_OK
+    if document.get("previous"):
+        print(comparison_line(document["previous"]))
+    if document.get("baseline"):
+        print_comparison(document["baseline"], document, sys.stdout, limit=10,
+                         show_unchanged=True)
+        baseline_site = document["baseline"]["against"]["start_url"]
+        if baseline_site != document["run"]["start_url"]:
+            print(f"readiness: warning: the baseline is a run of {baseline_site}, not of "
+                  f"{document['run']['start_url']}: few findings can match", file=sys.stderr)
+    gate = document["gate"]
+    print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
+          f"{gate['status'].upper()} — {gate['reason']}")
+    for fmt in ("json", "csv", "junit", "md", "html"):  # the report last: the one to open
+        if fmt in written:
+            label = {"json": "findings", "html": "report", "md": "summary"}.get(fmt, fmt)
+            print(f"{label}: {written[fmt]}")
+    if gate["exit_code"] == EXIT_INCONCLUSIVE:
+        print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)
+    return gate["exit_code"]
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     store = resolve_store(args.store)
+    settings = gate_settings(args)
     config = load_config(args.config)
-    return analyze_store(store, config, args.fail_on)
+    return analyze_store(store, config, **settings)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
     url = check_url(args.url)
+    settings = gate_settings(args)
     config = load_config(args.config)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status
-    return analyze_store(result.store_path, config, args.fail_on)
+    return analyze_store(result.store_path, config, **settings)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from readiness.report.compare import (
+        compare_documents,
+        comparison_json,
+        load_run,
+        print_comparison,
+    )
+
+    config = load_config(args.config) if args.config else None
+    sides = []
+    for path in (args.old, args.new):
+        try:
+            sides.append(load_run(Path(path), config))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(str(exc)) from None
+    (old, old_store, old_path), (new, new_store, _new_path) = sides
+    comparison = compare_documents(old, new, "diff", old_path, old_store, new_store)
+    if args.json:
+        print(comparison_json(comparison))
+        return EXIT_OK
+    print(f"old: {old_path} ({old['run'].get('start_url')}, {old['summary']['pages']} pages)")
+    print(f"new: {sides[1][2]} ({new['run'].get('start_url')}, {new['summary']['pages']} pages)")
+    print_comparison(comparison, new, sys.stdout, limit=25, per_rule=True)
+    if comparison["pages"] is None:
+        print("pages: not compared (needs both crawl stores)")
+    return EXIT_OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from readiness.config.errors import ConfigError
 from readiness.config.models import ConfigFile, CrawlConfig, ReadinessConfig
 from readiness.config.rules import settings_model
+from readiness.rules.custom import CustomRuleSpec
 from readiness.rules.registry import default_registry
 
 Loc = tuple[Any, ...]
@@ -51,6 +52,7 @@ class _Layer:
     crawl: dict[str, Any]
     rules: dict[str, dict[str, Any]]    # code -> raw entry
     sources: list[str]
+    custom: list[CustomRuleSpec]
 
 
 def _read(path: Path) -> str:
@@ -87,7 +89,20 @@ def _layer_from_text(text: str, filename: str, base_dir: Path, registry,
             raise ConfigError(f"rule {rule.code} ({rule.name}) is configured twice", filename,
                               line_for(lines, ("rules", key)))
         rules[rule.code] = entry
-    layer = _Layer(data.get("crawl") or {}, rules, [filename])
+    custom = []
+    for index, entry in enumerate(data.get("custom_rules") or []):
+        where = ("custom_rules", index)
+        spec = validate(CustomRuleSpec, entry, _sub_lines(lines, where), filename, prefix=where)
+        clash = registry.get(spec.code) or registry.get(spec.name)
+        if clash is not None:
+            raise ConfigError(
+                f"custom rule {spec.code} {spec.name} clashes with built-in rule {clash.code} "
+                f"{clash.name} — pick another code and name", filename, line_for(lines, where))
+        if any(other.code == spec.code or other.name == spec.name for other in custom):
+            raise ConfigError(f"custom rule {spec.code} {spec.name} is defined twice in this file",
+                              filename, line_for(lines, where))
+        custom.append(spec)
+    layer = _Layer(data.get("crawl") or {}, rules, [filename], custom)
     extends = data.get("extends")
     if extends:
         if extends == DEFAULT_RULESET:
@@ -105,6 +120,9 @@ def _layer_from_text(text: str, filename: str, base_dir: Path, registry,
             {code: {**parent.rules.get(code, {}), **layer.rules.get(code, {})}
              for code in parent.rules.keys() | layer.rules.keys()},
             parent.sources + layer.sources,
+            # A site file may redefine a parent's custom rule by reusing its code.
+            [spec for spec in parent.custom if spec.code not in {c.code for c in layer.custom}]
+            + layer.custom,
         )
     return layer
 
@@ -113,7 +131,7 @@ def _resolve(layer: _Layer, registry) -> ReadinessConfig:
     rules = {code: settings_model(registry.get(code)).model_validate(entry)
              for code, entry in layer.rules.items()}
     return ReadinessConfig(crawl=CrawlConfig.model_validate(layer.crawl), rules=rules,
-                           sources=layer.sources)
+                           sources=layer.sources, custom_rules=layer.custom)
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -243,15 +261,29 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
-    """Field names of the (nested) model that ``loc`` points into."""
+    """Key names of the (nested) model that ``loc`` points into (list indices step inside)."""
     current: Any = model
     for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = [a for a in get_args(current) if a is not type(None)]
+            current = args[0] if args else None
+            continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
         field = current.model_fields.get(str(part))
         if field is None:
             return []
         current = field.annotation
+    current = _unwrap(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
+        return [f.alias or name for name, f in current.model_fields.items()]
     return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``Model | None`` -> ``Model``; other annotations unchanged."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if len(args) == 1 and get_origin(annotation) not in (list, dict):
+        return args[0]
+    return annotation

@@ -79,6 +79,9 @@ class CrawlConfig(StrictModel):
     fetch_resources: bool = Field(
         True, description="Also fetch the site's own images, scripts and stylesheets (once each), "
         "so page weight and large images can be judged.")
+    store_html: bool = Field(
+        True, description="Keep each page's HTML (compressed) in the store, so custom rules "
+        "with selectors can be added and re-analysed without re-crawling.")
     variant_samples: int = Field(
         5, ge=0, description="Besides the home page, how many templates (first path segments) "
         "get their http/https, www/non-www, trailing-slash and /index.html variants requested.")
@@ -102,6 +105,8 @@ class ConfigFile(StrictModel):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     rules: dict[str, dict[str, Any] | None] = Field(
         default_factory=dict, description="Per-rule settings, keyed by rule code or name.")
+    custom_rules: list[dict[str, Any]] = Field(
+        default_factory=list, description="Rules defined in YAML (docs/custom-rules.md).")
 
 
 class ReadinessConfig(BaseModel):
@@ -109,4 +114,5 @@ class ReadinessConfig(BaseModel):
 
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     rules: dict[str, Any] = Field(default_factory=dict)   # code -> that rule's settings model
+    custom_rules: list[Any] = Field(default_factory=list) # CustomRuleSpec, base files' first
     sources: list[str] = Field(default_factory=list)      # files it was read from, base first

@@ -1,6 +1,6 @@
 """Main-content text of a page and its fingerprints: word count, exact hash, MinHash signature.
 
-Main content is ``<main>`` (or the first ``[role=main]``) when the page has one, else
+Main content is the first ``<main>`` or ``[role=main]`` element when the page has one, else
 ``<body>``, without nav, header, footer, aside, script, style, noscript, template, svg,
 ``[role=navigation|banner|contentinfo|complementary]``, comments, and the elements inside it
 that match the configured ``boilerplate_selectors``.

@@ -189,8 +189,9 @@ def comparison_line(comparison: dict[str, Any]) -> str:
 
 
 def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextIO,
-                     limit: int = 15, per_rule: bool = False) -> None:
-    """The comparison in plain text: the counts, then which findings are new and fixed."""
+                     limit: int = 15, per_rule: bool = False, show_unchanged: bool = False) -> None:
+    """The comparison in plain text: the counts, then which findings are new and fixed
+    (and unchanged, with ``show_unchanged``), ``limit`` of each."""
     w = out.write
     w(comparison_line(comparison) + "\n")
     if per_rule and comparison["by_rule"]:
@@ -198,13 +199,15 @@ def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextI
         for code, c in comparison["by_rule"].items():
             w(f"  {code + ' ' + c['name']:<40} {c['new']:>5} {c['fixed']:>6} {c['unchanged']:>10}\n")
     by_id = {f["id"]: f for f in new["findings"]}
-    for label, findings in (("new", [by_id[i] for i in comparison["new"]]),
-                            ("fixed", comparison["fixed"])):
+    lists = [("new", [by_id[i] for i in comparison["new"]]), ("fixed", comparison["fixed"])]
+    if show_unchanged:
+        lists.append(("unchanged", [by_id[i] for i in comparison["unchanged"]]))
+    for label, findings in lists:
         for finding in findings[:limit]:
-            w(f"  {label:<5} {finding['severity']:<7} {finding['rule']} {finding['name']}: "
+            w(f"  {label:<9} {finding['severity']:<7} {finding['rule']} {finding['name']}: "
               f"{finding['url']}\n")
         if len(findings) > limit:
-            w(f"  {label:<5} … and {len(findings) - limit} more\n")
+            w(f"  {label:<9} … and {len(findings) - limit} more (findings.json lists them)\n")
     pages = comparison.get("pages")
     if pages:
         for key, label in (("appeared", "page appeared"), ("disappeared", "page gone")):
@@ -212,6 +215,33 @@ def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextI
                 w(f"  {label}: {page['url']} ({page['status']})\n")
         for page in pages["status_changed"][:limit]:
             w(f"  status changed: {page['url']} {page['old']} -> {page['new']}\n")
+
+
+def load_run(path: Path, config=None) -> tuple[dict[str, Any], Path | None, Path]:
+    """One side of ``readiness diff``: (findings document, crawl store or None, what was read).
+
+    A run folder or a crawl store uses the findings.json beside it when there is one, and
+    otherwise analyses the store with ``config`` (the shipped rule set when None).
+    """
+    if path.is_dir():
+        findings, store = path / FINDINGS_FILE, path / STORE_FILE
+    elif path.suffix in (".sqlite", ".db"):
+        findings, store = path.parent / FINDINGS_FILE, path
+    elif path.is_file():
+        document = read_findings(path)
+        return document, store_beside(path, document), path
+    else:
+        raise ValueError(f"no run at {path} (give findings.json, crawl.sqlite or a run folder)")
+    if findings.is_file():
+        document = read_findings(findings)
+        return document, store if store.is_file() else store_beside(findings, document), findings
+    if not store.is_file():
+        raise ValueError(f"no findings.json or crawl.sqlite in {path}")
+    from readiness.config import load_config
+    from readiness.report.findings import findings_document
+    from readiness.rules.engine import analyze
+
+    return findings_document(analyze(store, config or load_config())), store, store
 
 
 def comparison_json(comparison: dict[str, Any]) -> str:

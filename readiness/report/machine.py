@@ -7,7 +7,6 @@ findings.json and the HTML report finding for finding.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -205,8 +204,3 @@ def write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    """Read one of our CSV files back (tests, scripts)."""
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterator
@@ -134,6 +135,11 @@ class AnalysisContext:
             return {"tel": [], "addresses": []}
         data = json.loads(row[0]) if row and row[0] else {}
         return {"tel": list(data.get("tel") or []), "addresses": list(data.get("addresses") or [])}
+
+    def html(self, url_id: int) -> str | None:
+        """The page's HTML as crawled (None when the crawl did not keep it)."""
+        row = self.db.execute("SELECT html FROM bodies WHERE url_id = ?", (url_id,)).fetchone()
+        return zlib.decompress(row[0]).decode("utf-8") if row else None
 
     def status(self, url_id: int) -> int | None:
         fetch = self.fetches.get(url_id)

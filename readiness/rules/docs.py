@@ -14,6 +14,7 @@ from typing import Any
 from readiness.config.models import ConfigFile, CrawlConfig
 from readiness.config.rules import settings_model
 from readiness.rules.base import Rule
+from readiness.rules.custom import CustomRuleSpec
 from readiness.rules.registry import RuleRegistry, default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,12 +77,19 @@ def json_schema(registry: RuleRegistry) -> dict[str, Any]:
     crawl = CrawlConfig.model_json_schema(ref_template="#/$defs/{model}")
     defs.update(crawl.pop("$defs", {}))
     defs["CrawlConfig"] = crawl
+    custom = CustomRuleSpec.model_json_schema(ref_template="#/$defs/{model}", by_alias=True)
+    defs.update(custom.pop("$defs", {}))
+    defs["CustomRule"] = custom
     top = ConfigFile.model_json_schema(ref_template="#/$defs/{model}", by_alias=True)
     top.pop("$defs", None)
     top["properties"]["crawl"] = {"$ref": "#/$defs/CrawlConfig"}
     top["properties"]["rules"] = {
         "type": "object", "description": "Per-rule settings, keyed by rule code or name.",
         "properties": rule_props, "additionalProperties": False,
+    }
+    top["properties"]["custom_rules"] = {
+        "type": "array", "description": "Rules defined in YAML (docs/custom-rules.md).",
+        "items": {"$ref": "#/$defs/CustomRule"},
     }
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://readiness.invalid/schema.json", "title": "readiness configuration",

@@ -17,6 +17,7 @@ from readiness.config import ReadinessConfig
 from readiness.config.rules import split_settings
 from readiness.rules.base import Finding, Rule, Severity
 from readiness.rules.context import AnalysisContext
+from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.store import open_store
 from readiness.urls import glob_to_regex
@@ -89,6 +90,10 @@ def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[R
             continue
         severity = Severity(common["severity"]) if common["severity"] else None
         built.append((rule_cls(options, severity), common))
+    for spec in config.custom_rules:
+        if spec.enabled:
+            common = {"include": spec.include, "exclude": spec.exclude, "accept": spec.accept}
+            built.append((make_custom_rule(spec)(), common))
     return built
 
 

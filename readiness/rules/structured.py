@@ -16,12 +16,13 @@ words (:func:`same_address`), names ignoring case, punctuation and a location su
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,7 +55,7 @@ ADDRESS_ABBREVIATIONS = {
 _KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
 _PHONE_EXTENSION = re.compile(r"(;ext=|\s*(?:ext\.?|x|#)\s*\d+\s*$)", re.I)
 _WORD = re.compile(r"\w+", re.U)
-_LANGUAGE_PREFIX = re.compile(r"^.*[/#:]")
+_TERM_PREFIX = re.compile(r"^.*[/#:]")
 
 
 # -- reading structured data ------------------------------------------------------------------
@@ -98,7 +99,7 @@ def _filled(value: Any) -> bool:
 
 def short_name(term: str) -> str:
     """``https://schema.org/Dentist`` / ``schema:Dentist`` -> ``Dentist``."""
-    return _LANGUAGE_PREFIX.sub("", term.strip())
+    return _TERM_PREFIX.sub("", term.strip())
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -432,15 +433,20 @@ class _NapModel:
         self.pages = list(indexable_html_pages(ctx))
         self.statements: dict[int, list[Statement]] = defaultdict(list)
         for url_id in self.pages:
+            seen: set[tuple] = set()
             for entity in page_entities(ctx, url_id):
                 if set(entity.types) & set(options.person_types):
                     continue
                 if states_practice(entity, self.types):
-                    self.statements[url_id].append(self._statement(url_id, entity))
+                    statement = self._statement(url_id, entity)
+                    said = (statement.name, tuple(statement.phones),
+                            statement.address.text if statement.address else None)
+                    if said not in seen:  # the same item in two syntaxes, or nested again
+                        seen.add(said)
+                        self.statements[url_id].append(statement)
         start = ctx.walk_redirects(ctx.ids[ctx.start_url]).final_url if ctx.start_url in ctx.ids else None
         self.start_page = ctx.ids.get(start) if start else None
         self.locations = self._configured() if options.locations else self._derived()
-        self.assignment: dict[int, Location | None] = {}  # id(statement) -> location
 
     def _statement(self, url_id: int, entity: Entity) -> Statement:
         phones = {}
@@ -498,8 +504,7 @@ class _NapModel:
                 by_phone[next(iter(statement.phones))].append(statement)
         for group in by_phone.values():
             locations.append(self._summarise(group))
-        for location in locations:
-            self._reference_names(location, all_statements)
+        self._reference_names(locations, all_statements)
         return locations
 
     def _summarise(self, group: list[Statement]) -> Location:
@@ -509,14 +514,19 @@ class _NapModel:
         address_by_text: dict[str, Address] = {}
         written: dict[str, str] = {}
         start_values: set[Any] = set()
+        counted: set[tuple[int, str]] = set()
         for statement in group:
             for key, raw in statement.phones.items():
-                phone_pages[key] += 1
+                if (statement.page, key) not in counted:
+                    counted.add((statement.page, key))
+                    phone_pages[key] += 1
                 written.setdefault(key, raw)
                 if statement.page in prefer:
                     start_values.add(key)
             if statement.address is not None:
-                address_pages[statement.address.text] += 1
+                if (statement.page, statement.address.text) not in counted:
+                    counted.add((statement.page, statement.address.text))
+                    address_pages[statement.address.text] += 1
                 address_by_text.setdefault(statement.address.text, statement.address)
                 if statement.page in prefer:
                     start_values.add(statement.address.text)
@@ -534,17 +544,23 @@ class _NapModel:
             label = f"{name}, {address.text}"
         return Location(label, name, phones, address, {s.page for s in group})
 
-    def _reference_names(self, location: Location, statements: list[Statement]) -> None:
-        """Majority name per primary type among the statements placed at the location."""
-        by_type: dict[str, Counter] = defaultdict(Counter)
-        spelled: dict[tuple[str, ...], Counter] = defaultdict(Counter)
+    def _reference_names(self, locations: list[Location], statements: list[Statement]) -> None:
+        """Each location's majority name per primary type (a Dentist's name is compared with
+        other Dentist items', not with the Organization that owns it)."""
+        counts: dict[tuple[int, str], Counter] = defaultdict(Counter)
+        pages: dict[tuple[int, str], set] = defaultdict(set)
         for statement in statements:
-            if statement.name and self.locate(statement, [location]) is location:
-                key = name_key(statement.name)
-                by_type[self.primary_type(statement.entity)][key] += 1
-                spelled[key][statement.name] += 1
-        for kind, counts in by_type.items():
-            location.names[kind] = _majority(counts, set())
+            location = self.locate(statement, locations) if statement.name else None
+            if location is None:
+                continue
+            slot = (id(location), self.primary_type(statement.entity))
+            key = name_key(statement.name)
+            if (statement.page, key) not in pages[slot]:
+                pages[slot].add((statement.page, key))
+                counts[slot][key] += 1
+        by_id = {id(loc): loc for loc in locations}
+        for (location_id, kind), names in counts.items():
+            by_id[location_id].names[kind] = _majority(names, set())
 
     def primary_type(self, entity: Entity) -> str:
         return next((t for t in entity.types if t in self.types), entity.types[0])
@@ -658,7 +674,6 @@ class InvalidStructuredData(Rule):
             fetch = ctx.fetches.get(url_id)
             if fetch is None or fetch["status"] != 200:
                 continue
-            import json
             errors = json.loads(raw).get("errors") or []
             if not errors:
                 continue
@@ -1001,8 +1016,8 @@ class IncompleteSocialCard(Rule):
 
     What it checks:
         Pages likely to be shared — the start page, pages matching ``pages`` globs, and
-        pages that at least ``min_linking_pages`` other pages link to (the site's own
-        important pages; null: only the first two) — for the ``opengraph`` and ``twitter``
+        pages that at least ``min_linking_pages`` other pages link to (the pages the site
+        itself treats as important) — for the ``opengraph`` and ``twitter``
         properties listed (empty content counts as missing). Only indexable 200 HTML pages.
     Why it matters:
         When a page is shared in a post, chat or email — how many links start — the preview
@@ -1028,7 +1043,8 @@ class IncompleteSocialCard(Rule):
         pages: list[str] = Field(default_factory=list, description=(
             "URL globs of pages that are shared, besides the start page."))
         min_linking_pages: int | None = Field(2, ge=1, description=(
-            "Pages linked from at least this many other pages are checked too; null: no."))
+            "Pages linked from at least this many other pages are checked too; null: only "
+            "the start page and ``pages``."))
         opengraph: list[str] = Field(default_factory=lambda: list(SOCIAL_REQUIRED),
                                      description="OpenGraph properties a shared page needs.")
         twitter: list[str] = Field(default_factory=lambda: list(TWITTER_REQUIRED),
@@ -1064,7 +1080,5 @@ class IncompleteSocialCard(Rule):
 
 
 def _path(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")

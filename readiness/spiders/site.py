@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
@@ -423,6 +424,8 @@ class SiteSpider(scrapy.Spider):
             self.stats.inc_value("readiness/parse_errors")
             return
         facts = self.extractor.extract(root, response.text, page_url)
+        if self.crawl_cfg.store_html:
+            self.store.add_many("bodies", [(url_id, zlib.compress(response.text.encode("utf-8"), 1))])
         x_robots = header_values(response.headers, "X-Robots-Tag")
         self.store.add("pages", {
             "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,

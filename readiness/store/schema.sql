@@ -57,6 +57,13 @@ CREATE TABLE IF NOT EXISTS pages (
                                    --        "opengraph": [...], "errors": [{syntax, error, snippet}]}
 );
 
+-- The HTML of each 200 page (crawl.store_html), so rules written later — custom YAML rules
+-- with CSS/XPath selectors among them — can be run by re-analysing, without re-crawling.
+CREATE TABLE IF NOT EXISTS bodies (
+    url_id INTEGER PRIMARY KEY REFERENCES urls(id),
+    html   BLOB NOT NULL           -- zlib-compressed UTF-8 text of the decoded page
+);
+
 -- rel=canonical from the HTML head and from HTTP Link headers.
 CREATE TABLE IF NOT EXISTS canonicals (
     page_id   INTEGER NOT NULL REFERENCES urls(id),

@@ -33,6 +33,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "lang", "meta_refresh", "encoding", "word_count", "content_hash", "minhash",
         "contact", "structured_data",
     ),
+    "bodies": ("url_id", "html"),
     "canonicals": ("page_id", "source", "raw", "target_id"),
     "hreflang": ("page_id", "lang", "raw", "target_id", "source"),
     "links": ("source_id", "target_id", "raw", "anchor", "rel", "element", "region"),
@@ -46,9 +47,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 # Tables where a later fact about the same key replaces the earlier one.
-_REPLACE = {"fetches", "pages", "sitemaps", "robots", "probes", "variants"}
+_REPLACE = {"fetches", "pages", "bodies", "sitemaps", "robots", "probes", "variants"}
 # urls first: every other row refers to url ids.
-_FLUSH_ORDER = ("urls", "fetches", "pages", "canonicals", "hreflang", "links", "sitemaps",
+_FLUSH_ORDER = ("urls", "fetches", "pages", "bodies", "canonicals", "hreflang", "links", "sitemaps",
                 "sitemap_entries", "robots", "probes", "variants")
 
 

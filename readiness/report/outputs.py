@@ -1,0 +1,76 @@
+"""Write the selected outputs of one analysis into its run folder (``--format``).
+
+    reports/<run>/findings.json   the document (docs/findings.md); every other file derives from it
+    reports/<run>/report.html     for people (html.py)
+    reports/<run>/csv/*.csv       one per rule (machine.py)
+    reports/<run>/junit.xml       one test case per rule (machine.py)
+    reports/<run>/summary.md      for a PR comment or CI job summary (machine.py)
+
+Outputs of formats not selected are removed from the run folder, so the files there never
+disagree with each other.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Iterable
+
+from readiness.report.compare import add_run_comparisons
+from readiness.report.findings import apply_gate, findings_document, write_document
+from readiness.report.html import write_html
+from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
+from readiness.rules.engine import Analysis
+
+FORMATS = ("html", "json", "csv", "junit", "md")
+OUTPUT_NAMES = {"json": "findings.json", "html": "report.html", "csv": "csv",
+                "junit": "junit.xml", "md": "summary.md"}
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"html,json"`` -> ("html", "json"); ValueError naming an unknown format."""
+    chosen = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in FORMATS]
+    if unknown or not chosen:
+        raise ValueError(f"unknown output format {', '.join(map(repr, unknown)) or repr(text)}"
+                         f" (choose from {','.join(FORMATS)})")
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+def prepare_document(analysis: Analysis, fail_on: str = "error", baseline: Path | None = None,
+                     min_pages: int | None = None) -> dict[str, Any]:
+    """The findings document with the run comparisons and the gate decided."""
+    document = findings_document(analysis)
+    store = Path(analysis.store_path)
+    add_run_comparisons(document, store.parent, store, baseline)
+    apply_gate(document, fail_on, min_pages, str(baseline) if baseline else None)
+    return document
+
+
+def write_outputs(document: dict[str, Any], run_dir: Path,
+                  formats: Iterable[str] = FORMATS) -> dict[str, Path]:
+    """Write the chosen formats into ``run_dir``; {format: path written}."""
+    formats = tuple(formats)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for fmt in FORMATS:
+        path = run_dir / OUTPUT_NAMES[fmt]
+        if fmt not in formats:
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+            continue
+        if fmt == "json":
+            written[fmt] = write_document(document, path)
+        elif fmt == "html":
+            written[fmt] = write_html(document, path)
+        elif fmt == "csv":
+            write_csv(document, path)
+            written[fmt] = path
+        elif fmt == "junit":
+            written[fmt] = write_text(path, junit_xml(document))
+        elif fmt == "md":
+            report = OUTPUT_NAMES["html"] if "html" in formats else None
+            written[fmt] = write_text(path, summary_markdown(document, report))
+    return written

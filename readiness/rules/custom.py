@@ -1,0 +1,302 @@
+"""Custom rules written in YAML by people who do not write Python (docs/custom-rules.md).
+
+A custom rule names a URL scope and conditions every URL in scope must meet; each URL that
+fails one gets a finding, shown in reports exactly like a built-in rule's::
+
+    custom_rules:
+      - code: LOC001
+        name: location-page-missing-phone
+        severity: error
+        message: "location pages need a tap-to-call link and MedicalClinic markup"
+        include: ["/locations/*"]
+        require:
+          - selector: 'a[href^="tel:"]'
+          - structured_data: MedicalClinic
+
+Conditions on the page's HTML (selector, xpath, text) use the HTML kept in the store, so a new
+custom rule runs by re-analysing, without re-crawling. URLs without HTML (redirects, errors)
+are judged only by the conditions that do not need it (status, header, indexable).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import cached_property
+from typing import Any, Iterator, Literal
+
+import lxml.html
+from cssselect import GenericTranslator, SelectorError
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from readiness.config.rules import AcceptEntry, check_glob
+from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.context import AnalysisContext
+
+FAMILY = "custom"
+_COUNT = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(\d+)\s*$")
+_OPERATORS = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le,
+              ">": operator.gt, "<": operator.lt}
+SUBJECTS = ("selector", "xpath", "text", "header", "status", "indexable", "structured_data")
+HTML_SUBJECTS = frozenset({"selector", "xpath", "text"})
+TEXT_PLACES = ("main", "body", "title", "h1", "meta_description")
+
+
+class Condition(BaseModel):
+    """One requirement. Exactly one subject key, plus the operator keys it allows."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    selector: str | None = Field(None, description="CSS selector that must match (see exists/count).")
+    xpath: str | None = Field(None, description="XPath expression that must match (see exists/count).")
+    text: str | None = Field(None, description="Regular expression searched in `in` (default: main content).")
+    header: str | None = Field(None, description="Response header name (see present/matches).")
+    status: int | list[int] | None = Field(None, description="Allowed HTTP status(es).")
+    indexable: bool | None = Field(None, description="Whether the URL must be indexable.")
+    structured_data: str | None = Field(
+        None, description="schema.org type that must be present (JSON-LD, microdata or RDFa).")
+    exists: bool | None = Field(None, description="selector/xpath: must match (true, default) or must not.")
+    count: str | None = Field(None, description="selector/xpath: comparison on the number of matches, e.g. '== 1'.")
+    present: bool | None = Field(None, description="text/header/structured_data: must be present (true, default) or absent.")
+    matches: str | None = Field(None, description="header: regular expression the value must match.")
+    in_: Literal["main", "body", "title", "h1", "meta_description"] | None = Field(
+        None, alias="in", description="text: where to search (main, body, title, h1, meta_description).")
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> "Condition":
+        subjects = [s for s in SUBJECTS if getattr(self, s) is not None]
+        if len(subjects) != 1:
+            raise ValueError(
+                "each condition needs exactly one of " + ", ".join(SUBJECTS)
+                + (f" (this one has {', '.join(subjects)})" if subjects else ""))
+        subject = subjects[0]
+        allowed = {"selector": {"exists", "count"}, "xpath": {"exists", "count"},
+                   "text": {"present", "in_"}, "header": {"present", "matches"},
+                   "structured_data": {"present"}}.get(subject, set())
+        extra = [k for k in ("exists", "count", "present", "matches", "in_")
+                 if getattr(self, k) is not None and k not in allowed]
+        if extra:
+            names = ", ".join("in" if k == "in_" else k for k in extra)
+            raise ValueError(f"'{names}' does not go with '{subject}' — "
+                             f"{subject} takes {', '.join(sorted(a.rstrip('_') for a in allowed)) or 'no other keys'}")
+        if self.count is not None and self.exists is not None:
+            raise ValueError("use either 'exists' or 'count', not both")
+        return self
+
+    @field_validator("selector")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                GenericTranslator().css_to_xpath(value)
+            except SelectorError as exc:
+                raise ValueError(f"{value!r} is not a valid CSS selector ({exc})") from None
+        return value
+
+    @field_validator("xpath")
+    @classmethod
+    def _xpath(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                etree.XPath(value)
+            except etree.XPathSyntaxError as exc:
+                raise ValueError(f"{value!r} is not a valid XPath expression ({exc})") from None
+        return value
+
+    @field_validator("text", "matches")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
+        return value
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, value: str | None) -> str | None:
+        if value is not None and not _COUNT.match(value):
+            raise ValueError(f"count {value!r} must be a comparison like '== 1', '>= 2' or '< 3'")
+        return value
+
+    @property
+    def subject(self) -> str:
+        return next(s for s in SUBJECTS if getattr(self, s) is not None)
+
+    def describe(self) -> str:
+        subject = self.subject
+        value = getattr(self, subject)
+        if subject in ("selector", "xpath"):
+            if self.count:
+                return f"{subject} {value!r} matches {self.count.strip()}"
+            return f"{subject} {value!r} {'is absent' if self.exists is False else 'is present'}"
+        if subject == "text":
+            where = self.in_ or "main"
+            return f"text /{value}/ {'absent from' if self.present is False else 'present in'} {where}"
+        if subject == "header":
+            if self.matches:
+                return f"header {value} matches /{self.matches}/"
+            return f"header {value} {'absent' if self.present is False else 'present'}"
+        if subject == "structured_data":
+            return f"structured data of type {value} {'absent' if self.present is False else 'present'}"
+        if subject == "status":
+            return f"status in {value if isinstance(value, list) else [value]}"
+        return "indexable" if value else "not indexable"
+
+
+class CustomRuleSpec(BaseModel):
+    """A rule defined in YAML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="Your own code: 1-4 capital letters and 3 digits, e.g. LOC001.")
+    name: str = Field(description="kebab-case name of the problem, e.g. location-page-missing-phone.")
+    severity: Literal["error", "warning", "notice"] = "warning"
+    message: str = Field(min_length=3, description="What a finding says, in plain words.")
+    why: str | None = Field(None, description="Why it matters (shown in reports).")
+    fix: str | None = Field(None, description="How to fix it (shown in reports).")
+    enabled: bool = True
+    include: list[str] = Field(default_factory=list, description="URL globs the rule applies to.")
+    exclude: list[str] = Field(default_factory=list, description="URL globs it never applies to.")
+    accept: list[AcceptEntry] = Field(default_factory=list)
+    require: list[Condition] = Field(min_length=1, description="Conditions every URL in scope must meet.")
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{1,4}\d{3}", value):
+            raise ValueError(f"code {value!r} must be 1-4 capital letters and 3 digits, e.g. LOC001")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+            raise ValueError(f"name {value!r} must be kebab-case, e.g. location-page-missing-phone")
+        return value
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _globs(cls, values: list[str]) -> list[str]:
+        return [check_glob(v) for v in values]
+
+
+class _PageView:
+    """What the conditions look at for one URL, parsed only when a condition needs it."""
+
+    def __init__(self, ctx: AnalysisContext, url_id: int) -> None:
+        self.ctx = ctx
+        self.url_id = url_id
+
+    @cached_property
+    def html(self) -> str | None:
+        return self.ctx.html(self.url_id)
+
+    @cached_property
+    def root(self):
+        return lxml.html.document_fromstring(self.html) if self.html else None
+
+    def text_of(self, place: str) -> str:
+        page = self.ctx.pages.get(self.url_id)
+        if place == "title":
+            return (page["title"] or "") if page else ""
+        if place == "meta_description":
+            return (page["meta_description"] or "") if page else ""
+        if self.root is None:
+            return ""
+        if place == "h1":
+            return " ".join(" ".join(h.text_content().split()) for h in self.root.iter("h1"))
+        if place == "body":
+            return " ".join(self.root.text_content().split())
+        from readiness.crawl.content import MainContentReader
+        return MainContentReader().main_text(self.root)
+
+    @cached_property
+    def types(self) -> set[str]:
+        return _schema_types(self.ctx.structured_data(self.url_id))
+
+
+def _schema_types(data: Any) -> set[str]:
+    """Every @type / microdata type anywhere in the extracted structured data."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in ("@type", "type"):
+                value = item.get(key)
+                for t in value if isinstance(value, list) else [value]:
+                    if isinstance(t, str):
+                        found.add(t.rsplit("/", 1)[-1])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def evaluate(condition: Condition, view: _PageView) -> bool | None:
+    """True/False, or None when the condition needs HTML the URL does not have."""
+    subject = condition.subject
+    ctx, url_id = view.ctx, view.url_id
+    if subject in HTML_SUBJECTS and view.root is None and not (
+            subject == "text" and condition.in_ in ("title", "meta_description")):
+        return None
+    if subject in ("selector", "xpath"):
+        expression = (GenericTranslator().css_to_xpath(condition.selector)
+                      if subject == "selector" else condition.xpath)
+        result = view.root.xpath(expression)
+        matches = len(result) if isinstance(result, list) else int(bool(result))
+        if condition.count:
+            op, number = _COUNT.match(condition.count).groups()
+            return _OPERATORS[op](matches, int(number))
+        return (matches > 0) == (condition.exists is not False)
+    if subject == "text":
+        found = re.search(condition.text, view.text_of(condition.in_ or "main")) is not None
+        return found == (condition.present is not False)
+    if subject == "header":
+        value = ctx.headers(url_id).get(condition.header.lower())
+        if condition.matches is not None:
+            return value is not None and re.search(condition.matches, value) is not None
+        return (value is not None) == (condition.present is not False)
+    if subject == "structured_data":
+        return (condition.structured_data in view.types) == (condition.present is not False)
+    if subject == "status":
+        allowed = condition.status if isinstance(condition.status, list) else [condition.status]
+        return ctx.status(url_id) in allowed
+    return ctx.indexability(url_id).indexable == condition.indexable
+
+
+class CustomRule(Rule):
+    """Base of rules generated from YAML (see make_custom_rule)."""
+
+    family = FAMILY
+    spec: CustomRuleSpec
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for url_id, fetch in sorted(ctx.fetches.items()):
+            if not ctx.is_internal(url_id) or not fetch["fetched"] or fetch["status"] is None:
+                continue
+            if fetch["discovered_by"] == "resource":
+                continue
+            view = _PageView(ctx, url_id)
+            failed = [c.describe() for c in self.spec.require if evaluate(c, view) is False]
+            if failed:
+                yield self.finding(ctx.urls[url_id], f"{self.spec.message} (failed: {'; '.join(failed)})",
+                                   {"failed_conditions": failed,
+                                    "conditions": [c.describe() for c in self.spec.require]})
+
+
+def make_custom_rule(spec: CustomRuleSpec) -> type[CustomRule]:
+    doc = (f"{spec.message[0].upper()}{spec.message[1:]}.\n\n"
+           f"What it checks:\n    URLs in scope must meet: "
+           + "; ".join(c.describe() for c in spec.require) + ".\n"
+           + (f"Why it matters:\n    {spec.why}\n" if spec.why else "")
+           + (f"How to fix:\n    {spec.fix}\n" if spec.fix else "")
+           + "Known false positives:\n    Defined in this site's YAML rule set; edit it there.\n")
+    return type(f"Custom{spec.code}", (CustomRule,), {
+        "__doc__": doc, "code": spec.code, "name": spec.name,
+        "severity": Severity(spec.severity), "spec": spec, "Options": RuleOptions,
+        "__module__": __name__,
+    })
