@@ -180,10 +180,11 @@ def resolve_store(path: str) -> Path:
 
 
 def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
-                  baseline: Path | None = None, min_pages: int | None = None) -> int:
-    """Run the rules; write the outputs beside the store (findings.json first in spirit: every
-    other file derives from the same document), compare with the previous run of the site and
-    the baseline, print the verdict and the gate; the exit status."""
+                  baseline: Path | None = None, min_pages: int | None = None,
+                  show_gate: bool = True) -> int:
+    """Run the rules and write the chosen outputs beside the store, all from one findings
+    document that also holds the comparison with the previous run of the site (and with the
+    baseline); print the verdict and the gate; return the exit status."""
     from readiness.report.compare import comparison_line, print_comparison
     from readiness.report.outputs import FORMATS, prepare_document, write_outputs
     from readiness.report.terminal import print_summary
@@ -203,8 +204,9 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
             print(f"readiness: warning: the baseline is a run of {baseline_site}, not of "
                   f"{document['run']['start_url']}: few findings can match", file=sys.stderr)
     gate = document["gate"]
-    print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
-          f"{gate['status'].upper()} — {gate['reason']}")
+    if show_gate:
+        print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
+              f"{gate['status'].upper()} — {gate['reason']}")
     for fmt in ("json", "csv", "junit", "md", "html"):  # the report last: the one to open
         if fmt in written:
             label = {"json": "findings", "html": "report", "md": "summary"}.get(fmt, fmt)

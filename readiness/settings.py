@@ -23,6 +23,8 @@ HTTPERROR_ALLOW_ALL = True
 # Page fetches get one retry on network errors/5xx; outbound probes retry themselves
 # (they honour Retry-After, which RetryMiddleware ignores).
 RETRY_TIMES = 1
+# Only gateway-style failures are worth a second try; a 500 is recorded as the site answered.
+RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 
 # Breadth-first, so the recorded depth is the shortest click depth from the seeds.
 DEPTH_PRIORITY = 1

@@ -176,7 +176,8 @@ def _read_meta(meta: etree._Element, head: _Head) -> None:
 
 
 def _link_regions(document: etree._Element) -> dict[etree._Element, str]:
-    """Region of every link element inside nav/header/footer/aside; the rest are "main".
+    """Region of every link element inside nav/header/footer/aside or an element with the
+    matching ARIA landmark role; links missing from the result are in "main".
 
     Containers come in document order, outer before inner, so a nav inside a header
     overwrites the header's claim on its links.

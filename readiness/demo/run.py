@@ -1,8 +1,9 @@
-"""``readiness demo``: serve the built-in practice site on 127.0.0.1 and crawl it.
+"""``readiness demo``: serve the built-in practice site on 127.0.0.1, crawl it, and report.
 
 The sample site is written for its production domain (https://www.brightsmile-dental.example);
 the demo crawls it through a host map to the local server, exactly as a pre-launch check
 crawls a staging copy. Its "outside" websites are further loopback addresses (127.0.0.2 …).
+The demo ends by printing the path of its report.html.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig
+from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig, load_config
 from readiness.demo.server import SiteServer
 
 PRODUCTION_ORIGIN = "https://www.brightsmile-dental.example"
@@ -21,19 +22,26 @@ def demo_site_dir() -> Path:
 
 
 def demo_config(server: SiteServer) -> ReadinessConfig:
-    return ReadinessConfig(crawl=CrawlConfig(
+    # The shipped rule set, with a crawl section for the local copy of the site.
+    return load_config().model_copy(update={"crawl": CrawlConfig(
         host_map={PRODUCTION_ORIGIN: server.url("site").rstrip("/")},
         # The outside hosts are local: no need to wait between requests or cache results.
         probe=ProbeConfig(delay=0, timeout=5, retries=1, backoff=0.5, cache_ttl_hours=0),
-    ))
+    )})
 
 
 def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
-    from readiness.cli import report_crawl
+    from readiness.cli import EXIT_OK, analyze_store, report_crawl
     from readiness.crawl.runner import run_crawl
 
     with SiteServer(demo_site_dir()) as server:
         print(f"demo site: {PRODUCTION_ORIGIN}/ served at {server.url('site')}")
-        result = run_crawl(f"{PRODUCTION_ORIGIN}/", demo_config(server), out=out,
-                           reports_dir=reports_dir)
-        return report_crawl(result)
+        config = demo_config(server)
+        result = run_crawl(f"{PRODUCTION_ORIGIN}/", config, out=out, reports_dir=reports_dir)
+    status = report_crawl(result)
+    if status != EXIT_OK:
+        return status
+    # The sample site is broken on purpose: finding its problems is the demo succeeding, so
+    # no gate line and exit 0. The last line printed is the path of report.html.
+    analyze_store(result.store_path, config, show_gate=False)
+    return EXIT_OK

@@ -100,18 +100,19 @@ class OutboundProber:
             state.update(current=target, method="HEAD")
             yield self._request(state)
             return
-        if state["method"] == "HEAD" and status >= HEAD_UNRELIABLE_MIN_STATUS:
-            # HEAD is often refused (405/501) or answered wrongly: only GET is evidence.
-            self.stats.inc_value("readiness/probes/head_fallback")
-            state["method"] = "GET"
-            yield self._request(state)
-            return
+        # Rate limits and overload first: a 429 to HEAD must wait for Retry-After too.
         if status in RETRY_STATUSES and state["attempt"] <= self.config.retries:
             wait = retry_after_seconds(response.headers.get(b"Retry-After"))
             if wait is None or wait <= self.config.max_retry_after:
                 async for request in self._retry_later(state, wait):
                     yield request
                 return
+        if state["method"] == "HEAD" and status >= HEAD_UNRELIABLE_MIN_STATUS:
+            # HEAD is often refused (405/501) or answered wrongly: only GET is evidence.
+            self.stats.inc_value("readiness/probes/head_fallback")
+            state["method"] = "GET"
+            yield self._request(state)
+            return
         verdict = verdict_for_status(status, bool(state["hops"]), is_bot_wall(status, response.headers))
         self._finish(state, verdict, status=status)
 

@@ -152,10 +152,11 @@ def crawl_depth(crawl: dict[str, Any]) -> Markup:
     return _vbars(bars, "Site URLs by crawl depth (clicks from the start URL)")
 
 
-def _ms(value: float | None) -> str:
+def format_ms(value: float | None) -> str:
+    """1234.5 -> "1.2 s", 87.3 -> "87 ms"."""
     if value is None:
-        return "∞"
-    return f"{value / 1000:g} s" if value >= 1000 else f"{value:g} ms"
+        return "?"
+    return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.0f} ms"
 
 
 def response_times(crawl: dict[str, Any]) -> Markup:
@@ -165,12 +166,15 @@ def response_times(crawl: dict[str, Any]) -> Markup:
     buckets = timing["histogram"]
     bars = []
     for i, bucket in enumerate(buckets):
-        if bucket["to"] is None:
-            label = f"≥{_ms(bucket['from'])}"
-        elif not bucket["from"]:
-            label = f"<{_ms(bucket['to'])}"
+        low, high = bucket["from"], bucket["to"]
+        if high is None:
+            label = f"≥ {format_ms(low)}"
+        elif not low:
+            label = f"< {format_ms(high)}"
+        elif (low >= 1000) == (high >= 1000):  # same unit: "1–2 s", "100–250 ms"
+            label = f"{format_ms(low).split()[0]}–{format_ms(high)}"
         else:
-            label = f"{_ms(bucket['from'])}–{_ms(bucket['to'])}".replace(" ms–", "–")
+            label = f"{format_ms(low)}–{format_ms(high)}"
         speed = "fast" if i < 2 else "ok" if i < 4 else "slow"
         bars.append((label, bucket["count"], f"rt-{speed}",
                      f"{label}: {_plural(bucket['count'], 'response')}"))

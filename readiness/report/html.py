@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -25,7 +26,8 @@ from readiness.report.terminal import FAMILY_ORDER
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 
-BLOCKERS_SHOWN = 25
+BLOCKER_RULES_SHOWN = 12
+BLOCKER_EXAMPLES = 3
 PAGE_CHANGES_SHOWN = 200
 FIXED_SHOWN = 200
 STRING_LIMIT = 400
@@ -35,10 +37,11 @@ DOC_SECTIONS_SHOWN = ("Why it matters", "How to fix")
 DOC_SECTIONS_MORE = ("What it checks", "Example", "Known false positives")
 
 
-def _environment() -> Environment:
+def _environment(origin: str) -> Environment:
     env = Environment(loader=PackageLoader("readiness.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["doc"] = doc_html
+    env.filters["short_url"] = lambda url: short_url(url, origin)
     env.filters["when"] = format_time
     env.filters["family_title"] = lambda family: FAMILY_TITLES.get(family, family.title())
     return env
@@ -64,6 +67,18 @@ def doc_html(text: str, keep_lines: bool = False) -> Markup:
             escaped = " ".join(escaped.split())
         paragraphs.append(f"<p>{escaped}</p>")
     return Markup("".join(paragraphs))
+
+
+def site_origin(start_url: str | None) -> str:
+    parts = urlsplit(start_url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def short_url(url: str, origin: str) -> str:
+    """The site's own URLs as paths ("/services/"); other sites' URLs in full."""
+    if origin and url.startswith(origin + "/"):
+        return url[len(origin):]
+    return url
 
 
 def format_time(value: Any) -> str:
@@ -113,6 +128,7 @@ def page_data(document: dict[str, Any]) -> dict[str, Any]:
     limit = _list_limit(len(document["findings"]))
     return {
         "comparison": bool(changes),
+        "origin": site_origin(document["run"].get("start_url")),
         "findings": [{
             "id": f["id"], "rule": f["rule"], "severity": f["severity"], "url": f["url"],
             "message": f["message"], "weight": f["weight"], "accepted": f["accepted"],
@@ -161,17 +177,34 @@ def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[di
     return grouped, passed
 
 
+def rule_digest(findings: list[dict[str, Any]], rules: dict[str, dict[str, Any]]
+                ) -> list[dict[str, Any]]:
+    """Findings grouped by rule, most inbound references first: one line per problem."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        groups.setdefault(finding["rule"], []).append(finding)
+    digest = []
+    for code, group in groups.items():
+        group.sort(key=lambda f: (-f["weight"], f["url"]))
+        rule = rules.get(code, {})
+        digest.append({"code": code, "name": group[0]["name"], "summary": rule.get("summary", ""),
+                       "count": len(group), "weight": sum(f["weight"] for f in group),
+                       "examples": group[:BLOCKER_EXAMPLES],
+                       "more": max(0, len(group) - BLOCKER_EXAMPLES)})
+    digest.sort(key=lambda g: (-g["weight"], -g["count"], g["code"]))
+    return digest
+
+
 def build_context(document: dict[str, Any]) -> dict[str, Any]:
     summary = document["summary"]
     by_id = {f["id"]: f for f in document["findings"]}
-    rule_names = {r["code"]: r["name"] for r in document["rules"]}
-    blocking = [by_id[i] for i in summary["blocking"]]
+    rules_by_code = {r["code"]: r for r in document["rules"]}
+    blocking = rule_digest([by_id[i] for i in summary["blocking"]], rules_by_code)
+    next_up = []
     if summary["ready"]:  # nothing blocks: show what is worth doing next instead
-        next_up = sorted((f for f in document["findings"]
-                          if f["accepted"] is None and f["severity"] == "warning"),
-                         key=lambda f: (-f["weight"], f["rule"], f["url"]))
-    else:
-        next_up = []
+        next_up = rule_digest([f for f in document["findings"]
+                               if f["accepted"] is None and f["severity"] == "warning"],
+                              rules_by_code)
     families, passed = rule_groups(document)
     crawl = document.get("crawl") or {}
     history = document.get("history") or []
@@ -184,8 +217,8 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     ]
     if crawl:
         timing = crawl["response_ms"]
-        timing_note = (f"Median {charts._ms(timing['p50'])}, 95th percentile "
-                       f"{charts._ms(timing['p95'])}, slowest {charts._ms(timing['max'])}."
+        timing_note = (f"Median {charts.format_ms(timing['p50'])}, 95th percentile "
+                       f"{charts.format_ms(timing['p95'])}, slowest {charts.format_ms(timing['max'])}."
                        if timing["count"] else "")
         chart_list += [
             ("Status codes", f"{crawl['urls_fetched']} site URLs fetched; "
@@ -203,8 +236,9 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
-        "blockers": blocking[:BLOCKERS_SHOWN], "blockers_more": max(0, len(blocking) - BLOCKERS_SHOWN),
-        "next_up": next_up[:10], "rule_names": rule_names,
+        "blockers": blocking[:BLOCKER_RULES_SHOWN],
+        "blockers_more": blocking[BLOCKER_RULES_SHOWN:],
+        "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
         "comparison": comparison, "new_findings": (
             [by_id[i] for i in comparison["new"]][:FIXED_SHOWN] if comparison else []),
@@ -217,7 +251,8 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_html(document: dict[str, Any]) -> str:
-    template = _environment().get_template("report.html.j2")
+    template = _environment(site_origin(document["run"].get("start_url"))).get_template(
+        "report.html.j2")
     return template.render(**build_context(document))
 
 

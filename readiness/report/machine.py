@@ -81,8 +81,9 @@ def _failure_text(finding: dict[str, Any]) -> str:
         if isinstance(hop, dict):
             lines.append(f"  {hop.get('url')} -> {hop.get('status')} -> {hop.get('location')}")
     if evidence.get("inbound_link_count"):
-        lines.append(f"linked from {evidence.get('linking_pages', '?')} pages "
-                     f"({evidence['inbound_link_count']} links), e.g.:")
+        pages, links = evidence.get("linking_pages", 0), evidence["inbound_link_count"]
+        lines.append(f"linked from {pages} page{'s' if pages != 1 else ''} "
+                     f"({links} link{'s' if links != 1 else ''}), e.g.:")
         for link in (evidence.get("inbound_links") or [])[:5]:
             lines.append(f"  {link.get('source')} \"{link.get('anchor') or ''}\"")
     lines.append(f"finding id: {finding['id']}")

@@ -237,6 +237,14 @@ def _read_rdfa(nodes: list[dict[str, Any]], page_url: str) -> list[Entity]:
     return entities
 
 
+def glob_matches(regex: Any, url: str) -> bool:
+    """URL globs as everywhere in the config: '/path/*' matches the path, 'https://…' the URL."""
+    if regex is None:
+        return False
+    parts = urlsplit(url)
+    return bool(regex.match(url) or regex.match(parts.path + (f"?{parts.query}" if parts.query else "")))
+
+
 def page_entities(ctx: AnalysisContext, url_id: int) -> list[Entity]:
     return read_entities(ctx.structured_data(url_id), ctx.urls[url_id])
 
@@ -588,7 +596,7 @@ class _NapModel:
             if len(found) == 1:
                 return found[0]
         url = self.ctx.urls[statement.page]
-        found = [loc for loc in locations if loc.globs is not None and loc.globs.match(url)]
+        found = [loc for loc in locations if glob_matches(loc.globs, url)]
         if len(found) == 1:
             return found[0]
         return locations[0] if len(locations) == 1 else None
@@ -608,7 +616,7 @@ class _NapModel:
         if not found:
             url = self.ctx.urls[url_id]
             for loc in self.locations:
-                if loc.globs is not None and loc.globs.match(url):
+                if glob_matches(loc.globs, url):
                     found[id(loc)] = loc
         if not found and len(self.locations) == 1:
             return list(self.locations)
@@ -1059,7 +1067,7 @@ class IncompleteSocialCard(Rule):
             url = ctx.urls[url_id]
             if url_id == start:
                 yield url_id, "start page"
-            elif globs is not None and (globs.match(url) or globs.match(_path(url))):
+            elif glob_matches(globs, url):
                 yield url_id, "matches pages"
             elif minimum is not None and ctx.link_counts.get(url_id, (0, 0))[1] >= minimum:
                 yield url_id, f"linked from {ctx.link_counts[url_id][1]} pages"
@@ -1077,8 +1085,3 @@ class IncompleteSocialCard(Rule):
                 {"missing": missing, "present": {p: values[p] for p in wanted if p in values},
                  "why_checked": why, "fix": "add the missing <meta property/name> tags",
                  **inbound.evidence()}, weight=inbound.total)
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -30,9 +30,13 @@
     return node;
   }
   function isUrl(value) { return typeof value === "string" && /^https?:\/\//i.test(value); }
+  function shortUrl(url) {
+    var origin = DATA.origin;
+    return origin && url.indexOf(origin + "/") === 0 ? url.slice(origin.length) : url;
+  }
   function link(url) {
     return isUrl(url)
-      ? el("a", { className: "url", href: url, target: "_blank", rel: "noopener noreferrer", text: url })
+      ? el("a", { className: "url", href: url, title: url, target: "_blank", rel: "noopener noreferrer", text: shortUrl(url) })
       : el("span", { className: "mono", text: String(url) });
   }
   function label(key) {
@@ -269,7 +273,7 @@
     this.countNode = el("span", { className: "muted ft-count" });
     controls.appendChild(this.countNode);
 
-    var headRow = el("tr", null, [el("th", { "aria-label": "evidence" })]);
+    var headRow = el("tr", null, [el("th", { "aria-label": "evidence", className: "c-toggle" })]);
     this.headers = {};
     COLUMNS.forEach(function (col) {
       var button = el("button", { type: "button", text: col.title });
@@ -278,7 +282,7 @@
         else { st.sort = col.key; st.dir = (col.key === "url" || col.key === "message") ? 1 : -1; }
         self.render();
       });
-      var th = el("th", { className: col.num ? "num" : null, "data-sort": col.key }, [button]);
+      var th = el("th", { className: "c-" + col.key + (col.num ? " num" : ""), "data-sort": col.key }, [button]);
       self.headers[col.key] = th;
       headRow.appendChild(th);
     });

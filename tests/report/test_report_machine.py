@@ -1,0 +1,102 @@
+"""CSV, JUnit and summary.md: derived from the document, finding for finding."""
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from planted import document, finding
+from readiness.report.findings import apply_gate
+from readiness.report.machine import junit_xml, summary_markdown, write_csv
+from readiness.report.outputs import FORMATS, parse_formats, write_outputs
+
+
+@pytest.fixture
+def doc():
+    findings = [
+        finding("RDR002", "http://site.test/loop", "error", weight=4,
+                evidence={"hops": [{"url": "http://site.test/loop", "status": 301,
+                                    "location": "http://site.test/loop2"}],
+                          "fix": "break the loop", "inbound_link_count": 2, "linking_pages": 1,
+                          "inbound_links": [{"source": "http://site.test/", "anchor": "Portal"}]}),
+        finding("RDR002", "http://site.test/other", "error", accepted="known, fixed next week"),
+        finding("RDR001", "http://site.test/chain", "warning", message="a | pipe\nand newline"),
+    ]
+    d = document(findings, rules=["RDR001", "RDR002", "RDR005"])
+    apply_gate(d, "error")
+    return d
+
+
+def test_csv_one_file_per_rule_with_every_finding(tmp_path, doc):
+    paths = write_csv(doc, tmp_path / "csv")
+    assert sorted(p.name for p in paths) == ["RDR001-rule-rdr001.csv", "RDR002-rule-rdr002.csv",
+                                             "RDR005-rule-rdr005.csv"]
+    rows = {p.name[:6]: list(csv.DictReader(p.open(encoding="utf-8"))) for p in paths}
+    assert rows["RDR005"] == []  # a header only: the rule ran and found nothing
+    assert [r["id"] for r in rows["RDR002"]] == [f["id"] for f in doc["findings"][:2]]
+    loop = rows["RDR002"][0]
+    assert loop["fix"] == "break the loop" and loop["inbound_link_count"] == "2"
+    assert json.loads(loop["evidence"])["hops"][0]["status"] == 301
+    assert rows["RDR002"][1]["accepted"] == "known, fixed next week"
+    assert rows["RDR001"][0]["message"] == "a | pipe\nand newline"
+
+
+def test_junit_one_case_per_rule_one_failure_per_gated_finding(doc):
+    root = ET.fromstring(junit_xml(doc))
+    suite = root.find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert list(cases) == ["RDR001 rule-rdr001", "RDR002 rule-rdr002", "RDR005 rule-rdr005"]
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    failures = cases["RDR002 rule-rdr002"].findall("failure")
+    assert len(failures) == 1  # the accepted one does not fail
+    assert failures[0].get("type") == "error"
+    assert doc["findings"][0]["id"] in failures[0].text
+    assert "break the loop" in failures[0].text
+    # below the gate and accepted findings stay visible, without failing
+    assert "below the gate" in cases["RDR001 rule-rdr001"].find("system-out").text
+    assert "accepted: known" in cases["RDR002 rule-rdr002"].find("system-out").text
+    assert cases["RDR005 rule-rdr005"].find("failure") is None
+
+
+def test_junit_survives_control_characters():
+    d = document([finding(message="bad \x00\x1b byte", url="http://site.test/\x07")])
+    apply_gate(d, "error")
+    ET.fromstring(junit_xml(d))
+
+
+def test_summary_markdown_is_short_and_names_the_gate(doc):
+    text = summary_markdown(doc)
+    assert text.startswith("## ❌ http://site.test/ is not ready for link building")
+    assert "**1 errors**" in text or "**1 error" in text
+    assert "`--fail-on error`" in text and "❌ failed" in text
+    assert "| error | RDR002 rule-rdr002 | http://site.test/loop |" in text
+    assert "a \\| pipe" not in text  # warnings are not listed when the gate is on errors
+    assert len(text.splitlines()) < 30
+
+
+def test_summary_markdown_with_a_baseline_shows_new_and_fixed(doc):
+    doc["baseline"] = {"kind": "baseline", "against": {"run_id": "old", "path": "b.json"},
+                       "counts": {"new": 1, "fixed": 2, "unchanged": 2},
+                       "new": [doc["findings"][0]["id"]], "fixed": [], "unchanged": [],
+                       "by_rule": {"RDR002": {"name": "rule-rdr002", "new": 1, "fixed": 2,
+                                              "unchanged": 1}}, "pages": None}
+    apply_gate(doc, "error", baseline="b.json")
+    text = summary_markdown(doc)
+    assert "**Against the baseline:** 1 new, 2 fixed, 2 unchanged findings" in text
+    assert "| RDR002 rule-rdr002 | 1 | 2 | 1 |" in text
+
+
+def test_formats_are_checked_and_unselected_outputs_removed(tmp_path, doc):
+    assert parse_formats("json, HTML") == ("html", "json")
+    with pytest.raises(ValueError, match="'pdf'"):
+        parse_formats("json,pdf")
+    with pytest.raises(ValueError):
+        parse_formats(",")
+    written = write_outputs(doc, tmp_path, FORMATS)
+    assert set(written) == set(FORMATS)
+    assert {p.name for p in tmp_path.iterdir()} == {"findings.json", "report.html", "csv",
+                                                   "junit.xml", "summary.md"}
+    written = write_outputs(doc, tmp_path, ("json", "md"))
+    assert {p.name for p in tmp_path.iterdir()} == {"findings.json", "summary.md"}
+    assert "report.html" not in (tmp_path / "summary.md").read_text()

@@ -1,0 +1,134 @@
+"""Crawl options and failure modes, each on its own crawl of the fixture site: robots modes,
+limits, the probe cache, host mapping, interruption, `scrapy crawl`, and CLI errors."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from conftest import REPO, crawl_site, run_cli
+
+
+def test_robots_report_fetches_blocked_page_but_records_the_block(fixture_server, tmp_path):
+    fixture_server.reset_log()
+    crawl = crawl_site(fixture_server.url("site", "/indexing/"), tmp_path / "run",
+                       {"robots": "report", "include": ["/indexing/*", "/private/*"],
+                        "probe": {"enabled": False}})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    with crawl.store() as store:
+        blocked = store.fetch(fixture_server.url("site", "/private/secret-page"))
+        assert (blocked["status"], blocked["fetched"], blocked["robots_blocked"]) == (200, 1, 1)
+        # include globs: URLs outside them are recorded as excluded, not fetched.
+        assert store.fetch(fixture_server.url("site", "/clean/about"))["error"] == "excluded"
+    assert fixture_server.requests_for("site", "/private/secret-page", method="GET")
+    assert not fixture_server.requests_for("site", "/clean/about")
+
+
+def test_max_pages_makes_the_crawl_incomplete(fixture_server, tmp_path):
+    crawl = crawl_site(fixture_server.url("site"), tmp_path / "run",
+                       {"max_pages": 5, "probe": {"enabled": False}, "fetch_resources": False})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    assert "INCOMPLETE" in crawl.result.stdout
+    with crawl.store() as store:
+        meta = store.meta()
+        assert meta["complete"] is False and meta["limits_hit"] == ["max_pages"]
+        fetched = store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
+        assert fetched == 5
+        assert store.query("SELECT COUNT(*) FROM fetches WHERE error = 'max-pages'").fetchone()[0] > 0
+
+
+def test_probe_cache_reuses_successes_and_rechecks_failures(fixture_server, tmp_path):
+    cache = tmp_path / "probe-cache.sqlite"
+    settings = {"include": ["/outbound/*"], "variant_samples": 0,
+                "probe": {"cache_ttl_hours": 24, "cache_path": str(cache), "timeout": 1.0,
+                          "retries": 0, "delay": 0}}
+    first = crawl_site(fixture_server.url("site", "/outbound/"), tmp_path / "first", settings)
+    assert first.result.returncode == 0, first.result.stderr
+    fixture_server.reset_log()
+    second = crawl_site(fixture_server.url("site", "/outbound/"), tmp_path / "second", settings)
+    assert second.result.returncode == 0, second.result.stderr
+    with second.store() as store:
+        ok = store.probe(fixture_server.url("ext_a", "/ok"))
+        assert (ok["verdict"], ok["cached"]) == ("ok", 1)
+        missing = store.probe(fixture_server.url("ext_a", "/missing"))
+        assert (missing["verdict"], missing["cached"]) == ("broken", 0)
+    assert not fixture_server.requests_for("ext_a", "/ok")
+    assert fixture_server.requests_for("ext_a", "/missing")
+
+
+def test_host_map_crawls_staging_as_production(fixture_server, tmp_path):
+    production = "https://www.fixture-clinic.example"
+    crawl = crawl_site(f"{production}/clean/about", tmp_path / "run",
+                       {"host_map": {production: fixture_server.url("site").rstrip("/")},
+                        "include": ["/clean/*"], "probe": {"enabled": False}})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    with crawl.store() as store:
+        assert store.meta()["start_url"] == fixture_server.url("site", "/clean/about")
+        assert store.fetch(fixture_server.url("site", "/clean/about"))["status"] == 200
+        hosts = {row[0] for row in store.query("SELECT url FROM urls")}
+        assert not [u for u in hosts if "fixture-clinic.example" in u]
+
+
+def test_ctrl_c_leaves_a_readable_store(fixture_server, tmp_path):
+    config = tmp_path / "slow.yaml"
+    config.write_text("crawl:\n  concurrency: 1\n  delay: 0.4\n  probe: {enabled: false}\n")
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "readiness.cli", "crawl", fixture_server.url("site"), "--config",
+         str(config), "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    from readiness.store import open_store
+    with open_store(out / "crawl.sqlite") as store:
+        meta = store.meta()
+        assert meta["finish_reason"] == "shutdown" and meta["complete"] is False
+        assert store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0] >= 3
+        assert store.fetch(fixture_server.url("site"))["status"] == 200
+
+
+def test_scrapy_crawl_from_the_project_directory(fixture_server, tmp_path):
+    out = tmp_path / "run"
+    config = tmp_path / "c.yaml"
+    config.write_text("crawl:\n  include: ['/clean/*']\n  probe: {enabled: false}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+         f"url={fixture_server.url('site', '/clean/about')}", "-a", f"config={config}",
+         "-a", f"out={out}", "-s", "LOG_LEVEL=WARNING"],
+        capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    from readiness.store import open_store
+    with open_store(out / "crawl.sqlite") as store:
+        assert store.meta()["complete"] is True
+        assert store.fetch(fixture_server.url("site", "/clean/services"))["status"] == 200
+
+
+def test_bad_url_is_a_one_line_usage_error():
+    result = run_cli("crawl", "not a url")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("readiness: error: not an http(s) URL")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_start_url_exits_3_without_traceback(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli("crawl", f"http://127.0.0.1:{port}/", "--out", str(tmp_path / "run"), "--quiet")
+    assert result.returncode == 3
+    assert "cannot reach the start URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_config_names_file_and_line(tmp_path):
+    config = tmp_path / "site.yaml"
+    config.write_text("crawl:\n  max_pagez: 10\n")
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--config", str(config))
+    assert result.returncode == 2
+    assert f"{config}:2: unknown key 'max_pagez' in crawl — did you mean 'max_pages'?" in result.stderr
+    assert "Traceback" not in result.stderr
