@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 SEVERITIES = ("error", "warning", "notice")
 WIDTH = 560
+TREND_WIDTH = 1100  # the trend spans the page: a wider canvas keeps its text the same size
 DEPTH_BUCKETS = 12  # depths beyond this share the last bar ("12+")
 
 
@@ -181,10 +182,11 @@ def response_times(crawl: dict[str, Any]) -> Markup:
     return _vbars(bars, "Response times of site URLs (request to full body)")
 
 
-def _date(timestamp: float | None) -> str:
+def _date(timestamp: float | None, with_time: bool = False) -> str:
     if timestamp is None:
         return "?"
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%d %b")
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return moment.strftime("%d %b %H:%M" if with_time else "%d %b")
 
 
 def trend(history: list[dict[str, Any]], current: dict[str, Any]) -> Markup | None:
@@ -192,19 +194,21 @@ def trend(history: list[dict[str, Any]], current: dict[str, Any]) -> Markup | No
     if not history:
         return None
     points = [*history, current]
-    height, left, bottom, top, right = 220, 40, 30, 14, 24
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    width, height, left, bottom, top, right = TREND_WIDTH, 200, 40, 30, 14, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
     scale_max = _nice_max(max(max(p["counts"].values(), default=0) for p in points))
     step = plot_w / max(len(points) - 1, 1)
     body = []
     for tick in (0, scale_max / 2, scale_max):
         y = top + plot_h - plot_h * tick / scale_max
-        body.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         body.append(_text(left - 6, y + 4, f"{tick:g}", "axis", "end"))
-    label_every = max(1, math.ceil(len(points) / 8))
+    label_every = max(1, math.ceil(len(points) / 12))
+    days = [_date(p.get("started_at")) for p in points]
+    with_time = len(set(days)) < len(days)  # several runs a day: tell them apart
     for i, point in enumerate(points):
         if i % label_every == 0 or i == len(points) - 1:
-            label = "this run" if i == len(points) - 1 else _date(point.get("started_at"))
+            label = "this run" if i == len(points) - 1 else _date(point.get("started_at"), with_time)
             body.append(_text(left + i * step, height - 8, label, "axis", "middle"))
     for severity in SEVERITIES:
         coords = [(left + i * step, top + plot_h - plot_h * p["counts"].get(severity, 0) / scale_max)
@@ -212,8 +216,8 @@ def trend(history: list[dict[str, Any]], current: dict[str, Any]) -> Markup | No
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         body.append(f'<polyline points="{path}" class="line sev-{severity}"/>')
         for (x, y), point in zip(coords, points):
-            tip = (f"{point.get('run_id') or 'this run'} ({_date(point.get('started_at'))}): "
+            tip = (f"{point.get('run_id') or 'this run'} ({_date(point.get('started_at'), True)}): "
                    f"{_plural(point['counts'].get(severity, 0), severity)}")
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="dot sev-{severity}">'
                         f"<title>{escape(tip)}</title></circle>")
-    return _svg(height, "Open findings per run", body)
+    return _svg(height, "Open findings per run", body, width=width)

@@ -32,7 +32,7 @@ PAGE_CHANGES_SHOWN = 200
 FIXED_SHOWN = 200
 STRING_LIMIT = 400
 # Items kept per evidence list, by the number of findings: a big site gets shorter lists.
-LIST_LIMITS = ((2_000, 10), (10_000, 5), (None, 3))
+LIST_LIMITS = ((1_000, 10), (5_000, 5), (None, 3))
 DOC_SECTIONS_SHOWN = ("Why it matters", "How to fix")
 DOC_SECTIONS_MORE = ("What it checks", "Example", "Known false positives")
 
@@ -232,7 +232,7 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     if trend is not None:
         chart_list.append(("Trend", f"Open findings over the last {len(history) + 1} runs of "
                                     "this site.", trend))
-    comparison = document.get("baseline") or document.get("previous")
+    comparisons = [c for c in (document.get("baseline"), document.get("previous")) if c]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
@@ -240,8 +240,8 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "blockers_more": blocking[BLOCKER_RULES_SHOWN:],
         "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
-        "comparison": comparison, "new_findings": (
-            [by_id[i] for i in comparison["new"]][:FIXED_SHOWN] if comparison else []),
+        "comparisons": comparisons,
+        "new_findings": {c["kind"]: [by_id[i] for i in c["new"][:FIXED_SHOWN]] for c in comparisons},
         "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,
         "family_titles": FAMILY_TITLES,
         "data_json": script_json(page_data(document)),

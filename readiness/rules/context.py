@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterator
@@ -228,8 +229,6 @@ class AnalysisContext:
         included), this counts only clicks a visitor can make from the start URL. Following
         a redirect costs no click. URLs no click path reaches are absent.
         """
-        from collections import deque
-
         edges: dict[int, list[int]] = {}
         for source, target in self.db.execute(
                 "SELECT DISTINCT source_id, target_id FROM links WHERE element IN ('a', 'area') "

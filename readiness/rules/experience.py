@@ -1,4 +1,4 @@
-"""Page experience rules (EXP): what a visitor from a backlink meets — speed, weight, phones, security.
+"""Page experience rules (EXP): what a visitor from a backlink meets — speed, weight, phones, https.
 
 Speed and weight come from the crawl's own measurements (readiness.crawl.middlewares):
 ``fetches.ttfb_ms`` (request sent -> headers), ``elapsed_ms`` (-> whole body) and ``bytes``
@@ -12,6 +12,7 @@ counted.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import statistics
@@ -105,16 +106,56 @@ def kb(size: int | float) -> str:
     return f"{size / 1000:,.0f} KB" if size < 1_000_000 else f"{size / 1_000_000:,.1f} MB"
 
 
+class _Overlap:
+    """Which of the site's requests were waiting on the server at the same time.
+
+    A request's interval is [sent, sent + measured time], sent = fetched_at - elapsed_ms.
+    """
+
+    def __init__(self, ctx: AnalysisContext, column: str) -> None:
+        spans = []
+        for url_id, fetch in ctx.fetches.items():
+            if fetch["fetched_at"] is None or fetch["elapsed_ms"] is None or fetch[column] is None:
+                continue
+            sent = fetch["fetched_at"] - fetch["elapsed_ms"] / 1000
+            spans.append((sent, sent + fetch[column] / 1000, url_id, fetch[column]))
+        spans.sort()
+        self.spans = spans
+        self.starts = [span[0] for span in spans]
+        self.longest = max((end - start for start, end, _, _ in spans), default=0.0)
+        self.by_id = {span[2]: span for span in spans}
+
+    def peers(self, url_id: int) -> list[float]:
+        """Measured times of the other requests overlapping this one."""
+        span = self.by_id.get(url_id)
+        if span is None:
+            return []
+        start, end = span[0], span[1]
+        lo = bisect.bisect_left(self.starts, start - self.longest)
+        hi = bisect.bisect_right(self.starts, end)
+        return [value for s, e, other, value in self.spans[lo:hi]
+                if other != url_id and s < end and e > start]
+
+
 class _SlowTimingRule(Rule):
-    """A timing over its thresholds on a landing page (base, not a rule)."""
+    """A timing over its thresholds on a landing page (base, not a rule).
+
+    A page is reported on its own when it was slow while the requests around it were not
+    (or when it was measured more than once). Pages that were slow together with most of
+    the requests overlapping them were waiting on a server slowed for everyone — by its
+    own load or the crawl's — and are reported together, once, at the start page.
+    """
 
     column: str
     label: str
     fix: str
+    MIN_PEERS = 2  # fewer overlapping requests than this: the page was measured alone
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         warn_ms, error_ms = self.options.warn_ms, self.options.error_ms
         load = crawl_load(ctx)
+        overlap = _Overlap(ctx, self.column)
+        server_slow: list[dict[str, Any]] = []
         for url_id, fetch, _page in landing_pages(ctx):
             samples = timing_samples(fetch, self.column)
             if not samples:
@@ -122,14 +163,45 @@ class _SlowTimingRule(Rule):
             median = statistics.median(samples)
             if median <= warn_ms:
                 continue
+            peers = overlap.peers(url_id)
+            busy = (len(samples) == 1 and len(peers) >= self.MIN_PEERS
+                    and statistics.median(peers) > warn_ms)
+            if busy:
+                server_slow.append({"url": ctx.urls[url_id], self.column: round(median, 1),
+                                    "overlapping_requests": len(peers),
+                                    "overlapping_median_ms": round(statistics.median(peers), 1)})
+                continue
             very_slow = error_ms is not None and median > error_ms
             limit = error_ms if very_slow else warn_ms
             inbound = ctx.inbound(url_id)
             yield self.finding(
                 ctx.urls[url_id], f"{self.label} {median:,.0f} ms (over {limit:,} ms)",
                 {self.column: round(median, 1), "samples": len(samples), "warn_ms": warn_ms,
-                 "error_ms": error_ms, **load, "fix": self.fix, **inbound.evidence()},
+                 "error_ms": error_ms, "overlapping_requests": len(peers), **load,
+                 "fix": self.fix, **inbound.evidence()},
                 weight=inbound.total, severity=Severity.ERROR if very_slow else None)
+        if server_slow:
+            yield self._server_finding(ctx, server_slow, load)
+
+    def _server_finding(self, ctx: AnalysisContext, pages: list[dict[str, Any]],
+                        load: dict[str, Any]) -> Finding:
+        warn_ms, error_ms = self.options.warn_ms, self.options.error_ms
+        median = statistics.median(p[self.column] for p in pages)
+        very_slow = error_ms is not None and median > error_ms
+        pages.sort(key=lambda p: -p[self.column])
+        start = ctx.ids.get(ctx.start_url)
+        final = ctx.walk_redirects(start).final_url if start is not None else None
+        return self.finding(
+            final or pages[0]["url"],
+            f"{len(pages)} pages: {self.label} {median:,.0f} ms (median) while the other "
+            f"requests at the time were slow too — the server slows down for every request "
+            f"under load (the crawl ran {load['crawl_concurrency']} in parallel)",
+            {"pages": pages[:EVIDENCE_LIMIT], "page_count": len(pages),
+             f"median_{self.column}": median, "warn_ms": warn_ms, "error_ms": error_ms, **load,
+             "fix": "re-crawl with crawl.concurrency: 2 to see one visitor's wait; if still slow, "
+                    + self.fix},
+            subject="server", weight=len(pages),
+            severity=Severity.ERROR if very_slow else None)
 
 
 class SlowServerResponse(_SlowTimingRule):
@@ -139,7 +211,10 @@ class SlowServerResponse(_SlowTimingRule):
         Indexable 200 HTML pages whose time to first byte — request sent until the response
         headers arrived, the median when the URL was measured more than once — is over
         ``warn_ms``. Over ``error_ms`` the finding is an error whatever the rule's severity;
-        set ``error_ms`` to null to never escalate.
+        set ``error_ms`` to null to never escalate. Pages that were slow while most requests
+        overlapping them were slow too waited on a server slowed for everyone (by the
+        crawl's parallel requests, or by its own load): they are one finding, on the start
+        page, naming the pages.
     Why it matters:
         Nothing appears until the server answers. A visitor a backlink sends waits on a
         blank tab and leaves; search engines crawl slow sites less and count slow server
@@ -179,7 +254,8 @@ class SlowPageDownload(_SlowTimingRule):
         Indexable 200 HTML pages whose full download — request sent until the last byte of
         the HTML arrived, the median when measured more than once — is over ``warn_ms``;
         over ``error_ms`` the finding is an error (null: never). Images, scripts and
-        stylesheets are not included: see ``heavy-page``.
+        stylesheets are not included: see ``heavy-page``. As in ``slow-server-response``,
+        pages slow together with the requests around them are one server-wide finding.
     Why it matters:
         The browser cannot lay out the page until the HTML is in; a slow download on top
         of the server's response time is what a visitor from a backlink sits through, and a
@@ -371,7 +447,7 @@ class HeavyPage(Rule):
             reasons = []
             if html_bytes > max_html:
                 reasons.append(f"HTML is {kb(html_bytes)} (over {kb(max_html)})")
-            if max_total is not None and total > max_total:
+            if max_total is not None and total > max_total and (fetched or not reasons):
                 reasons.append(f"HTML and its {len(fetched)} resources weigh {kb(total)} "
                                f"(over {kb(max_total)})")
             if not reasons:
@@ -436,8 +512,11 @@ class MixedContent(Rule):
                 continue
             written = raw.strip().lower()
             resolved = ctx.urls.get(target, "") if target is not None else ""
+            # Relative URLs inherit the page's scheme: judge them by their production URL, or a
+            # staging copy served over http would flag every image of an https site.
             if written.startswith("http:") or (
-                    "://" not in written[:12] and resolved.startswith("http:")):
+                    "://" not in written[:12] and resolved.startswith("http:")
+                    and production_scheme(ctx, resolved) == "http"):
                 active = element in ACTIVE_ELEMENTS or bool(rel_tokens(rel) & ACTIVE_LINK_RELS)
                 insecure[source].append({"raw": raw, "url": resolved or raw, "element": element,
                                          "rel": rel, "active": active})

@@ -160,7 +160,8 @@ class TitleTooShort(_LengthRule):
     How to fix:
         Say what the page is and whose it is: "Family dentist in Leeds | Smile Dental".
     Known false positives:
-        A short brand that is the whole point of the home page; raise or lower ``min_chars``.
+        The default only catches one-word stubs ("Home", "Team"); raise ``min_chars`` (30 is
+        a common SEO target) for a stricter check.
     """
 
     code = "ONP003"
@@ -171,7 +172,7 @@ class TitleTooShort(_LengthRule):
     fix = "write a title that names the page's subject and the practice"
 
     class Options(RuleOptions):
-        min_chars: int = Field(15, ge=1, description="Fewest characters a title should have.")
+        min_chars: int = Field(6, ge=1, description="Fewest characters a title should have.")
 
 
 class MissingMetaDescription(_PageRule):
@@ -247,7 +248,8 @@ class MetaDescriptionTooShort(_LengthRule):
     How to fix:
         Write a sentence or two on what the page offers and for whom.
     Known false positives:
-        None in particular; lower ``min_chars`` if short descriptions are deliberate.
+        The default only catches stubs; raise ``min_chars`` (70 is a common SEO target) for a
+        stricter check.
     """
 
     code = "ONP006"
@@ -258,7 +260,7 @@ class MetaDescriptionTooShort(_LengthRule):
     fix = "write a fuller description (one or two sentences)"
 
     class Options(RuleOptions):
-        min_chars: int = Field(50, ge=1, description="Fewest characters a description should have.")
+        min_chars: int = Field(25, ge=1, description="Fewest characters a description should have.")
 
 
 def headings(page: Any) -> list[str]:
@@ -440,7 +442,8 @@ class PageTooDeep(Rule):
     severity = Severity.WARNING
 
     class Options(RuleOptions):
-        max_depth: int = Field(4, ge=1, description="Most clicks from the start URL a page may need.")
+        max_depth: int = Field(4, ge=1, description=(
+            "Most clicks from the start URL a page may need."))
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         depths = ctx.click_depths

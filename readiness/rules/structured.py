@@ -242,7 +242,8 @@ def glob_matches(regex: Any, url: str) -> bool:
     if regex is None:
         return False
     parts = urlsplit(url)
-    return bool(regex.match(url) or regex.match(parts.path + (f"?{parts.query}" if parts.query else "")))
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return bool(regex.match(url) or regex.match(path))
 
 
 def page_entities(ctx: AnalysisContext, url_id: int) -> list[Entity]:
@@ -452,8 +453,9 @@ class _NapModel:
                     if said not in seen:  # the same item in two syntaxes, or nested again
                         seen.add(said)
                         self.statements[url_id].append(statement)
-        start = ctx.walk_redirects(ctx.ids[ctx.start_url]).final_url if ctx.start_url in ctx.ids else None
-        self.start_page = ctx.ids.get(start) if start else None
+        start = ctx.ids.get(ctx.start_url)
+        final = ctx.walk_redirects(start).final_url if start is not None else None
+        self.start_page = ctx.ids.get(final) if final else None
         self.locations = self._configured() if options.locations else self._derived()
 
     def _statement(self, url_id: int, entity: Entity) -> Statement:
@@ -823,8 +825,9 @@ class MissingPracticeSchema(Rule):
     severity = Severity.WARNING
 
     class Options(RuleOptions):
-        practice_types: list[str] = Field(default_factory=lambda: list(PRACTICE_TYPES),
-                                          description="schema.org types that describe the practice.")
+        practice_types: list[str] = Field(
+            default_factory=lambda: list(PRACTICE_TYPES),
+            description="schema.org types that describe the practice.")
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         pages = list(indexable_html_pages(ctx))
@@ -893,8 +896,9 @@ class InconsistentNap(Rule):
             "pages}]; empty: use what most pages say."))
         ignore_phones: list[str] = Field(default_factory=list, description=(
             "Numbers that are not the practice's (partners, hotlines) and are never compared."))
-        practice_types: list[str] = Field(default_factory=lambda: list(PRACTICE_TYPES),
-                                          description="schema.org types that state the practice's NAP.")
+        practice_types: list[str] = Field(
+            default_factory=lambda: list(PRACTICE_TYPES),
+            description="schema.org types that state the practice's NAP.")
         person_types: list[str] = Field(default_factory=lambda: list(PERSON_TYPES), description=(
             "Types describing a person (a doctor's bio): their name and phone are not compared."))
 
@@ -995,8 +999,8 @@ class InconsistentNap(Rule):
             for location in about:
                 if location.address is None:
                     continue
-                names_it = location.name is not None and same_name(
-                    name_key(location.name), tuple(words)) and len(name_key(location.name)) <= len(words)
+                name = name_key(location.name) if location.name else ()
+                names_it = bool(name) and len(name) <= len(words) and same_name(name, tuple(words))
                 calls_it = any(digits_in(raw) and digits_in(raw)[-MIN_PHONE_DIGITS:] in digits
                                for raw in location.phones.values())
                 if names_it or calls_it:
@@ -1025,8 +1029,10 @@ class IncompleteSocialCard(Rule):
     What it checks:
         Pages likely to be shared — the start page, pages matching ``pages`` globs, and
         pages that at least ``min_linking_pages`` other pages link to (the pages the site
-        itself treats as important) — for the ``opengraph`` and ``twitter``
-        properties listed (empty content counts as missing). Only indexable 200 HTML pages.
+        itself treats as important) — for the ``opengraph`` and ``twitter`` properties
+        listed (empty content counts as missing). Only indexable 200 HTML pages. When none
+        of those pages has any social tag, that is one finding on the start page (the
+        template lacks them), not one per page.
     Why it matters:
         When a page is shared in a post, chat or email — how many links start — the preview
         is built from these tags; without them it is a bare URL or a random image, and fewer
@@ -1074,8 +1080,22 @@ class IncompleteSocialCard(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         wanted = [p.lower() for p in self.options.opengraph + self.options.twitter]
-        for url_id, why in self.shared_pages(ctx):
-            values = _social_values(ctx.structured_data(url_id))
+        shared = [(url_id, why, _social_values(ctx.structured_data(url_id)))
+                  for url_id, why in self.shared_pages(ctx)]
+        if not shared or not wanted:
+            return
+        if not any(values for _, _, values in shared):
+            start = next((u for u, why, _ in shared if why == "start page"), shared[0][0])
+            yield self.finding(
+                ctx.urls[start],
+                f"none of {len(shared)} pages likely to be shared has OpenGraph or Twitter "
+                "card tags",
+                {"missing": wanted, "pages": [ctx.urls[u] for u, _, _ in shared][:EVIDENCE_LIMIT],
+                 "page_count": len(shared),
+                 "fix": "add og:* and twitter:card tags to the page template or SEO plugin"},
+                subject="site", weight=len(shared))
+            return
+        for url_id, why, values in shared:
             missing = [p for p in wanted if p not in values]
             if not missing:
                 continue

@@ -142,7 +142,7 @@ class SiteSpider(scrapy.Spider):
             "started_at": time.time(),
             "complete": False,
             "finish_reason": "running",
-        })
+        }, fresh=True)
         probe_cfg = self.crawl_cfg.probe
         cache_path = probe_cfg.cache_path or (reports_dir / ".probe-cache.sqlite")
         self.probe_cache = ProbeCache(cache_path, probe_cfg.cache_ttl_hours)

@@ -80,8 +80,13 @@ class SQLiteCrawlStore:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def open(self, meta: dict[str, Any] | None = None) -> None:
+    def open(self, meta: dict[str, Any] | None = None, fresh: bool = False) -> None:
+        """Open (creating) the store; ``fresh`` replaces a store already at this path, so a
+        new crawl into an old run folder never mixes with the old crawl's facts."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives a crashed process (not a power cut), at a
@@ -89,7 +94,7 @@ class SQLiteCrawlStore:
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(schema_sql("schema.sql"))
         self._db = db
-        # Resuming into an existing store: rebuild the URL index so ids stay stable.
+        # Reopening an existing store: rebuild the URL index so ids stay stable.
         for url_id, url in db.execute("SELECT id, url FROM urls"):
             self._ids[url] = url_id
         self.set_meta("schema_version", SCHEMA_VERSION)

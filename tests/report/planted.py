@@ -36,9 +36,10 @@ def redirect_rules_config(directory: Path, severities: dict[str, str] | None = N
 
 
 def build_site(directory: Path, chain: bool = False, loop: bool = False, to_404: bool = False,
-               temporary: bool = False, extra_pages: int = 3, start_url: str = START_URL,
+               temporary: bool | int = False, extra_pages: int = 3, start_url: str = START_URL,
                slow_ms: float = 120.0) -> Path:
-    """A run folder holding crawl.sqlite: home, a few clean pages, and the planted defects."""
+    """A run folder holding crawl.sqlite: home, a few clean pages, and the planted defects
+    (``temporary=N`` plants N temporary redirects: a long table)."""
     directory.mkdir(parents=True, exist_ok=True)
     store = StoreBuilder(directory, start_url=start_url)
     pages = [f"/page-{i}" for i in range(extra_pages)]
@@ -60,6 +61,9 @@ def build_site(directory: Path, chain: bool = False, loop: bool = False, to_404:
         home_links.append(("/dentists", {"anchor": "Meet our dentists"}))
         store.redirect("/dentists", "/team", status=302)
         store.page("/team", title="Team", fetch={"depth": 2, "elapsed_ms": 80.0})
+        for i in range(1, int(temporary)):
+            home_links.append((f"/team/dr-{i}", {"anchor": f"Doctor {i}"}))
+            store.redirect(f"/team/dr-{i}", "/team", status=307)
     store.page("/", links=home_links, title="Home",
                fetch={"depth": 0, "discovered_by": "start", "elapsed_ms": slow_ms})
     for i, page in enumerate(pages):

@@ -168,3 +168,25 @@ def test_uncompressed_html_grouped_per_host_and_type(tmp_path):
     assert finding.evidence["responses"] == 2
     assert [m["url"] for m in finding.evidence["largest"]] == ["http://site.test/a",
                                                                "http://site.test/"]
+
+
+def test_pages_slow_with_everything_around_them_are_one_server_finding(tmp_path):
+    store = StoreBuilder(tmp_path)
+    t = 1_000_000.0
+    # A burst: the server stalled for everyone (a slow resource too), not for these pages.
+    store.page("/", links=["/a", "/b", "/alone"],
+               fetch={"ttfb_ms": 50.0, "elapsed_ms": 60.0, "fetched_at": t})
+    for i, path in enumerate(["/a", "/b"]):
+        store.page(path, fetch={"ttfb_ms": 1000.0 + i, "elapsed_ms": 1010.0 + i,
+                                "fetched_at": t + 20 + 1.01 + i / 1000})
+    store.fetch("/img/x.png", discovered_by="resource", content_type="image/png",
+                ttfb_ms=990.0, elapsed_ms=1000.0, fetched_at=t + 21.0)
+    # Slow on its own, later, while nothing else was waiting: this page's problem.
+    store.page("/alone", fetch={"ttfb_ms": 900.0, "elapsed_ms": 910.0, "fetched_at": t + 60})
+    findings = store.run(SlowServerResponse)
+    by = {f.subject: f for f in findings}
+    assert sorted(by) == ["http://site.test/alone", "server"]
+    server = by["server"]
+    assert server.url == "http://site.test/"
+    assert [p["url"] for p in server.evidence["pages"]] == ["http://site.test/b",
+                                                            "http://site.test/a"]

@@ -38,7 +38,8 @@ def test_missing_and_empty_title(tmp_path):
 
 def test_title_length_in_characters_not_bytes(tmp_path):
     store = StoreBuilder(tmp_path)
-    accented = "Clínica Odontológica Niño — Implantes en Málaga y Marbella"  # 58 chars, 66 bytes
+    # 58 characters, 66 bytes in UTF-8
+    accented = "Clínica Odontológica Niño — Implantes en Málaga y Marbella"
     assert len(accented) <= 60 < len(accented.encode())
     store.page("/", links=["/long", "/short", "/accented"], title=GOOD_TITLE)
     store.page("/long", title="Smile Dental | Family Dentist | Cosmetic Dentistry | Implants | "

@@ -302,3 +302,16 @@ def test_social_card_on_shared_pages(tmp_path):
     assert findings["http://site.test/"].evidence["why_checked"] == "start page"
     assert urls(store.run(IncompleteSocialCard, pages=["/lonely"], min_linking_pages=None)) == [
         "http://site.test/", "http://site.test/lonely"]
+
+
+def test_social_card_absent_site_wide_is_one_finding(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/a", "/b"])
+    store.page("/a", links=["/b"])
+    store.page("/b", links=["/a"])
+    findings = store.run(IncompleteSocialCard)
+    assert urls(findings) == ["http://site.test/"]
+    assert findings[0].evidence["page_count"] == 3
+    complete = StoreBuilder(tmp_path / "complete")
+    complete.page("/", structured_data=OG_COMPLETE)
+    assert complete.run(IncompleteSocialCard) == []

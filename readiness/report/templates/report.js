@@ -192,7 +192,7 @@
   function renderEvidence(finding) {
     var ev = finding.evidence || {};
     var box = el("div", { className: "ev" });
-    if (ev.fix) box.appendChild(el("p", { className: "ev-fix" }, [el("b", { text: "Fix:" }), String(ev.fix)]));
+    if (ev.fix) box.appendChild(el("p", { className: "ev-fix" }, [el("b", { text: "Fix:" }), " " + String(ev.fix)]));
     if (finding.accepted) box.appendChild(el("p", { className: "ev-more", text: "Accepted: " + finding.accepted }));
     [hopsBlock(ev), chainBlock(ev), membersBlock(ev), reasonsBlock(ev)].forEach(function (b) { if (b) box.appendChild(b); });
     var rest = Object.keys(ev).filter(function (k) {
@@ -280,6 +280,7 @@
       button.addEventListener("click", function () {
         if (st.sort === col.key) st.dir = -st.dir;
         else { st.sort = col.key; st.dir = (col.key === "url" || col.key === "message") ? 1 : -1; }
+        st.page = 0;
         self.render();
       });
       var th = el("th", { className: "c-" + col.key + (col.num ? " num" : ""), "data-sort": col.key }, [button]);

@@ -1,0 +1,174 @@
+"""report.html in a real browser: Debian's chromium + chromedriver, driven by selenium.
+
+The report is opened from disk (file://) with no network: no console error, the verdict and
+counts match findings.json, and a filter, the pager, sorting, an evidence expand and an
+"evidence" link from the blockers all work.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from readiness.cli import main
+from report.planted import build_site, redirect_rules_config
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+                       reason="needs Debian's chromium and chromium-driver "
+                              "(apt-get install chromium chromium-driver; .ci/run installs them)"),
+]
+webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1280,1000")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """Two runs of the same site; the second one's report (with trend and comparison)."""
+    root = tmp_path_factory.mktemp("browser")
+    rules = str(redirect_rules_config(root))
+    reports = root / "reports"
+    first = build_site(reports / "site-1", loop=True, to_404=True, temporary=3)
+    main(["analyze", str(first), "--config", rules])
+    second = build_site(reports / "site-2", chain=True, loop=True, temporary=61, extra_pages=4)
+    main(["analyze", str(second), "--config", rules])
+    run = second.parent
+    return run / "report.html", json.loads((run / "findings.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit driver path: selenium never looks for (or downloads) a driver itself.
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(service=service, options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def page(browser, report):
+    path, _doc = report
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.reportReady"))
+    browser.get_log("browser")  # start each test with an empty console
+    return browser
+
+
+def table(driver, code):
+    return driver.find_element(By.CSS_SELECTOR, f'[data-findings-table][data-rule="{code}"]')
+
+
+def visible_ids(driver, code):
+    return [row.get_attribute("data-id")
+            for row in table(driver, code).find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")]
+
+
+def test_opens_from_disk_without_console_errors(browser, report, tmp_path):
+    path, _doc = report
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.reportReady"))
+    problems = [entry for entry in browser.get_log("browser")
+                if entry["level"] == "SEVERE"]
+    assert problems == []
+    browser.save_screenshot(str(tmp_path / "report.png"))
+
+
+def test_verdict_and_counts_match_findings_json(page, report):
+    _path, doc = report
+    summary = doc["summary"]
+    verdict = page.find_element(By.ID, "verdict-text").text
+    assert verdict.lower() == summary["verdict"]
+    assert page.find_element(By.ID, "verdict").get_attribute("data-ready") == "false"
+    for severity, count in summary["counts"].items():
+        shown = page.find_element(By.CSS_SELECTOR, f'[data-count="{severity}"]').text
+        assert int(shown) == count
+    for rule in doc["rules"]:
+        if rule["findings"]:
+            assert int(table(page, rule["code"]).get_attribute("data-visible")) == rule["findings"]
+    changes = page.find_element(By.ID, "changes-previous")
+    for key, n in doc["previous"]["counts"].items():
+        assert int(changes.find_element(By.CSS_SELECTOR, f'[data-change-count="{key}"]').text) == n
+    assert page.find_elements(By.ID, "chart-trend")
+
+
+def test_long_table_pages_by_fifty_and_sorts(page):
+    rdr004 = table(page, "RDR004")
+    assert len(visible_ids(page, "RDR004")) == 50
+    assert rdr004.find_element(By.CLASS_NAME, "ft-page-info").text == "1–50 of 61"
+    rdr004.find_element(By.CLASS_NAME, "ft-next").click()
+    assert len(visible_ids(page, "RDR004")) == 11
+    assert rdr004.find_element(By.CLASS_NAME, "ft-page-info").text == "51–61 of 61"
+    header = rdr004.find_element(By.CSS_SELECTOR, 'th[data-sort="url"]')
+    header.find_element(By.TAG_NAME, "button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    urls = [a.get_attribute("href") for a in rdr004.find_elements(By.CSS_SELECTOR, "tbody td a.url")]
+    assert urls == sorted(urls) and len(urls) == 50
+
+
+def test_filters_narrow_the_tables(page):
+    search = table(page, "RDR004").find_element(By.CSS_SELECTOR, "input[type=search]")
+    search.send_keys("dr-1")  # dr-1, dr-10 … dr-19
+    assert len(visible_ids(page, "RDR004")) == 11
+    assert table(page, "RDR004").get_attribute("data-visible") == "11"
+
+    page.find_element(By.ID, "global-search").send_keys("portal")
+    WebDriverWait(page, 5).until(
+        lambda d: d.find_element(By.ID, "global-status").text == "1 finding matches")
+    assert len(visible_ids(page, "RDR002")) == 1
+    assert not page.find_element(By.ID, "rule-RDR001").is_displayed()  # nothing matches there
+
+
+def test_change_filter_tells_new_from_unchanged(page, report):
+    _path, doc = report
+    new_ids = set(doc["previous"]["new"])
+    for code in ("RDR001", "RDR002"):
+        Select(table(page, code).find_element(By.CSS_SELECTOR, "select.ft-change")).select_by_value("new")
+        expected = [f["id"] for f in doc["findings"] if f["rule"] == code and f["id"] in new_ids]
+        assert visible_ids(page, code) == expected
+    assert visible_ids(page, "RDR002") == []  # the loop was there last time too
+
+
+def test_evidence_expands_with_hops_and_anchor_text(page):
+    rdr001 = table(page, "RDR001")
+    toggle = rdr001.find_element(By.CSS_SELECTOR, "tbody .toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    detail = rdr001.find_element(By.CSS_SELECTOR, "tr.detail")
+    text = detail.text
+    assert "Fix: link straight to http://site.test/specials" in text
+    assert "redirect hops (2)" in text.lower()  # headings are upper-cased by CSS
+    assert "/offers/2024" in text
+    assert "“See this season's offers”" in text
+    assert rdr001.find_element(By.CSS_SELECTOR, "tbody .toggle").get_attribute("aria-expanded") == "true"
+
+
+def test_blocker_evidence_link_reveals_the_finding(page, report):
+    _path, doc = report
+    loop_id = next(f["id"] for f in doc["findings"] if f["rule"] == "RDR002")
+    page.find_element(By.CSS_SELECTOR, f'#blockers [data-reveal="{loop_id}"]').click()
+    detail = page.find_element(By.CSS_SELECTOR, f'tr.detail[data-detail="{loop_id}"]')
+    assert detail.is_displayed()
+    assert "/portal/login" in detail.text
+    assert page.execute_script("return location.hash") == f"#f-{loop_id}"
+
+
+def test_page_has_no_errors_after_interaction(page):
+    table(page, "RDR004").find_element(By.CSS_SELECTOR, "tbody .toggle").click()
+    page.find_element(By.ID, "global-severity").send_keys("errors")
+    assert [e for e in page.get_log("browser") if e["level"] == "SEVERE"] == []
