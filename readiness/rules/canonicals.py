@@ -619,7 +619,8 @@ class HostVariantNotRedirected(Rule):
         server- or CDN-level rule per variant kind.
     Known false positives:
         A variant that answers 200 but canonicalises to the real URL is consolidated by
-        Google most of the time; it is still reported because only a redirect is reliable.
+        Google most of the time: it is reported as a notice (only a redirect is reliable),
+        not as an error.
     """
 
     code = "CAN010"
@@ -632,11 +633,17 @@ class HostVariantNotRedirected(Rule):
             if variant.status is None or not 200 <= variant.status < 300:
                 continue
             page_id = variant_page(ctx, variant)
+            message = (f"{_kind_label(variant)} variant answers {variant.status} instead of "
+                       f"redirecting to {ctx.urls[page_id]}")
+            severity = None
+            if ctx.canonical_target(variant.url_id) == page_id:
+                # Consolidated by its canonical: a redirect is cleaner, but links still count.
+                severity = Severity.NOTICE
+                message += " (its canonical points there, so search engines consolidate it)"
             yield self.finding(
-                ctx.urls[variant.url_id],
-                f"{_kind_label(variant)} variant answers {variant.status} instead of "
-                f"redirecting to {ctx.urls[page_id]}",
-                _variant_evidence(ctx, variant, page_id), weight=_weight(ctx, variant.url_id))
+                ctx.urls[variant.url_id], message,
+                _variant_evidence(ctx, variant, page_id), weight=_weight(ctx, variant.url_id),
+                severity=severity if not self.severity_configured else None)
 
 
 class IndirectVariantRedirect(Rule):

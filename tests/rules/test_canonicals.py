@@ -15,6 +15,7 @@ from readiness.rules.canonicals import (
     ParameterisedDuplicate,
     RelativeCanonical,
 )
+from readiness.rules.base import Severity
 from readiness.testing import StoreBuilder
 
 SITE = "http://site.test"
@@ -267,6 +268,19 @@ def test_variant_answering_200_is_not_redirected(tmp_path):
     assert findings[0].evidence["variant_of"] == f"{SITE}/"
     assert findings[0].evidence["kind"] == ["scheme"]
     assert store.run(IndirectVariantRedirect) == []
+
+
+def test_variant_answering_200_with_canonical_to_its_page_is_only_a_notice(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", canonical=f"{SITE}/")
+    store.page("/index.html", canonical=f"{SITE}/")   # crawled as a page: its canonical is known
+    variant(store, "/index.html", "/", "index", error="see-fetch")
+    store.page("/copy.html", canonical=f"{SITE}/copy.html")
+    variant(store, "/copy.html", "/", "index", error="see-fetch")
+    findings = {f.url: f for f in store.run(HostVariantNotRedirected)}
+    assert findings[f"{SITE}/index.html"].severity is Severity.NOTICE
+    assert "its canonical points there" in findings[f"{SITE}/index.html"].message
+    assert findings[f"{SITE}/copy.html"].severity is Severity.ERROR
 
 
 def test_variant_redirect_temporary_two_hops_or_elsewhere(tmp_path):
