@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from readiness.crawl.extract import PageExtractor  # noqa: E402
 
 PAGE_URL = "https://shop.example.com/blog/choosing-a-trail-running-shoe"
+BLOCKS = 5
 
 # Varied prose, so the shingles (and the MinHash work) look like a real article's.
 _PROSE = (
@@ -184,9 +185,15 @@ def main() -> None:
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
+    # Five blocks: the fastest block is the least disturbed by other processes (timeit's
+    # "best of" advice); the totals are what a crawl would see on this machine right now.
+    block_cpu = []
     wall_started, cpu_started = time.perf_counter(), time.process_time()
-    for _ in range(args.iterations):
-        extractor.extract(root, html_text, PAGE_URL)
+    for _ in range(BLOCKS):
+        block_started = time.process_time()
+        for _ in range(args.iterations // BLOCKS):
+            extractor.extract(root, html_text, PAGE_URL)
+        block_cpu.append(time.process_time() - block_started)
     wall = time.perf_counter() - wall_started
     cpu = time.process_time() - cpu_started
     if args.profile:
@@ -198,8 +205,11 @@ def main() -> None:
           f"json-ld items: {len(facts.structured_data.get('json-ld', []))}")
     # CPU time as well as wall time: on a shared machine the wall clock also counts the time
     # other processes had the core.
-    print(f"extract: {wall / args.iterations * 1000:.3f} ms/page wall, "
-          f"{cpu / args.iterations * 1000:.3f} ms/page CPU, over {args.iterations} iterations")
+    iterations = args.iterations // BLOCKS * BLOCKS
+    print(f"extract: {wall / iterations * 1000:.3f} ms/page wall, "
+          f"{cpu / iterations * 1000:.3f} ms/page CPU, "
+          f"best block {min(block_cpu) / (iterations // BLOCKS) * 1000:.3f} ms/page CPU, "
+          f"over {iterations} iterations")
 
 
 if __name__ == "__main__":

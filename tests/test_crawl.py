@@ -298,3 +298,10 @@ def test_endless_and_too_big_pages_are_cut_off_and_the_crawl_goes_on(store, site
     assert store.fetch(site("/size/endless"))["error"] in ("too-large", "timeout")
     assert store.fetch(site("/size/big"))["error"] == "too-large"
     assert store.fetch(site("/clean/privacy"))["status"] == 200
+
+
+def test_visible_contact_details_recorded(store, site):
+    contact = json.loads(store.page(site("/clean/contact"))["contact"])
+    assert contact == {"tel": ["tel:+15550100100"],
+                       "addresses": ["Readiness Fixture Clinic, 1 Test Street, Springfield"]}
+    assert store.page(site("/clean/about"))["contact"] is None

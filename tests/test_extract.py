@@ -397,3 +397,12 @@ def test_html_root_from_a_scrapy_response():
                             encoding="utf-8")
     facts = PageExtractor().extract(response.selector.root, response.text, response.url)
     assert (facts.title, facts.lang, [link.raw for link in facts.links]) == ("T", "en", ["/a"])
+
+
+def test_address_blocks_collected_as_visible_text():
+    root = lxml.html.document_fromstring(
+        "<html><body><footer><address>BrightSmile <b>Dental</b><br>12 Main St"
+        "<script>var x = 1;</script></address></footer><main><p>Hello there</p>"
+        "<address> </address></main></body></html>")
+    facts = PageExtractor().extract(root, "", "http://site.test/")
+    assert facts.addresses == ["BrightSmile Dental 12 Main St"]

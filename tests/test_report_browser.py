@@ -21,7 +21,8 @@ pytestmark = [
                        reason="needs Debian's chromium and chromium-driver "
                               "(apt-get install chromium chromium-driver; .ci/run installs them)"),
 ]
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
+webdriver = pytest.importorskip("selenium.webdriver",
+                                reason="needs selenium (pip install -e '.[test]')")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -117,7 +118,8 @@ def test_long_table_pages_by_fifty_and_sorts(page):
     header = rdr004.find_element(By.CSS_SELECTOR, 'th[data-sort="url"]')
     header.find_element(By.TAG_NAME, "button").click()
     assert header.get_attribute("aria-sort") == "ascending"
-    urls = [a.get_attribute("href") for a in rdr004.find_elements(By.CSS_SELECTOR, "tbody td a.url")]
+    links = rdr004.find_elements(By.CSS_SELECTOR, "tbody td a.url")
+    urls = [a.get_attribute("href") for a in links]
     assert urls == sorted(urls) and len(urls) == 50
 
 
@@ -138,7 +140,8 @@ def test_change_filter_tells_new_from_unchanged(page, report):
     _path, doc = report
     new_ids = set(doc["previous"]["new"])
     for code in ("RDR001", "RDR002"):
-        Select(table(page, code).find_element(By.CSS_SELECTOR, "select.ft-change")).select_by_value("new")
+        change = table(page, code).find_element(By.CSS_SELECTOR, "select.ft-change")
+        Select(change).select_by_value("new")
         expected = [f["id"] for f in doc["findings"] if f["rule"] == code and f["id"] in new_ids]
         assert visible_ids(page, code) == expected
     assert visible_ids(page, "RDR002") == []  # the loop was there last time too
@@ -155,7 +158,8 @@ def test_evidence_expands_with_hops_and_anchor_text(page):
     assert "redirect hops (2)" in text.lower()  # headings are upper-cased by CSS
     assert "/offers/2024" in text
     assert "“See this season's offers”" in text
-    assert rdr001.find_element(By.CSS_SELECTOR, "tbody .toggle").get_attribute("aria-expanded") == "true"
+    toggle = rdr001.find_element(By.CSS_SELECTOR, "tbody .toggle")
+    assert toggle.get_attribute("aria-expanded") == "true"
 
 
 def test_blocker_evidence_link_reveals_the_finding(page, report):

@@ -46,6 +46,10 @@ _REGION_CONTAINERS = etree.XPath("//nav | //header | //footer | //aside | //@rol
 # //@role/.. rather than //*[@role]: libxml2 walks attribute nodes far faster than it tests
 # a predicate on every element.
 _ROLE_ELEMENTS = etree.XPath("//@role/..", smart_strings=False)
+# Visible address blocks, for NAP consistency (the rules compare them across pages).
+_ADDRESSES = etree.XPath("//address", smart_strings=False)
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]",
+                            smart_strings=False)
 
 
 @dataclass(slots=True)
@@ -74,6 +78,7 @@ class PageFacts:
     content_hash: str | None         # None when main content is empty
     minhash: bytes | None            # None when fewer words than one shingle
     structured_data: dict            # see readiness/crawl/structured.py
+    addresses: list[str]             # whitespace-collapsed text of each <address> (NAP checks)
 
 
 class PageExtractor:
@@ -116,6 +121,8 @@ class PageExtractor:
             content_hash=content.content_hash,
             minhash=content.minhash,
             structured_data=self.structured_data.extract(document, html_text, url, head.metas),
+            addresses=[text for text in (" ".join(" ".join(_VISIBLE_TEXT(el)).split())
+                                         for el in _ADDRESSES(document)) if text],
         )
 
 

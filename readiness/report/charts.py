@@ -94,7 +94,8 @@ def _vbars(bars: list[tuple[str, int, str, str]], title: str, height: float = 20
         x = left + i * slot + slot * 0.15
         if value:
             body.append(_rect(x, top + plot_h - h, slot * 0.7, h, cls, tip, rx=2))
-            body.append(_text(x + slot * 0.35, top + plot_h - h - 4, value, "value small", "middle"))
+            body.append(_text(x + slot * 0.35, top + plot_h - h - 4, value, "value small",
+                              "middle"))
         body.append(_text(x + slot * 0.35, height - 8, label, "axis", "middle"))
     return _svg(height, title, body)
 
@@ -201,17 +202,20 @@ def trend(history: list[dict[str, Any]], current: dict[str, Any]) -> Markup | No
     body = []
     for tick in (0, scale_max / 2, scale_max):
         y = top + plot_h - plot_h * tick / scale_max
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                    'class="grid"/>')
         body.append(_text(left - 6, y + 4, f"{tick:g}", "axis", "end"))
     label_every = max(1, math.ceil(len(points) / 12))
     days = [_date(p.get("started_at")) for p in points]
     with_time = len(set(days)) < len(days)  # several runs a day: tell them apart
     for i, point in enumerate(points):
         if i % label_every == 0 or i == len(points) - 1:
-            label = "this run" if i == len(points) - 1 else _date(point.get("started_at"), with_time)
+            last = i == len(points) - 1
+            label = "this run" if last else _date(point.get("started_at"), with_time)
             body.append(_text(left + i * step, height - 8, label, "axis", "middle"))
     for severity in SEVERITIES:
-        coords = [(left + i * step, top + plot_h - plot_h * p["counts"].get(severity, 0) / scale_max)
+        coords = [(left + i * step,
+                   top + plot_h - plot_h * p["counts"].get(severity, 0) / scale_max)
                   for i, p in enumerate(points)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         body.append(f'<polyline points="{path}" class="line sev-{severity}"/>')

@@ -104,8 +104,9 @@ def page_changes(old_store: Path, new_store: Path,
 
 def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
                  limit: int = CANDIDATE_LIMIT) -> list[tuple[Path, dict[str, Any]]]:
-    """[(findings path, document)] of earlier runs of the same site beside ``run_dir``,
-    oldest first. A run is earlier when it started before this one."""
+    """[(findings path, {"run": …, "summary": …})] of earlier runs of the same site beside
+    ``run_dir``, oldest first. A run is earlier when it started before this one. Only the
+    headers are kept: a big site's findings files are large."""
     run_dir = run_dir.resolve()
     if not start_url or not run_dir.parent.is_dir():
         return []
@@ -126,7 +127,7 @@ def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
         if started_at is not None and run.get("started_at") is not None \
                 and run["started_at"] >= started_at:
             continue
-        runs.append((path, document))
+        runs.append((path, {"run": run, "summary": document["summary"]}))
     runs.sort(key=lambda item: (item[1]["run"].get("started_at") or 0, str(item[0])))
     return runs
 
@@ -155,7 +156,8 @@ def add_run_comparisons(document: dict[str, Any], run_dir: Path, store_path: Pat
     document["history"] = run_history(runs)
     document["previous"] = None
     if runs:
-        path, previous = runs[-1]
+        path = runs[-1][0]
+        previous = read_findings(path)
         document["previous"] = compare_documents(
             previous, document, "previous", path, store_beside(path, previous), store_path)
     if baseline_path is not None:
@@ -197,7 +199,8 @@ def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextI
     if per_rule and comparison["by_rule"]:
         w(f"  {'rule':<40} {'new':>5} {'fixed':>6} {'unchanged':>10}\n")
         for code, c in comparison["by_rule"].items():
-            w(f"  {code + ' ' + c['name']:<40} {c['new']:>5} {c['fixed']:>6} {c['unchanged']:>10}\n")
+            rule = f"{code} {c['name']}"
+            w(f"  {rule:<40} {c['new']:>5} {c['fixed']:>6} {c['unchanged']:>10}\n")
     by_id = {f["id"]: f for f in new["findings"]}
     lists = [("new", [by_id[i] for i in comparison["new"]]), ("fixed", comparison["fixed"])]
     if show_unchanged:

@@ -75,7 +75,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
 def crawl_profile(store_path: str | Path) -> dict[str, Any]:
     """What the crawl met, as counts: the HTML report's status, depth and timing charts."""
     with open_store(store_path) as store:
-        fetched = "FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.internal = 1 AND f.fetched = 1"
+        fetched = ("FROM fetches f JOIN urls u ON u.id = f.url_id "
+                   "WHERE u.internal = 1 AND f.fetched = 1")
         status_codes = Counter({
             (str(status) if status is not None else "none"): n for status, n in store.query(
                 f"SELECT f.status, COUNT(*) {fetched} GROUP BY f.status")})

@@ -159,10 +159,12 @@ def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[di
     families: dict[str, list[dict[str, Any]]] = {}
     passed = []
     for rule in document["rules"]:
-        entry = {**rule, "open": open_counts[rule["code"]], "accepted_count": accepted[rule["code"]],
-                 "by_severity": dict(severities.get(rule["code"], {}))}
-        entry["shown_docs"] = [(t, rule["docs"][t]) for t in DOC_SECTIONS_SHOWN if rule["docs"].get(t)]
-        entry["more_docs"] = [(t, rule["docs"][t]) for t in DOC_SECTIONS_MORE if rule["docs"].get(t)]
+        docs = rule["docs"]
+        entry = {**rule, "open": open_counts[rule["code"]],
+                 "accepted_count": accepted[rule["code"]],
+                 "by_severity": dict(severities.get(rule["code"], {})),
+                 "shown_docs": [(t, docs[t]) for t in DOC_SECTIONS_SHOWN if docs.get(t)],
+                 "more_docs": [(t, docs[t]) for t in DOC_SECTIONS_MORE if docs.get(t)]}
         if entry["open"] or entry["accepted_count"]:
             families.setdefault(rule["family"], []).append(entry)
         else:
@@ -217,8 +219,9 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     ]
     if crawl:
         timing = crawl["response_ms"]
-        timing_note = (f"Median {charts.format_ms(timing['p50'])}, 95th percentile "
-                       f"{charts.format_ms(timing['p95'])}, slowest {charts.format_ms(timing['max'])}."
+        ms = charts.format_ms
+        timing_note = (f"Median {ms(timing['p50'])}, 95th percentile {ms(timing['p95'])}, "
+                       f"slowest {ms(timing['max'])}."
                        if timing["count"] else "")
         chart_list += [
             ("Status codes", f"{crawl['urls_fetched']} site URLs fetched; "
@@ -241,7 +244,8 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
         "comparisons": comparisons,
-        "new_findings": {c["kind"]: [by_id[i] for i in c["new"][:FIXED_SHOWN]] for c in comparisons},
+        "new_findings": {c["kind"]: [by_id[i] for i in c["new"][:FIXED_SHOWN]]
+                         for c in comparisons},
         "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,
         "family_titles": FAMILY_TITLES,
         "data_json": script_json(page_data(document)),

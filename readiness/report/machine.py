@@ -113,7 +113,8 @@ def junit_xml(document: dict[str, Any]) -> str:
     properties = ET.SubElement(suite, "properties")
     for name, value in (("verdict", document["summary"]["verdict"]),
                         ("gate", gate["status"]), ("fail_on", gate["fail_on"]),
-                        ("baseline", gate["baseline"] or ""), ("pages", document["summary"]["pages"]),
+                        ("baseline", gate["baseline"] or ""),
+                        ("pages", document["summary"]["pages"]),
                         ("run_id", run.get("run_id") or "")):
         ET.SubElement(properties, "property", name=name, value=_xml_text(value))
     for rule in document["rules"]:
@@ -135,7 +136,8 @@ def junit_xml(document: dict[str, Any]) -> str:
         if others:
             ET.SubElement(case, "system-out").text = _xml_text("\n".join(others))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    body = ET.tostring(suites, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 # -- summary.md ---------------------------------------------------------------------------
@@ -155,8 +157,9 @@ def summary_markdown(document: dict[str, Any], report_name: str | None = "report
     complete = "complete" if run["complete"] else (
         "INCOMPLETE: " + (", ".join(run["limits_hit"]) or run["finish_reason"] or "?"))
     accepted = f" · {summary['accepted']} accepted" if summary["accepted"] else ""
-    lines.append(f"**{summary['pages']} pages** crawled ({complete}) · **{counts['error']} errors**"
-                 f" · {counts['warning']} warnings · {counts['notice']} notices{accepted}")
+    lines.append(f"**{summary['pages']} pages** crawled ({complete}) · "
+                 f"**{counts['error']} errors** · {counts['warning']} warnings · "
+                 f"{counts['notice']} notices{accepted}")
     gate_icon = {"pass": "✅ passed", "fail": "❌ failed", "inconclusive": "⚠️ inconclusive"}
     baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
     lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "
@@ -190,7 +193,8 @@ def summary_markdown(document: dict[str, Any], report_name: str | None = "report
         if changed_rules:
             lines += ["", "| rule | new | fixed | unchanged |", "|---|---:|---:|---:|"]
             for code, r in changed_rules[:SUMMARY_ROWS]:
-                lines.append(f"| {code} {r['name']} | {r['new']} | {r['fixed']} | {r['unchanged']} |")
+                lines.append(f"| {code} {r['name']} | {r['new']} | {r['fixed']} "
+                             f"| {r['unchanged']} |")
             if len(changed_rules) > SUMMARY_ROWS:
                 lines.append(f"| … {len(changed_rules) - SUMMARY_ROWS} more rules | | | |")
         lines.append("")

@@ -434,6 +434,7 @@ class SiteSpider(scrapy.Spider):
             "lang": facts.lang, "meta_refresh": facts.meta_refresh,
             "encoding": response.encoding, "word_count": facts.word_count,
             "content_hash": facts.content_hash, "minhash": facts.minhash,
+            "contact": _contact(facts),
             "structured_data": facts.structured_data or None,
         })
         yield from self._variant_requests(page_url, url_id, depth)
@@ -589,6 +590,14 @@ class SiteSpider(scrapy.Spider):
     async def probe_failed(self, failure: Failure):
         async for request in self.prober.on_failure(failure):
             yield request
+
+
+def _contact(facts) -> dict[str, list[str]] | None:
+    """Visible phone links and address blocks: what a visitor sees of the practice's NAP."""
+    tel = [link.raw for link in facts.links if link.raw[:4].lower() == "tel:"]
+    if not tel and not facts.addresses:
+        return None
+    return {"tel": tel, "addresses": facts.addresses}
 
 
 def _ms(seconds: float | None) -> float | None:

@@ -17,7 +17,8 @@ from readiness.testing import StoreBuilder
 
 
 def test_findings_are_matched_by_id():
-    kept, gone, added = finding(url="http://s/kept"), finding(url="http://s/gone"), finding(url="http://s/new")
+    kept, gone = finding(url="http://s/kept"), finding(url="http://s/gone")
+    added = finding(url="http://s/new")
     # the same finding re-graded keeps its id, so it is unchanged
     regraded = {**kept, "severity": "warning"}
     comparison = compare_documents(document([kept, gone]), document([regraded, added]), "diff")
