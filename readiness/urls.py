@@ -196,3 +196,42 @@ class Scope:
         if self._include is not None and not (self._include.match(url) or self._include.match(path)):
             return True
         return self._exclude is not None and bool(self._exclude.match(url) or self._exclude.match(path))
+
+
+class PublicUrls:
+    """Rewrite crawled URLs to the production URLs they stand for, in any text.
+
+    A staging crawl (``crawl.host_map``) stores staging URLs; findings and reports speak of
+    production URLs, so a finding keeps its id from one pre-launch run to the next even when
+    the staging port changes, and people read the URLs they will publish.
+    """
+
+    def __init__(self, host_map: dict[str, str] | None) -> None:
+        normalizer = UrlNormalizer(host_map or {})
+        # Longest crawled origin first, so http://h:80 never half-matches http://h:8080.
+        pairs = sorted(normalizer._production.items(), key=lambda p: -len(p[0]))
+        # An origin only matches whole: http://h:4000 must not rewrite http://h:40001.
+        self.pairs = [(re.compile(re.escape(crawled) + r"(?![\w.:-])"), production)
+                      for crawled, production in pairs]
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "PublicUrls":
+        return cls(((meta.get("config") or {}).get("crawl") or {}).get("host_map"))
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def text(self, value: str) -> str:
+        for crawled, production in self.pairs:
+            value = crawled.sub(production, value)
+        return value
+
+    def deep(self, value):
+        """The same rewrite through dicts, lists and strings (finding evidence)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {key: self.deep(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.deep(item) for item in value]
+        return value

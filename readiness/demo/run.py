@@ -15,6 +15,8 @@ from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig, load_con
 from readiness.demo.server import SiteServer
 
 PRODUCTION_ORIGIN = "https://www.brightsmile-dental.example"
+OUTSIDE_ORIGINS = {"http://dental-health-association.example": "ext_a",
+                   "http://family-health-weekly.example": "ext_b"}
 
 
 def demo_site_dir() -> Path:
@@ -24,7 +26,11 @@ def demo_site_dir() -> Path:
 def demo_config(server: SiteServer) -> ReadinessConfig:
     # The shipped rule set, with a crawl section for the local copy of the site.
     return load_config().model_copy(update={"crawl": CrawlConfig(
-        host_map={PRODUCTION_ORIGIN: server.url("site").rstrip("/")},
+        host_map={PRODUCTION_ORIGIN: server.url("site").rstrip("/"),
+                  # Names for the local "outside" websites, so findings about them keep
+                  # their ids from one demo run to the next (the ports change).
+                  **{origin: server.url(host).rstrip("/")
+                     for origin, host in OUTSIDE_ORIGINS.items()}},
         # The outside hosts are local: no need to wait between requests or cache results.
         probe=ProbeConfig(delay=0, timeout=5, retries=1, backoff=0.5, cache_ttl_hours=0),
     )})

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from readiness.report.findings import read_findings
 from readiness.store import open_store
+from readiness.urls import PublicUrls
 
 # Most URLs a comparison lists per kind of page change (the counts are always exact).
 PAGE_CHANGE_LIMIT = 1000
@@ -78,9 +79,12 @@ def compare_documents(old: dict[str, Any], new: dict[str, Any], kind: str,
 def page_statuses(store_path: Path) -> dict[str, int | str | None]:
     """URL -> HTTP status (or the error when there was no response) of every site URL fetched."""
     with open_store(store_path) as store:
-        return {url: status if status is not None else error for url, status, error in store.query(
+        public = PublicUrls.from_meta(store.meta())
+        return {public.text(url): status if status is not None else error
+                for url, status, error in store.query(
             "SELECT u.url, f.status, f.error FROM fetches f JOIN urls u ON u.id = f.url_id "
-            "WHERE u.internal = 1 AND f.fetched = 1")}
+            # Variants are samples the crawl chose, not pages of the site: leave them out.
+            "WHERE u.internal = 1 AND f.fetched = 1 AND f.discovered_by != 'variant'")}
 
 
 def page_changes(old_store: Path, new_store: Path,

@@ -20,7 +20,7 @@ from readiness.rules.context import AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.store import open_store
-from readiness.urls import glob_to_regex
+from readiness.urls import PublicUrls, glob_to_regex
 
 logger = logging.getLogger(__name__)
 
@@ -126,5 +126,14 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta
+    public = PublicUrls.from_meta(meta)
+    if public:
+        for finding in findings:
+            finding.url = public.text(finding.url)
+            finding.subject = public.text(finding.subject)
+            finding.message = public.text(finding.message)
+            finding.evidence = public.deep(finding.evidence)
+        meta = {**meta, "start_url": public.text(meta["start_url"]),
+                "crawled_start_url": meta["start_url"]}
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, -f.weight, f.url))
     return Analysis(store_path, meta, findings, runs, pages, list(config.sources))

@@ -1,0 +1,45 @@
+"""URL normalisation, scope and the host map."""
+
+from readiness.urls import PublicUrls, Scope, UrlNormalizer
+
+STAGING = "http://127.0.0.1:8080"
+
+
+def test_normalisation_strips_tracking_fragment_default_port_and_sorts_query():
+    n = UrlNormalizer()
+    assert n.normalize("/a?utm_source=x&b=2&a=1#top", "http://Example.com:80/x/y") == \
+        "http://example.com/a?a=1&b=2"
+    assert n.normalize("../z", "http://a.com/b/c/d") == "http://a.com/b/z"
+    assert n.normalize("tel:+1 555", "http://a.com/") == "tel:+1 555"
+
+
+def test_invalid_urls_are_none_not_errors():
+    n = UrlNormalizer()
+    assert n.normalize("http://[::1", "http://a.com/") is None
+    assert n.normalize("http://a.com:99999/", None) is None
+    assert n.normalize("http:///nohost", None) is None
+
+
+def test_host_map_resolves_production_urls_of_either_scheme_to_staging():
+    n = UrlNormalizer({"https://www.clinic.example": STAGING})
+    assert n.normalize("https://www.clinic.example/team") == f"{STAGING}/team"
+    assert n.normalize("http://www.clinic.example/team") == f"{STAGING}/team"
+    assert n.normalize("https://other.example/") == "https://other.example/"
+    assert n.unmap_host(f"{STAGING}/team") == "https://www.clinic.example/team"
+
+
+def test_public_urls_rewrite_whole_origins_only():
+    public = PublicUrls({"https://www.clinic.example": STAGING})
+    assert public.text(f"see {STAGING}/a and http://127.0.0.1:80801/b") == \
+        "see https://www.clinic.example/a and http://127.0.0.1:80801/b"
+    assert public.deep({"hops": [{"url": f"{STAGING}/x"}]}) == \
+        {"hops": [{"url": "https://www.clinic.example/x"}]}
+    assert not PublicUrls({})
+
+
+def test_scope_include_exclude_globs():
+    scope = Scope({"site.test"}, include=["/blog/*"], exclude=["*/draft*"])
+    assert scope.is_internal("http://site.test/x") and not scope.is_internal("http://other.test/")
+    assert not scope.is_excluded("http://site.test/blog/post")
+    assert scope.is_excluded("http://site.test/about")
+    assert scope.is_excluded("http://site.test/blog/draft-1")
