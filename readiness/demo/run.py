@@ -15,8 +15,8 @@ from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig, load_con
 from readiness.demo.server import SiteServer
 
 PRODUCTION_ORIGIN = "https://www.brightsmile-dental.example"
-OUTSIDE_ORIGINS = {"http://dental-health-association.example": "ext_a",
-                   "http://family-health-weekly.example": "ext_b"}
+OUTSIDE_ORIGINS = {"https://dental-health-association.example": "ext_a",
+                   "https://family-health-weekly.example": "ext_b"}
 
 
 def demo_site_dir() -> Path:

@@ -858,9 +858,9 @@ class InconsistentNap(Rule):
         structured data and its reference values are what most pages say (ties: what the
         start page says); with ``locations``, the configured values are the reference.
         Reported: a practice item whose phone or name differs from its location's (and its
-        address, against configured locations); a page whose tel: links show none of the
-        site's practice phones; an <address> block naming the practice whose address is
-        none of its locations'. Phones are compared as numbers (spaces, dashes, brackets,
+        address, against configured locations); a page with a tel: link to a number that
+        is none of the site's practice phones (``ignore_phones`` lists partners' numbers);
+        an <address> block naming the practice whose address is none of its locations'. Phones are compared as numbers (spaces, dashes, brackets,
         "+", a national 0 and ``default_country_code`` do not matter); names ignoring case,
         punctuation and an added location suffix; addresses by house number and postal code.
         A page about another location, with that location's own details, agrees.
@@ -975,14 +975,18 @@ class InconsistentNap(Rule):
         if not known:
             return []
         shown = visible_phones(model.ctx, url_id, contact, model.country, model.ignored)
-        if not shown or any(same_phone(k, known_key) for k in shown for known_key in known):
+        # Every number a visitor can tap must be one of the practice's: a stale number next
+        # to the right one in the footer still sends callers to the wrong place.
+        unknown = {k: raw for k, raw in shown.items()
+                   if not any(same_phone(k, known_key) for known_key in known)}
+        if not unknown:
             return []
-        stated = ", ".join(shown.values())
+        stated = ", ".join(unknown.values())
         return [{"field": "phone", "source": "tel: links", "stated": stated,
                  "expected": ", ".join(loc.phones[k] for loc in model.locations
                                        for k in loc.phones),
                  "location": None,
-                 "message": f"tel: links show {stated}, none of the practice's numbers"}]
+                 "message": f"tel: links show {stated}, which is none of the practice's numbers"}]
 
     def _visible_address_problems(self, model: _NapModel, url_id: int,
                                   blocks: list[Address]) -> list[dict[str, Any]]:

@@ -315,3 +315,18 @@ def test_social_card_absent_site_wide_is_one_finding(tmp_path):
     complete = StoreBuilder(tmp_path / "complete")
     complete.page("/", structured_data=OG_COMPLETE)
     assert complete.run(IncompleteSocialCard) == []
+
+
+def test_stale_number_beside_the_right_one_is_still_flagged(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", structured_data={"json-ld": [clinic()]},
+               contact={"tel": ["tel:+15550100100"], "addresses": []})
+    store.page("/about", links=["/"], structured_data={"json-ld": [clinic()]},
+               contact={"tel": ["tel:+15550100100"], "addresses": []})
+    store.page("/hillcrest", links=["/"], structured_data={"json-ld": [clinic()]},
+               contact={"tel": ["tel:5550100199", "tel:+15550100100"], "addresses": []})
+    findings = store.run(InconsistentNap, default_country_code="1")
+    assert urls(findings) == ["http://site.test/hillcrest"]
+    assert "5550100199" in findings[0].message
+    assert store.run(InconsistentNap, default_country_code="1",
+                     ignore_phones=["555-010-0199"]) == []
