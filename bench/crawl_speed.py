@@ -650,29 +650,48 @@ def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> 
     return run
 
 
-def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: float) -> Path:
-    """The same crawl under pyinstrument (or py-spy if pyinstrument is missing); not measured."""
+def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: float) -> list[Path]:
+    """The same crawl under pyinstrument (or py-spy if pyinstrument is missing); not measured.
+
+    pyinstrument records a session once and renders it twice: ``<out>.txt``, the call tree of
+    readiness's own code (library frames folded), and ``<out>-flat.txt``, every function
+    (Scrapy, Twisted, lxml... included) by self time, which is where a CPU-bound crawl goes.
+    """
     config = tmp / "readiness-bench.yaml"
     config.write_text(READINESS_CONFIG)
     out = tmp / f"run-{n}-profile"
     binary = str(readiness_binary())
     crawl_args = ["crawl", url, "--config", str(config), "--out", str(out)]
+    log = tmp / f"profile-{n}.log"
+    profile_out.parent.mkdir(parents=True, exist_ok=True)
     try:
         import pyinstrument  # noqa: F401
-        # Profile the console script itself, so this works whatever readiness.cli looks like.
-        cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile_out),
-               binary, *crawl_args]
     except ImportError:
         py_spy = shutil.which("py-spy")
         if not py_spy:
             raise RuntimeError("--profile needs pyinstrument (pip install -e '.[bench]') or py-spy")
-        profile_out = profile_out.with_suffix(".speedscope.json")
-        cmd = [py_spy, "record", "-f", "speedscope", "-o", str(profile_out), "--",
+        target = profile_out.with_suffix(".speedscope.json")
+        cmd = [py_spy, "record", "-f", "speedscope", "-o", str(target), "--",
                sys.executable, binary, *crawl_args]
-    with open(tmp / f"profile-{n}.log", "wb") as log:
-        subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, timeout=timeout,
-                       check=False)
-    return profile_out
+        with open(log, "wb") as fh:
+            subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO, timeout=timeout)
+        return [target]
+    session = profile_out.with_suffix(".pyisession")
+    tree, flat = profile_out.with_suffix(".txt"), profile_out.with_name(profile_out.stem + "-flat.txt")
+    # Profile the console script itself, so this works whatever readiness.cli looks like.
+    pyi = [sys.executable, "-m", "pyinstrument"]
+    steps = [
+        [*pyi, "-r", "pyisession", "-o", str(session), binary, *crawl_args],
+        [*pyi, "--load", str(session), "-r", "text", "-o", str(tree)],
+        [*pyi, "--load", str(session), "-r", "text", "--show-all", "-p", "flat",
+         "-o", str(flat)],
+    ]
+    with open(log, "wb") as fh:
+        for cmd in steps:
+            subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO, timeout=timeout)
+    if not session.exists():
+        print(f"   profiling failed:\n{log.read_text(errors='replace')[-2000:]}", file=sys.stderr)
+    return [p for p in (tree, flat, session) if p.exists()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -778,7 +797,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, nginx {nginx}")
     runs: list[Run] = []
     capacity_rps: list[float] = []
-    profile_path = None
+    profile_paths: list[Path] = []
     try:
         for index, n in enumerate(sizes):
             port, port2 = free_port(SITE_HOST), free_port(OUTBOUND_HOST)
@@ -811,8 +830,8 @@ def main(argv: list[str] | None = None) -> int:
                     if args.profile and index == 0:
                         target = args.profile_out or Path(tempfile.gettempdir()) / (
                             f"readiness-crawl-profile-{n}-{time.strftime('%Y%m%d-%H%M%S')}.txt")
-                        profile_path = profile_readiness(n, url, tmp, target, args.timeout)
-                        print(f"   profile: {profile_path}")
+                        profile_paths = profile_readiness(n, url, tmp, target, args.timeout)
+                        print(f"   profile: {', '.join(map(str, profile_paths))}")
             finally:
                 server.stop()
             if not args.keep:
@@ -828,8 +847,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nginx: >= {min(capacity_rps):,.0f} requests/s "
               f"({min(capacity_rps) / max(fastest, 1):.0f}x the fastest crawl) - not the bottleneck")
     ok = check_targets(runs)
-    if profile_path:
-        print(f"profile: {profile_path}")
+    for path in profile_paths:
+        print(f"profile: {path}")
     if args.keep:
         print(f"kept: {tmp}")
     return 0 if ok and all(r.returncode == 0 for r in runs) else 1

@@ -16,7 +16,8 @@ from readiness.demo.server import SiteServer
 
 PRODUCTION_ORIGIN = "https://www.brightsmile-dental.example"
 OUTSIDE_ORIGINS = {"https://dental-health-association.example": "ext_a",
-                   "https://family-health-weekly.example": "ext_b"}
+                   "https://family-health-weekly.example": "ext_b",
+                   "http://springfield-directory.example": "ext_c"}
 
 
 def demo_site_dir() -> Path:
@@ -32,7 +33,7 @@ def demo_config(server: SiteServer) -> ReadinessConfig:
                   **{origin: server.url(host).rstrip("/")
                      for origin, host in OUTSIDE_ORIGINS.items()}},
         # The outside hosts are local: no need to wait between requests or cache results.
-        probe=ProbeConfig(delay=0, timeout=5, retries=1, backoff=0.5, cache_ttl_hours=0),
+        probe=ProbeConfig(delay=0, timeout=3, retries=1, backoff=0.5, cache_ttl_hours=0),
     )})
 
 

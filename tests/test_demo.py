@@ -1,0 +1,80 @@
+"""`readiness demo`: the embedded practice site is served, crawled through the host map and
+analysed, and every planted problem (readiness/demo/site/PLANTED.md) is found at its
+production URL — one run, checked rule by rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+SITE = "https://www.brightsmile-dental.example"
+
+PLANTED = [
+    ("LNK001", "https://dental-health-association.example/research/flossing-study"),
+    ("LNK002", "https://family-health-weekly.example/insurer-portal"),
+    ("LNK003", "https://family-health-weekly.example/events"),
+    ("LNK004", "https://family-health-weekly.example/live-chat"),
+    ("LNK005", "https://dental-health-association.example/old-article"),
+    ("LNK006", "http://springfield-directory.example/listing/brightsmile-dental"),
+    ("STS001", f"{SITE}/services/veneers"), ("STS001", f"{SITE}/blog/holiday-hours-2019"),
+    ("STS002", f"{SITE}/book-online"), ("STS003", f"{SITE}/appointments"),
+    ("STS004", f"{SITE}/members"),
+    ("RDR001", f"{SITE}/offers"), ("RDR002", f"{SITE}/patient-portal"),
+    ("RDR003", f"{SITE}/services/invisalign"), ("RDR004", f"{SITE}/dentists"),
+    ("RDR005", f"{SITE}/new-patients"),
+    ("CAN001", f"{SITE}/services/cleaning"), ("CAN002", f"{SITE}/services/whitening"),
+    ("CAN003", f"{SITE}/services/implants"), ("CAN004", f"{SITE}/faq"),
+    ("CAN005", f"{SITE}/services/emergency"), ("CAN006", f"{SITE}/services/orthodontics"),
+    ("CAN007", f"{SITE}/privacy"), ("CAN008", f"{SITE}/blog/kids-dental-care"),
+    ("CAN009", f"{SITE}/services/cleaning?ref=home"), ("CAN010", f"{SITE}/index.html"),
+    ("DUP001", f"{SITE}/careers"), ("DUP002", f"{SITE}/locations/downtown"),
+    ("DUP003", f"{SITE}/services/fluoride"), ("DUP004", f"{SITE}/blog/first-visit"),
+    ("DUP005", f"{SITE}/blog/first-visit"),
+    ("EXP001", f"{SITE}/reviews"), ("EXP003", f"{SITE}/locations/"),
+    ("EXP004", f"{SITE}/services/pediatric"), ("EXP005", f"{SITE}/smile-gallery"),
+    ("EXP006", f"{SITE}/blog/flossing-tips"), ("EXP007", f"{SITE}/images/team-photo.png"),
+    ("EXP008", f"{SITE}/smile-gallery"),
+    ("IDX001", f"{SITE}/blog/archive"), ("IDX002", f"{SITE}/staff/schedule"),
+    ("IDX003", f"{SITE}/blog/archive"), ("IDX004", f"{SITE}/appointments"),
+    ("IDX005", f"{SITE}/insurance"), ("IDX006", f"{SITE}/blog/gum-disease-signs"),
+    ("SD001", f"{SITE}/services/root-canal"), ("SD002", f"{SITE}/about"),
+    ("SD004", f"{SITE}/locations/hillcrest"), ("SD005", f"{SITE}/services/pediatric"),
+    ("ONP001", f"{SITE}/blog/implant-care/part-2"), ("ONP002", f"{SITE}/blog/implant-care/part-3"),
+    ("ONP004", f"{SITE}/blog/implant-care/part-4"), ("ONP007", f"{SITE}/blog/whitening-myths"),
+    ("ONP008", f"{SITE}/specials"), ("ONP009", f"{SITE}/blog/implant-care/part-1"),
+    ("ONP010", f"{SITE}/services/"), ("ONP011", f"{SITE}/blog/implant-care/part-5"),
+    ("ONP012", f"{SITE}/reviews/guidelines"), ("ONP013", f"{SITE}/landing/spring-checkup"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "run"
+    result = run_cli("demo", "--out", str(out), "--reports-dir", str(out.parent))
+    assert result.returncode == 0, result.stderr
+    findings = json.loads((out / "findings.json").read_text())
+    return result, out, {(f["rule"], f["url"]) for f in findings["findings"]}, findings
+
+
+def test_demo_prints_where_its_report_is(demo):
+    result, out, _, document = demo
+    assert result.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    assert (out / "report.html").is_file() and (out / "crawl.sqlite").is_file()
+    assert document["summary"]["ready"] is False
+    assert document["run"]["start_url"] == f"{SITE}/"
+
+
+@pytest.mark.parametrize("code,url", PLANTED)
+def test_demo_planted_problem_found(demo, code, url):
+    assert (code, url) in demo[2]
+
+
+@pytest.mark.parametrize("path", ["/team", "/contact", "/locations/riverside", "/blog/"])
+def test_demo_clean_pages_have_no_errors(demo, path):
+    document = demo[3]
+    errors = [f["rule"] for f in document["findings"]
+              if f["url"] == f"{SITE}{path}" and f["severity"] == "error"]
+    assert errors == []
