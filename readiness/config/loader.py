@@ -243,6 +243,10 @@ def describe_error(model: type[BaseModel], error: dict[str, Any],
         return f"'{key}' is required in {where}"
     value = error.get("input")
     path = ".".join(str(part) for part in loc)
+    if kind in ("dict_type", "model_type"):
+        return f"{path} must be a mapping of keys to values (got {value!r})"
+    if kind == "list_type":
+        return f"{path} must be a list (got {value!r}) — write [a, b] or one '- item' per line"
     if kind == "value_error":
         return f"{path}: {str(error['msg']).removeprefix('Value error, ')}"
     if kind == "literal_error":
