@@ -509,6 +509,7 @@ class Run:
     sampled_rss_mb: float | None = None  # psutil samples of the same pid, cross-check
     cpu_seconds: float | None = None     # user + system of the child (and reaped descendants)
     descendants: int = 0                 # max processes seen under the child
+    loop_seconds: float | None = None    # spider opened -> closed (the rest is startup/shutdown)
     store_mb: float | None = None
     store: Path | None = None
     stdout: Path | None = None
@@ -587,6 +588,7 @@ def run_bare(n: int, url: str, logdir: Path, timeout: float) -> Run:
         run.notes.append("no stats line from bare_spider.py")
     else:
         run.pages = stats.get("response_received_count", 0)
+        run.loop_seconds = stats.get("elapsed_time_seconds")
         run.detail = (f"{stats.get('dupefilter/filtered', 0):,} duplicate requests dropped "
                       "by the dupefilter")
     return run
@@ -637,6 +639,12 @@ def store_stats(run: Run, out: Path) -> None:
         parsed = db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
         probes = db.execute("SELECT COUNT(*) FROM probes").fetchone()[0]
         links = db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN "
+                                   "('started_at', 'finished_at')").fetchall())
+            run.loop_seconds = json.loads(meta["finished_at"]) - json.loads(meta["started_at"])
+        except (sqlite3.Error, KeyError, TypeError, ValueError):
+            pass
     run.detail = f"{parsed:,} HTML pages parsed, {links:,} links stored, {probes} outbound URLs probed"
 
 
@@ -653,9 +661,9 @@ def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> 
 def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: float) -> list[Path]:
     """The same crawl under pyinstrument (or py-spy if pyinstrument is missing); not measured.
 
-    pyinstrument records a session once and renders it twice: ``<out>.txt``, the call tree of
-    readiness's own code (library frames folded), and ``<out>-flat.txt``, every function
-    (Scrapy, Twisted, lxml... included) by self time, which is where a CPU-bound crawl goes.
+    pyinstrument records a session (``<out>.pyisession``, reopen it with ``pyinstrument --load``)
+    rendered as ``<out>.txt``, the call tree of readiness's own code (library frames folded),
+    and summarised in ``<out>-summary.txt`` (see summarize_profile).
     """
     config = tmp / "readiness-bench.yaml"
     config.write_text(READINESS_CONFIG)
@@ -677,21 +685,111 @@ def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: f
             subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO, timeout=timeout)
         return [target]
     session = profile_out.with_suffix(".pyisession")
-    tree, flat = profile_out.with_suffix(".txt"), profile_out.with_name(profile_out.stem + "-flat.txt")
+    tree = profile_out.with_suffix(".txt")
+    summary = profile_out.with_name(profile_out.stem + "-summary.txt")
     # Profile the console script itself, so this works whatever readiness.cli looks like.
     pyi = [sys.executable, "-m", "pyinstrument"]
     steps = [
         [*pyi, "-r", "pyisession", "-o", str(session), binary, *crawl_args],
         [*pyi, "--load", str(session), "-r", "text", "-o", str(tree)],
-        [*pyi, "--load", str(session), "-r", "text", "--show-all", "-p", "flat",
-         "-o", str(flat)],
     ]
     with open(log, "wb") as fh:
         for cmd in steps:
             subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO, timeout=timeout)
     if not session.exists():
         print(f"   profiling failed:\n{log.read_text(errors='replace')[-2000:]}", file=sys.stderr)
-    return [p for p in (tree, flat, session) if p.exists()]
+        return []
+    summary.write_text(summarize_profile(session))
+    return [p for p in (summary, tree, session) if p.exists()]
+
+
+def _package(path: str | None) -> str | None:
+    """'scrapy' for .../site-packages/scrapy/core/engine.py, 'asyncio' for .../python3.11/asyncio/
+    tasks.py, 'readiness' for the repo's own code; None for C functions and synthetic frames."""
+    if not path or path.startswith("<built-in>"):
+        return None
+    if path.startswith(str(REPO / "readiness")):
+        return "readiness"
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    if path.startswith("<frozen"):
+        return "importlib" if "importlib" in path else path.strip("<>").split()[-1]
+    stdlib = Path(os.__file__).parent
+    if path.startswith(str(stdlib)):
+        return "stdlib:" + path[len(str(stdlib)) + 1:].split("/", 1)[0].removesuffix(".py")
+    return Path(path).stem
+
+
+def summarize_profile(session_path: Path, top: int = 12) -> str:
+    """Where the time goes, from a pyinstrument session: startup vs. the crawl loop; inside the
+    loop, readiness's own code (grouped by its outermost function, libraries it calls
+    included) vs. the Scrapy/Twisted/asyncio machinery (grouped by the package of the code
+    that was running)."""
+    from collections import Counter
+
+    from pyinstrument.session import Session
+
+    session = Session.load(session_path)
+    root = session.root_frame()
+    total = root.time
+    loop_time = 0.0
+    readiness_by_entry: Counter = Counter()
+    readiness_leaf: Counter = Counter()
+    machinery: Counter = Counter()
+    startup: Counter = Counter()
+
+    def name(frame) -> str:
+        return f"{frame.class_name}.{frame.function}" if frame.class_name else frame.function
+
+    # Iterative walk: (frame, inside the reactor?, outermost readiness frame in the loop, package)
+    stack = [(root, False, None, None)]
+    while stack:
+        frame, in_loop, entry, package = stack.pop()
+        if frame.is_synthetic:
+            continue
+        own = _package(frame.file_path)
+        package = own or package
+        if not in_loop and frame.function == "start" and frame.class_name == "CrawlerProcess":
+            in_loop = True
+            loop_time += frame.time
+        if in_loop and entry is None and own == "readiness":
+            entry = frame
+            readiness_by_entry[name(frame)] += frame.time
+        self_time = frame.time - sum(c.time for c in frame.children if not c.is_synthetic)
+        if not in_loop:
+            startup[package or "?"] += self_time
+        elif entry is not None:
+            readiness_leaf[(name(frame), own or f"C, called from {package}")] += self_time
+        else:
+            machinery[package or "?"] += self_time
+        for child in frame.children:
+            stack.append((child, in_loop, entry, package))
+
+    def pct(t: float) -> str:
+        return f"{t:7.2f}s {100 * t / total:5.1f}%"
+
+    ours = sum(readiness_by_entry.values())
+    lines = [
+        f"where the time goes: {session_path}",
+        f"(pyinstrument; {total:.1f}s profiled, CPU {session.cpu_time:.1f}s; profiling roughly "
+        "doubles the run time, compare proportions not seconds)",
+        "",
+        f"{pct(total - loop_time)}  startup + shutdown, outside the reactor (imports, config, "
+        "store open/close)",
+    ]
+    lines += [f"{'':>16}    {t:6.2f}s  {pkg}" for pkg, t in startup.most_common(6)]
+    lines += [
+        f"{pct(loop_time)}  crawl loop (CrawlerProcess.start)",
+        f"{pct(ours)}    readiness code, by outermost function (incl. the libraries it calls):",
+    ]
+    lines += [f"{'':>16}      {t:6.2f}s  {fn}" for fn, t in readiness_by_entry.most_common(top)]
+    lines += [f"{'':>16}      hottest functions under it (self time):"]
+    lines += [f"{'':>16}        {t:6.2f}s  {fn}  [{pkg}]"
+              for (fn, pkg), t in readiness_leaf.most_common(top)]
+    lines += [f"{pct(loop_time - ours)}    Scrapy/Twisted/asyncio machinery, by package "
+              "(self time; C calls count for the package that made them):"]
+    lines += [f"{'':>16}      {t:6.2f}s  {pkg}" for pkg, t in machinery.most_common(top)]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -703,10 +801,11 @@ def _fmt(value, spec: str) -> str:
 
 
 def print_table(runs: list[Run]) -> None:
-    header = ("crawler", "N", "pages", "seconds", "pages/s", "peak RSS MB", "store MB", "CPU s")
+    header = ("crawler", "N", "pages", "seconds", "pages/s", "peak RSS MB", "store MB", "CPU s",
+              "loop s")
     rows = [(r.crawler, str(r.n), _fmt(r.pages, "d"), _fmt(r.seconds, ".1f"),
              _fmt(r.pages_per_second, ".0f"), _fmt(r.rss_mb, ".0f"), _fmt(r.store_mb, ".1f"),
-             _fmt(r.cpu_seconds, ".1f")) for r in runs]
+             _fmt(r.cpu_seconds, ".1f"), _fmt(r.loop_seconds, ".1f")) for r in runs]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))
@@ -715,6 +814,12 @@ def print_table(runs: list[Run]) -> None:
     for row in rows:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                         for i, (c, w) in enumerate(zip(row, widths))))
+    print("seconds: wall time of the whole process; pages/s = pages / seconds; CPU s: user+sys "
+          "of the process;\nloop s: spider opened -> closed (seconds - loop s = startup and "
+          "shutdown)")
+    if psutil is not None and runs and not any(r.descendants for r in runs):
+        print("peak RSS: ru_maxrss of the crawler process itself (os.wait4 on its pid); "
+              "no crawler started a subprocess")
     for r in runs:
         for note in r.notes:
             print(f"  note [{r.crawler} N={r.n}]: {note}")

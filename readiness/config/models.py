@@ -76,6 +76,10 @@ class CrawlConfig(StrictModel):
         default_factory=list,
         description="CSS selectors removed from main content besides nav, header, footer and aside.",
     )
+    remeasure_slow_ms: float = Field(
+        600.0, ge=0, description="Pages whose first byte took longer are fetched again when "
+        "the crawl is quiet, so slowness is judged on the median (0 = never).")
+    remeasure_times: int = Field(2, ge=1, le=5, description="Extra fetches of each slow page.")
     fetch_resources: bool = Field(
         True, description="Also fetch the site's own images, scripts and stylesheets (once each), "
         "so page weight and large images can be judged.")

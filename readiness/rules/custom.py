@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import operator
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Iterator, Literal
 
 import lxml.html
@@ -31,8 +31,11 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from readiness.config.rules import AcceptEntry, check_glob
+from readiness.crawl.headers import KEPT_HEADERS
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
+from readiness.rules.structured import glob_matches
+from readiness.urls import glob_to_regex
 
 FAMILY = "custom"
 _COUNT = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(\d+)\s*$")
@@ -41,6 +44,7 @@ _OPERATORS = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": ope
 SUBJECTS = ("selector", "xpath", "text", "header", "status", "indexable", "structured_data")
 HTML_SUBJECTS = frozenset({"selector", "xpath", "text"})
 TEXT_PLACES = ("main", "body", "title", "h1", "meta_description")
+_EMPTY_PAGE = lxml.html.document_fromstring("<html><head></head><body></body></html>")
 
 
 class Condition(BaseModel):
@@ -94,13 +98,37 @@ class Condition(BaseModel):
                 raise ValueError(f"{value!r} is not a valid CSS selector ({exc})") from None
         return value
 
+    @field_validator("header")
+    @classmethod
+    def _kept_header(cls, value: str | None) -> str | None:
+        # The store keeps only the headers the rules read; any other would look absent on
+        # every page and flag the whole site.
+        if value is not None and value.strip().lower() not in KEPT_HEADERS:
+            raise ValueError(f"the crawl does not keep the header {value!r} — custom rules can "
+                             f"check {', '.join(KEPT_HEADERS)}")
+        return value.strip() if value is not None else None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        # Checked here so a mistake reads in plain words, not as pydantic's union branches.
+        values = value if isinstance(value, list) else [value]
+        if value is not None and (not values or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 100 <= v <= 599
+                for v in values)):
+            raise ValueError(f"status {value!r} must be an HTTP status code or a list of them, "
+                             "e.g. 200 or [200, 301]")
+        return value
+
     @field_validator("xpath")
     @classmethod
     def _xpath(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                etree.XPath(value)
-            except etree.XPathSyntaxError as exc:
+                # Evaluated once on an empty page too: an unknown function or namespace prefix
+                # compiles but fails on evaluation, which would stop the whole analysis.
+                etree.XPath(value)(_EMPTY_PAGE)
+            except etree.XPathError as exc:
                 raise ValueError(f"{value!r} is not a valid XPath expression ({exc})") from None
         return value
 
@@ -161,7 +189,8 @@ class CustomRuleSpec(BaseModel):
     include: list[str] = Field(default_factory=list, description="URL globs the rule applies to.")
     exclude: list[str] = Field(default_factory=list, description="URL globs it never applies to.")
     accept: list[AcceptEntry] = Field(default_factory=list)
-    require: list[Condition] = Field(min_length=1, description="Conditions every URL in scope must meet.")
+    require: list[Condition] = Field(description="Conditions every URL in scope must meet.",
+                                     json_schema_extra={"minItems": 1})  # message: _some_condition
 
     @field_validator("code")
     @classmethod
@@ -182,6 +211,13 @@ class CustomRuleSpec(BaseModel):
     def _globs(cls, values: list[str]) -> list[str]:
         return [check_glob(v) for v in values]
 
+    @field_validator("require")
+    @classmethod
+    def _some_condition(cls, values: list[Condition]) -> list[Condition]:
+        if not values:
+            raise ValueError("list at least one condition, e.g. - selector: 'h1'")
+        return values
+
 
 class _PageView:
     """What the conditions look at for one URL, parsed only when a condition needs it."""
@@ -195,11 +231,23 @@ class _PageView:
         return self.ctx.html(self.url_id)
 
     @cached_property
+    def page(self):
+        return self.ctx.pages.get(self.url_id)
+
+    @cached_property
     def root(self):
-        return lxml.html.document_fromstring(self.html) if self.html else None
+        if not self.html or not self.html.strip():
+            return None
+        # The store keeps the text as UTF-8; lxml refuses str input with an XML declaration
+        # (XHTML pages), and would trust a declared encoding over the real one.
+        parser = lxml.html.HTMLParser(encoding="utf-8")
+        try:
+            return lxml.html.document_fromstring(self.html.encode("utf-8"), parser=parser)
+        except etree.ParserError:  # only comments or whitespace
+            return None
 
     def text_of(self, place: str) -> str:
-        page = self.ctx.pages.get(self.url_id)
+        page = self.page
         if place == "title":
             return (page["title"] or "") if page else ""
         if place == "meta_description":
@@ -210,12 +258,21 @@ class _PageView:
             return " ".join(" ".join(h.text_content().split()) for h in self.root.iter("h1"))
         if place == "body":
             return " ".join(self.root.text_content().split())
-        from readiness.crawl.content import MainContentReader
-        return MainContentReader().main_text(self.root)
+        # Collapsed like the other places, so 'Book an appointment' matches across a line
+        # break; boilerplate as the crawl configured it, so "main" is what the crawl counted.
+        crawl = (self.ctx.meta.get("config") or {}).get("crawl") or {}
+        reader = _main_content_reader(tuple(crawl.get("boilerplate_selectors") or ()))
+        return " ".join(reader.main_text(self.root).split())
 
     @cached_property
     def types(self) -> set[str]:
         return _schema_types(self.ctx.structured_data(self.url_id))
+
+
+@lru_cache(maxsize=4)
+def _main_content_reader(boilerplate_selectors: tuple[str, ...]):
+    from readiness.crawl.content import MainContentReader
+    return MainContentReader(boilerplate_selectors)
 
 
 def _schema_types(data: Any) -> set[str]:
@@ -240,14 +297,24 @@ def evaluate(condition: Condition, view: _PageView) -> bool | None:
     """True/False, or None when the condition needs HTML the URL does not have."""
     subject = condition.subject
     ctx, url_id = view.ctx, view.url_id
-    if subject in HTML_SUBJECTS and view.root is None and not (
-            subject == "text" and condition.in_ in ("title", "meta_description")):
-        return None
+    if subject in HTML_SUBJECTS:
+        # Title and description are stored facts of the page (they work without stored HTML);
+        # a URL that is no HTML page (a redirect, an error) has neither.
+        from_page_row = subject == "text" and condition.in_ in ("title", "meta_description")
+        if (view.page is None) if from_page_row else (view.root is None):
+            return None
     if subject in ("selector", "xpath"):
         expression = (GenericTranslator().css_to_xpath(condition.selector)
                       if subject == "selector" else condition.xpath)
         result = view.root.xpath(expression)
-        matches = len(result) if isinstance(result, list) else int(bool(result))
+        # A node set counts its nodes; count(...) and other numbers are the number itself;
+        # a boolean or string result counts as one match when true or non-empty.
+        if isinstance(result, list):
+            matches = len(result)
+        elif isinstance(result, float):
+            matches = int(result) if result == result else 0  # NaN: no number
+        else:
+            matches = int(bool(result))
         if condition.count:
             op, number = _COUNT.match(condition.count).groups()
             return _OPERATORS[op](matches, int(number))
@@ -275,10 +342,19 @@ class CustomRule(Rule):
     spec: CustomRuleSpec
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        # ``include`` is the rule's scope: URLs outside it are not judged at all (not judged
+        # and then counted as excluded findings); ``exclude`` works as for built-in rules.
+        scope = glob_to_regex(self.spec.include)
         for url_id, fetch in sorted(ctx.fetches.items()):
             if not ctx.is_internal(url_id) or not fetch["fetched"] or fetch["status"] is None:
                 continue
             if fetch["discovered_by"] == "resource":
+                continue
+            # Host, scheme, slash and index.html variants the crawl made up to test redirects
+            # are the canonical rules' concern; judge one only if the site links to it.
+            if fetch["discovered_by"] == "variant" and not ctx.link_counts.get(url_id):
+                continue
+            if scope is not None and not glob_matches(scope, ctx.urls[url_id]):
                 continue
             view = _PageView(ctx, url_id)
             failed = [c.describe() for c in self.spec.require if evaluate(c, view) is False]

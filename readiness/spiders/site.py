@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 512 * 1024
 MAX_SEED_REDIRECTS = 5
+MAX_REMEASURED_PAGES = 200
 # Elements whose internal targets are pages worth fetching.
 PAGE_ELEMENTS = frozenset({"a", "area", "iframe"})
 # <link rel=...> values naming a host to warm up, not a URL anyone will load.
@@ -95,6 +97,10 @@ class SiteSpider(scrapy.Spider):
         self._robots_pending: set[str] = set()
         self._sitemaps_seen: set[str] = set()
         self._variant_templates: set[str] = set()
+        # Slow pages waiting to be measured again once the crawl is quiet: url id -> (url,
+        # fetch row). Bounded, so a site that is slow everywhere costs no more memory.
+        self._slow_pages: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._remeasuring = False
         self.limits_hit: set[str] = set()
 
     # -- wiring ---------------------------------------------------------------------------
@@ -104,6 +110,7 @@ class SiteSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._apply_config_to_settings(crawler.settings)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
 
@@ -152,7 +159,44 @@ class SiteSpider(scrapy.Spider):
         self.robots = RobotsRules(self.user_agent)
         self.stats = crawler.stats
 
+    def _idle(self, spider) -> None:
+        """When everything else is done, measure the slow pages again, in the quiet."""
+        if self._remeasuring or not self._slow_pages:
+            return
+        self._remeasuring = True
+        for url_id, (url, _fetch) in self._slow_pages.items():
+            for _ in range(self.crawl_cfg.remeasure_times):
+                self.crawler.engine.crawl(scrapy.Request(
+                    url, callback=self.parse_remeasure, errback=self.remeasure_failed,
+                    dont_filter=True, meta={"remeasure": url_id, "download_slot": netloc(url),
+                                            "dont_retry": True}))
+        self.stats.set_value("readiness/remeasured_pages", len(self._slow_pages))
+        raise DontCloseSpider
+
+    def parse_remeasure(self, response) -> None:
+        self._remeasured(response.meta["remeasure"], {
+            "ttfb_ms": _ms(response.meta.get("download_latency")),
+            "elapsed_ms": _ms(response.meta.get("readiness_elapsed"))})
+
+    def remeasure_failed(self, failure: Failure) -> None:
+        self._remeasured(failure.request.meta["remeasure"], None)
+
+    def _remeasured(self, url_id: int, sample: dict[str, Any] | None) -> None:
+        url, fetch = self._slow_pages[url_id]
+        fetch["_pending"] -= 1
+        if sample is not None:
+            fetch["timings"].append(sample)
+        if fetch["_pending"] == 0:
+            self._write_remeasured(url_id)
+
+    def _write_remeasured(self, url_id: int) -> None:
+        _url, fetch = self._slow_pages.pop(url_id)
+        fetch.pop("_pending", None)
+        self.store.add("fetches", fetch)  # replaces the first row, now with every sample
+
     def _closed(self, spider, reason: str) -> None:
+        for url_id in list(self._slow_pages):  # interrupted mid-way: keep what was measured
+            self._write_remeasured(url_id)
         complete = reason == "finished" and not self.limits_hit
         self.store.close({
             "finished_at": time.time(),
@@ -409,6 +453,13 @@ class SiteSpider(scrapy.Spider):
                     yield request
                 return
         self.store.add("fetches", fetch)
+        threshold = self.crawl_cfg.remeasure_slow_ms
+        if (threshold and status == 200 and fetch["ttfb_ms"] is not None
+                and fetch["ttfb_ms"] > threshold and not self._remeasuring
+                and len(self._slow_pages) < MAX_REMEASURED_PAGES):
+            fetch["timings"] = [{"ttfb_ms": fetch["ttfb_ms"], "elapsed_ms": fetch["elapsed_ms"]}]
+            fetch["_pending"] = self.crawl_cfg.remeasure_times
+            self._slow_pages[url_id] = (response.url, fetch)
         if status == 200 and isinstance(response, HtmlResponse):
             yield from self._parse_html(response, url_id, depth)
         elif status == 200 and isinstance(response, TextResponse) and b"html" in (

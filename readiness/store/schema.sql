@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS fetches (
     discovered_from INTEGER REFERENCES urls(id),
     headers         TEXT,          -- JSON: selected response headers (x-robots-tag, link, content-encoding …)
     retries         INTEGER NOT NULL DEFAULT 0,
+    timings         TEXT,          -- JSON [{ttfb_ms, elapsed_ms}]: the first fetch plus quiet
+                                   -- re-measurements of slow pages (crawl.remeasure_slow_ms)
     fetched_at      REAL           -- unix time
 );
 

@@ -26,7 +26,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "fetches": (
         "url_id", "status", "error", "error_detail", "fetched", "robots_blocked", "location",
         "location_url_id", "ttfb_ms", "elapsed_ms", "bytes", "content_type", "depth",
-        "discovered_by", "discovered_from", "headers", "retries", "fetched_at",
+        "discovered_by", "discovered_from", "headers", "retries", "timings", "fetched_at",
     ),
     "pages": (
         "url_id", "title", "meta_description", "h1", "meta_robots", "x_robots_tag", "viewport",
