@@ -104,14 +104,16 @@ def test_planted_page_has_only_its_own_errors_and_warnings(analysis, u, path):
 
 def test_slow_page_evidence_names_its_timings_and_the_crawl_load(found, u):
     ttfb = found[("EXP001", u("/experience/slow"))].evidence
-    assert ttfb["ttfb_ms"] >= 2500 and ttfb["samples"] == 1
+    # The median of every measurement (the crawl may measure slow pages again, in the quiet).
+    assert ttfb["ttfb_ms"] >= 2500 and ttfb["samples"] >= 1
     assert (ttfb["warn_ms"], ttfb["error_ms"]) == (600, 2000)
     assert "crawl_concurrency" in ttfb and u("/experience/") in {
         link["source"] for link in ttfb["inbound_links"]}
     download = found[("EXP002", u("/experience/slow"))].evidence
     assert download["elapsed_ms"] >= download["warn_ms"] == 1500
     # Slow alone, not with the server: a page finding, not the server-wide one on /.
-    assert not [f for f in found.values() if f.rule in ("EXP001", "EXP002") and f.subject == "server"]
+    assert not [f for f in found.values()
+                if f.rule in ("EXP001", "EXP002") and f.subject == "server"]
 
 
 def test_heavy_page_counts_the_html_as_transferred(found, u):
@@ -135,11 +137,6 @@ def test_large_image_is_reported_at_the_image_naming_the_page(found, u):
     assert sources(image) == {u("/experience/large-image")}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crawl bug: Scrapy's HttpCompressionMiddleware deletes Content-Encoding after decoding, "
-    "and the spider stores the headers after it (readiness/spiders/site.py parse_page), so "
-    "every gzipped page looks uncompressed; the heavy page (606 KB gzipped) joins the group. "
-    "Remove this mark when fetches.headers keeps the Content-Encoding the server sent."))
 def test_the_one_uncompressed_page_is_one_finding_for_the_host(analysis, u, site_crawl):
     with site_crawl.store() as store:
         stored = json.loads(store.fetch(u("/experience/heavy"))["headers"])

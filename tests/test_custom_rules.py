@@ -186,11 +186,11 @@ def test_location_page_without_tel_link_is_flagged(analysis, u):
     assert (west.name, west.family, west.severity.value) == (
         "location-page-missing-phone", "custom", "error")
     assert west.message == ("location pages need a tap-to-call link and MedicalClinic markup "
-                            "(failed: selector 'a[href^=\"tel:\"]' is present)")
+                            "(failed: selector 'a[href^=\"tel:\"]' must match)")
     assert west.evidence == {
-        "failed_conditions": ["selector 'a[href^=\"tel:\"]' is present"],
-        "conditions": ["selector 'a[href^=\"tel:\"]' is present",
-                       "structured data of type MedicalClinic present"]}
+        "failed_conditions": ["selector 'a[href^=\"tel:\"]' must match"],
+        "conditions": ["selector 'a[href^=\"tel:\"]' must match",
+                       "structured data must have a MedicalClinic item"]}
 
 
 def test_compliant_and_out_of_scope_pages_are_not_flagged(flagged):
@@ -253,11 +253,25 @@ def test_title_condition_skips_urls_without_a_page(flagged):
 
 def test_failed_condition_is_described_in_the_message(analysis, u):
     two_h1 = custom_findings(analysis, "SEL002")[u("/experience/two-h1")]
-    assert two_h1.message == "a page has exactly one h1 (failed: selector 'h1' matches == 1)"
+    assert two_h1.message == ("a page has exactly one h1 "
+                              "(failed: selector 'h1' must match exactly 1 time)")
     header = custom_findings(analysis, "HDR001")[u("/experience/uncompressed")]
-    assert header.evidence["failed_conditions"] == ["header Vary matches /Accept-Encoding/"]
+    assert header.evidence["failed_conditions"] == ["header Vary must match /Accept-Encoding/"]
     status = custom_findings(analysis, "STA002")[u("/redirects/temporary-302")]
-    assert status.evidence["failed_conditions"] == ["status in [200, 301]"]
+    assert status.evidence["failed_conditions"] == ["status must be one of 200, 301"]
+    no_header = custom_findings(analysis, "HDR002")[u("/indexing/noindex-header")]
+    assert no_header.evidence["failed_conditions"] == ["header X-Robots-Tag must not be sent"]
+    archive = custom_findings(analysis, "TXT001")[u("/deep/6")]
+    assert archive.evidence["failed_conditions"] == [
+        "text /Older news/ must be in the main content"]
+    whitening = custom_findings(analysis, "TXT002")[u("/experience/long-title")]
+    assert whitening.evidence["failed_conditions"] == [
+        "text /(?i)whitening/ must not be in the title"]
+    clinic = custom_findings(analysis, "CLN001")[u("/structured/")]
+    assert clinic.evidence["failed_conditions"] == [
+        "structured data must have a MedicalClinic item"]
+    noindex = custom_findings(analysis, "IND001")[u("/indexing/noindex-meta")]
+    assert noindex.evidence["failed_conditions"] == ["must be indexable"]
 
 
 # -- conditions on hand-made pages -------------------------------------------------------------
@@ -290,9 +304,10 @@ XHTML = ('<?xml version="1.0" encoding="iso-8859-1"?>\n<html xmlns="http://www.w
 def test_xhtml_page_with_an_xml_declaration_is_parsed_as_stored(tmp_path):
     # lxml refuses text with an encoding declaration; the store's text is UTF-8 whatever
     # the declaration says.
-    assert page_with_html(tmp_path / "a", XHTML).run(one_rule("{text: Clínica Niño, in: h1}")) == []
+    in_h1 = one_rule("{text: Clínica Niño, in: h1}")
+    assert page_with_html(tmp_path / "a", XHTML).run(in_h1) == []
     [finding] = page_with_html(tmp_path / "b", XHTML).run(one_rule("{selector: h2}"))
-    assert finding.evidence["failed_conditions"] == ["selector 'h2' is present"]
+    assert finding.evidence["failed_conditions"] == ["selector 'h2' must match"]
 
 
 def test_xpath_numbers_are_compared_as_numbers(tmp_path):
@@ -307,6 +322,24 @@ def test_variants_the_crawl_made_up_are_judged_only_when_linked(tmp_path):
     store.fetch("/linked/index.html", status=404, discovered_by="variant")
     findings = store.run(one_rule("{status: 200}"))
     assert [f.url for f in findings] == [store.url("/linked/index.html")]
+
+
+def test_main_text_is_matched_with_whitespace_collapsed(tmp_path):
+    store = page_with_html(tmp_path, "<html><body><nav>Book an appointment</nav><main><p>Call "
+                                     "to book an\n      appointment</p></main></body></html>")
+    assert store.run(one_rule("{text: book an appointment}")) == []
+    [finding] = page_with_html(tmp_path / "nav", "<html><body><nav>Book an appointment</nav>"
+                               "<main><p>Opening hours</p></main></body></html>").run(
+        one_rule("{text: Book an appointment}"))
+    assert finding.evidence["failed_conditions"] == [
+        "text /Book an appointment/ must be in the main content"]
+
+
+def test_body_text_is_what_a_visitor_reads(tmp_path):
+    html = ('<html><head><title>Fees</title><script type="application/ld+json">{"telephone": '
+            '"555-0199"}</script></head><body><style>.phone{}</style><p>Fees</p></body></html>')
+    store = page_with_html(tmp_path, html)
+    assert store.run(one_rule("{text: '555-0199|phone', in: body, present: false}")) == []
 
 
 def test_page_with_an_empty_body_is_not_judged_by_its_html(tmp_path):
@@ -327,7 +360,8 @@ custom_rules:
 MISTAKES = [
     ("unknown condition key",
      RULE_HEAD + "      - selecter: 'a[href^=\"tel:\"]'\n",
-     "site.yaml:7: unknown key 'selecter' in custom_rules.0.require.0 — did you mean 'selector'?"),
+     "site.yaml:7: unknown key 'selecter' in custom_rules.0.require.0 — did you mean "
+     "'selector'?"),
     ("unknown rule key",
      RULE_HEAD.replace("    include:", "    severty: error\n    include:")
      + "      - selector: a\n",
@@ -502,3 +536,35 @@ def test_cli_reports_custom_rules_like_built_in_ones(store_copy, tmp_path, u):
     assert (store_copy.parent / "csv" / "LOC001-location-page-missing-phone.csv").is_file()
     assert "LOC001 location-page-missing-phone" in (
         store_copy.parent / "junit.xml").read_text(encoding="utf-8")
+
+
+# -- docs/custom-rules.md ------------------------------------------------------------------------
+
+
+def docs_yaml_blocks() -> list[str]:
+    from conftest import REPO
+
+    text = (REPO / "docs" / "custom-rules.md").read_text(encoding="utf-8")
+    return [block.split("```", 1)[0] for block in text.split("```yaml\n")[1:]]
+
+
+def test_every_complete_example_in_the_docs_loads():
+    complete = [block for block in docs_yaml_blocks() if block.startswith("extends:")]
+    assert len(complete) == 4  # the opening one and the three examples
+    codes = []
+    for block in complete:
+        codes += [spec.code for spec in load_config_text(block, "custom-rules.md").custom_rules]
+    assert codes == ["LOC001", "LOC001", "BLG001", "CCH001"]
+
+
+def test_every_fragment_in_the_docs_is_valid_inside_a_rule():
+    head = "custom_rules:\n  - code: DOC001\n    name: doc-example\n    message: an example\n"
+    fragments = [block for block in docs_yaml_blocks() if not block.startswith("extends:")]
+    assert len(fragments) == 8
+    for block in fragments:
+        if block.startswith("    accept:"):
+            text = head + block + "    require:\n      - status: 200\n"
+        else:
+            assert block.startswith("      - "), block
+            text = head + "    require:\n" + block
+        assert load_config_text(text, "custom-rules.md").custom_rules[0].require

@@ -222,7 +222,9 @@ def validate(model: type[BaseModel], data: Any, lines: dict[Loc, int], filename:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # A misspelt key shows up twice, as unknown and as missing: name the typo.
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(error["loc"])
         message = describe_error(model, {**error, "loc": prefix + loc}, fields_loc=loc)
         raise ConfigError(message, filename, line_for(lines, loc)) from None

@@ -20,10 +20,14 @@ def header_values(headers, name: str) -> list[str]:
     return [value.decode("latin-1").strip() for value in headers.getlist(name)]
 
 
-def kept_headers(headers) -> dict[str, str]:
+def kept_headers(headers, wire_encoding: list[bytes] | None = None) -> dict[str, str]:
+    """The headers rules read; ``wire_encoding`` is Content-Encoding as it was sent (Scrapy
+    removes it after decompressing, which would make every page look uncompressed)."""
     kept = {}
     for name in KEPT_HEADERS:
         values = header_values(headers, name)
+        if name == "content-encoding" and wire_encoding:
+            values = [value.decode("latin-1").strip() for value in wire_encoding]
         if values:
             kept[name] = ", ".join(values)
     return kept

@@ -19,4 +19,6 @@ class FetchTimingMiddleware:
         if t0 is not None:
             request.meta["readiness_elapsed"] = monotonic() - t0
         request.meta["readiness_wire_bytes"] = len(response.body)
+        # HttpCompressionMiddleware drops this header once it has decompressed the body.
+        request.meta["readiness_content_encoding"] = response.headers.getlist(b"Content-Encoding")
         return response

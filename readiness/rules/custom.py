@@ -20,6 +20,7 @@ are judged only by the conditions that do not need it (status, header, indexable
 
 from __future__ import annotations
 
+import copy
 import operator
 import re
 from functools import cached_property, lru_cache
@@ -44,6 +45,10 @@ _OPERATORS = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": ope
 SUBJECTS = ("selector", "xpath", "text", "header", "status", "indexable", "structured_data")
 HTML_SUBJECTS = frozenset({"selector", "xpath", "text"})
 TEXT_PLACES = ("main", "body", "title", "h1", "meta_description")
+_COUNT_WORDS = {"==": "exactly", "!=": "other than", ">=": "at least", "<=": "at most",
+                ">": "more than", "<": "fewer than"}
+_TEXT_PLACE_WORDS = {"main": "the main content", "body": "the page text", "title": "the title",
+                     "h1": "the h1", "meta_description": "the meta description"}
 _EMPTY_PAGE = lxml.html.document_fromstring("<html><head></head><body></body></html>")
 
 
@@ -154,25 +159,34 @@ class Condition(BaseModel):
         return next(s for s in SUBJECTS if getattr(self, s) is not None)
 
     def describe(self) -> str:
+        """The requirement in words: "selector 'h1' must match exactly 1 time"."""
         subject = self.subject
         value = getattr(self, subject)
         if subject in ("selector", "xpath"):
             if self.count:
-                return f"{subject} {value!r} matches {self.count.strip()}"
-            return f"{subject} {value!r} {'is absent' if self.exists is False else 'is present'}"
+                op, number = _COUNT.match(self.count).groups()
+                times = "time" if number == "1" else "times"
+                return f"{subject} {value!r} must match {_COUNT_WORDS[op]} {number} {times}"
+            verb = "must not match" if self.exists is False else "must match"
+            return f"{subject} {value!r} {verb}"
         if subject == "text":
-            where = self.in_ or "main"
-            return f"text /{value}/ {'absent from' if self.present is False else 'present in'} {where}"
+            where = _TEXT_PLACE_WORDS[self.in_ or "main"]
+            verb = "must not be in" if self.present is False else "must be in"
+            return f"text /{value}/ {verb} {where}"
         if subject == "header":
             if self.matches:
-                return f"header {value} matches /{self.matches}/"
-            return f"header {value} {'absent' if self.present is False else 'present'}"
+                return f"header {value} must match /{self.matches}/"
+            verb = "must not be sent" if self.present is False else "must be sent"
+            return f"header {value} {verb}"
         if subject == "structured_data":
-            return f"structured data of type {value} {'absent' if self.present is False else 'present'}"
+            return (f"structured data must have {'no' if self.present is False else 'a'} "
+                    f"{value} item")
         if subject == "status":
-            return f"status in {value if isinstance(value, list) else [value]}"
-        return "indexable" if value else "not indexable"
-
+            statuses = value if isinstance(value, list) else [value]
+            if len(statuses) == 1:
+                return f"status must be {statuses[0]}"
+            return f"status must be one of {', '.join(map(str, statuses))}"
+        return "must be indexable" if value else "must not be indexable"
 
 class CustomRuleSpec(BaseModel):
     """A rule defined in YAML."""
@@ -257,7 +271,13 @@ class _PageView:
         if place == "h1":
             return " ".join(" ".join(h.text_content().split()) for h in self.root.iter("h1"))
         if place == "body":
-            return " ".join(self.root.text_content().split())
+            # What a visitor can read: the body without scripts and styles (JSON-LD included).
+            body = self.root.find("body")
+            if body is None:
+                return ""
+            body = copy.deepcopy(body)
+            etree.strip_elements(body, "script", "style", "template", with_tail=False)
+            return " ".join(body.text_content().split())
         # Collapsed like the other places, so 'Book an appointment' matches across a line
         # break; boilerplate as the crawl configured it, so "main" is what the crawl counted.
         crawl = (self.ctx.meta.get("config") or {}).get("crawl") or {}
@@ -366,7 +386,7 @@ class CustomRule(Rule):
 
 def make_custom_rule(spec: CustomRuleSpec) -> type[CustomRule]:
     doc = (f"{spec.message[0].upper()}{spec.message[1:]}.\n\n"
-           f"What it checks:\n    URLs in scope must meet: "
+           f"What it checks:\n    Every URL in scope: "
            + "; ".join(c.describe() for c in spec.require) + ".\n"
            + (f"Why it matters:\n    {spec.why}\n" if spec.why else "")
            + (f"How to fix:\n    {spec.fix}\n" if spec.fix else "")

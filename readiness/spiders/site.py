@@ -433,7 +433,8 @@ class SiteSpider(scrapy.Spider):
             "bytes": meta.get("readiness_wire_bytes", len(response.body)),
             "content_type": headers.get(b"Content-Type", b"").decode("latin-1") or None,
             "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
-            "headers": kept_headers(headers), "retries": meta.get("retry_times", 0),
+            "headers": kept_headers(headers, meta.get("readiness_content_encoding")),
+            "retries": meta.get("retry_times", 0),
             "fetched_at": time.time(),
         }
         self.stats.inc_value("readiness/fetched")
