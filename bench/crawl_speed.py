@@ -552,7 +552,14 @@ def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float,
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(proc.pid, stop, run), daemon=True)
     watcher.start()
-    killer = threading.Timer(timeout, lambda: proc.poll() is None and proc.kill())
+    def kill_on_timeout() -> None:
+        # Not proc.poll()/proc.kill(): polling could reap the child and lose its rusage.
+        if not stop.is_set():
+            run.notes.append(f"killed after the {timeout:.0f}s timeout")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+
+    killer = threading.Timer(timeout, kill_on_timeout)
     killer.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)
@@ -569,7 +576,8 @@ def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float,
     run.rss_mb = usage.ru_maxrss / 1024  # KB on Linux
     run.cpu_seconds = usage.ru_utime + usage.ru_stime
     if run.returncode != 0:
-        run.notes.append(f"exit {run.returncode}, see {run.stderr}")
+        tail = run.stderr.read_text(errors="replace").strip().splitlines()[-3:]
+        run.notes.append(f"exit {run.returncode}; end of stderr: " + " | ".join(tail))
     if run.descendants:
         run.notes.append(f"{run.descendants} subprocess(es) under the crawler: ru_maxrss is the "
                          "max over the child and its reaped descendants")

@@ -36,7 +36,7 @@ PLANTED = [
     ("EXP001", f"{SITE}/reviews"), ("EXP003", f"{SITE}/locations/"),
     ("EXP004", f"{SITE}/services/pediatric"), ("EXP005", f"{SITE}/smile-gallery"),
     ("EXP006", f"{SITE}/blog/flossing-tips"), ("EXP007", f"{SITE}/images/team-photo.png"),
-    ("EXP008", f"{SITE}/smile-gallery"),
+    ("EXP008", f"{SITE}/contact"),
     ("IDX001", f"{SITE}/blog/archive"), ("IDX002", f"{SITE}/staff/schedule"),
     ("IDX003", f"{SITE}/blog/archive"), ("IDX004", f"{SITE}/appointments"),
     ("IDX005", f"{SITE}/insurance"), ("IDX006", f"{SITE}/blog/gum-disease-signs"),
