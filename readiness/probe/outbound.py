@@ -78,7 +78,7 @@ class OutboundProber:
             priority=5,
             meta={
                 "probe": state,
-                "download_slot": netloc(state["current"]),
+                "download_slot": self.spider.outbound_slot(netloc(state["current"])),
                 "download_timeout": self.config.timeout,
                 "dont_retry": True,
                 "dont_merge_cookies": True,

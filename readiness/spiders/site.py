@@ -117,12 +117,11 @@ class SiteSpider(scrapy.Spider):
     def _apply_config_to_settings(self, settings) -> None:
         """Turn the YAML crawl section into Scrapy settings (before they are frozen)."""
         cfg = self.crawl_cfg
-        site_slot = {"concurrency": cfg.concurrency, "delay": cfg.delay}
-        settings.set("DOWNLOAD_SLOTS", {n: site_slot for n in self.site_netlocs}, "spider")
-        # Site slots + room for outbound hosts probed in parallel.
+        # Site hosts (and the variants of them) use the site's politeness; outbound hosts get
+        # theirs from OutboundProber as each is first probed (slot_settings below).
         settings.set("CONCURRENT_REQUESTS", cfg.concurrency + 16, "spider")
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", cfg.probe.concurrency_per_host, "spider")
-        settings.set("DOWNLOAD_DELAY", cfg.probe.delay, "spider")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", cfg.concurrency, "spider")
+        settings.set("DOWNLOAD_DELAY", cfg.delay, "spider")
         settings.set("DOWNLOAD_TIMEOUT", cfg.timeout, "spider")
         settings.set("DOWNLOAD_MAXSIZE", cfg.max_page_bytes, "spider")
         settings.set("DOWNLOAD_WARNSIZE", 0, "spider")
@@ -193,6 +192,19 @@ class SiteSpider(scrapy.Spider):
         _url, fetch = self._slow_pages.pop(url_id)
         fetch.pop("_pending", None)
         self.store.add("fetches", fetch)  # replaces the first row, now with every sample
+
+    def outbound_slot(self, host: str) -> str:
+        """The download slot of an outbound host, with the probe politeness settings.
+
+        Registered when the host is first probed: Scrapy reads per-slot settings when it
+        creates a slot, and outbound hosts are only known as links are found.
+        """
+        downloader = self.crawler.engine.downloader
+        if host not in downloader.per_slot_settings and host not in self.site_netlocs:
+            probe = self.crawl_cfg.probe
+            downloader.per_slot_settings[host] = {"concurrency": probe.concurrency_per_host,
+                                                  "delay": probe.delay}
+        return host
 
     def _closed(self, spider, reason: str) -> None:
         for url_id in list(self._slow_pages):  # interrupted mid-way: keep what was measured
