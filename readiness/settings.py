@@ -26,8 +26,11 @@ RETRY_TIMES = 1
 # Only gateway-style failures are worth a second try; a 500 is recorded as the site answered.
 RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 
-# Breadth-first, so the recorded depth is the shortest click depth from the seeds.
-DEPTH_PRIORITY = 1
+# Breadth-first (the spider gives each request priority -depth), so the recorded depth is
+# the shortest click depth from the seeds.
+# Requests are taken from the least busy host first: probes to a slow outside host wait in
+# their own queue instead of filling the downloader and stalling the site's pages.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # The spider keeps its own seen-set of URLs (the crawl store's URL index), so requests it
@@ -57,6 +60,18 @@ DOWNLOADER_MIDDLEWARES = {
     # Outermost-to-the-network: sees the raw response (compressed size, Content-Encoding)
     # and times the whole download.
     "readiness.crawl.middlewares.FetchTimingMiddleware": 990,
+    # Per-request work the crawl does not need: scope is decided by the spider (every URL it
+    # requests is meant to be requested), and no proxy or HTTP auth is configured.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    # The spider records depth itself (redirect hops keep their source's depth) and checks
+    # URL length as a crawler-trap rule, so these would only repeat that work per request.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 
 EXTENSIONS = {

@@ -132,3 +132,20 @@ def test_bad_config_names_file_and_line(tmp_path):
     assert result.returncode == 2
     assert f"{config}:2: unknown key 'max_pagez' in crawl — did you mean 'max_pages'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_outbound_hosts_get_the_probe_politeness(fixture_server, tmp_path):
+    fixture_server.reset_log()
+    fixture_server.reset_sequences()
+    crawl = crawl_site(fixture_server.url("site", "/outbound/"), tmp_path / "run",
+                       {"include": ["/outbound/*"], "variant_samples": 0,
+                        "probe": {"concurrency_per_host": 1, "delay": 0.5, "timeout": 1.0,
+                                  "retries": 0, "cache_ttl_hours": 0}})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    times = sorted(r.time for r in fixture_server.requests if r.host == "ext_a")
+    assert len(times) >= 6
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    # Scrapy spreads the delay over 0.5x-1.5x: never two requests to one host within 0.25 s.
+    assert min(gaps) >= 0.24, gaps
+    site_times = sorted(r.time for r in fixture_server.requests if r.host == "site")
+    assert len(site_times) >= 2

@@ -406,3 +406,18 @@ def test_address_blocks_collected_as_visible_text():
         "<address> </address></main></body></html>")
     facts = PageExtractor().extract(root, "", "http://site.test/")
     assert facts.addresses == ["BrightSmile Dental 12 Main St"]
+
+
+def test_signature_is_datasketch_affine32_minhash_of_the_shingles():
+    """The crawl computes MinHash without datasketch; the rules read it with datasketch."""
+    from datasketch import MinHash
+
+    from readiness.crawl.content import MainContentReader, SHINGLE_HASH
+
+    words = ("the practice opens early on monday and closes late on thursday for "
+             "working patients who need evening appointments with the hygienist").split()
+    root = lxml.html.document_fromstring(f"<html><body><main><p>{' '.join(words)}</p></main></body></html>")
+    signature = MainContentReader().read(root).minhash
+    reference = MinHash(128, 1, hashfunc=SHINGLE_HASH, scheme="affine32")
+    reference.update_batch([" ".join(words[i:i + 5]).encode() for i in range(len(words) - 4)])
+    assert signature == reference.hashvalues.astype("<u4").tobytes()

@@ -36,7 +36,6 @@ from functools import lru_cache
 
 import numpy as np
 from cssselect import HTMLTranslator, SelectorError
-from datasketch import MinHash
 from lxml import etree
 
 DEFAULT_NUM_PERM = 128
@@ -83,11 +82,7 @@ class MainContentReader:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
         self.seed = seed
-        # One MinHash, cleared per page: building one costs as much as hashing 100 shingles.
-        # (So a reader is not thread-safe; the spider's callbacks run in one thread.)
-        self._minhash = MinHash(num_perm, seed, hashfunc=SHINGLE_HASH,
-                                permutations=_permutations(num_perm, seed),
-                                scheme=MINHASH_SCHEME)
+        self._a, self._b = _permutations(num_perm, seed)
         self._boilerplate = _compile_selectors(boilerplate_selectors)
 
     def read(self, root: etree._Element) -> MainContent:
@@ -148,19 +143,26 @@ class MainContentReader:
         k = self.shingle_words
         if len(words) < k:
             return None
-        shingles = list(map(b" ".join, zip(*(words[i:] for i in range(k)))))
-        minhash = self._minhash
-        minhash.clear()
-        minhash.update_batch(shingles)
-        return minhash.hashvalues.astype("<u4").tobytes()
+        shingles = map(b" ".join, zip(*(words[i:] for i in range(k))))
+        hashes = np.fromiter(map(SHINGLE_HASH, shingles), dtype=np.uint32,
+                             count=len(words) - k + 1)
+        # datasketch's "affine32" scheme, computed here so the crawl does not import
+        # datasketch (and scipy: ~80 MB and ~0.9 s at start-up): MurmurHash3's finalizer
+        # premixes each shingle hash, then a*h + b mod 2^32 per permutation, min per column.
+        mixed = _fmix32(hashes).reshape(-1, 1)
+        with np.errstate(over="ignore"):
+            permuted = mixed * self._a + self._b
+        return permuted.min(axis=0).astype("<u4").tobytes()
 
 
 def minhash_from_bytes(blob: bytes, num_perm: int = DEFAULT_NUM_PERM,
-                       seed: int = DEFAULT_SEED) -> MinHash:
+                       seed: int = DEFAULT_SEED) -> "datasketch.MinHash":
     """The datasketch MinHash a ``pages.minhash`` BLOB was stored from (for LSH, jaccard)."""
     if len(blob) != 4 * num_perm:
         raise ValueError(f"a {num_perm}-permutation signature is {4 * num_perm} bytes, "
                          f"got {len(blob)}")
+    from datasketch import MinHash  # imported here: the crawl itself never needs it
+
     return MinHash(num_perm, seed, hashfunc=SHINGLE_HASH,
                    hashvalues=np.frombuffer(blob, dtype="<u4"),
                    permutations=_permutations(num_perm, seed), scheme=MINHASH_SCHEME)
@@ -176,8 +178,21 @@ def jaccard(blob_a: bytes, blob_b: bytes) -> float:
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> np.ndarray:
-    # Generating them costs ~0.3 ms per MinHash; they depend on (num_perm, seed) only.
-    return MinHash(num_perm, seed, scheme=MINHASH_SCHEME).permutations
+    """datasketch's affine32 permutation parameters [a, b] for (num_perm, seed)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
+
+
+def _fmix32(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, element-wise (multiplication wraps mod 2^32)."""
+    with np.errstate(over="ignore"):
+        hashes = hashes ^ (hashes >> np.uint32(16))
+        hashes = hashes * np.uint32(0x85EBCA6B)
+        hashes = hashes ^ (hashes >> np.uint32(13))
+        hashes = hashes * np.uint32(0xC2B2AE35)
+        return hashes ^ (hashes >> np.uint32(16))
 
 
 def _compile_selectors(selectors: Sequence[str]) -> etree.XPath | None:

@@ -14,7 +14,6 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 import numpy as np
-from datasketch import MinHashLSH
 from pydantic import Field
 
 from readiness.crawl.content import minhash_from_bytes
@@ -189,6 +188,10 @@ class NearDuplicateContent(Rule):
             return
         num_perm = len(next(iter(blobs.values()))) // 4
         threshold = self.options.threshold
+        # Imported here: loading the rule registry (every crawl does, to validate its
+        # config) must not pull in datasketch and scipy.
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=max(threshold - LSH_MARGIN, 0.05), num_perm=num_perm)
         signatures = {url_id: np.frombuffer(blob, dtype="<u4") for url_id, blob in blobs.items()}
         clusters = _UnionFind()
