@@ -32,6 +32,16 @@ def origin(url: str) -> str:
 
 def netloc(url: str) -> str:
     """Host (and non-default port) of an absolute URL, lower-cased."""
+    if url.startswith(("http://", "https://")):
+        # The per-link hot path (scope, download slots): three C-level finds instead of
+        # urlsplit, which was ~5% of the crawl's CPU time.
+        start = url.index("//") + 2
+        end = len(url)
+        for separator in "/?#":
+            found = url.find(separator, start, end)
+            if found != -1:
+                end = found
+        return url[start:end].lower()
     return urlsplit(url).netloc.lower()
 
 

@@ -43,3 +43,13 @@ def test_scope_include_exclude_globs():
     assert not scope.is_excluded("http://site.test/blog/post")
     assert scope.is_excluded("http://site.test/about")
     assert scope.is_excluded("http://site.test/blog/draft-1")
+
+
+def test_netloc_fast_path_agrees_with_urlsplit():
+    from urllib.parse import urlsplit
+
+    from readiness.urls import netloc
+
+    for url in ["http://Example.com:8080/a?b#c", "https://a.b", "https://a.b?x=/y",
+                "http://u:p@h.test/x", "https://h.test#frag/x", "mailto:x@y.z"]:
+        assert netloc(url) == urlsplit(url).netloc.lower(), url
