@@ -9,13 +9,14 @@ request is slotted by its host, whose concurrency and delay are the ``crawl.prob
 
 from __future__ import annotations
 
-import asyncio
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task
 from twisted.python.failure import Failure
 
 from readiness.config import ProbeConfig
@@ -129,7 +130,12 @@ class OutboundProber:
         if wait is None:
             wait = self.config.backoff * 2 ** (state["attempt"] - 1)
         self.stats.inc_value("readiness/probes/retries")
-        await asyncio.sleep(wait)
+        # A Twisted timer, so this works under any reactor Scrapy is configured with (the
+        # reactor is imported here: importing it at module level would install a default one
+        # before Scrapy installs TWISTED_REACTOR).
+        from twisted.internet import reactor
+
+        await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
         state["attempt"] += 1
         state["method"] = "GET"
         yield self._request(state)
