@@ -544,3 +544,18 @@ def test_demo_site_link_graph_matches_planted_md() -> None:
     assert inbound["/blog/implant-care/part-5"] == {"/blog/implant-care/part-4"}
     assert inbound["/reviews/guidelines"] == {"/reviews"}  # and that link is nofollow
     assert {"/index.html", "/services/cleaning?ref=home", "/staff/schedule"} <= set(statuses)
+
+
+def test_prefix_routes_serve_endless_url_spaces(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "page.html").write_text("<html><body>same page</body></html>")
+    (tmp_path / "site.yaml").write_text(
+        "hosts: {site: 127.0.0.1}\nroutes:\n  site:\n    /cal/*: {file: page.html}\n"
+        "    /cal/exact: {status: 410, body: gone}\n")
+    with SiteServer(tmp_path) as server:
+        import urllib.request
+        deep = urllib.request.urlopen(server.url("site", "/cal/2026/01/02/"))
+        assert b"same page" in deep.read()
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(server.url("site", "/cal/exact"))
+        assert gone.value.code == 410

@@ -6,7 +6,10 @@ off). A body that is no sitemap at all is reported as such rather than guessed a
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
+
+from lxml import etree
 
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
@@ -14,6 +17,15 @@ from scrapy.utils.sitemap import Sitemap
 from readiness.urls import is_http
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+# What each error means, for log lines and reports.
+ERROR_WORDS = {
+    "invalid-gzip": "looks gzipped but cannot be decompressed",
+    "invalid-xml": "is not well-formed XML (entries before the error were kept)",
+    "not-a-sitemap": "is neither a sitemap, a sitemap index nor a list of URLs",
+    "too-large": "is larger than crawl.max_page_bytes once decompressed",
+}
 
 
 @dataclass(slots=True)
@@ -29,7 +41,7 @@ def parse_sitemap(body: bytes, max_size: int) -> ParsedSitemap:
             body = gunzip(body, max_size=max_size)
         except ValueError:  # DecompressionMaxSizeExceeded is a ValueError
             return ParsedSitemap(None, error="too-large")
-        except OSError:
+        except (OSError, EOFError, zlib.error):  # not gzip, truncated, or corrupt data
             return ParsedSitemap(None, error="invalid-gzip")
     stripped = body.lstrip()
     if not stripped.startswith(b"<"):
@@ -48,7 +60,19 @@ def parse_sitemap(body: bytes, max_size: int) -> ParsedSitemap:
                 parsed.entries.append((loc.strip(), entry.get("lastmod")))
     except SyntaxError:  # lxml gave up part way: keep what was read
         parsed.error = "invalid-xml"
+    if parsed.error is None and not _well_formed(body):
+        # The recovering parser read what it could (kept); search engines may reject the file.
+        parsed.error = "invalid-xml"
     return parsed
+
+
+def _well_formed(body: bytes) -> bool:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        return False
+    return True
 
 
 def _parse_text(body: bytes) -> ParsedSitemap:

@@ -312,12 +312,23 @@ class SiteResponder:
         route_key = raw_path if raw_path in host_routes else path_only
         route = host_routes.get(route_key)
         if route is None:
+            route_key = self._prefix_route(host_routes, path_only)
+            route = host_routes.get(route_key) if route_key else None
+        if route is None:
             return self._file_reply(host, path_only)
         if "sequence" in route:
             route = self._next_step(host, route_key, route["sequence"])
         if method == "HEAD" and "head" in route:
             route = route["head"]
         return self._route_reply(host, route)
+
+    @staticmethod
+    def _prefix_route(host_routes: dict[str, Any], path: str) -> str | None:
+        """A ``/prefix/*`` route key matching ``path`` (the longest one), for endless URL
+        spaces such as calendar traps."""
+        matches = [key for key in host_routes
+                   if key.endswith("*") and path.startswith(key[:-1])]
+        return max(matches, key=len) if matches else None
 
     def reset_sequences(self) -> None:
         with self._sequence_lock:
@@ -624,6 +635,14 @@ class SiteServer:
         """Forget the requests received so far."""
         with self._log_lock:
             self._requests.clear()
+
+    @staticmethod
+    def _prefix_route(host_routes: dict[str, Any], path: str) -> str | None:
+        """A ``/prefix/*`` route key matching ``path`` (the longest one), for endless URL
+        spaces such as calendar traps."""
+        matches = [key for key in host_routes
+                   if key.endswith("*") and path.startswith(key[:-1])]
+        return max(matches, key=len) if matches else None
 
     def reset_sequences(self) -> None:
         """Start every ``sequence`` route from its first step again."""

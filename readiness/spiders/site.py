@@ -38,7 +38,7 @@ from readiness.crawl.errors import classify_failure
 from readiness.crawl.extract import PageExtractor
 from readiness.crawl.headers import header_values, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsRules
-from readiness.crawl.sitemaps import parse_sitemap
+from readiness.crawl.sitemaps import ERROR_WORDS, parse_sitemap
 from readiness.crawl.variants import url_variants
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber
@@ -154,8 +154,8 @@ class SiteSpider(scrapy.Spider):
         self.probe_cache = ProbeCache(cache_path, probe_cfg.cache_ttl_hours)
         self.prober = OutboundProber(self, probe_cfg, self.store, self.probe_cache, crawler.stats)
         self.extractor = PageExtractor(self.crawl_cfg.boilerplate_selectors)
-        self.user_agent = settings.get("USER_AGENT")
-        self.robots = RobotsRules(self.user_agent)
+        self.robots_agent = settings.get("USER_AGENT")
+        self.robots = RobotsRules(self.robots_agent)
         self.stats = crawler.stats
 
     def _idle(self, spider) -> None:
@@ -265,7 +265,7 @@ class SiteSpider(scrapy.Spider):
             if self.crawl_cfg.robots != "ignore":
                 sitemaps = self.robots.add(host, body)
             else:
-                sitemaps = RobotsRules(self.user_agent).add(host, body)
+                sitemaps = RobotsRules(self.robots_agent).add(host, body)
         elif response.status >= 500:
             logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
                            "site; readiness goes on as if allowed", host, response.status)
@@ -329,8 +329,8 @@ class SiteSpider(scrapy.Spider):
         row.update(kind=parsed.kind, error=parsed.error, entries=len(parsed.entries))
         self.store.add("sitemaps", row)
         if parsed.error:
-            logger.warning("sitemap %s: %s (%d entries read)", response.url, parsed.error,
-                           len(parsed.entries))
+            logger.warning("sitemap %s %s; %d entries read", response.url,
+                           ERROR_WORDS.get(parsed.error, parsed.error), len(parsed.entries))
         if parsed.kind == "sitemapindex":
             for raw, _lastmod in parsed.entries:
                 request = self._sitemap_request(raw, url_id, "index", response.url)
