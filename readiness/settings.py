@@ -88,6 +88,9 @@ EXTENSIONS = {
 
 # Where runs write: <READINESS_REPORTS_DIR>/<run-id>/crawl.sqlite
 READINESS_REPORTS_DIR = "reports"
+# `scrapy crawl site` / scrapyd runs end with the rules and every report (the CLI turns this
+# off: it analyses by itself, with the gate options it was given).
+READINESS_ANALYZE_ON_CLOSE = True
 # The crawl store implementation (one SQLite file per run by default).
 READINESS_STORE_CLASS = "readiness.store.sqlite.SQLiteCrawlStore"
 
@@ -96,3 +99,4 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # asyncio reactor for this workload (bench/README.md). Nothing in readiness needs asyncio.
 TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+REMOTE_CONTROL_ENABLED = False  # needs the asyncio reactor; readiness runs on epoll

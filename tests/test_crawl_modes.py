@@ -107,6 +107,11 @@ def test_scrapy_crawl_from_the_project_directory(fixture_server, tmp_path):
     with open_store(out / "crawl.sqlite") as store:
         assert store.meta()["complete"] is True
         assert store.fetch(fixture_server.url("site", "/clean/services"))["status"] == 200
+    # A scheduled crawl ends with its findings and reports, like `readiness check`.
+    import json
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["run"]["start_url"] == fixture_server.url("site", "/clean/about")
+    assert (out / "report.html").is_file() and (out / "junit.xml").is_file()
 
 
 def test_bad_url_is_a_one_line_usage_error():

@@ -42,6 +42,7 @@ def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
     overrides = {
         "READINESS_REPORTS_DIR": str(reports_dir),
         "READINESS_PROGRESS": progress,
+        "READINESS_ANALYZE_ON_CLOSE": False,
         # The full Scrapy log goes to the run folder; the terminal gets the progress line.
         "LOG_FILE": str(run_dir / "crawl.log"),
         "LOG_FILE_APPEND": False,

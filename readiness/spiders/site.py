@@ -221,6 +221,27 @@ class SiteSpider(scrapy.Spider):
         self.probe_cache.close()
         logger.info("crawl store written: %s (%s)", self.store_path,
                     "complete" if complete else f"incomplete: {reason}, limits {sorted(self.limits_hit)}")
+        if self.crawler.settings.getbool("READINESS_ANALYZE_ON_CLOSE"):
+            self._analyze()
+
+    def _analyze(self) -> None:
+        """Scheduled crawls (scrapy crawl, scrapyd) end with the findings and reports too,
+        compared with the previous run kept beside this one. The CLI analyses by itself."""
+        from readiness.report.outputs import FORMATS, prepare_document, write_outputs
+        from readiness.rules.engine import analyze
+
+        try:
+            document = prepare_document(analyze(self.store_path, self.cfg), "error", None, None)
+            written = write_outputs(document, self.run_dir, FORMATS)
+        except Exception:  # the store is complete and kept; say loudly that reports are not
+            logger.exception("analysis of %s failed; run `readiness analyze %s` to retry",
+                             self.store_path, self.run_dir)
+            return
+        summary = document["summary"]
+        logger.info("%s: %s (%d errors, %d warnings, %d notices); report: %s",
+                    document["run"]["start_url"], summary["verdict"],
+                    summary["counts"]["error"], summary["counts"]["warning"],
+                    summary["counts"]["notice"], written.get("html"))
 
     # -- seeds: robots.txt first, then start URLs and sitemaps ----------------------------
 
