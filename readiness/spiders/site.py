@@ -571,14 +571,24 @@ class SiteSpider(scrapy.Spider):
 
         # Link edges: every one recorded; each new target fetched or probed once.
         edges = []
+        known_id = self.store.url_id
+        decided = self._decided
         for link in facts.links:
             target = normalize(link.raw, base)
             if target is None:
                 edges.append((url_id, None, link.raw, link.anchor, link.rel, link.element,
                               link.region))
                 continue
+            # Most links on a page (nav, footer) point at URLs already decided: record the
+            # edge and move on without the scope and decision work.
+            target_id = known_id(target)
+            if target_id is not None and target_id < len(decided) and decided[target_id]:
+                edges.append((url_id, target_id, link.raw, link.anchor, link.rel,
+                              link.element, link.region))
+                continue
             internal = is_internal(target)
-            target_id, _ = intern(target, internal)
+            if target_id is None:
+                target_id = intern(target, internal)[0]
             edges.append((url_id, target_id, link.raw, link.anchor, link.rel, link.element,
                           link.region))
             discovered_by = "link"
