@@ -156,8 +156,8 @@ class MainContentReader:
 
 
 def minhash_from_bytes(blob: bytes, num_perm: int = DEFAULT_NUM_PERM,
-                       seed: int = DEFAULT_SEED) -> "datasketch.MinHash":
-    """The datasketch MinHash a ``pages.minhash`` BLOB was stored from (for LSH, jaccard)."""
+                       seed: int = DEFAULT_SEED):
+    """The ``datasketch.MinHash`` a ``pages.minhash`` BLOB was stored from (for LSH, jaccard)."""
     if len(blob) != 4 * num_perm:
         raise ValueError(f"a {num_perm}-permutation signature is {4 * num_perm} bytes, "
                          f"got {len(blob)}")

@@ -27,7 +27,7 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
     by_id = {f["id"]: f for f in document["findings"]}
     blocking = [by_id[i] for i in summary["blocking"]]
     if summary["ready"]:
-        w(f"\nverdict: READY for link building — no error-severity finding remains.\n")
+        w("\nverdict: READY for link building — no error-severity finding remains.\n")
         return
     w(f"\nverdict: NOT READY for link building — {len(blocking)} blocking findings "
       "(most linked first):\n")
