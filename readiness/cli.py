@@ -11,11 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from readiness import __version__
+from readiness import __version__, exitcodes
 from readiness.config import ConfigError, load_config
 from readiness.urls import UrlNormalizer
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
+    exitcodes.OK, exitcodes.USAGE, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
 # Network errors that mean the site itself could not be reached.
 UNREACHABLE_ERRORS = {"dns", "refused", "timeout", "tls", "connection", "error"}
 

@@ -75,18 +75,8 @@ def settings_model(rule_cls: type) -> type[BaseModel]:
     clash = set(COMMON_KEYS) & set(rule_cls.Options.model_fields)
     if clash:
         raise TypeError(f"{rule_cls.code}: option names {sorted(clash)} are reserved")
-    fields: dict[str, Any] = {
-        name: (field.annotation, field) for name, field in RuleSettingsBase.model_fields.items()
-    }
-    model = create_model(  # type: ignore[call-overload]
-        f"{rule_cls.code}Settings", __base__=rule_cls.Options, **fields,
-        __validators__={
-            "_globs": field_validator("include", "exclude")(
-                classmethod(lambda cls, values: [check_glob(v) for v in values])),
-        },
-    )
-    model.model_config["extra"] = "forbid"
-    model.model_rebuild(force=True)
+    # Both as bases: the common keys' fields *and* their glob validators come along.
+    model = create_model(f"{rule_cls.code}Settings", __base__=(rule_cls.Options, RuleSettingsBase))
     return model
 
 

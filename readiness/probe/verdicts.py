@@ -21,7 +21,6 @@ class Verdict(StrEnum):
 
 
 BROKEN_STATUSES = frozenset({404, 410})
-UNVERIFIABLE_STATUSES = frozenset({401, 403, 429, 999})
 BROKEN_ERRORS = frozenset({"dns", "refused"})
 # Worth another attempt after a pause: rate limits, overload and network trouble.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from readiness import __version__
+from readiness import __version__, exitcodes
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
 from readiness.store import open_store
@@ -25,7 +25,8 @@ VERDICT_NOT_READY = "not ready for link building"
 RESPONSE_MS_BUCKETS = (100, 250, 500, 1000, 2000, 5000)
 # Gate outcomes and the exit status each one gives (see readiness/cli.py).
 GATE_PASS, GATE_FAIL, GATE_INCONCLUSIVE = "pass", "fail", "inconclusive"
-GATE_EXIT = {GATE_PASS: 0, GATE_FAIL: 1, GATE_INCONCLUSIVE: 3}
+GATE_EXIT = {GATE_PASS: exitcodes.OK, GATE_FAIL: exitcodes.FINDINGS,
+             GATE_INCONCLUSIVE: exitcodes.INCONCLUSIVE}
 
 
 def findings_document(analysis: Analysis) -> dict[str, Any]:
@@ -149,12 +150,6 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         "failing": [f["id"] for f in failing],
     }
     return document["gate"]
-
-
-def write_findings(analysis: Analysis, path: str | Path) -> dict[str, Any]:
-    document = findings_document(analysis)
-    write_document(document, path)
-    return document
 
 
 def write_document(document: dict[str, Any], path: str | Path) -> Path:

@@ -33,7 +33,7 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from readiness import __version__
-from readiness.config import ConfigError, ReadinessConfig, load_config
+from readiness.config import ReadinessConfig, load_config
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.extract import PageExtractor
 from readiness.crawl.headers import header_values, kept_headers, parse_link_header
@@ -707,5 +707,3 @@ def _meta_refresh_target(content: str) -> str | None:
         return rest[4:].strip().strip("'\"") or None
     return None
 
-
-__all__ = ["ConfigError", "SiteSpider"]
