@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readiness.urls import DEFAULT_STRIP_PARAMS
+
+
+MAX_PARSE_WORKERS = 64
 
 
 class StrictModel(BaseModel):
@@ -86,6 +89,10 @@ class CrawlConfig(StrictModel):
     store_html: bool = Field(
         True, description="Keep each page's HTML (compressed) in the store, so custom rules "
         "with selectors can be added and re-analysed without re-crawling.")
+    parse_workers: int | Literal["auto"] = Field(
+        "auto", description="Processes that parse pages beside the crawl process, so the "
+        "crawl uses another core (0 = parse in the crawl process). auto: one on a machine with "
+        "two or more cores, else 0.")
     variant_samples: int = Field(
         5, ge=0, description="Besides the home page, how many templates (first path segments) "
         "get their http/https, www/non-www, trailing-slash and /index.html variants requested.")
@@ -97,6 +104,15 @@ class CrawlConfig(StrictModel):
         8 * 1024 * 1024, ge=1024, description="Bigger responses are cut off and recorded as too-large."
     )
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
+
+    @field_validator("parse_workers", mode="before")
+    @classmethod
+    def _process_count_or_auto(cls, value: Any) -> Any:
+        # One message for both forms (a plain union would report each alternative's error).
+        if value == "auto" or (type(value) is int and 0 <= value <= MAX_PARSE_WORKERS):
+            return value
+        raise ValueError(f"use a number of processes from 0 (parse in the crawl process) to "
+                         f"{MAX_PARSE_WORKERS}, or auto (got {value!r})")
 
 
 class ConfigFile(StrictModel):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
@@ -35,11 +35,12 @@ from twisted.python.failure import Failure
 from readiness import __version__
 from readiness.config import ReadinessConfig, load_config
 from readiness.crawl.errors import classify_failure
-from readiness.crawl.extract import PageExtractor
+from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
 from readiness.crawl.headers import header_values, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsRules
 from readiness.crawl.sitemaps import ERROR_WORDS, parse_sitemap
 from readiness.crawl.variants import url_variants
+from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
@@ -102,6 +103,7 @@ class SiteSpider(scrapy.Spider):
         self._slow_pages: dict[int, tuple[str, dict[str, Any]]] = {}
         self._remeasuring = False
         self.limits_hit: set[str] = set()
+        self.parse_workers: ParseWorkers | None = None  # set up when the crawl opens
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -153,10 +155,27 @@ class SiteSpider(scrapy.Spider):
         cache_path = probe_cfg.cache_path or (reports_dir / ".probe-cache.sqlite")
         self.probe_cache = ProbeCache(cache_path, probe_cfg.cache_ttl_hours)
         self.prober = OutboundProber(self, probe_cfg, self.store, self.probe_cache, crawler.stats)
-        self.extractor = PageExtractor(self.crawl_cfg.boilerplate_selectors)
+        self.extractor_args = {
+            "boilerplate_selectors": list(self.crawl_cfg.boilerplate_selectors)}
+        workers = self.crawl_cfg.parse_workers
+        if workers == "auto":
+            workers = 1 if available_cores() >= 2 else 0
+        if workers:
+            self.parse_workers = ParseWorkers(workers, self.extractor_args,
+                                              self.crawl_cfg.store_html)
+            self.parse_workers.start()
         self.robots_agent = settings.get("USER_AGENT")
         self.robots = RobotsRules(self.robots_agent)
         self.stats = crawler.stats
+
+    @cached_property
+    def extractor(self):
+        """The extractor for pages parsed in this process: every page when there are no
+        parse workers, else only the pages of a worker that ended. Imported on first use,
+        since a crawl with workers never needs its libraries here."""
+        from readiness.crawl.extract import PageExtractor
+
+        return PageExtractor(**self.extractor_args)
 
     def _idle(self, spider) -> None:
         """When everything else is done, measure the slow pages again, in the quiet."""
@@ -207,6 +226,8 @@ class SiteSpider(scrapy.Spider):
         return host
 
     def _closed(self, spider, reason: str) -> None:
+        if self.parse_workers is not None:
+            self.parse_workers.close()
         for url_id in list(self._slow_pages):  # interrupted mid-way: keep what was measured
             self._write_remeasured(url_id)
         complete = reason == "finished" and not self.limits_hit
@@ -454,7 +475,7 @@ class SiteSpider(scrapy.Spider):
 
     # -- pages ----------------------------------------------------------------------------
 
-    def parse_page(self, response) -> Iterable[scrapy.Request]:
+    async def parse_page(self, response) -> AsyncIterator[scrapy.Request]:
         url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
         meta = response.meta
         status = response.status
@@ -494,23 +515,41 @@ class SiteSpider(scrapy.Spider):
             fetch["timings"] = [{"ttfb_ms": fetch["ttfb_ms"], "elapsed_ms": fetch["elapsed_ms"]}]
             fetch["_pending"] = self.crawl_cfg.remeasure_times
             self._slow_pages[url_id] = (response.url, fetch)
-        if status == 200 and isinstance(response, HtmlResponse):
-            yield from self._parse_html(response, url_id, depth)
-        elif status == 200 and isinstance(response, TextResponse) and b"html" in (
-                headers.get(b"Content-Type") or b""):
-            yield from self._parse_html(response, url_id, depth)
+        if status == 200 and (isinstance(response, HtmlResponse) or (
+                isinstance(response, TextResponse)
+                and b"html" in (headers.get(b"Content-Type") or b""))):
+            parsed = await self._parsed(response)
+            if parsed is not None:
+                for request in self._record_page(response, url_id, depth, parsed):
+                    yield request
 
-    def _parse_html(self, response, url_id: int, depth: int) -> Iterable[scrapy.Request]:
-        page_url = response.url
+    async def _parsed(self, response) -> ParsedPage | None:
+        """The page parsed by a worker when one is running, else here; None if unparsable."""
+        url, body, encoding = response.url, response.body, response.encoding
         try:
-            root = response.selector.root
-        except ValueError as exc:  # undecodable or empty body: the fetch row still stands
-            logger.warning("could not parse %s: %s", page_url, exc)
+            workers = self.parse_workers
+            if workers is not None and workers.alive:
+                try:
+                    return await workers.parse(url, body, encoding)
+                except WorkerLost:  # already logged by ParseWorkers; parse it here instead
+                    self.stats.inc_value("readiness/parse_worker_lost")
+                except WorkerFailed as exc:  # a bug in extraction, with the worker's traceback
+                    logger.error("parsing %s failed in a parse worker:\n%s", url, exc)
+                    self.stats.inc_value("readiness/parse_errors")
+                    return None
+            return parse_html(self.extractor, url, body, encoding, self.crawl_cfg.store_html)
+        except PageParseError as exc:  # undecodable or empty body: the fetch row still stands
+            logger.warning("could not parse %s: %s", url, exc)
             self.stats.inc_value("readiness/parse_errors")
-            return
-        facts = self.extractor.extract(root, response.text, page_url)
-        if self.crawl_cfg.store_html:
-            self.store.add_many("bodies", [(url_id, zlib.compress(response.text.encode("utf-8"), 1))])
+            return None
+
+    def _record_page(self, response, url_id: int, depth: int,
+                     parsed: ParsedPage) -> Iterable[scrapy.Request]:
+        """Store the page's facts and link edges; requests for the URLs it leads to."""
+        page_url = response.url
+        facts = parsed.facts
+        if parsed.html_zlib is not None:
+            self.store.add_many("bodies", [(url_id, parsed.html_zlib)])
         x_robots = header_values(response.headers, "X-Robots-Tag")
         self.store.add("pages", {
             "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,

@@ -1,0 +1,192 @@
+"""Parse worker processes: page parsing on the machine's other cores.
+
+The crawl process is single-threaded (Scrapy on one Twisted reactor) and, on a fast site,
+CPU-bound: per page, Scrapy's own request/response machinery and readiness's parsing
+(decode, lxml tree, facts, MinHash, structured data, compression) cost about the same.
+ParseWorkers moves the parsing into child processes (readiness/crawl/parse_worker.py), so
+the crawl process only downloads, decides which URLs to fetch and writes the store. Every
+decision stays in the crawl process; workers only turn bytes into facts.
+
+Pages travel over the workers' stdin/stdout pipes, read by the reactor like any socket (no
+threads). A worker that dies is reported once and its pages are parsed in the crawl process
+instead, so a crash costs time, never facts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import pickle
+import sys
+from typing import Any
+
+from twisted.internet import defer, error, protocol
+from twisted.python.failure import Failure
+
+from readiness.crawl.parse_worker import FRAME_HEADER, encode_frame
+from readiness.crawl.parsing import PageParseError
+
+logger = logging.getLogger(__name__)
+
+# Up to Linux's default /proc/sys/fs/pipe-max-size.
+PIPE_BYTES = 1 << 20
+
+
+class WorkerLost(Exception):
+    """The worker process ended before it answered."""
+
+
+class WorkerFailed(Exception):
+    """The worker raised while parsing a page (a bug: the traceback is in the message)."""
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _WorkerProtocol(protocol.ProcessProtocol):
+    def __init__(self, number: int, setup: dict[str, Any]) -> None:
+        self.number = number
+        self.setup = setup
+        self.ready = False
+        self.alive = True
+        self.pending: dict[int, defer.Deferred] = {}
+        self._buffer = bytearray()
+        self._stderr = bytearray()
+
+    def connectionMade(self) -> None:
+        # A pipe holds 64 KB, four or five pages: the worker then waits for the crawl's next
+        # reactor turn to refill it. Bigger pipes let it work through a queue (Linux only).
+        for pipe in (self.transport.pipes[0], self.transport.pipes[1]):
+            with contextlib.suppress(AttributeError, OSError):
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        self.transport.write(encode_frame(self.setup))
+
+    def send(self, seq: int, url: str, body: bytes, encoding: str) -> defer.Deferred:
+        d = defer.Deferred()
+        self.pending[seq] = d
+        self.transport.write(encode_frame((seq, url, body, encoding)))
+        return d
+
+    def outReceived(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        self._drain(buffer)
+        header = FRAME_HEADER.size
+        while len(buffer) >= header:
+            (size,) = FRAME_HEADER.unpack_from(buffer)
+            if len(buffer) < header + size:
+                break
+            kind, seq, payload = pickle.loads(buffer[header:header + size])
+            del buffer[:header + size]
+            if kind == "ready":
+                self.ready = True
+                continue
+            d = self.pending.pop(seq)
+            if kind == "ok":
+                d.callback(payload)
+            else:
+                d.errback(Failure(WorkerFailed(payload) if kind == "failed"
+                                  else PageParseError(payload)))
+
+    def _drain(self, buffer: bytearray) -> None:
+        # Twisted reads a process pipe 8 KB per reactor turn, and one parsed page is ~10 KB:
+        # left to that, answers came back slower than pages went out and hundreds of pages
+        # waited in the worker's pipe. Read what is there now, up to a bound.
+        fd = self.transport.pipes[1].fileno()
+        for _ in range(64):
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:  # end of the pipe: Twisted sees it on its next read too
+                return
+            buffer += chunk
+
+    def errReceived(self, data: bytes) -> None:
+        self._stderr += data
+        *lines, rest = self._stderr.split(b"\n")
+        self._stderr[:] = rest
+        for line in lines:
+            if line.strip():
+                logger.warning("parse worker %d: %s", self.number,
+                               line.decode("utf-8", "replace"))
+
+    def processEnded(self, reason: Failure) -> None:
+        self._lost(reason)
+
+    def childConnectionLost(self, childFD: int) -> None:
+        # Twisted only reaps a child on SIGCHLD, which Scrapy's reactor does not listen
+        # for; the pipe closing is the sure sign the worker is gone.
+        if childFD == 1:
+            self._lost(None)
+
+    def _lost(self, reason: Failure | None) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        self.ready = False
+        if self.pending:
+            why = "" if reason is None or reason.check(error.ProcessDone) else (
+                f": {reason.getErrorMessage()}")
+            logger.warning("parse worker %d ended with %d page(s) unparsed%s; the crawl "
+                           "parses them itself", self.number, len(self.pending), why)
+        pending, self.pending = self.pending, {}
+        for d in pending.values():
+            d.errback(Failure(WorkerLost(f"parse worker {self.number} ended")))
+
+
+class ParseWorkers:
+    """``count`` parse worker processes; ``parse`` sends a page to the least busy one."""
+
+    def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool) -> None:
+        self.count = count
+        self.setup = {"extractor": extractor_args, "keep_html": keep_html}
+        self._workers: list[_WorkerProtocol] = []
+        self._seq = 0
+
+    def start(self, reactor=None) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+        env = os.environ.copy()
+        # The worker imports readiness from wherever this process did (a scrapyd egg, a
+        # source checkout), not only from site-packages.
+        env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+        for number in range(1, self.count + 1):
+            worker = _WorkerProtocol(number, self.setup)
+            reactor.spawnProcess(worker, sys.executable,
+                                 [sys.executable, "-m", "readiness.crawl.parse_worker"],
+                                 env=env, childFDs={0: "w", 1: "r", 2: "r"})
+            self._workers.append(worker)
+        logger.info("started %d parse worker(s)", self.count)
+
+    @property
+    def alive(self) -> bool:
+        """At least one worker is running (or starting: pages wait in its pipe meanwhile)."""
+        return any(worker.alive for worker in self._workers)
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.transport.pid for w in self._workers if w.alive and w.transport.pid]
+
+    def parse(self, url: str, body: bytes, encoding: str) -> defer.Deferred:
+        """A Deferred firing with the ParsedPage, or failing with PageParseError (the body
+        is not HTML enough to parse), WorkerFailed (a bug) or WorkerLost."""
+        alive = [worker for worker in self._workers if worker.alive]
+        if not alive:
+            return defer.fail(WorkerLost("no parse worker is running"))
+        # The least busy; a worker still starting up counts as busy as its queue.
+        worker = min(alive, key=lambda w: (len(w.pending), not w.ready))
+        self._seq += 1
+        return worker.send(self._seq, url, body, encoding)
+
+    def close(self) -> None:
+        """Close the workers' input: each exits once it has answered what it was sent."""
+        for worker in self._workers:
+            if worker.alive:
+                worker.transport.closeStdin()

@@ -1,0 +1,101 @@
+"""Parse workers (readiness/crawl/workers.py): same facts as parsing in the crawl process,
+and a worker that dies costs no facts."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import pytest
+
+from readiness.crawl.parse_worker import EXIT_ON_ENV, encode_frame, read_frame
+
+from conftest import crawl_site
+
+# Probes are not what these tests compare; variant sampling picks the first page of each
+# template the crawl meets, which depends on the order pages come back.
+CRAWL = {"probe": {"enabled": False}, "variant_samples": 0, "max_page_bytes": 1_000_000}
+
+
+def facts_by_url(store) -> dict[str, object]:
+    """Everything parsing put in the store, keyed by URL instead of crawl-order ids."""
+    def rows(sql: str) -> list[tuple]:
+        return sorted((tuple(row) for row in store.query(sql)), key=repr)
+
+    pages = {row["url"]: {k: row[k] for k in row.keys() if k not in ("url", "url_id")}
+             for row in store.query("SELECT u.url, p.* FROM pages p JOIN urls u ON u.id = p.url_id")}
+    bodies = {row["url"]: zlib.decompress(row["html"]).decode("utf-8") for row in store.query(
+        "SELECT u.url, b.html FROM bodies b JOIN urls u ON u.id = b.url_id")}
+    return {
+        "pages": pages,
+        "bodies": bodies,
+        "links": rows("SELECT s.url, t.url, l.raw, l.anchor, l.rel, l.element, l.region "
+                      "FROM links l JOIN urls s ON s.id = l.source_id "
+                      "LEFT JOIN urls t ON t.id = l.target_id"),
+        "canonicals": rows("SELECT p.url, c.source, c.raw, t.url FROM canonicals c "
+                           "JOIN urls p ON p.id = c.page_id LEFT JOIN urls t ON t.id = c.target_id"),
+        "hreflang": rows("SELECT p.url, h.lang, h.raw, t.url, h.source FROM hreflang h "
+                         "JOIN urls p ON p.id = h.page_id LEFT JOIN urls t ON t.id = h.target_id"),
+    }
+
+
+@pytest.fixture(scope="module")
+def in_process(fixture_server, tmp_path_factory):
+    fixture_server.reset_sequences()
+    crawl = crawl_site(fixture_server.url("site"), tmp_path_factory.mktemp("w0") / "run",
+                       {**CRAWL, "parse_workers": 0})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    with crawl.store() as store:
+        return facts_by_url(store), store.meta()
+
+
+def test_a_worker_stores_exactly_what_the_crawl_process_does(fixture_server, tmp_path,
+                                                             in_process):
+    expected, expected_meta = in_process
+    assert "readiness/parse_worker_lost" not in expected_meta["stats"]
+    fixture_server.reset_sequences()
+    crawl = crawl_site(fixture_server.url("site"), tmp_path / "run",
+                       {**CRAWL, "parse_workers": 1})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    log = (crawl.out / "crawl.log").read_text()
+    assert "started 1 parse worker(s)" in log
+    with crawl.store() as store:
+        got = facts_by_url(store)
+        stats = store.meta()["stats"]
+    assert "readiness/parse_worker_lost" not in stats
+    # The planted pages that stress parsing are among those compared.
+    site = fixture_server.url("site").rstrip("/")
+    for path in ("/html/malformed", "/html/latin1", "/html/regions", "/clean/about"):
+        assert any(url.startswith(site + path) for url in got["pages"]), path
+    assert len(got["pages"]) == len(expected["pages"]) > 30
+    for table in ("pages", "bodies", "links", "canonicals", "hreflang"):
+        assert got[table] == expected[table], table
+
+
+def test_a_worker_that_dies_costs_no_facts(fixture_server, tmp_path, in_process, monkeypatch):
+    expected, _ = in_process
+    monkeypatch.setenv(EXIT_ON_ENV, "/clean/about")
+    fixture_server.reset_sequences()
+    crawl = crawl_site(fixture_server.url("site"), tmp_path / "run",
+                       {**CRAWL, "parse_workers": 1})
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    log = (crawl.out / "crawl.log").read_text()
+    assert "parse worker 1 ended with" in log and "the crawl parses them itself" in log
+    with crawl.store() as store:
+        got = facts_by_url(store)
+        stats = store.meta()["stats"]
+    assert stats["readiness/parse_worker_lost"] >= 1
+    about = fixture_server.url("site").rstrip("/") + "/clean/about"
+    assert got["pages"][about] == expected["pages"][about]
+    for table in ("pages", "bodies", "links", "canonicals", "hreflang"):
+        assert got[table] == expected[table], table
+
+
+def test_frames_round_trip_and_a_cut_stream_ends_cleanly():
+    message = (7, "http://127.0.0.1/x", b"<html>\x00\xff</html>", "utf-8")
+    stream = io.BytesIO(encode_frame(message) + encode_frame(("ready", None, None)))
+    assert read_frame(stream) == message
+    assert read_frame(stream) == ("ready", None, None)
+    assert read_frame(stream) is None  # end of stream
+    cut = io.BytesIO(encode_frame(message)[:-3])
+    assert read_frame(cut) is None
