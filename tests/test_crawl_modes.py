@@ -3,12 +3,14 @@ limits, the probe cache, host mapping, interruption, `scrapy crawl`, and CLI err
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 
+import psutil
 from conftest import REPO, crawl_site, run_cli
 
 
@@ -74,17 +76,25 @@ def test_host_map_crawls_staging_as_production(fixture_server, tmp_path):
 
 def test_ctrl_c_leaves_a_readable_store(fixture_server, tmp_path):
     config = tmp_path / "slow.yaml"
-    config.write_text("crawl:\n  concurrency: 1\n  delay: 0.4\n  probe: {enabled: false}\n")
+    config.write_text("crawl:\n  concurrency: 1\n  delay: 0.4\n  parse_workers: 1\n"
+                      "  probe: {enabled: false}\n")
     out = tmp_path / "run"
+    # A session of its own, so the signal can go to the whole process group, as Ctrl-C in a
+    # terminal does: the parse worker gets it too and must leave the stopping to the crawl.
     process = subprocess.Popen(
         [sys.executable, "-m", "readiness.cli", "crawl", fixture_server.url("site"), "--config",
          str(config), "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        start_new_session=True)
     time.sleep(4)
-    process.send_signal(signal.SIGINT)
+    workers = psutil.Process(process.pid).children()
+    assert len(workers) == 1 and "readiness.crawl.parse_worker" in workers[0].cmdline()
+    os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []  # the worker ends with the crawl, not orphaned
     from readiness.store import open_store
     with open_store(out / "crawl.sqlite") as store:
         meta = store.meta()
