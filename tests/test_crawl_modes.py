@@ -72,6 +72,8 @@ def test_host_map_crawls_staging_as_production(fixture_server, tmp_path):
         assert store.fetch(fixture_server.url("site", "/clean/about"))["status"] == 200
         hosts = {row[0] for row in store.query("SELECT url FROM urls")}
         assert not [u for u in hosts if "fixture-clinic.example" in u]
+    # Probes off: the cross-run probe cache is never opened, so no file appears.
+    assert not (tmp_path / ".probe-cache.sqlite").exists()
 
 
 def test_ctrl_c_leaves_a_readable_store(fixture_server, tmp_path):

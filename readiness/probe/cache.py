@@ -13,11 +13,16 @@ from readiness.probe.verdicts import CACHEABLE
 
 
 class ProbeCache:
+    """Opened on first use: a crawl that probes nothing leaves no cache file behind."""
+
     def __init__(self, path: str | Path, ttl_hours: float) -> None:
         self.ttl_seconds = ttl_hours * 3600
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
-        if self.ttl_seconds > 0:
+        self._closed = False
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._db is None and self.ttl_seconds > 0 and not self._closed:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -25,11 +30,13 @@ class ProbeCache:
                 "CREATE TABLE IF NOT EXISTS probe_cache (url TEXT PRIMARY KEY, verdict TEXT, "
                 "status INTEGER, method TEXT, final_url TEXT, hops TEXT, checked_at REAL)"
             )
+        return self._db
 
     def get(self, url: str) -> dict[str, Any] | None:
-        if self._db is None:
+        db = self._connection()
+        if db is None:
             return None
-        row = self._db.execute(
+        row = db.execute(
             "SELECT verdict, status, method, final_url, hops, checked_at FROM probe_cache "
             "WHERE url = ? AND checked_at >= ?", (url, time.time() - self.ttl_seconds),
         ).fetchone()
@@ -40,19 +47,21 @@ class ProbeCache:
                 "hops": json.loads(hops or "[]"), "checked_at": checked_at}
 
     def put(self, url: str, result: dict[str, Any]) -> None:
-        if self._db is None:
+        db = self._connection()
+        if db is None:
             return
         if result["verdict"] in CACHEABLE:
-            self._db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO probe_cache VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (url, result["verdict"], result.get("status"), result.get("method"),
                  result.get("final_url"), json.dumps(result.get("hops") or []),
                  result["checked_at"]),
             )
         else:
-            self._db.execute("DELETE FROM probe_cache WHERE url = ?", (url,))
+            db.execute("DELETE FROM probe_cache WHERE url = ?", (url,))
 
     def close(self) -> None:
+        self._closed = True
         if self._db is not None:
             self._db.close()
             self._db = None
