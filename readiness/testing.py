@@ -70,7 +70,8 @@ class StoreBuilder:
 
     def page(self, url: str, links: Iterable[Link] = (), status: int = 200,
              title: str | None = "A page", canonical: str | list[str] | None = None,
-             header_canonical: str | None = None, text: str | None = None,
+             header_canonical: str | None = None, body_canonical: str | None = None,
+             text: str | None = None,
              headers: dict[str, str] | None = None, fetch: dict[str, Any] | None = None,
              **page_columns: Any) -> int:
         """An HTML page: its fetch, its facts and its outgoing link edges."""
@@ -88,10 +89,10 @@ class StoreBuilder:
         for raw in canonicals:
             self.writer.add("canonicals", {"page_id": url_id, "source": "html", "raw": raw,
                                            "target_id": self.id(raw)})
-        if header_canonical:
-            self.writer.add("canonicals", {"page_id": url_id, "source": "header",
-                                           "raw": header_canonical,
-                                           "target_id": self.id(header_canonical)})
+        for source, raw in (("header", header_canonical), ("body", body_canonical)):
+            if raw:
+                self.writer.add("canonicals", {"page_id": url_id, "source": source, "raw": raw,
+                                               "target_id": self.id(raw)})
         for link in links:
             self.link(url, link)
         return url_id

@@ -45,6 +45,7 @@ PLANTED = [
     ("CAN006", "/canonical/conflicting-html"),
     ("CAN006", "/canonical/header-mismatch"),
     ("CAN007", "/canonical/relative"),
+    ("CAN012", "/canonical/pushed-out"),
     ("DUP001", "/content/duplicate-a"),
     ("IDX001", "/indexing/noindex-meta"),
     ("IDX001", "/indexing/noindex-header"),

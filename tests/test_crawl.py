@@ -183,6 +183,12 @@ def test_canonicals_relative_conflicting_header_and_to_redirect(store, site):
     assert store.fetch(site("/canonical/missing-target"))["status"] == 404
 
 
+def test_a_canonical_the_parser_puts_in_the_body_is_recorded_as_such(store, site):
+    # An <img> in <head> ends the head; the self-canonical after it is in <body>.
+    assert canonical_rows(store, site("/canonical/pushed-out")) == [
+        ("body", site("/canonical/pushed-out"), site("/canonical/pushed-out"))]
+
+
 # -- sitemaps ---------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ PLANTED = [
     ("CAN005", f"{SITE}/services/emergency"), ("CAN006", f"{SITE}/services/orthodontics"),
     ("CAN007", f"{SITE}/privacy"), ("CAN008", f"{SITE}/blog/kids-dental-care"),
     ("CAN009", f"{SITE}/services/cleaning?ref=home"), ("CAN010", f"{SITE}/index.html"),
+    ("CAN012", f"{SITE}/specials"),
     ("DUP001", f"{SITE}/careers"), ("DUP002", f"{SITE}/locations/downtown"),
     ("DUP003", f"{SITE}/services/fluoride"), ("DUP004", f"{SITE}/blog/first-visit"),
     ("DUP005", f"{SITE}/blog/first-visit"),

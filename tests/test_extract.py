@@ -168,10 +168,23 @@ def test_canonicals_are_rel_tokens_anywhere_and_kept_out_of_links():
         <link rel="canonical" href="/in-body">
         <a rel="canonical" href="/anchor">not a canonical</a>
         </body></html>""")
-    assert facts.canonicals == ["https://example.com/a", "/b", "/in-body"]
+    assert facts.canonicals == ["https://example.com/a", "/b"]
+    assert facts.body_canonicals == ["/in-body"]
     assert facts.hreflang == [("de", "https://example.com/de/"), ("x-default", "/")]
     assert [(link.raw, link.rel) for link in facts.links] == [
         ("/feed", "alternate"), ("/anchor", "canonical")]
+
+
+def test_a_canonical_after_what_ends_the_head_is_outside_it():
+    # Parsers close <head> at the first element that cannot be in it, as Google's does.
+    facts = extract("""<html><head><title>t</title>
+        <noscript><link rel="stylesheet" href="/s.css"></noscript>
+        <link rel="canonical" href="/kept">
+        <img src="/pixel.gif">
+        <link rel="canonical" href="/pushed-out">
+        </head><body><p>text</p></body></html>""")
+    assert facts.canonicals == ["/kept"]
+    assert facts.body_canonicals == ["/pushed-out"]
 
 
 # --- main content --------------------------------------------------------------------------

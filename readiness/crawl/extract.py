@@ -72,7 +72,8 @@ class PageExtractor:
     def extract(self, root: lxml.html.HtmlElement, html_text: str, url: str) -> PageFacts:
         document = root.getroottree().getroot()
         head = _read_head(document)
-        links, canonicals, hreflang = _read_links(document, _link_regions(document))
+        links, canonicals, body_canonicals, hreflang = _read_links(document,
+                                                                  _link_regions(document))
         content = self.main_content.read(document)
         lang = document.get("lang")
         if lang is None:
@@ -87,6 +88,7 @@ class PageExtractor:
             meta_refresh=head.meta_refresh,
             base_href=head.base_href,
             canonicals=canonicals,
+            body_canonicals=body_canonicals,
             hreflang=hreflang,
             links=links,
             word_count=content.word_count,
@@ -185,10 +187,12 @@ def _landmark_role(element: etree._Element) -> str | None:
 
 
 def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
-                ) -> tuple[list[LinkFact], list[str], list[tuple[str, str]]]:
-    """All link elements in document order, and the canonical and hreflang <link>s apart."""
+                ) -> tuple[list[LinkFact], list[str], list[str], list[tuple[str, str]]]:
+    """All link elements in document order, and the canonical (in <head>, elsewhere) and
+    hreflang <link>s apart."""
     links: list[LinkFact] = []
     canonicals: list[str] = []
+    body_canonicals: list[str] = []
     hreflang: list[tuple[str, str]] = []
     region_get = region_of.get
     add_link = links.append
@@ -218,7 +222,7 @@ def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
                 rel = " ".join(tokens)
                 # rel is a token list: "canonical" anywhere in it counts.
                 if "canonical" in tokens:
-                    canonicals.append(raw)
+                    (canonicals if _in_head(element) else body_canonicals).append(raw)
                     continue
                 if "alternate" in tokens:
                     lang = element.get("hreflang")
@@ -230,7 +234,19 @@ def _read_links(document: etree._Element, region_of: dict[etree._Element, str]
             rel = element.get("rel")
             rel = " ".join(rel.lower().split()) if rel is not None else None
         add_link(LinkFact(raw, tag, region_get(element, "main"), anchor, rel))
-    return links, canonicals, hreflang
+    return links, canonicals, body_canonicals, hreflang
+
+
+def _in_head(element: etree._Element) -> bool:
+    # Where the parser put it, as a browser's or Google's parser does: an element that
+    # cannot be in <head> (an <img>, a <div>, stray text) ends the head early, and the
+    # <link>s after it land in <body>.
+    for ancestor in element.iterancestors():
+        if ancestor.tag == "head":
+            return True
+        if ancestor.tag == "body":
+            return False
+    return False
 
 
 def _element_text(element: etree._Element) -> str:

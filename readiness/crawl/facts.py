@@ -28,7 +28,8 @@ class PageFacts:
     lang: str | None                 # <html lang>
     meta_refresh: str | None         # raw content of <meta http-equiv=refresh>
     base_href: str | None            # <base href>: the spider resolves links against it
-    canonicals: list[str]            # raw href of every <link rel=canonical>, head or body
+    canonicals: list[str]            # raw href of every <link rel=canonical> in <head>
+    body_canonicals: list[str]       # ... outside <head>, which search engines ignore
     hreflang: list[tuple[str, str]]  # (hreflang, raw href) of <link rel=alternate hreflang>
     links: list[LinkFact]            # every link element but canonical and hreflang <link>s
     word_count: int

@@ -154,6 +154,7 @@ class CanonicalMissing(Rule):
     Known false positives:
         None as such, but it is a notice: a site without parameters or host variants loses
         little. Turn the rule off with ``enabled: false`` if you do not want canonicals.
+        A page whose only canonical is outside ``<head>`` is CAN012's, with its own fix.
     """
 
     code = "CAN001"
@@ -165,6 +166,8 @@ class CanonicalMissing(Rule):
         for url_id, _fetch, _page in ctx.html_pages():
             rows = ctx.canonicals.get(url_id, [])
             if any(row["target_id"] is not None for row in rows):
+                continue
+            if not rows and url_id in ctx.body_canonicals:  # CAN012: it is there, misplaced
                 continue
             if not ctx.indexability(url_id).indexable:
                 continue
@@ -441,6 +444,52 @@ class RelativeCanonical(Rule):
                               for d in relative],
                  "fix": "write the absolute URL: "
                         + ", ".join(str(d["target"]) for d in relative)},
+                weight=_weight(ctx, url_id))
+
+
+class CanonicalOutsideHead(Rule):
+    """Canonical outside the head: a ``<link rel="canonical">`` sits in the page's body.
+
+    What it checks:
+        ``<link rel="canonical">`` elements that the HTML parser places outside ``<head>``:
+        written in the body, or after something that cannot be in a head (an ``<img>``, a
+        ``<div>``, stray text, an unclosed tag), which ends the head early for every parser,
+        browsers' and Google's alike.
+    Why it matters:
+        Google only reads canonicals in the head, so this one is ignored: the page has no
+        canonical (or only the HTTP header's), and the duplicate URLs it was meant to
+        consolidate compete with it.
+    Example:
+        A tracking ``<img>`` pasted into ``<head>`` before the SEO plugin's tags: the head
+        ends at the image, and the canonical after it lands in ``<body>``.
+    How to fix:
+        Put the canonical inside ``<head>``, and move anything that does not belong in a
+        head (images, iframes, divs, text) into the body, after the head's tags.
+    Known false positives:
+        None known; the page's other canonical rules judge only the declarations search
+        engines read.
+    """
+
+    code = "CAN012"
+    name = "canonical-outside-head"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for url_id, _fetch, _page in ctx.html_pages():
+            ignored = ctx.body_canonicals.get(url_id)
+            if not ignored:
+                continue
+            yield self.finding(
+                ctx.urls[url_id],
+                "canonical outside <head>, ignored by search engines: "
+                + ", ".join(repr(row["raw"]) for row in ignored),
+                {"ignored": [{"raw": row["raw"],
+                              "resolved": ctx.urls[row["target_id"]]
+                              if row["target_id"] is not None else None} for row in ignored],
+                 "read_by_search_engines": declarations(ctx, url_id),
+                 "fix": "move the <link rel=canonical> into <head>, before anything that "
+                        "cannot be in a head (img, iframe, div, text)"},
                 weight=_weight(ctx, url_id))
 
 

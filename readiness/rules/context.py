@@ -200,9 +200,18 @@ class AnalysisContext:
 
     @cached_property
     def canonicals(self) -> dict[int, list[sqlite3.Row]]:
-        """page id -> its canonical declarations (source html|header, raw, target_id)."""
+        """page id -> the canonical declarations search engines read (source html|header,
+        raw, target_id); ones outside <head> are in ``body_canonicals``."""
         by_page: dict[int, list[sqlite3.Row]] = {}
-        for row in self.db.execute("SELECT * FROM canonicals"):
+        for row in self.db.execute("SELECT * FROM canonicals WHERE source != 'body'"):
+            by_page.setdefault(row["page_id"], []).append(row)
+        return by_page
+
+    @cached_property
+    def body_canonicals(self) -> dict[int, list[sqlite3.Row]]:
+        """page id -> its <link rel=canonical>s outside <head>, which search engines ignore."""
+        by_page: dict[int, list[sqlite3.Row]] = {}
+        for row in self.db.execute("SELECT * FROM canonicals WHERE source = 'body'"):
             by_page.setdefault(row["page_id"], []).append(row)
         return by_page
 

@@ -576,6 +576,7 @@ class SiteSpider(scrapy.Spider):
         header_links = [link for value in header_values(response.headers, "Link")
                         for link in parse_link_header(value)]
         sources = [("html", raw, base) for raw in facts.canonicals] + [
+            ("body", raw, base) for raw in facts.body_canonicals] + [
             ("header", raw, page_url) for raw, params in header_links
             if "canonical" in params.get("rel", "").lower().split()]
         for source, raw, raw_base in sources:

@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS bodies (
 -- rel=canonical from the HTML head and from HTTP Link headers.
 CREATE TABLE IF NOT EXISTS canonicals (
     page_id   INTEGER NOT NULL REFERENCES urls(id),
-    source    TEXT NOT NULL,       -- html | header
+    source    TEXT NOT NULL,       -- html (<link> in <head>) | body (outside <head>: ignored by search engines) | header
     raw       TEXT NOT NULL,
     target_id INTEGER REFERENCES urls(id)  -- NULL when raw is not a valid URL
 );

@@ -5,6 +5,7 @@ import pytest
 from readiness.rules.canonicals import (
     CanonicalChain,
     CanonicalMissing,
+    CanonicalOutsideHead,
     CanonicalToError,
     CanonicalToNonIndexable,
     CanonicalToOtherHost,
@@ -21,7 +22,8 @@ from readiness.testing import StoreBuilder
 SITE = "http://site.test"
 ALL_RULES = [CanonicalMissing, CanonicalToError, CanonicalToRedirect, CanonicalToNonIndexable,
              CanonicalChain, ConflictingCanonicals, RelativeCanonical, CanonicalToOtherHost,
-             ParameterisedDuplicate, HostVariantNotRedirected, IndirectVariantRedirect]
+             ParameterisedDuplicate, HostVariantNotRedirected, IndirectVariantRedirect,
+             CanonicalOutsideHead]
 
 
 def urls(findings):
@@ -314,3 +316,24 @@ def test_variant_redirect_temporary_two_hops_or_elsewhere(tmp_path):
     assert f"ends on {SITE}/, not on {SITE}/about" in \
         by_url["http://site.test/about/index.html"].message
     assert store.run(HostVariantNotRedirected) == []
+
+
+def test_canonical_outside_head_is_reported_and_not_read_as_a_canonical(tmp_path):
+    store = StoreBuilder(tmp_path)
+    # Only a body canonical: CAN012, not also "missing" (CAN001).
+    store.page("/pushed-out", body_canonical=f"{SITE}/pushed-out", text="pushed out")
+    # A head canonical to itself plus a body one elsewhere: no conflict (CAN006), since
+    # search engines read only the head one; CAN012 still reports the ignored one.
+    store.page("/both", canonical=f"{SITE}/both", body_canonical=f"{SITE}/elsewhere",
+               text="both places")
+    store.page("/elsewhere", canonical=f"{SITE}/elsewhere", text="elsewhere")
+    store.page("/fine", canonical=f"{SITE}/fine", text="fine")
+    ctx = store.context()
+    outside = list(CanonicalOutsideHead().check(ctx))
+    assert urls(outside) == [f"{SITE}/both", f"{SITE}/pushed-out"]
+    both = next(f for f in outside if f.url == f"{SITE}/both")
+    assert both.evidence["ignored"] == [{"raw": f"{SITE}/elsewhere", "resolved": f"{SITE}/elsewhere"}]
+    assert [d["raw"] for d in both.evidence["read_by_search_engines"]] == [f"{SITE}/both"]
+    assert list(ConflictingCanonicals().check(ctx)) == []
+    assert list(CanonicalMissing().check(ctx)) == []
+    assert CanonicalOutsideHead.severity is Severity.WARNING
