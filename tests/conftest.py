@@ -7,8 +7,12 @@ CLI end to end. The server stays in this process, so tests can read its request 
 
 from __future__ import annotations
 
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from readiness.demo.server import SiteServer
 from readiness.store import CrawlStoreReader, open_store
 
 REPO = Path(__file__).resolve().parent.parent
+REDIS_SERVER = shutil.which("redis-server")
 FIXTURE_SITE = REPO / "tests" / "fixture_site"
 
 # Short timeouts and no waiting: the outside hosts are local, and the slow one must time out.
@@ -33,6 +38,13 @@ class Crawl:
 
     def store(self) -> CrawlStoreReader:
         return open_store(self.store_path)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def run_cli(*args: str, timeout: float = 180, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -51,6 +63,32 @@ def crawl_site(url: str, out: Path, crawl: dict | None = None, extra: dict | Non
 
 
 @pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A redis-server of the tests' own on a free loopback port (distributed runs)."""
+    if REDIS_SERVER is None:
+        pytest.skip("needs redis-server (apt-get install redis-server; .ci/run installs it)")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
 def fixture_server():
     with SiteServer(FIXTURE_SITE) as server:
         yield server
@@ -66,3 +104,25 @@ def site_crawl(fixture_server, tmp_path_factory) -> Crawl:
     assert crawl.result.returncode == 0, crawl.result.stderr
     crawl.requests = list(fixture_server.requests)  # the server's log of this crawl only
     return crawl
+
+
+def facts_by_url(store) -> dict[str, object]:
+    """Everything parsing put in the store, keyed by URL instead of crawl-order ids."""
+    def rows(sql: str) -> list[tuple]:
+        return sorted((tuple(row) for row in store.query(sql)), key=repr)
+
+    pages = {row["url"]: {k: row[k] for k in row.keys() if k not in ("url", "url_id")}
+             for row in store.query("SELECT u.url, p.* FROM pages p JOIN urls u ON u.id = p.url_id")}
+    bodies = {row["url"]: zlib.decompress(row["html"]).decode("utf-8") for row in store.query(
+        "SELECT u.url, b.html FROM bodies b JOIN urls u ON u.id = b.url_id")}
+    return {
+        "pages": pages,
+        "bodies": bodies,
+        "links": rows("SELECT s.url, t.url, l.raw, l.anchor, l.rel, l.element, l.region "
+                      "FROM links l JOIN urls s ON s.id = l.source_id "
+                      "LEFT JOIN urls t ON t.id = l.target_id"),
+        "canonicals": rows("SELECT p.url, c.source, c.raw, t.url FROM canonicals c "
+                           "JOIN urls p ON p.id = c.page_id LEFT JOIN urls t ON t.id = c.target_id"),
+        "hreflang": rows("SELECT p.url, h.lang, h.raw, t.url, h.source FROM hreflang h "
+                         "JOIN urls p ON p.id = h.page_id LEFT JOIN urls t ON t.id = h.target_id"),
+    }

@@ -4,39 +4,16 @@ and a worker that dies costs no facts."""
 from __future__ import annotations
 
 import io
-import zlib
 
 import pytest
 
 from readiness.crawl.parse_worker import EXIT_ON_ENV, encode_frame, read_frame
 
-from conftest import crawl_site
+from conftest import crawl_site, facts_by_url
 
 # Probes are not what these tests compare; variant sampling picks the first page of each
 # template the crawl meets, which depends on the order pages come back.
 CRAWL = {"probe": {"enabled": False}, "variant_samples": 0, "max_page_bytes": 1_000_000}
-
-
-def facts_by_url(store) -> dict[str, object]:
-    """Everything parsing put in the store, keyed by URL instead of crawl-order ids."""
-    def rows(sql: str) -> list[tuple]:
-        return sorted((tuple(row) for row in store.query(sql)), key=repr)
-
-    pages = {row["url"]: {k: row[k] for k in row.keys() if k not in ("url", "url_id")}
-             for row in store.query("SELECT u.url, p.* FROM pages p JOIN urls u ON u.id = p.url_id")}
-    bodies = {row["url"]: zlib.decompress(row["html"]).decode("utf-8") for row in store.query(
-        "SELECT u.url, b.html FROM bodies b JOIN urls u ON u.id = b.url_id")}
-    return {
-        "pages": pages,
-        "bodies": bodies,
-        "links": rows("SELECT s.url, t.url, l.raw, l.anchor, l.rel, l.element, l.region "
-                      "FROM links l JOIN urls s ON s.id = l.source_id "
-                      "LEFT JOIN urls t ON t.id = l.target_id"),
-        "canonicals": rows("SELECT p.url, c.source, c.raw, t.url FROM canonicals c "
-                           "JOIN urls p ON p.id = c.page_id LEFT JOIN urls t ON t.id = c.target_id"),
-        "hreflang": rows("SELECT p.url, h.lang, h.raw, t.url, h.source FROM hreflang h "
-                         "JOIN urls p ON p.id = h.page_id LEFT JOIN urls t ON t.id = h.target_id"),
-    }
 
 
 @pytest.fixture(scope="module")

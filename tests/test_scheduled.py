@@ -5,26 +5,18 @@ compared with the previous run. scrapyd runs on 127.0.0.1, started and stopped h
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO
+from conftest import REPO, free_port
 
 requests = pytest.importorskip("requests")
 pytest.importorskip("scrapyd", reason="scrapyd is in the 'scheduled' extra")
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +41,11 @@ def scrapyd(tmp_path_factory):
     server.wait(timeout=10)
 
 
-def test_deploy_schedule_and_compare_with_the_previous_run(scrapyd, fixture_server, tmp_path):
+@pytest.fixture(scope="module")
+def deployed(scrapyd, tmp_path_factory):
+    """The project built as an egg with scrapyd-deploy and added to scrapyd."""
     url, _home = scrapyd
-    egg = tmp_path / "readiness.egg"
+    egg = tmp_path_factory.mktemp("egg") / "readiness.egg"
     build = subprocess.run([str(BIN / "scrapyd-deploy"), "--build-egg", str(egg)], cwd=REPO,
                            capture_output=True, text=True, timeout=180)
     assert build.returncode == 0, build.stderr
@@ -60,23 +54,35 @@ def test_deploy_schedule_and_compare_with_the_previous_run(scrapyd, fixture_serv
                               data={"project": "readiness", "version": "1"},
                               files={"egg": file}).json()
     assert added["status"] == "ok" and added["spiders"] == 1, added
+    return url
 
+
+def schedule(scrapyd_url: str, **args: str) -> str:
+    """Schedule the site spider with these spider arguments; the job id."""
+    return requests.post(f"{scrapyd_url}/schedule.json", timeout=30, data={
+        "project": "readiness", "spider": "site", **args}).json()["jobid"]
+
+
+def wait_for(scrapyd_url: str, *jobs: str) -> None:
+    for _ in range(1200):
+        listed = requests.get(f"{scrapyd_url}/listjobs.json", params={"project": "readiness"},
+                              timeout=30).json()
+        finished = {j["id"] for j in listed["finished"]}
+        if finished >= set(jobs):
+            return
+        time.sleep(0.1)
+    pytest.fail("the scheduled crawl did not finish")
+
+
+def test_deploy_schedule_and_compare_with_the_previous_run(deployed, fixture_server, tmp_path):
+    url = deployed
     config = tmp_path / "site.yaml"
     config.write_text("crawl:\n  include: ['/clean/*']\n  probe: {enabled: false}\n")
     reports = tmp_path / "reports"
     for _ in range(2):
-        job = requests.post(f"{url}/schedule.json", timeout=30, data={
-            "project": "readiness", "spider": "site",
-            "url": fixture_server.url("site", "/clean/about"), "config": str(config),
-            "setting": f"READINESS_REPORTS_DIR={reports}"}).json()["jobid"]
-        for _ in range(600):
-            jobs = requests.get(f"{url}/listjobs.json", params={"project": "readiness"},
-                                timeout=30).json()
-            if any(j["id"] == job for j in jobs["finished"]):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the scheduled crawl did not finish")
+        job = schedule(url, url=fixture_server.url("site", "/clean/about"), config=str(config),
+                       setting=f"READINESS_REPORTS_DIR={reports}")
+        wait_for(url, job)
         time.sleep(1.1)  # run folders are named by the second they start
 
     runs = sorted(p for p in reports.iterdir() if p.is_dir())
@@ -87,3 +93,28 @@ def test_deploy_schedule_and_compare_with_the_previous_run(scrapyd, fixture_serv
     assert second["previous"]["against"]["run_id"] == first["run"]["run_id"]
     assert second["previous"]["counts"]["new"] == 0
     assert second["previous"]["counts"]["unchanged"] == len(first["findings"])
+
+
+def test_a_distributed_run_as_two_scrapyd_jobs(deployed, fixture_server, redis_url, tmp_path):
+    url = deployed
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        "crawl:\n  include: ['/clean/*', '/content/*']\n  probe: {enabled: false}\n"
+        "  concurrency: 1\n  delay: 0.1\n"
+        f"  distributed: {{redis_url: '{redis_url}', idle_close_seconds: 1}}\n")
+    reports = tmp_path / "reports"
+    args = {"url": fixture_server.url("site", "/clean/about"), "config": str(config),
+            "run": "scheduled-run", "setting": f"READINESS_REPORTS_DIR={reports}"}
+    jobs = [schedule(url, **args) for _ in range(2)]
+    wait_for(url, *jobs)
+    run = reports / "scheduled-run"
+    assert len(list((run / "shards").glob("*.sqlite"))) == 2
+    findings = json.loads((run / "findings.json").read_text())
+    assert findings["run"]["run_id"] == "scheduled-run"
+    assert (run / "report.html").is_file()
+    from readiness.store import open_store
+
+    with open_store(run / "crawl.sqlite") as store:
+        meta = store.meta()
+        assert meta["complete"] is True and len(meta["workers"]) == 2
+        assert store.fetch(fixture_server.url("site", "/clean/services"))["status"] == 200

@@ -42,6 +42,20 @@ class ProbeConfig(StrictModel):
     )
 
 
+class DistributedConfig(StrictModel):
+    """Several Scrapy processes crawling one run together (docs/distributed.md)."""
+
+    redis_url: str | None = Field(
+        None, description="Redis the workers share, e.g. redis://10.0.0.5:6379/0. Unset: the "
+        "crawl runs in one process. Every worker gets the same -a run=NAME.")
+    idle_close_seconds: float = Field(
+        10.0, gt=0, description="A worker leaves the run once the shared queue has been empty "
+        "and it has had nothing to do for this long; the last to leave merges the store.")
+    seed_wait_seconds: float = Field(
+        600.0, gt=0, description="How long a worker waits for the run's first worker to seed "
+        "the crawl (robots.txt, start URLs, sitemaps) before giving up.")
+
+
 class CrawlConfig(StrictModel):
     """Stage 1: the site's own pages."""
 
@@ -104,6 +118,7 @@ class CrawlConfig(StrictModel):
         8 * 1024 * 1024, ge=1024, description="Bigger responses are cut off and recorded as too-large."
     )
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
+    distributed: DistributedConfig = Field(default_factory=DistributedConfig)
 
     @field_validator("parse_workers", mode="before")
     @classmethod

@@ -49,6 +49,26 @@ def retry_after_seconds(value: bytes | None) -> float | None:
         return None
 
 
+class OutboundSlotSettings(dict):
+    """Scrapy's per-slot downloader settings, where every host that is not the site's gets
+    the probe politeness (``crawl.probe.concurrency_per_host`` and ``delay``).
+
+    Installed as the downloader's ``per_slot_settings`` when the crawl opens: outbound hosts
+    are only known as links are found, and in a distributed run the worker that downloads a
+    probe is not the one that found its link.
+    """
+
+    def __init__(self, configured: dict, site_hosts: set[str], config: ProbeConfig) -> None:
+        super().__init__(configured)
+        self.site_hosts = site_hosts
+        self.outbound = {"concurrency": config.concurrency_per_host, "delay": config.delay}
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        return default if key in self.site_hosts else self.outbound
+
+
 class OutboundProber:
     def __init__(self, spider, config: ProbeConfig, store, cache: ProbeCache, stats) -> None:
         self.spider = spider
@@ -65,7 +85,7 @@ class OutboundProber:
             self._record(url_id, url, cached | {"attempts": 0, "cached": 1, "elapsed_ms": None})
             return None
         state = {"url_id": url_id, "url": url, "current": url, "method": "HEAD", "attempt": 1,
-                 "hops": [], "t0": time.monotonic()}
+                 "hops": [], "t0": time.time()}
         return self._request(state)
 
     def _request(self, state: dict[str, Any]) -> scrapy.Request:
@@ -79,7 +99,7 @@ class OutboundProber:
             priority=5,
             meta={
                 "probe": state,
-                "download_slot": self.spider.outbound_slot(netloc(state["current"])),
+                "download_slot": netloc(state["current"]),
                 "download_timeout": self.config.timeout,
                 "dont_retry": True,
                 "dont_merge_cookies": True,
@@ -145,7 +165,7 @@ class OutboundProber:
         result = {
             "verdict": verdict.value, "status": status, "error": error, "method": state["method"],
             "final_url": state["current"], "hops": state["hops"], "attempts": state["attempt"],
-            "elapsed_ms": round((time.monotonic() - state["t0"]) * 1000, 1), "cached": 0,
+            "elapsed_ms": round((time.time() - state["t0"]) * 1000, 1), "cached": 0,
             "checked_at": time.time(),
         }
         if detail:

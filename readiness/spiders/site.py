@@ -21,6 +21,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
@@ -29,11 +30,14 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
+from twisted.internet import task
 from twisted.python.failure import Failure
 
 from readiness import __version__
 from readiness.config import ReadinessConfig, load_config
+from readiness.crawl.distributed import DistributedRun, RunFinished
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
 from readiness.crawl.headers import header_values, kept_headers, parse_link_header
@@ -42,7 +46,7 @@ from readiness.crawl.sitemaps import ERROR_WORDS, parse_sitemap
 from readiness.crawl.variants import url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
-from readiness.probe.outbound import OutboundProber
+from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ logger = logging.getLogger(__name__)
 ROBOTS_MAX_BYTES = 512 * 1024
 MAX_SEED_REDIRECTS = 5
 MAX_REMEASURED_PAGES = 200
+# Distributed runs: how often an idle worker looks at the shared request queue.
+QUEUE_POLL_SECONDS = 0.5
 # Elements whose internal targets are pages worth fetching.
 PAGE_ELEMENTS = frozenset({"a", "area", "iframe"})
 # <link rel=...> values naming a host to warm up, not a URL anyone will load.
@@ -68,7 +74,8 @@ class SiteSpider(scrapy.Spider):
     name = "site"
 
     def __init__(self, url: str | None = None, config: str | ReadinessConfig | None = None,
-                 out: str | None = None, *args: Any, **kwargs: Any) -> None:
+                 out: str | None = None, run: str | None = None, *args: Any,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not url:
             raise ValueError("a start URL is required: scrapy crawl site -a url=https://…")
@@ -79,6 +86,16 @@ class SiteSpider(scrapy.Spider):
             self.config_path, self.cfg = config, load_config(config)
         self.out = out
         self.crawl_cfg = self.cfg.crawl
+        # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
+        self.run_name = run
+        if self.crawl_cfg.distributed.redis_url and not run:
+            raise ValueError("crawl.distributed.redis_url is set: start every worker of the run "
+                             "with the same -a run=NAME")
+        self.distributed: DistributedRun | None = None
+        self._run_over = False  # started for a distributed run that had already ended
+        self._idle_mark: tuple[int, float] | None = None  # (activity count, since when)
+        self._opened_at = 0.0
+        self._queue_poll: task.LoopingCall | None = None
         self.normalizer = UrlNormalizer(self.crawl_cfg.host_map, self.crawl_cfg.strip_params)
         start = self.normalizer.normalize(url)
         if start is None or not is_http(start):
@@ -96,6 +113,7 @@ class SiteSpider(scrapy.Spider):
         self._decided = bytearray()
         self._scheduled_pages = 0
         self._robots_pending: set[str] = set()
+        self._robots_loaded: set[str] = set()  # distributed: hosts whose shared rules are read
         self._sitemaps_seen: set[str] = set()
         self._variant_templates: set[str] = set()
         # Slow pages waiting to be measured again once the crawl is quiet: url id -> (url,
@@ -129,16 +147,54 @@ class SiteSpider(scrapy.Spider):
         settings.set("DOWNLOAD_WARNSIZE", 0, "spider")
         if cfg.user_agent:
             settings.set("USER_AGENT", cfg.user_agent, "spider")
+        if cfg.distributed.redis_url:
+            # One request queue for all the run's workers (scrapy-redis). PERSIST: a worker
+            # that leaves must not empty the queue the others still work from; the last one
+            # out deletes it. Requests are dont_filter (each URL is decided once already),
+            # so the dupefilter only has to exist.
+            prefix = f"readiness:{self.run_name}"
+            for key, value in {
+                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                "SCHEDULER_PERSIST": True,
+                "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+                "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+                "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                "REDIS_URL": cfg.distributed.redis_url,
+            }.items():
+                settings.set(key, value, "spider")
 
     def _opened(self, spider) -> None:
         """Open the store once the crawl starts (stats exist only from then on)."""
         crawler = self.crawler
         settings = crawler.settings
         reports_dir = Path(settings.get("READINESS_REPORTS_DIR", "reports"))
-        self.run_dir = Path(self.out) if self.out else reports_dir / run_id_for(self.start_url)
-        self.store_path = self.run_dir / "crawl.sqlite"
         store_cls = load_object(settings.get("READINESS_STORE_CLASS"))
-        self.store = store_cls(self.store_path)
+        if self.crawl_cfg.distributed.redis_url:
+            # Each worker writes a shard with the run's shared URL ids; the last worker out
+            # merges them into the run's crawl.sqlite.
+            self.run_dir = Path(self.out) if self.out else reports_dir / self.run_name
+            self.distributed = DistributedRun(self.crawl_cfg.distributed.redis_url,
+                                              self.run_name)
+            try:
+                role = "seeds the run" if self.distributed.join() else "joins the run"
+                logger.info("worker %s %s %s", self.distributed.worker, role, self.run_name)
+            except RunFinished as exc:
+                logger.error("%s: nothing to do", exc)
+                self._run_over = True
+            else:
+                # An idle Scrapy engine looks at its scheduler only every 5 s (heartbeat);
+                # other workers fill the shared queue any time, so look more often.
+                self._opened_at = time.monotonic()
+                self._queue_poll = task.LoopingCall(self._poll_shared_queue)
+                self._queue_poll.start(QUEUE_POLL_SECONDS, now=False)
+            self.store_path = self.run_dir / "shards" / f"{self.distributed.worker}.sqlite"
+            assign = self.distributed.assign_ids
+            self.store = store_cls(self.store_path, assign_id=lambda url: assign([url])[0])
+        else:
+            self.run_dir = Path(self.out) if self.out else reports_dir / run_id_for(self.start_url)
+            self.store_path = self.run_dir / "crawl.sqlite"
+            self.store = store_cls(self.store_path)
         self.store.open({
             "run_id": self.run_dir.name,
             "start_url": self.start_url,
@@ -155,6 +211,9 @@ class SiteSpider(scrapy.Spider):
         cache_path = probe_cfg.cache_path or (reports_dir / ".probe-cache.sqlite")
         self.probe_cache = ProbeCache(cache_path, probe_cfg.cache_ttl_hours)
         self.prober = OutboundProber(self, probe_cfg, self.store, self.probe_cache, crawler.stats)
+        downloader = crawler.engine.downloader
+        downloader.per_slot_settings = OutboundSlotSettings(
+            downloader.per_slot_settings, self.site_netlocs, probe_cfg)
         self.extractor_args = {
             "boilerplate_selectors": list(self.crawl_cfg.boilerplate_selectors)}
         workers = self.crawl_cfg.parse_workers
@@ -178,29 +237,37 @@ class SiteSpider(scrapy.Spider):
         return PageExtractor(**self.extractor_args)
 
     def _idle(self, spider) -> None:
-        """When everything else is done, measure the slow pages again, in the quiet."""
-        if self._remeasuring or not self._slow_pages:
-            return
+        """When everything else is done, measure the slow pages again, in the quiet; in a
+        distributed run, stay until the run has nothing left for this worker."""
+        if not self._remeasuring and self._slow_pages:
+            self._remeasure()
+            raise DontCloseSpider
+        if self.distributed is not None and not self._run_over and not self._may_leave_run():
+            raise DontCloseSpider
+
+    def _remeasure(self) -> None:
+        # Straight to the downloader, not through the scheduler: in a distributed run the
+        # shared queue could hand the request to a worker that never saw the first sample.
         self._remeasuring = True
+        engine = self.crawler.engine
         for url_id, (url, _fetch) in self._slow_pages.items():
             for _ in range(self.crawl_cfg.remeasure_times):
-                self.crawler.engine.crawl(scrapy.Request(
-                    url, callback=self.parse_remeasure, errback=self.remeasure_failed,
-                    dont_filter=True, meta={"remeasure": url_id, "download_slot": netloc(url),
-                                            "dont_retry": True}))
+                request = scrapy.Request(url, dont_filter=True, meta={
+                    "download_slot": netloc(url), "dont_retry": True})
+                deferred_from_coro(engine.download_async(request)).addCallbacks(
+                    self._remeasured_response, self._remeasure_failed,
+                    callbackArgs=(url_id,), errbackArgs=(url_id,))
         self.stats.set_value("readiness/remeasured_pages", len(self._slow_pages))
-        raise DontCloseSpider
 
-    def parse_remeasure(self, response) -> None:
-        self._remeasured(response.meta["remeasure"], {
-            "ttfb_ms": _ms(response.meta.get("download_latency")),
-            "elapsed_ms": _ms(response.meta.get("readiness_elapsed"))})
+    def _remeasured_response(self, response, url_id: int) -> None:
+        self._remeasured(url_id, {"ttfb_ms": _ms(response.meta.get("download_latency")),
+                                  "elapsed_ms": _ms(response.meta.get("readiness_elapsed"))})
 
-    def remeasure_failed(self, failure: Failure) -> None:
-        self._remeasured(failure.request.meta["remeasure"], None)
+    def _remeasure_failed(self, failure: Failure, url_id: int) -> None:
+        self._remeasured(url_id, None)
 
     def _remeasured(self, url_id: int, sample: dict[str, Any] | None) -> None:
-        url, fetch = self._slow_pages[url_id]
+        _url, fetch = self._slow_pages[url_id]
         fetch["_pending"] -= 1
         if sample is not None:
             fetch["timings"].append(sample)
@@ -212,20 +279,47 @@ class SiteSpider(scrapy.Spider):
         fetch.pop("_pending", None)
         self.store.add("fetches", fetch)  # replaces the first row, now with every sample
 
-    def outbound_slot(self, host: str) -> str:
-        """The download slot of an outbound host, with the probe politeness settings.
+    def _poll_shared_queue(self) -> None:
+        """Every QUEUE_POLL_SECONDS in a distributed run: wake the engine when the shared
+        queue has work, and tell the run whether this worker is busy."""
+        engine = self.crawler.engine
+        scheduler = engine.scheduler
+        if scheduler is not None and scheduler.has_pending_requests():
+            request = scheduler.next_request()
+            if request is not None:
+                # Back through engine.crawl(): that wakes the engine, which then takes as
+                # many requests as it has room for (harmless when it is busy anyway).
+                engine.crawl(request)
+        # Any request taken from the shared queue, or any response, is activity.
+        handled = self.stats.get_value("scheduler/dequeued/redis", 0) + self.stats.get_value(
+            "response_received_count", 0)
+        now = time.monotonic()
+        if self._idle_mark is None or self._idle_mark[0] != handled:
+            self._idle_mark = (handled, now)
+        self.distributed.report(idle=self._out_of_work(now))
 
-        Registered when the host is first probed: Scrapy reads per-slot settings when it
-        creates a slot, and outbound hosts are only known as links are found.
-        """
-        downloader = self.crawler.engine.downloader
-        if host not in downloader.per_slot_settings and host not in self.site_netlocs:
-            probe = self.crawl_cfg.probe
-            downloader.per_slot_settings[host] = {"concurrency": probe.concurrency_per_host,
-                                                  "delay": probe.delay}
-        return host
+    def _out_of_work(self, now: float) -> bool:
+        idle_for = now - self._idle_mark[1] if self._idle_mark is not None else 0.0
+        return (self.crawler.engine.spider_is_idle()
+                and idle_for >= self.crawl_cfg.distributed.idle_close_seconds)
+
+    def _may_leave_run(self) -> bool:
+        """Leave once this worker has been out of work for ``idle_close_seconds`` (the
+        shared queue empty too), the run has been seeded, and no other live worker is busy
+        (one that is could still add requests)."""
+        now = time.monotonic()
+        if not self.distributed.seeded:
+            waited = now - self._opened_at
+            if waited < self.crawl_cfg.distributed.seed_wait_seconds:
+                return False
+            logger.error("run %s was not seeded within %.0f s: is its first worker running?",
+                         self.run_name, self.crawl_cfg.distributed.seed_wait_seconds)
+            return True
+        return self._out_of_work(now) and not self.distributed.others_busy()
 
     def _closed(self, spider, reason: str) -> None:
+        if self._queue_poll is not None and self._queue_poll.running:
+            self._queue_poll.stop()
         if self.parse_workers is not None:
             self.parse_workers.close()
         for url_id in list(self._slow_pages):  # interrupted mid-way: keep what was measured
@@ -242,8 +336,55 @@ class SiteSpider(scrapy.Spider):
         self.probe_cache.close()
         logger.info("crawl store written: %s (%s)", self.store_path,
                     "complete" if complete else f"incomplete: {reason}, limits {sorted(self.limits_hit)}")
+        if self.distributed is not None:
+            if self._run_over:
+                self.store_path.unlink(missing_ok=True)
+                return
+            if not self.distributed.leave():
+                logger.info("worker %s left run %s; the last worker out merges the store",
+                            self.distributed.worker, self.run_name)
+                return
+            self.store_path = self._merge_run()
         if self.crawler.settings.getbool("READINESS_ANALYZE_ON_CLOSE"):
             self._analyze()
+
+    def _merge_run(self) -> Path:
+        """The last worker of a distributed run: every shard into the run's crawl.sqlite."""
+        from readiness.store.merge import combined_stats, merge_shards, shard_meta
+
+        shard_dir = self.store_path.parent
+        members = self.distributed.members()
+        shards = [shard_dir / f"{worker}.sqlite" for worker in members]
+        missing = [path.name for path in shards if not path.is_file()]
+        if missing:
+            logger.error("run %s: shard(s) %s not under %s (workers on other machines need a "
+                         "shared run folder); the merged store lacks their facts",
+                         self.run_name, ", ".join(missing), shard_dir)
+        shards = [path for path in shards if path.is_file()]
+        metas = [shard_meta(path) for path in shards]
+        reasons = [meta.get("finish_reason") for meta in metas]
+        limits = sorted({limit for meta in metas for limit in meta.get("limits_hit") or []})
+        # A shard still "running" belongs to a worker that was killed: what it had taken
+        # from the queue was never fetched.
+        reasons = ["worker-lost" if r == "running" else r for r in reasons]
+        reason = next((r for r in reasons if r != "finished"), "finished")
+        first = metas[0] if metas else {}
+        target = self.run_dir / "crawl.sqlite"
+        merge_shards(shards, target, {
+            **{key: first.get(key) for key in ("start_url", "seed_urls", "site_hosts", "config",
+                                               "config_file", "readiness_version")},
+            "run_id": self.run_name,
+            "workers": members,
+            "started_at": min((m.get("started_at") for m in metas), default=time.time()),
+            "finished_at": time.time(),
+            "finish_reason": reason,
+            "complete": reason == "finished" and not limits and not missing,
+            "limits_hit": limits,
+            "stats": combined_stats(metas),
+        })
+        self.distributed.clean_up()
+        logger.info("run %s: %d shard(s) merged into %s", self.run_name, len(shards), target)
+        return target
 
     def _analyze(self) -> None:
         """Scheduled crawls (scrapy crawl, scrapyd) end with the findings and reports too,
@@ -267,8 +408,13 @@ class SiteSpider(scrapy.Spider):
     # -- seeds: robots.txt first, then start URLs and sitemaps ----------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for host_origin in sorted({origin(u) for u in self.seed_urls} |
-                                  {f"{urlsplit(self.start_url).scheme}://{n}" for n in self.site_netlocs}):
+        if self.distributed is not None and (self._run_over or not self.distributed.coordinator):
+            return  # the run's first worker seeds it; the others take from the shared queue
+        origins = sorted({origin(u) for u in self.seed_urls} |
+                         {f"{urlsplit(self.start_url).scheme}://{n}" for n in self.site_netlocs})
+        if self.distributed is not None:
+            self.distributed.robots_expected([netloc(o) for o in origins])
+        for host_origin in origins:
             host = netloc(host_origin)
             if host in self._robots_pending:
                 continue
@@ -314,7 +460,7 @@ class SiteSpider(scrapy.Spider):
         self.store.add("robots", {"host": host, "url": response.url, "status": response.status,
                                   "body": body, "sitemaps": sitemaps, "fetched_at": time.time()})
         self.stats.inc_value(f"readiness/robots/status/{response.status}")
-        yield from self._robots_done(host, sitemaps)
+        yield from self._robots_done(host, sitemaps, body)
 
     def robots_failed(self, failure: Failure) -> Iterable[scrapy.Request]:
         request = failure.request
@@ -325,8 +471,19 @@ class SiteSpider(scrapy.Spider):
                                   "fetched_at": time.time()})
         yield from self._robots_done(host, [])
 
-    def _robots_done(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
+    def _robots_done(self, host: str, sitemaps: list[str],
+                     body: str | None = None) -> Iterable[scrapy.Request]:
         self._robots_pending.discard(host)
+        if self.distributed is not None:
+            # Any worker may have fetched this; the others read the rules from the run.
+            self._robots_loaded.add(host)
+            if self.distributed.robots_settled(host, body):  # other hosts still pending
+                return self._robots_sitemaps(host, sitemaps)
+            return chain(self._robots_sitemaps(host, sitemaps), self._seed())
+        return chain(self._robots_sitemaps(host, sitemaps),
+                     () if self._robots_pending else self._seed())
+
+    def _robots_sitemaps(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
         sitemap_sources = [(u, "robots") for u in sitemaps]
         if host == netloc(self.start_url) and not sitemaps and not self.crawl_cfg.sitemaps:
             sitemap_sources.append((f"{origin(self.start_url)}/sitemap.xml", "fallback"))
@@ -337,11 +494,15 @@ class SiteSpider(scrapy.Spider):
             request = self._sitemap_request(raw, None, found_in, self.start_url)
             if request is not None:
                 yield request
-        if not self._robots_pending:
-            for url in self.seed_urls:
-                request = self._decide(url, depth=0, discovered_by="start", source_id=None)
-                if request is not None:
-                    yield request
+
+    def _seed(self) -> Iterable[scrapy.Request]:
+        """The start URLs, once every site host's robots.txt is known."""
+        for url in self.seed_urls:
+            request = self._decide(url, depth=0, discovered_by="start", source_id=None)
+            if request is not None:
+                yield request
+        if self.distributed is not None:
+            self.distributed.mark_seeded()
 
     # -- sitemaps -------------------------------------------------------------------------
 
@@ -351,6 +512,8 @@ class SiteSpider(scrapy.Spider):
         if url is None or not is_http(url) or url in self._sitemaps_seen:
             return None
         self._sitemaps_seen.add(url)
+        if self.distributed is not None and not self.distributed.first_sitemap(url):
+            return None
         url_id, _ = self.store.intern(url, self.scope.is_internal(url))
         meta = {"sitemap": (url_id, parent_id, found_in)}
         return self._aux_request(url, self.parse_sitemap, self.sitemap_failed, meta)
@@ -410,7 +573,21 @@ class SiteSpider(scrapy.Spider):
         if decided[url_id]:
             return False
         decided[url_id] = 1
-        return True
+        # In a distributed run another worker may have decided already (the local bit then
+        # saves asking again).
+        return self.distributed is None or self.distributed.first_decision(url_id)
+
+    def _load_shared_robots(self, url: str) -> None:
+        """The robots.txt rules of ``url``'s host, as the worker that fetched it read them."""
+        host = netloc(url)
+        if host in self._robots_loaded:
+            return
+        body = self.distributed.shared_robots(host)
+        if body is None:  # not settled yet (or not a site host): ask again next time
+            return
+        self._robots_loaded.add(host)
+        if body and self.crawl_cfg.robots != "ignore":
+            self.robots.add(host, body)
 
     def _decide(self, url: str, depth: int, discovered_by: str, source_id: int | None,
                 url_id: int | None = None) -> scrapy.Request | None:
@@ -426,6 +603,8 @@ class SiteSpider(scrapy.Spider):
             return self.prober.start(url, url_id)
         skip = self._skip_reason(url, depth, discovered_by)
         robots_blocked = False
+        if self.distributed is not None:
+            self._load_shared_robots(url)
         if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
             robots_blocked = True
             self.stats.inc_value("readiness/robots_blocked")
@@ -440,6 +619,8 @@ class SiteSpider(scrapy.Spider):
             return None
         if discovered_by != "resource":  # max_pages limits pages, not their images
             self._scheduled_pages += 1
+            if self.distributed is not None:
+                self.distributed.count_page()
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
             priority=-depth,
@@ -456,7 +637,9 @@ class SiteSpider(scrapy.Spider):
         if depth > cfg.max_depth:
             self.limits_hit.add("max_depth")
             return "max-depth"
-        if self._scheduled_pages >= cfg.max_pages and discovered_by != "resource":
+        if discovered_by != "resource" and (
+                self.distributed.pages_scheduled() if self.distributed is not None
+                else self._scheduled_pages) >= cfg.max_pages:
             self.limits_hit.add("max_pages")
             return "max-pages"
         return None
@@ -655,7 +838,11 @@ class SiteSpider(scrapy.Spider):
         template = path.strip("/").split("/", 1)[0] if path.strip("/") else ""
         if template in self._variant_templates:
             return
-        if template and len(self._variant_templates) > self.crawl_cfg.variant_samples:
+        if self.distributed is not None:  # sampled once for the whole run
+            self._variant_templates.add(template)
+            if not self.distributed.sample_template(template, self.crawl_cfg.variant_samples):
+                return
+        elif template and len(self._variant_templates) > self.crawl_cfg.variant_samples:
             return
         self._variant_templates.add(template)
         production = self.normalizer.unmap_host(page_url)

@@ -17,11 +17,11 @@ import sqlite3
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 SCHEMA_VERSION = 1
 
-_COLUMNS: dict[str, tuple[str, ...]] = {
+COLUMNS: dict[str, tuple[str, ...]] = {
     "urls": ("id", "url", "internal"),
     "fetches": (
         "url_id", "status", "error", "error_detail", "fetched", "robots_blocked", "location",
@@ -47,9 +47,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 # Tables where a later fact about the same key replaces the earlier one.
-_REPLACE = {"fetches", "pages", "bodies", "sitemaps", "robots", "probes", "variants"}
+REPLACED_TABLES = {"fetches", "pages", "bodies", "sitemaps", "robots", "probes", "variants"}
 # urls first: every other row refers to url ids.
-_FLUSH_ORDER = ("urls", "fetches", "pages", "bodies", "canonicals", "hreflang", "links", "sitemaps",
+TABLE_ORDER = ("urls", "fetches", "pages", "bodies", "canonicals", "hreflang", "links", "sitemaps",
                 "sitemap_entries", "robots", "probes", "variants")
 
 
@@ -58,21 +58,25 @@ def schema_sql(name: str) -> str:
 
 
 def _statement(table: str) -> str:
-    columns = _COLUMNS[table]
-    verb = "INSERT OR REPLACE" if table in _REPLACE else "INSERT"
+    columns = COLUMNS[table]
+    verb = "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
     return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 class SQLiteCrawlStore:
     """The writer side of a crawl store."""
 
-    def __init__(self, path: str | Path, batch_rows: int = 5000, flush_seconds: float = 1.0) -> None:
+    def __init__(self, path: str | Path, batch_rows: int = 5000, flush_seconds: float = 1.0,
+                 assign_id: Callable[[str], int] | None = None) -> None:
         self.path = Path(path)
+        # Where new URL ids come from: this store's own counter, or (a distributed run's
+        # shard) the run's shared id space, so every shard speaks the same ids.
+        self._assign_id = assign_id
         self.batch_rows = batch_rows
         self.flush_seconds = flush_seconds
         self._ids: dict[str, int] = {}
-        self._buffers: dict[str, list[tuple]] = {table: [] for table in _COLUMNS}
-        self._statements = {table: _statement(table) for table in _COLUMNS}
+        self._buffers: dict[str, list[tuple]] = {table: [] for table in COLUMNS}
+        self._statements = {table: _statement(table) for table in COLUMNS}
         self._pending = 0
         self._last_flush = time.monotonic()
         self._db: sqlite3.Connection | None = None
@@ -115,11 +119,11 @@ class SQLiteCrawlStore:
     # -- the URL index (seen-set) -----------------------------------------------------------
 
     def intern(self, url: str, internal: bool) -> tuple[int, bool]:
-        """The id of ``url`` and whether this is the first time the crawl met it."""
+        """The id of ``url`` and whether this is the first time this store met it."""
         url_id = self._ids.get(url)
         if url_id is not None:
             return url_id, False
-        url_id = len(self._ids) + 1
+        url_id = self._assign_id(url) if self._assign_id is not None else len(self._ids) + 1
         self._ids[url] = url_id
         self._add("urls", (url_id, url, 1 if internal else 0))
         return url_id, True
@@ -134,7 +138,7 @@ class SQLiteCrawlStore:
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         """Queue one row; missing columns are NULL, dicts and lists are stored as JSON."""
-        self._add(table, tuple(_sql_value(row.get(column)) for column in _COLUMNS[table]))
+        self._add(table, tuple(_sql_value(row.get(column)) for column in COLUMNS[table]))
 
     def add_many(self, table: str, rows: list[tuple]) -> None:
         """Queue rows already in column order (the hot path for link edges)."""
@@ -168,7 +172,7 @@ class SQLiteCrawlStore:
         db = self._db
         db.execute("BEGIN")
         try:
-            for table in _FLUSH_ORDER:
+            for table in TABLE_ORDER:
                 rows = self._buffers[table]
                 if rows:
                     db.executemany(self._statements[table], rows)

@@ -1,0 +1,124 @@
+"""A distributed run: two `scrapy crawl` workers share one crawl of the fixture site through a
+real Redis server on 127.0.0.1 (scrapy-redis queue, shared URL ids and decisions), and the
+last one out merges their shards into a store with the same facts as a one-process crawl."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, TEST_PROBE, crawl_site, facts_by_url
+
+pytest.importorskip("scrapy_redis", reason="needs the distributed extra (pip install -e '.[test]')")
+
+# Variant sampling follows crawl order, so it would differ between the runs compared.
+CRAWL = {"probe": dict(TEST_PROBE), "variant_samples": 0, "max_page_bytes": 1_000_000}
+RUN = "fixture-run"
+
+
+def start_worker(url: str, config: Path, out: Path, name: str) -> subprocess.Popen:
+    log = out.parent / f"{name}.log"
+    return subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={url}",
+         "-a", f"config={config}", "-a", f"run={RUN}", "-a", f"out={out}",
+         "-s", f"LOG_FILE={log}", "-s", "LOG_LEVEL=INFO"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def single(fixture_server, tmp_path_factory):
+    fixture_server.reset_sequences()
+    crawl = crawl_site(fixture_server.url("site"), tmp_path_factory.mktemp("one") / "run", CRAWL)
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    with crawl.store() as store:
+        return facts_by_url(store), statuses(store)
+
+
+@pytest.fixture(scope="module")
+def distributed(fixture_server, redis_url, tmp_path_factory, single):
+    tmp = tmp_path_factory.mktemp("two")
+    config = tmp / "worker.yaml"
+    # Slow enough that the shared queue holds work for both: a worker pulls up to its
+    # downloader's capacity from the queue, and the fixture site is small.
+    config.write_text(yaml.safe_dump({"crawl": {
+        **CRAWL, "concurrency": 2, "delay": 0.1,
+        "distributed": {"redis_url": redis_url, "idle_close_seconds": 2}}}))
+    out = tmp / RUN
+    fixture_server.reset_log()
+    fixture_server.reset_sequences()
+    workers = [start_worker(fixture_server.url("site"), config, out, f"worker-{n}")
+               for n in (1, 2)]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=240)
+        assert worker.returncode == 0, stderr
+    logs = [(tmp / f"worker-{n}.log").read_text() for n in (1, 2)]
+    return out, logs, list(fixture_server.requests)
+
+
+def statuses(store) -> dict[str, object]:
+    return {
+        "fetches": {row[0]: tuple(row[1:]) for row in store.query(
+            "SELECT u.url, f.status, f.error, f.fetched, f.robots_blocked FROM fetches f "
+            "JOIN urls u ON u.id = f.url_id")},
+        "probes": {row[0]: row[1] for row in store.query(
+            "SELECT u.url, p.verdict FROM probes p JOIN urls u ON u.id = p.url_id")},
+    }
+
+
+def test_two_workers_store_what_one_process_does(distributed, single):
+    out, logs, _requests = distributed
+    expected_facts, expected_statuses = single
+    from readiness.store import open_store
+
+    with open_store(out / "crawl.sqlite") as store:
+        meta = store.meta()
+        got_facts, got_statuses = facts_by_url(store), statuses(store)
+    assert meta["complete"] is True and meta["finish_reason"] == "finished"
+    assert len(meta["workers"]) == 2 and meta["run_id"] == RUN
+    assert len(got_facts["pages"]) == len(expected_facts["pages"]) > 30
+    for table in ("pages", "bodies", "links", "canonicals", "hreflang"):
+        assert got_facts[table] == expected_facts[table], table
+    assert got_statuses == expected_statuses
+    # One worker seeded the run, the other joined; both did part of the work.
+    assert sorted("seeds the run" in log for log in logs) == [False, True]
+    shards = sorted((out / "shards").glob("*.sqlite"))
+    assert len(shards) == 2
+    for shard in shards:
+        with open_store(shard) as part:
+            assert part.count("fetches") > 0, shard.name
+    assert sum("shard(s) merged into" in log for log in logs) == 1
+
+
+def test_each_url_is_fetched_once_across_the_workers(distributed, fixture_server):
+    out, _logs, requests = distributed
+    from readiness.store import open_store
+
+    with open_store(out / "crawl.sqlite") as store:
+        remeasured = {row[0]: len(json.loads(row[1])) for row in store.query(
+            "SELECT u.url, f.timings FROM fetches f JOIN urls u ON u.id = f.url_id "
+            "WHERE f.timings IS NOT NULL")}
+    gets = Counter(r.path for r in requests if r.host == "site" and r.method == "GET")
+    assert gets["/"] == 1 and gets["/robots.txt"] == 1
+    expected_repeats = {fixture_server.url("site", path) for path, n in gets.items() if n > 1}
+    assert expected_repeats == set(remeasured)  # only slow pages, measured again on purpose
+    probes = Counter((r.host, r.path) for r in requests if r.host in ("ext_a", "ext_b"))
+    assert probes[("ext_b", "/popular")] == 1
+
+
+def test_the_run_is_over_for_a_late_worker(distributed, fixture_server, redis_url, tmp_path):
+    out, _logs, _requests = distributed
+    config = tmp_path / "late.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {
+        **CRAWL, "distributed": {"redis_url": redis_url, "idle_close_seconds": 1}}}))
+    before = (out / "crawl.sqlite").stat().st_mtime_ns
+    late = start_worker(fixture_server.url("site"), config, out, "late")
+    _, stderr = late.communicate(timeout=60)
+    assert late.returncode == 0, stderr
+    assert "has already finished" in (out.parent / "late.log").read_text()
+    assert (out / "crawl.sqlite").stat().st_mtime_ns == before  # the merged store is kept
+
