@@ -121,4 +121,6 @@ def test_the_run_is_over_for_a_late_worker(distributed, fixture_server, redis_ur
     assert late.returncode == 0, stderr
     assert "has already finished" in (out.parent / "late.log").read_text()
     assert (out / "crawl.sqlite").stat().st_mtime_ns == before  # the merged store is kept
+    # and the late worker left no shard (nor its -wal/-shm files) beside the run's two
+    assert len({path.name.split(".sqlite")[0] for path in (out / "shards").iterdir()}) == 2
 

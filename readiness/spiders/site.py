@@ -337,8 +337,9 @@ class SiteSpider(scrapy.Spider):
         logger.info("crawl store written: %s (%s)", self.store_path,
                     "complete" if complete else f"incomplete: {reason}, limits {sorted(self.limits_hit)}")
         if self.distributed is not None:
-            if self._run_over:
-                self.store_path.unlink(missing_ok=True)
+            if self._run_over:  # this worker's empty shard is not part of the run
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.store_path}{suffix}").unlink(missing_ok=True)
                 return
             if not self.distributed.leave():
                 logger.info("worker %s left run %s; the last worker out merges the store",
