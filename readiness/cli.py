@@ -133,11 +133,21 @@ def check_url(url: str) -> str:
     return url
 
 
+def crawl_config(path: str | None):
+    """The rule file for a crawl in this process (a distributed one is for workers)."""
+    config = load_config(path)
+    if config.crawl.distributed.redis_url:
+        raise UsageError("crawl.distributed.redis_url is set: a distributed run is crawled by "
+                         "workers (scrapy crawl site -a run=NAME … or scrapyd jobs; see "
+                         "docs/distributed.md), not by `readiness crawl`/`check`")
+    return config
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
     url = check_url(args.url)
-    config = load_config(args.config)
+    config = crawl_config(args.config)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     return report_crawl(result)
@@ -229,7 +239,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     url = check_url(args.url)
     settings = gate_settings(args)
-    config = load_config(args.config)
+    config = crawl_config(args.config)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     status = report_crawl(result)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, TEST_PROBE, crawl_site, facts_by_url
+from conftest import REPO, TEST_PROBE, crawl_site, facts_by_url, run_cli
 
 pytest.importorskip("scrapy_redis", reason="needs the distributed extra (pip install -e '.[test]')")
 
@@ -124,3 +124,12 @@ def test_the_run_is_over_for_a_late_worker(distributed, fixture_server, redis_ur
     # and the late worker left no shard (nor its -wal/-shm files) beside the run's two
     assert len({path.name.split(".sqlite")[0] for path in (out / "shards").iterdir()}) == 2
 
+
+
+def test_readiness_crawl_refuses_a_distributed_config_in_one_line(tmp_path):
+    config = tmp_path / "workers.yaml"
+    config.write_text("crawl:\n  distributed: {redis_url: 'redis://127.0.0.1:1/0'}\n")
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("readiness: error: crawl.distributed.redis_url")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
