@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -133,3 +134,35 @@ def test_readiness_crawl_refuses_a_distributed_config_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("readiness: error: crawl.distributed.redis_url")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_killed_worker_is_finished_without(fixture_server, redis_url, tmp_path):
+    config = tmp_path / "worker.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {
+        "probe": {"enabled": False}, "concurrency": 1, "delay": 0.2,
+        "distributed": {"redis_url": redis_url, "idle_close_seconds": 1,
+                        "presence_seconds": 2}}}))
+    out = tmp_path / "lost-run"
+    args = [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+            f"url={fixture_server.url('site')}", "-a", f"config={config}", "-a", "run=lost-run",
+            "-a", f"out={out}", "-s", "LOG_LEVEL=INFO"]
+    survivor = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'survivor.log'}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                cwd=REPO)
+    time.sleep(2)  # the survivor seeds the run
+    doomed = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'doomed.log'}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    time.sleep(4)
+    doomed.kill()  # no goodbye: it stops reporting to the run
+    doomed.wait()
+    _, stderr = survivor.communicate(timeout=240)
+    assert survivor.returncode == 0, stderr
+    assert "joins the run" in (tmp_path / "doomed.log").read_text()
+    assert "2 shard(s) merged" in (tmp_path / "survivor.log").read_text()  # its shard too
+    from readiness.store import open_store
+
+    with open_store(out / "crawl.sqlite") as store:
+        meta = store.meta()
+        assert meta["finish_reason"] == "worker-lost" and meta["complete"] is False
+        assert len(meta["workers"]) == 2
+        assert store.fetch(fixture_server.url("site"))["status"] == 200

@@ -54,6 +54,9 @@ class DistributedConfig(StrictModel):
     seed_wait_seconds: float = Field(
         600.0, gt=0, description="How long a worker waits for the run's first worker to seed "
         "the crawl (robots.txt, start URLs, sitemaps) before giving up.")
+    presence_seconds: float = Field(
+        30.0, ge=2, description="A worker that has not reported for this long (killed, its "
+        "machine gone) no longer counts: the others finish and merge without it.")
 
 
 class CrawlConfig(StrictModel):

@@ -15,7 +15,7 @@ fetches every URL once:
 - the end: workers report whether they are busy; once none is and the queue is empty they
   leave, and the last one out merges the store shards each wrote into the run's
   ``crawl.sqlite`` (readiness/store/merge.py). A killed worker stops reporting and stops
-  counting after PRESENCE_SECONDS.
+  counting after ``presence_seconds``.
 
 Redis calls are synchronous on the reactor thread; each is one loopback or LAN round trip,
 made once per URL per worker at most (workers cache ids and decisions locally).
@@ -30,8 +30,6 @@ from typing import Any
 KEY_PREFIX = "readiness"
 # Keys of a finished run are kept this long, so a worker started late learns the run is over.
 FINISHED_TTL_SECONDS = 24 * 3600
-# A worker that has not reported for this long (killed, machine gone) no longer counts.
-PRESENCE_SECONDS = 30
 
 # Get-or-assign ids for URLs in one round trip: returns one id per URL.
 _ASSIGN_IDS = """
@@ -70,10 +68,11 @@ class DistributedRun:
     """A worker's handle on the run's shared state in Redis."""
 
     def __init__(self, redis_url: str, run_id: str, worker: str | None = None,
-                 server: Any = None) -> None:
+                 server: Any = None, presence_seconds: float = 30.0) -> None:
         import redis  # installed with scrapy-redis (the `distributed` extra)
 
         self.run_id = run_id
+        self.presence_seconds = presence_seconds
         self.worker = worker or worker_name()
         self.server = server or redis.Redis.from_url(redis_url, decode_responses=True)
         self._assign = self.server.register_script(_ASSIGN_IDS)
@@ -99,9 +98,9 @@ class DistributedRun:
 
     def report(self, idle: bool) -> None:
         """Say this worker is alive, and whether it has run out of work. A worker that stops
-        reporting (killed) counts as gone after PRESENCE_SECONDS."""
+        reporting (killed) counts as gone after ``presence_seconds``."""
         self.server.set(self.key(f"alive:{self.worker}"), "idle" if idle else "busy",
-                        ex=PRESENCE_SECONDS)
+                        px=int(self.presence_seconds * 1000))
 
     def others_busy(self) -> bool:
         """Another live worker still has work (it may yet add requests to the queue)."""

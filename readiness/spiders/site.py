@@ -174,8 +174,9 @@ class SiteSpider(scrapy.Spider):
             # Each worker writes a shard with the run's shared URL ids; the last worker out
             # merges them into the run's crawl.sqlite.
             self.run_dir = Path(self.out) if self.out else reports_dir / self.run_name
-            self.distributed = DistributedRun(self.crawl_cfg.distributed.redis_url,
-                                              self.run_name)
+            dist_cfg = self.crawl_cfg.distributed
+            self.distributed = DistributedRun(dist_cfg.redis_url, self.run_name,
+                                              presence_seconds=dist_cfg.presence_seconds)
             try:
                 role = "seeds the run" if self.distributed.join() else "joins the run"
                 logger.info("worker %s %s %s", self.distributed.worker, role, self.run_name)
