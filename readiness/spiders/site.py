@@ -171,24 +171,8 @@ class SiteSpider(scrapy.Spider):
         reports_dir = Path(settings.get("READINESS_REPORTS_DIR", "reports"))
         store_cls = load_object(settings.get("READINESS_STORE_CLASS"))
         if self.crawl_cfg.distributed.redis_url:
-            # Each worker writes a shard with the run's shared URL ids; the last worker out
-            # merges them into the run's crawl.sqlite.
-            self.run_dir = Path(self.out) if self.out else reports_dir / self.run_name
-            dist_cfg = self.crawl_cfg.distributed
-            self.distributed = DistributedRun(dist_cfg.redis_url, self.run_name,
-                                              presence_seconds=dist_cfg.presence_seconds)
-            try:
-                role = "seeds the run" if self.distributed.join() else "joins the run"
-                logger.info("worker %s %s %s", self.distributed.worker, role, self.run_name)
-            except RunFinished as exc:
-                logger.error("%s: nothing to do", exc)
-                self._run_over = True
-            else:
-                # An idle Scrapy engine looks at its scheduler only every 5 s (heartbeat);
-                # other workers fill the shared queue any time, so look more often.
-                self._opened_at = time.monotonic()
-                self._queue_poll = task.LoopingCall(self._poll_shared_queue)
-                self._queue_poll.start(QUEUE_POLL_SECONDS, now=False)
+            self._join_run(reports_dir)
+            # A shard with the run's shared URL ids; the last worker out merges the shards.
             self.store_path = self.run_dir / "shards" / f"{self.distributed.worker}.sqlite"
             assign = self.distributed.assign_ids
             self.store = store_cls(self.store_path, assign_id=lambda url: assign([url])[0])
@@ -220,13 +204,32 @@ class SiteSpider(scrapy.Spider):
         workers = self.crawl_cfg.parse_workers
         if workers == "auto":
             workers = 1 if available_cores() >= 2 else 0
-        if workers:
+        if workers and not self._run_over:
             self.parse_workers = ParseWorkers(workers, self.extractor_args,
                                               self.crawl_cfg.store_html)
             self.parse_workers.start()
         self.robots_agent = settings.get("USER_AGENT")
         self.robots = RobotsRules(self.robots_agent)
         self.stats = crawler.stats
+
+    def _join_run(self, reports_dir: Path) -> None:
+        """Register with the distributed run named by ``-a run=``."""
+        self.run_dir = Path(self.out) if self.out else reports_dir / self.run_name
+        dist_cfg = self.crawl_cfg.distributed
+        self.distributed = DistributedRun(dist_cfg.redis_url, self.run_name,
+                                          presence_seconds=dist_cfg.presence_seconds)
+        try:
+            role = "seeds the run" if self.distributed.join() else "joins the run"
+        except RunFinished as exc:
+            logger.error("%s: nothing to do", exc)
+            self._run_over = True
+            return
+        logger.info("worker %s %s %s", self.distributed.worker, role, self.run_name)
+        # An idle Scrapy engine looks at its scheduler only every 5 s (heartbeat); other
+        # workers fill the shared queue any time, so look more often.
+        self._opened_at = time.monotonic()
+        self._queue_poll = task.LoopingCall(self._poll_shared_queue)
+        self._queue_poll.start(QUEUE_POLL_SECONDS, now=False)
 
     @cached_property
     def extractor(self):
