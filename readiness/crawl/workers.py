@@ -163,7 +163,6 @@ class ParseWorkers:
                                  [sys.executable, "-m", "readiness.crawl.parse_worker"],
                                  env=env, childFDs={0: "w", 1: "r", 2: "r"})
             self._workers.append(worker)
-        logger.info("started %d parse worker(s)", self.count)
 
     @property
     def alive(self) -> bool:
