@@ -107,7 +107,8 @@ class UrlNormalizer:
         # the origin only, so "/about" is resolved once per site, not once per page.
         if raw.startswith("/") and not raw.startswith("//"):
             return self._resolve(_base_origin(base), raw)
-        if "://" in raw[:12] or raw[:7].lower() in ("mailto:", "tel:") or raw[:4] == "tel:":
+        scheme = raw[:7].lower()
+        if "://" in raw[:12] or scheme == "mailto:" or scheme[:4] == "tel:":
             return self._resolve(None, raw)
         return self._resolve(base, raw)
 
@@ -201,11 +202,9 @@ class Scope:
         A pattern starting with ``/`` matches the path (and query); any other pattern
         matches the whole URL.
         """
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if self._include is not None and not (self._include.match(url) or self._include.match(path)):
+        if self._include is not None and not glob_matches(self._include, url):
             return True
-        return self._exclude is not None and bool(self._exclude.match(url) or self._exclude.match(path))
+        return glob_matches(self._exclude, url)
 
 
 class PublicUrls:
@@ -245,3 +244,16 @@ class PublicUrls:
         if isinstance(value, (list, tuple)):
             return [self.deep(item) for item in value]
         return value
+
+
+def glob_matches(regex: re.Pattern[str] | None, url: str) -> bool:
+    """Does a :func:`glob_to_regex` pattern match ``url``? (None matches nothing.)
+
+    As everywhere in the config, a glob starting with ``/`` matches the path (and query),
+    any other glob the whole URL.
+    """
+    if regex is None:
+        return False
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return bool(regex.match(url) or regex.match(path))

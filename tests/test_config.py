@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO, run_cli
 
 from readiness.config import ConfigError, load_config, load_config_text
-from conftest import REPO, run_cli
 
 
 def error_of(text: str, filename: str = "site.yaml", base_dir=".") -> str:

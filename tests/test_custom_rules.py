@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import textwrap
 import zlib
 
 import pytest
+from conftest import REPO, run_cli
 
 from readiness.config import ConfigError, load_config_text
 from readiness.rules.custom import CustomRule, make_custom_rule
 from readiness.rules.engine import analyze
 from readiness.rules.registry import RuleRegistry
 from readiness.testing import StoreBuilder
-
-from conftest import run_cli
 
 LOCATION_RULE = """\
 custom_rules:
@@ -568,3 +569,19 @@ def test_every_fragment_in_the_docs_is_valid_inside_a_rule():
             assert block.startswith("      - "), block
             text = head + "    require:\n" + block
         assert load_config_text(text, "custom-rules.md").custom_rules[0].require
+
+
+def test_structured_data_types_are_read_like_the_structured_data_rules(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/prefixed", structured_data={"json-ld": [{"@type": "schema:Dentist"}]})
+    # A property called "type" is a value, not the item's type.
+    store.page("/property", structured_data={"json-ld": [{"@type": "Offer", "type": "Dentist"}]})
+    findings = store.run(one_rule("{structured_data: Dentist}"))
+    assert [f.url for f in findings] == [store.url("/property")]
+
+
+def test_custom_rules_module_imports_first_in_a_fresh_interpreter():
+    # Its config import once came back round to it through readiness.config.loader.
+    result = subprocess.run([sys.executable, "-c", "import readiness.rules.custom"],
+                            capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr

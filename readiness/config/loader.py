@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,8 +19,10 @@ from pydantic import BaseModel, ValidationError
 from readiness.config.errors import ConfigError
 from readiness.config.models import ConfigFile, CrawlConfig, ReadinessConfig
 from readiness.config.rules import settings_model
-from readiness.rules.custom import CustomRuleSpec
 from readiness.rules.registry import default_registry
+
+if TYPE_CHECKING:
+    from readiness.rules.custom import CustomRuleSpec
 
 Loc = tuple[Any, ...]
 
@@ -89,6 +91,10 @@ def _layer_from_text(text: str, filename: str, base_dir: Path, registry,
             raise ConfigError(f"rule {rule.code} ({rule.name}) is configured twice", filename,
                               line_for(lines, ("rules", key)))
         rules[rule.code] = entry
+    # Imported here: readiness.rules.custom imports readiness.config, so a module-level
+    # import would make importing readiness.rules.custom first fail.
+    from readiness.rules.custom import CustomRuleSpec
+
     custom = []
     for index, entry in enumerate(data.get("custom_rules") or []):
         where = ("custom_rules", index)

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readiness.urls import DEFAULT_STRIP_PARAMS
 
-
 MAX_PARSE_WORKERS = 64
 
 

@@ -14,6 +14,9 @@ from typing import Any, Iterable
 
 from markupsafe import Markup, escape
 
+from readiness.report.terminal import family_key
+from readiness.rules.base import plural
+
 SEVERITIES = ("error", "warning", "notice")
 WIDTH = 560
 TREND_WIDTH = 1100  # the trend spans the page: a wider canvas keeps its text the same size
@@ -51,10 +54,6 @@ def _rect(x: float, y: float, w: float, h: float, cls: str, tip: str, rx: float 
 
 def _empty(message: str, height: float = 80) -> Markup:
     return _svg(height, message, [_text(WIDTH / 2, height / 2 + 5, message, "muted", "middle")])
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _hbars(rows: list[tuple[str, list[tuple[int, str, str]]]], title: str,
@@ -100,19 +99,16 @@ def _vbars(bars: list[tuple[str, int, str, str]], title: str, height: float = 20
     return _svg(height, title, body)
 
 
-def findings_by_family(summary: dict[str, Any], titles: dict[str, str],
-                       order: Iterable[str]) -> Markup:
+def findings_by_family(summary: dict[str, Any], titles: dict[str, str]) -> Markup:
     by_family = summary["by_family"]
     if not by_family:
         return _empty("No open findings")
-    order = list(order)
-    families = sorted(by_family, key=lambda f: (order.index(f) if f in order else 99, f))
     rows = []
-    for family in families:
+    for family in sorted(by_family, key=family_key):
         counts = by_family[family]
         title = titles.get(family, family)
         rows.append((title, [(counts.get(s, 0), f"sev-{s}",
-                              f"{title}: {_plural(counts.get(s, 0), s)}") for s in SEVERITIES]))
+                              f"{title}: {plural(counts.get(s, 0), s)}") for s in SEVERITIES]))
     return _hbars(rows, "Open findings by family and severity", label_width=170)
 
 
@@ -135,7 +131,7 @@ def status_codes(crawl: dict[str, Any]) -> Markup:
         return _empty("No URL was fetched")
     ordered = sorted(codes, key=lambda c: (not c.isdigit(), c))
     rows = [(status_label(c), [(codes[c], status_class(c),
-                                f"{status_label(c)}: {_plural(codes[c], 'URL')}")])
+                                f"{status_label(c)}: {plural(codes[c], 'URL')}")])
             for c in ordered]
     return _hbars(rows, "Site URLs by HTTP status", label_width=190)
 
@@ -150,7 +146,7 @@ def crawl_depth(crawl: dict[str, Any]) -> Markup:
         n = depth.get(d, 0) if d < DEPTH_BUCKETS else sum(v for k, v in depth.items() if k >= d)
         label = f"{d}+" if d == DEPTH_BUCKETS else str(d)
         where = "start URL and sitemap entries" if d == 0 else f"{label} clicks from the start"
-        bars.append((label, n, "depth", f"depth {label} ({where}): {_plural(n, 'URL')}"))
+        bars.append((label, n, "depth", f"depth {label} ({where}): {plural(n, 'URL')}"))
     return _vbars(bars, "Site URLs by crawl depth (clicks from the start URL)")
 
 
@@ -179,7 +175,7 @@ def response_times(crawl: dict[str, Any]) -> Markup:
             label = f"{format_ms(low)}–{format_ms(high)}"
         speed = "fast" if i < 2 else "ok" if i < 4 else "slow"
         bars.append((label, bucket["count"], f"rt-{speed}",
-                     f"{label}: {_plural(bucket['count'], 'response')}"))
+                     f"{label}: {plural(bucket['count'], 'response')}"))
     return _vbars(bars, "Response times of site URLs (request to full body)")
 
 
@@ -221,7 +217,7 @@ def trend(history: list[dict[str, Any]], current: dict[str, Any]) -> Markup | No
         body.append(f'<polyline points="{path}" class="line sev-{severity}"/>')
         for (x, y), point in zip(coords, points):
             tip = (f"{point.get('run_id') or 'this run'} ({_date(point.get('started_at'), True)}): "
-                   f"{_plural(point['counts'].get(severity, 0), severity)}")
+                   f"{plural(point['counts'].get(severity, 0), severity)}")
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="dot sev-{severity}">'
                         f"<title>{escape(tip)}</title></circle>")
     return _svg(height, "Open findings per run", body, width=width)

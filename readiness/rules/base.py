@@ -77,6 +77,11 @@ class Finding:
         }
 
 
+def plural(count: int, word: str) -> str:
+    """``plural(3, "page")`` -> "3 pages"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 _SECTION = re.compile(r"^(What it checks|Why it matters|Example|How to fix|Options|"
                       r"Known false positives):\s*$", re.M)
 
@@ -103,8 +108,18 @@ class Rule:
 
     def finding(self, url: str, message: str, evidence: dict[str, Any] | None = None,
                 subject: str | None = None, weight: int = 0,
-                severity: Severity | None = None) -> Finding:
-        return Finding(self.code, self.name, self.family, severity or self.effective_severity,
+                severity: Severity | None = None, at_most: Severity | None = None) -> Finding:
+        """A finding of this rule; ``severity`` grades this case, ``at_most`` caps it.
+
+        A case's grade yields to a severity set in the YAML, a cap does not: a case that is
+        never worse than a warning stays one whatever the configuration says.
+        """
+        result = self.effective_severity
+        if severity is not None and not self.severity_configured:
+            result = severity
+        if at_most is not None and result.rank > at_most.rank:
+            result = at_most
+        return Finding(self.code, self.name, self.family, result,
                        url, message, evidence or {}, subject or url, weight)
 
     # -- documentation ---------------------------------------------------------------------

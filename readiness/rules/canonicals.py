@@ -692,7 +692,7 @@ class HostVariantNotRedirected(Rule):
             yield self.finding(
                 ctx.urls[variant.url_id], message,
                 _variant_evidence(ctx, variant, page_id), weight=_weight(ctx, variant.url_id),
-                severity=severity if not self.severity_configured else None)
+                severity=severity)
 
 
 class IndirectVariantRedirect(Rule):

@@ -17,7 +17,10 @@ from functools import cached_property
 from typing import Any, Callable, Iterator
 
 from readiness.store import CrawlStoreReader
+from readiness.urls import UrlNormalizer
 
+# Link elements a visitor clicks to reach a page (and a crawler follows as navigation).
+CLICK_ELEMENTS = ("a", "area")
 # How many inbound sources a finding lists as evidence (the count is always exact).
 EVIDENCE_LIMIT = 25
 # Network errors that mean a URL answered nothing at all.
@@ -40,10 +43,12 @@ class Inbound:
         return self.link_count + len(self.sitemaps) + len(self.redirects) + len(self.canonicals)
 
     def evidence(self) -> dict[str, Any]:
+        # Cut here, not when collected, so total and the rules' counts stay exact.
         return {
             "inbound_links": self.links, "inbound_link_count": self.link_count,
             "linking_pages": self.source_pages, "sitemaps": self.sitemaps,
-            "redirected_from": self.redirects, "canonicalised_from": self.canonicals,
+            "redirected_from": self.redirects,
+            "canonicalised_from": self.canonicals[:EVIDENCE_LIMIT],
         }
 
 
@@ -84,6 +89,16 @@ class AnalysisContext:
     @property
     def start_url(self) -> str:
         return self.meta["start_url"]
+
+    @cached_property
+    def crawl_config(self) -> dict[str, Any]:
+        """The ``crawl:`` settings the store was crawled with (empty for an older store)."""
+        return (self.meta.get("config") or {}).get("crawl") or {}
+
+    @cached_property
+    def normalizer(self) -> UrlNormalizer:
+        """The crawl's host map: ``unmap_host`` gives the production URL of a crawled one."""
+        return UrlNormalizer(self.crawl_config.get("host_map") or {})
 
     # -- URLs ----------------------------------------------------------------------------
 
@@ -155,6 +170,12 @@ class AnalysisContext:
         for url_id, page in self.pages.items():
             fetch = self.fetches.get(url_id)
             if fetch is not None and fetch["status"] == 200:
+                yield url_id, fetch, page
+
+    def indexable_pages(self) -> Iterator[tuple[int, sqlite3.Row, sqlite3.Row]]:
+        """html_pages() that search engines may index: where backlinks should land."""
+        for url_id, fetch, page in self.html_pages():
+            if self.indexability(url_id).indexable:
                 yield url_id, fetch, page
 
     # -- probes -------------------------------------------------------------------------
@@ -239,9 +260,10 @@ class AnalysisContext:
         a redirect costs no click. URLs no click path reaches are absent.
         """
         edges: dict[int, list[int]] = {}
+        clicks = ", ".join("?" * len(CLICK_ELEMENTS))
         for source, target in self.db.execute(
-                "SELECT DISTINCT source_id, target_id FROM links WHERE element IN ('a', 'area') "
-                "AND target_id IS NOT NULL AND target_id != source_id"):
+                f"SELECT DISTINCT source_id, target_id FROM links WHERE element IN ({clicks}) "
+                "AND target_id IS NOT NULL AND target_id != source_id", CLICK_ELEMENTS):
             if target in self.internal_ids:
                 edges.setdefault(source, []).append(target)
         start = self.ids.get(self.start_url)
@@ -272,7 +294,7 @@ class AnalysisContext:
             source_pages=pages,
             sitemaps=self.sitemap_listing.get(url_id, []),
             redirects=[self.urls[i] for i in self.redirects_to.get(url_id, [])],
-            canonicals=[self.urls[i] for i in self.canonicalised_from.get(url_id, [])][:EVIDENCE_LIMIT],
+            canonicals=[self.urls[i] for i in self.canonicalised_from.get(url_id, [])],
         )
 
     def inbound_where(self, url_id: int, keep: Callable[[dict[str, Any]], bool]) -> Inbound:
@@ -300,6 +322,12 @@ class AnalysisContext:
                        whole.canonicals)
 
     # -- redirects ------------------------------------------------------------------------
+
+    @cached_property
+    def home_id(self) -> int | None:
+        """The page the start URL ends on after its redirects (None when never crawled)."""
+        start = self.ids.get(self.start_url)
+        return self.ids.get(self.walk_redirects(start).final_url) if start is not None else None
 
     def is_redirect(self, url_id: int) -> bool:
         fetch = self.fetches.get(url_id)

@@ -35,8 +35,8 @@ from readiness.config.rules import AcceptEntry, check_glob
 from readiness.crawl.headers import KEPT_HEADERS
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
-from readiness.rules.structured import glob_matches
-from readiness.urls import glob_to_regex
+from readiness.rules.structured import page_entities
+from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "custom"
 _COUNT = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(\d+)\s*$")
@@ -280,37 +280,19 @@ class _PageView:
             return " ".join(body.text_content().split())
         # Collapsed like the other places, so 'Book an appointment' matches across a line
         # break; boilerplate as the crawl configured it, so "main" is what the crawl counted.
-        crawl = (self.ctx.meta.get("config") or {}).get("crawl") or {}
-        reader = _main_content_reader(tuple(crawl.get("boilerplate_selectors") or ()))
+        selectors = self.ctx.crawl_config.get("boilerplate_selectors") or ()
+        reader = _main_content_reader(tuple(selectors))
         return " ".join(reader.main_text(self.root).split())
 
     @cached_property
     def types(self) -> set[str]:
-        return _schema_types(self.ctx.structured_data(self.url_id))
+        return {t for entity in page_entities(self.ctx, self.url_id) for t in entity.types}
 
 
 @lru_cache(maxsize=4)
 def _main_content_reader(boilerplate_selectors: tuple[str, ...]):
     from readiness.crawl.content import MainContentReader
     return MainContentReader(boilerplate_selectors)
-
-
-def _schema_types(data: Any) -> set[str]:
-    """Every @type / microdata type anywhere in the extracted structured data."""
-    found: set[str] = set()
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key in ("@type", "type"):
-                value = item.get(key)
-                for t in value if isinstance(value, list) else [value]:
-                    if isinstance(t, str):
-                        found.add(t.rsplit("/", 1)[-1])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 def evaluate(condition: Condition, view: _PageView) -> bool | None:

@@ -30,16 +30,9 @@ CANONICALISE_FIX = ("pick one URL to keep; point the others at it with rel=canon
                     "301-redirect them to it, and link only to the kept URL")
 
 
-def indexable_pages(ctx: AnalysisContext) -> Iterator[tuple[int, Any]]:
-    """(url_id, page) for every 200 HTML page that search engines may index."""
-    for url_id, _fetch, page in ctx.html_pages():
-        if ctx.indexability(url_id).indexable:
-            yield url_id, page
-
-
 def content_candidates(ctx: AnalysisContext, min_words: int) -> dict[int, Any]:
     """Indexable pages with enough main content to be compared (fewer words is thin)."""
-    return {url_id: page for url_id, page in indexable_pages(ctx)
+    return {url_id: page for url_id, _fetch, page in ctx.indexable_pages()
             if page["word_count"] is not None and page["word_count"] >= min_words}
 
 
@@ -263,7 +256,7 @@ class ThinContent(Rule):
             "Fewest main-content words an indexable page should have."))
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, page in indexable_pages(ctx):
+        for url_id, _fetch, page in ctx.indexable_pages():
             words = page["word_count"]
             if words is None or words >= self.options.min_words:
                 continue
@@ -286,7 +279,7 @@ class _SharedValueRule(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         groups: dict[str, list[int]] = defaultdict(list)
-        for url_id, page in indexable_pages(ctx):
+        for url_id, _fetch, page in ctx.indexable_pages():
             key = normalised(page[self.column])
             if key:
                 groups[key].append(url_id)

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from readiness.config import ReadinessConfig
-from readiness.config.rules import split_settings
+from readiness.config.rules import settings_model, split_settings
 from readiness.rules.base import Finding, Rule, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.store import open_store
-from readiness.urls import PublicUrls, glob_to_regex
+from readiness.urls import PublicUrls, glob_matches, glob_to_regex
 
 logger = logging.getLogger(__name__)
 
@@ -63,17 +63,10 @@ class _UrlFilter:
         self.include = glob_to_regex(include)
         self.exclude = glob_to_regex(exclude)
 
-    @staticmethod
-    def _match(regex, url: str) -> bool:
-        from urllib.parse import urlsplit
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return bool(regex.match(url) or regex.match(path))
-
     def keeps(self, url: str) -> bool:
-        if self.include is not None and not self._match(self.include, url):
+        if self.include is not None and not glob_matches(self.include, url):
             return False
-        return self.exclude is None or not self._match(self.exclude, url)
+        return not glob_matches(self.exclude, url)
 
 
 def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[Rule, dict[str, Any]]]:
@@ -82,10 +75,8 @@ def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[R
     for rule_cls in registry.rules():
         settings = config.rules.get(rule_cls.code)
         if settings is None:
-            common = {"enabled": True, "severity": None, "include": [], "exclude": [], "accept": []}
-            options = rule_cls.Options()
-        else:
-            options, common = split_settings(rule_cls, settings)
+            settings = settings_model(rule_cls)()
+        options, common = split_settings(rule_cls, settings)
         if not common["enabled"]:
             continue
         severity = Severity(common["severity"]) if common["severity"] else None
@@ -115,7 +106,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                     run.excluded += 1
                     continue
                 for regex, reason in accepts:
-                    if _UrlFilter._match(regex, finding.url):
+                    if glob_matches(regex, finding.url):
                         finding.accepted = reason
                         run.accepted += 1
                         break

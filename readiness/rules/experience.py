@@ -18,7 +18,6 @@ import re
 import statistics
 from collections import defaultdict
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -47,13 +46,6 @@ COMPRESSIBLE_TYPES = (
 _VIEWPORT_SPLIT = re.compile(r"[,;]")
 
 
-def landing_pages(ctx: AnalysisContext) -> Iterator[tuple[int, Any, Any]]:
-    """(url_id, fetch, page) of every indexable 200 HTML page: where backlinks should land."""
-    for url_id, fetch, page in ctx.html_pages():
-        if ctx.indexability(url_id).indexable:
-            yield url_id, fetch, page
-
-
 def timing_samples(fetch: Any, column: str) -> list[float]:
     """Every measurement of ``column`` (ttfb_ms, elapsed_ms) the store holds for one URL.
 
@@ -71,7 +63,7 @@ def timing_samples(fetch: Any, column: str) -> list[float]:
 
 def crawl_load(ctx: AnalysisContext) -> dict[str, Any]:
     """The politeness settings the timings were measured under."""
-    crawl = (ctx.meta.get("config") or {}).get("crawl") or {}
+    crawl = ctx.crawl_config
     return {"crawl_concurrency": crawl.get("concurrency"), "crawl_delay_s": crawl.get("delay")}
 
 
@@ -156,7 +148,7 @@ class _SlowTimingRule(Rule):
         load = crawl_load(ctx)
         overlap = _Overlap(ctx, self.column)
         server_slow: list[dict[str, Any]] = []
-        for url_id, fetch, _page in landing_pages(ctx):
+        for url_id, fetch, _page in ctx.indexable_pages():
             samples = timing_samples(fetch, self.column)
             if not samples:
                 continue
@@ -189,10 +181,9 @@ class _SlowTimingRule(Rule):
         median = statistics.median(p[self.column] for p in pages)
         very_slow = error_ms is not None and median > error_ms
         pages.sort(key=lambda p: -p[self.column])
-        start = ctx.ids.get(ctx.start_url)
-        final = ctx.walk_redirects(start).final_url if start is not None else None
+        home = ctx.home_id
         return self.finding(
-            final or pages[0]["url"],
+            ctx.urls[home] if home is not None else pages[0]["url"],
             f"{len(pages)} pages: {self.label} {median:,.0f} ms (median) while the other "
             f"requests at the time were slow too — the server slows down for every request "
             f"under load (the crawl ran {load['crawl_concurrency']} in parallel)",
@@ -210,11 +201,11 @@ class SlowServerResponse(_SlowTimingRule):
     What it checks:
         Indexable 200 HTML pages whose time to first byte — request sent until the response
         headers arrived, the median when the URL was measured more than once — is over
-        ``warn_ms``. Over ``error_ms`` the finding is an error whatever the rule's severity;
-        set ``error_ms`` to null to never escalate. Pages that were slow while most requests
-        overlapping them were slow too waited on a server slowed for everyone (by the
-        crawl's parallel requests, or by its own load): they are one finding, on the start
-        page, naming the pages.
+        ``warn_ms``. Over ``error_ms`` the finding is an error unless the YAML sets the
+        rule's severity; set ``error_ms`` to null to never escalate. Pages that were slow
+        while most requests overlapping them were slow too waited on a server slowed for
+        everyone (by the crawl's parallel requests, or by its own load): they are one
+        finding, on the start page, naming the pages.
     Why it matters:
         Nothing appears until the server answers. A visitor a backlink sends waits on a
         blank tab and leaves; search engines crawl slow sites less and count slow server
@@ -326,7 +317,7 @@ class MissingViewport(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, _fetch, page in landing_pages(ctx):
+        for url_id, _fetch, page in ctx.indexable_pages():
             if page["viewport"] is not None:
                 continue
             inbound = ctx.inbound(url_id)
@@ -384,7 +375,7 @@ class InvalidViewport(Rule):
         return problems
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, _fetch, page in landing_pages(ctx):
+        for url_id, _fetch, page in ctx.indexable_pages():
             content = page["viewport"]
             if content is None:
                 continue  # missing-viewport's
@@ -435,7 +426,7 @@ class HeavyPage(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         max_html, max_total = self.options.max_html_bytes, self.options.max_total_bytes
         resources = page_resources(ctx) if max_total is not None else {}
-        for url_id, fetch, _page in landing_pages(ctx):
+        for url_id, fetch, _page in ctx.indexable_pages():
             html_bytes = fetch["bytes"] or 0
             fetched = []
             for resource in resources.get(url_id, []):
@@ -461,17 +452,6 @@ class HeavyPage(Rule):
                  "not_counted": "third-party resources (not fetched)",
                  "fix": "compress and resize images, drop unused scripts and styles",
                  **inbound.evidence()}, weight=inbound.total)
-
-
-def production_scheme(ctx: AnalysisContext, url: str) -> str:
-    """The scheme a crawled URL has in production (a staging crawl maps hosts: crawl.host_map)."""
-    parts = urlsplit(url)
-    crawled = f"{parts.scheme}://{parts.netloc}".lower()
-    host_map = ((ctx.meta.get("config") or {}).get("crawl") or {}).get("host_map") or {}
-    for production, target in host_map.items():
-        if origin(target if "://" in target else f"http://{target}") == crawled:
-            return (production.split("://", 1)[0] if "://" in production else "http").lower()
-    return parts.scheme.lower()
 
 
 class MixedContent(Rule):
@@ -516,19 +496,16 @@ class MixedContent(Rule):
             # staging copy served over http would flag every image of an https site.
             if written.startswith("http:") or (
                     "://" not in written[:12] and resolved.startswith("http:")
-                    and production_scheme(ctx, resolved) == "http"):
+                    and ctx.normalizer.unmap_host(resolved).startswith("http:")):
                 active = element in ACTIVE_ELEMENTS or bool(rel_tokens(rel) & ACTIVE_LINK_RELS)
                 insecure[source].append({"raw": raw, "url": resolved or raw, "element": element,
                                          "rel": rel, "active": active})
-        for url_id, _fetch, _page in landing_pages(ctx):
+        for url_id, _fetch, _page in ctx.indexable_pages():
             found = insecure.get(url_id)
             url = ctx.urls[url_id]
-            if not found or production_scheme(ctx, url) != "https":
+            if not found or not ctx.normalizer.unmap_host(url).startswith("https:"):
                 continue
             active = [r for r in found if r["active"]]
-            severity = None
-            if not active and self.effective_severity.rank > Severity.WARNING.rank:
-                severity = Severity.WARNING
             kinds = sorted({r["element"] for r in found})
             inbound = ctx.inbound(url_id)
             yield self.finding(
@@ -536,7 +513,7 @@ class MixedContent(Rule):
                 {"insecure_resources": found[:EVIDENCE_LIMIT], "insecure_count": len(found),
                  "active_count": len(active),
                  "fix": "load every resource over https", **inbound.evidence()},
-                weight=inbound.total, severity=severity)
+                weight=inbound.total, at_most=None if active else Severity.WARNING)
 
 
 class LargeImage(Rule):

@@ -12,11 +12,9 @@ import sqlite3
 from typing import Any, Iterator
 
 from readiness.rules.base import Finding, Rule, Severity
-from readiness.rules.context import AnalysisContext, is_noindex, robots_directives
+from readiness.rules.context import CLICK_ELEMENTS, AnalysisContext, is_noindex, robots_directives
 
 FAMILY = "indexing"
-# Link elements a visitor (and a crawler following navigation) can follow to a page.
-NAVIGATION_ELEMENTS = ("a", "area")
 
 
 # -- shared facts -------------------------------------------------------------------------
@@ -53,10 +51,10 @@ def readable_sitemaps(ctx: AnalysisContext) -> list[str]:
 
 def linked_ids(ctx: AnalysisContext) -> set[int]:
     """Pages another page links to with <a>/<area>, directly, by redirect or by canonical."""
-    placeholders = ", ".join("?" * len(NAVIGATION_ELEMENTS))
+    placeholders = ", ".join("?" * len(CLICK_ELEMENTS))
     linked = {row[0] for row in ctx.db.execute(
         f"SELECT DISTINCT target_id FROM links WHERE target_id IS NOT NULL AND "
-        f"target_id != source_id AND element IN ({placeholders})", NAVIGATION_ELEMENTS)}
+        f"target_id != source_id AND element IN ({placeholders})", CLICK_ELEMENTS)}
     # A link to a URL that redirects or canonicalises here reaches this page too.
     for url_id in list(linked):
         if ctx.is_redirect(url_id):
@@ -409,11 +407,7 @@ class MissingRobotsOrSitemap(Rule):
                 f"no readable sitemap ({detail})",
                 {"sitemaps_tried": tried,
                  "fix": "publish a sitemap and announce it with a Sitemap: line in robots.txt"},
-                subject="sitemap", severity=self.case_severity(Severity.WARNING))
-
-    def case_severity(self, severity: Severity) -> Severity:
-        """``severity`` for this case, unless the configuration set one for the whole rule."""
-        return self.effective_severity if self.severity_configured else severity
+                subject="sitemap", severity=Severity.WARNING)
 
     def robots_finding(self, row: sqlite3.Row) -> Finding | None:
         status, error = row["status"], row["error"]
@@ -426,12 +420,12 @@ class MissingRobotsOrSitemap(Rule):
                 row["url"], f"robots.txt {outcome}: search engines stop crawling the site "
                 "until it answers",
                 {**evidence, "fix": "make robots.txt answer 200 (an empty file is fine)"},
-                subject=f"robots:{row['host']}", severity=self.case_severity(Severity.ERROR))
+                subject=f"robots:{row['host']}", severity=Severity.ERROR)
         return self.finding(
             row["url"], f"no robots.txt (answers {status}): everything may be crawled, but "
             "there is no Sitemap: line to announce the sitemap",
             {**evidence, "fix": "serve a robots.txt with a Sitemap: line"},
-            subject=f"robots:{row['host']}", severity=self.case_severity(Severity.NOTICE))
+            subject=f"robots:{row['host']}", severity=Severity.NOTICE)
 
 
 class NonIndexablePage(Rule):

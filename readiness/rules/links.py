@@ -15,9 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import AnalysisContext, Inbound
-from readiness.urls import UrlNormalizer, glob_to_regex
+from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "links"
 # Link elements that make a browser fetch or open the URL (rel=preconnect/dns-prefetch only
@@ -35,10 +35,6 @@ NETWORK_ERROR_WORDS = {
     "too-large": "response bigger than the size limit",
     "redirect-loop": "redirects in a loop",
 }
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def probe_evidence(probe: sqlite3.Row) -> dict[str, Any]:
@@ -274,7 +270,7 @@ class OutboundLinkToRedirect(Rule):
         allowed = glob_to_regex(self.options.allow)
         for url_id, probe, inbound in linked_probes(ctx, "redirected"):
             url = ctx.urls[url_id]
-            if allowed is not None and allowed.match(url):
+            if glob_matches(allowed, url):
                 continue
             evidence = probe_evidence(probe)
             final_url = probe["final_url"]
@@ -318,9 +314,6 @@ class InsecureOutboundLink(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        host_map = (ctx.meta.get("config") or {}).get("crawl", {}).get("host_map") or {}
-        production = UrlNormalizer(host_map)
-
         elements: set[str] = set()  # of every counted edge, not only those listed
 
         def from_secure_page(edge: dict[str, Any]) -> bool:
@@ -329,7 +322,7 @@ class InsecureOutboundLink(Rule):
             rels = set((edge["rel"] or "").split())
             if edge["element"] == "link" and rels & CONNECTION_HINT_RELS:
                 return False
-            if not production.unmap_host(edge["source"]).startswith("https://"):
+            if not ctx.normalizer.unmap_host(edge["source"]).startswith("https://"):
                 return False
             elements.add(edge["element"])
             return True
@@ -338,7 +331,7 @@ class InsecureOutboundLink(Rule):
             "SELECT DISTINCT links.target_id FROM links JOIN urls ON urls.id = links.target_id "
             "WHERE urls.internal = 0 AND urls.url LIKE 'http://%' ORDER BY links.target_id")]
         for url_id in targets:
-            if production.unmap_host(ctx.urls[url_id]).startswith("https://"):
+            if ctx.normalizer.unmap_host(ctx.urls[url_id]).startswith("https://"):
                 continue  # a local stand-in (host map) for an https site
             elements.clear()
             inbound = ctx.inbound_where(url_id, from_secure_page)

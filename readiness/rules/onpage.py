@@ -21,19 +21,11 @@ from typing import Any, Iterator
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
-from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext
+from readiness.rules.context import CLICK_ELEMENTS, EVIDENCE_LIMIT, AnalysisContext
 
 FAMILY = "onpage"
-CLICK_ELEMENTS = ("a", "area")
 # BCP 47 in the shape browsers and search engines accept: "en", "en-GB", "zh-Hant-TW".
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-
-
-def indexable_pages(ctx: AnalysisContext) -> Iterator[tuple[int, Any]]:
-    """(url_id, page) of every indexable 200 HTML page."""
-    for url_id, _fetch, page in ctx.html_pages():
-        if ctx.indexability(url_id).indexable:
-            yield url_id, page
 
 
 def is_nofollow(rel: str | None) -> bool:
@@ -50,7 +42,7 @@ class _PageRule(Rule):
         raise NotImplementedError
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, page in indexable_pages(ctx):
+        for url_id, _fetch, page in ctx.indexable_pages():
             found = self.problem(ctx, url_id, page)
             if found is None:
                 continue
@@ -447,7 +439,7 @@ class PageTooDeep(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         depths = ctx.click_depths
-        for url_id, _page in indexable_pages(ctx):
+        for url_id, _fetch, _page in ctx.indexable_pages():
             depth = depths.get(url_id)
             if depth is None or depth <= self.options.max_depth:
                 continue
@@ -490,7 +482,7 @@ class NofollowOnlyInbound(Rule):
         def click(edge: dict[str, Any]) -> bool:
             return edge["element"] in CLICK_ELEMENTS
 
-        for url_id, _page in indexable_pages(ctx):
+        for url_id, _fetch, _page in ctx.indexable_pages():
             if not ctx.link_counts.get(url_id):
                 continue
             inbound = ctx.inbound_where(url_id, click)
@@ -534,17 +526,18 @@ class NoOutgoingInternalLinks(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         linking: set[int] = set()
+        clicks = f"element IN ({', '.join('?' * len(CLICK_ELEMENTS))})"
         for source, target, rel in ctx.db.execute(
-                "SELECT source_id, target_id, rel FROM links WHERE element IN ('a', 'area') "
-                "AND target_id IS NOT NULL AND target_id != source_id"):
+                f"SELECT source_id, target_id, rel FROM links WHERE {clicks} "
+                "AND target_id IS NOT NULL AND target_id != source_id", CLICK_ELEMENTS):
             if target in ctx.internal_ids and not is_nofollow(rel):
                 linking.add(source)
-        for url_id, _page in indexable_pages(ctx):
+        for url_id, _fetch, _page in ctx.indexable_pages():
             if url_id in linking:
                 continue
             outbound = ctx.db.execute(
-                "SELECT COUNT(*) FROM links WHERE source_id = ? AND element IN ('a', 'area')",
-                (url_id,)).fetchone()[0]
+                f"SELECT COUNT(*) FROM links WHERE source_id = ? AND {clicks}",
+                (url_id, *CLICK_ELEMENTS)).fetchone()[0]
             inbound = ctx.inbound(url_id)
             yield self.finding(
                 ctx.urls[url_id], "links to no other page of the site",

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext, RedirectWalk
-from readiness.urls import glob_to_regex
+from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "redirects"
 TEMPORARY_STATUSES = frozenset({302, 303, 307})
@@ -48,8 +48,9 @@ class RedirectChain(Rule):
     """Redirect chain: a URL passes through more than one redirect before it lands.
 
     What it checks:
-        Every redirecting URL that pages link to, sitemaps list or canonicals point at, walked
-        hop by hop to where it ends. More hops than ``max_hops`` is a chain.
+        Every redirecting URL that pages link to, sitemaps list, canonicals point at or that
+        is a start URL, walked hop by hop to where it ends. More hops than ``max_hops`` is a
+        chain.
     Why it matters:
         Each hop costs a round trip for the visitor a backlink sends and a crawl request for
         search engines; Google stops following after a handful of hops, and link equity
@@ -165,8 +166,9 @@ class TemporaryRedirect(Rule):
     """Temporary redirect: a 302, 303 or 307 where a permanent move (301/308) is meant.
 
     What it checks:
-        Redirect responses with a temporary status on URLs that pages link to, sitemaps
-        list or canonicals point at, unless the URL matches ``allow``.
+        Redirect responses with a temporary status at any hop of a chain that starts at a
+        URL pages link to, sitemaps list, canonicals point at or that is a start URL, unless
+        the redirecting URL matches ``allow``. A hop several chains share is reported once.
     Why it matters:
         Search engines keep the old URL indexed and may not pass the backlink's value to the
         new one while the redirect says "temporary".
@@ -190,13 +192,15 @@ class TemporaryRedirect(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         allowed = glob_to_regex(self.options.allow)
+        reported: set[str] = set()
         for url_id in chain_entries(ctx):
             walk = ctx.walk_redirects(url_id)
             for hop in walk.hops:
-                if hop["status"] not in TEMPORARY_STATUSES:
+                if hop["status"] not in TEMPORARY_STATUSES or hop["url"] in reported:
                     continue
-                if allowed is not None and allowed.match(hop["url"]):
+                if glob_matches(allowed, hop["url"]):
                     continue
+                reported.add(hop["url"])
                 inbound = ctx.inbound(ctx.ids[hop["url"]])
                 yield self.finding(
                     hop["url"], f"temporary redirect ({hop['status']}) to {hop['location']}; "

@@ -11,7 +11,7 @@ import sqlite3
 from http import HTTPStatus
 from typing import Any, Callable, Iterator
 
-from readiness.rules.base import Finding, Rule, Severity
+from readiness.rules.base import Finding, Rule, Severity, plural
 from readiness.rules.context import NO_RESPONSE_ERRORS, AnalysisContext, Inbound
 
 FAMILY = "status"
@@ -28,10 +28,6 @@ NO_RESPONSE_WORDS = {
     "too-large": "its response is bigger than the crawl's size limit (crawl.max_page_bytes)",
     "error": "the request fails",
 }
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def status_words(status: int) -> str:
@@ -174,14 +170,13 @@ class InternalServerError(Rule):
             status, error = fetch["status"], fetch["error"]
             outcome = status_words(status) if status is not None else NO_RESPONSE_WORDS.get(
                 error, f"the request fails ({error})")
-            severity = None
-            if error == "too-large" and self.effective_severity.rank > Severity.WARNING.rank:
-                severity = Severity.WARNING  # our size limit, not necessarily the server's fault
+            # Our size limit, not necessarily the server's fault.
+            cap = Severity.WARNING if error == "too-large" else None
             yield self.finding(
                 ctx.urls[url_id], f"{outcome}; it is {reference_words(inbound, start)}",
                 {**fetch_evidence(fetch, inbound, start),
                  "fix": "find the cause in the server's error log, then re-crawl to confirm"},
-                weight=inbound.total + int(start), severity=severity)
+                weight=inbound.total + int(start), at_most=cap)
 
 
 def _fails(fetch: sqlite3.Row) -> bool:

@@ -22,13 +22,13 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext
-from readiness.urls import glob_to_regex
+from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "structured"
 # schema.org types that describe a practice (and its subtypes people use for one).
@@ -237,23 +237,8 @@ def _read_rdfa(nodes: list[dict[str, Any]], page_url: str) -> list[Entity]:
     return entities
 
 
-def glob_matches(regex: Any, url: str) -> bool:
-    """URL globs as everywhere in the config: '/path/*' matches the path, 'https://…' the URL."""
-    if regex is None:
-        return False
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return bool(regex.match(url) or regex.match(path))
-
-
 def page_entities(ctx: AnalysisContext, url_id: int) -> list[Entity]:
     return read_entities(ctx.structured_data(url_id), ctx.urls[url_id])
-
-
-def indexable_html_pages(ctx: AnalysisContext) -> Iterator[int]:
-    for url_id, _fetch, _page in ctx.html_pages():
-        if ctx.indexability(url_id).indexable:
-            yield url_id
 
 
 def is_practice(entity: Entity, types: Iterable[str]) -> bool:
@@ -439,7 +424,7 @@ class _NapModel:
         self.country = options.default_country_code
         self.ignored = {k for k in (phone_key(p, self.country) for p in options.ignore_phones) if k}
         self.types = [t for t in options.practice_types if t not in options.person_types]
-        self.pages = list(indexable_html_pages(ctx))
+        self.pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         self.statements: dict[int, list[Statement]] = defaultdict(list)
         for url_id in self.pages:
             seen: set[tuple] = set()
@@ -453,9 +438,7 @@ class _NapModel:
                     if said not in seen:  # the same item in two syntaxes, or nested again
                         seen.add(said)
                         self.statements[url_id].append(statement)
-        start = ctx.ids.get(ctx.start_url)
-        final = ctx.walk_redirects(start).final_url if start is not None else None
-        self.start_page = ctx.ids.get(final) if final else None
+        self.start_page = ctx.home_id
         self.locations = self._configured() if options.locations else self._derived()
 
     def _statement(self, url_id: int, entity: Entity) -> Statement:
@@ -754,7 +737,7 @@ class IncompletePracticeSchema(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         expectations = self.options.types
         groups: dict[tuple, dict[str, Any]] = {}
-        for url_id in indexable_html_pages(ctx):
+        for url_id, _fetch, _page in ctx.indexable_pages():
             for entity in page_entities(ctx, url_id):
                 if set(entity.types) & set(self.options.person_types):
                     continue
@@ -830,15 +813,13 @@ class MissingPracticeSchema(Rule):
             description="schema.org types that describe the practice.")
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        pages = list(indexable_html_pages(ctx))
+        pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         if not pages:
             return
         for url_id in pages:
             if any(is_practice(e, self.options.practice_types) for e in page_entities(ctx, url_id)):
                 return
-        start = ctx.ids.get(ctx.start_url)
-        final = ctx.ids.get(ctx.walk_redirects(start).final_url) if start is not None else None
-        url_id = final if final in pages else pages[0]
+        url_id = ctx.home_id if ctx.home_id in pages else pages[0]
         yield self.finding(
             ctx.urls[url_id],
             f"none of {len(pages)} indexable pages describes the practice in structured data",
@@ -1070,12 +1051,10 @@ class IncompleteSocialCard(Rule):
 
     def shared_pages(self, ctx: AnalysisContext) -> Iterator[tuple[int, str]]:
         globs = glob_to_regex(self.options.pages)
-        start = ctx.ids.get(ctx.start_url)
-        start = ctx.ids.get(ctx.walk_redirects(start).final_url) if start is not None else None
         minimum = self.options.min_linking_pages
-        for url_id in indexable_html_pages(ctx):
+        for url_id, _fetch, _page in ctx.indexable_pages():
             url = ctx.urls[url_id]
-            if url_id == start:
+            if url_id == ctx.home_id:
                 yield url_id, "start page"
             elif glob_matches(globs, url):
                 yield url_id, "matches pages"

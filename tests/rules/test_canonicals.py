@@ -1,7 +1,9 @@
 """Canonical rules on hand-built stores: each planted defect and its clean twin."""
 
 import pytest
+from rule_helpers import urls
 
+from readiness.rules.base import Severity
 from readiness.rules.canonicals import (
     CanonicalChain,
     CanonicalMissing,
@@ -16,7 +18,6 @@ from readiness.rules.canonicals import (
     ParameterisedDuplicate,
     RelativeCanonical,
 )
-from readiness.rules.base import Severity
 from readiness.testing import StoreBuilder
 
 SITE = "http://site.test"
@@ -24,10 +25,6 @@ ALL_RULES = [CanonicalMissing, CanonicalToError, CanonicalToRedirect, CanonicalT
              CanonicalChain, ConflictingCanonicals, RelativeCanonical, CanonicalToOtherHost,
              ParameterisedDuplicate, HostVariantNotRedirected, IndirectVariantRedirect,
              CanonicalOutsideHead]
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
 
 
 def variant(store, url, of, kind, status=None, location=None, error=None):

@@ -2,6 +2,8 @@
 
 import random
 
+from rule_helpers import urls
+
 from readiness.rules.duplicates import (
     DuplicateContent,
     DuplicateMetaDescription,
@@ -26,10 +28,6 @@ def words(seed, n=200):
 
 def text(word_list):
     return " ".join(word_list)
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
 
 
 def members(finding):

@@ -1,5 +1,7 @@
 """Page experience rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import by_url, run_configured, urls
+
 from readiness.rules.base import Severity
 from readiness.rules.experience import (
     HeavyPage,
@@ -15,14 +17,6 @@ from readiness.rules.experience import (
 from readiness.testing import StoreBuilder
 
 GOOD_VIEWPORT = "width=device-width, initial-scale=1"
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
-
-
-def by_url(findings):
-    return {f.url: f for f in findings}
 
 
 def test_slow_ttfb_warns_over_600_and_errors_over_2s(tmp_path):
@@ -190,3 +184,17 @@ def test_pages_slow_with_everything_around_them_are_one_server_finding(tmp_path)
     assert server.url == "http://site.test/"
     assert [p["url"] for p in server.evidence["pages"]] == ["http://site.test/b",
                                                             "http://site.test/a"]
+
+
+def test_configured_severity_applies_to_very_slow_pages_too(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", fetch={"ttfb_ms": 2600.0})
+    findings = run_configured(store, SlowServerResponse, Severity.NOTICE)
+    assert [f.severity for f in findings] == [Severity.NOTICE]
+
+
+def test_image_only_mixed_content_stays_a_warning_when_configured_as_error(tmp_path):
+    store = StoreBuilder(tmp_path, start_url="https://site.test/")
+    store.page("/", links=[("http://site.test/logo.png", {"element": "img", "anchor": "x"})])
+    findings = run_configured(store, MixedContent, Severity.ERROR)
+    assert [f.severity for f in findings] == [Severity.WARNING]

@@ -1,5 +1,7 @@
 """Indexing rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import urls
+
 from readiness.rules.base import Severity
 from readiness.rules.indexing import (
     ConflictingIndexingDirectives,
@@ -14,11 +16,7 @@ from readiness.rules.indexing import (
 from readiness.testing import StoreBuilder
 
 
-def urls(findings):
-    return sorted(f.url for f in findings)
-
-
-def by_url(findings, path):
+def finding_at(findings, path):
     return next(f for f in findings if f.url == f"http://site.test{path}")
 
 
@@ -34,11 +32,11 @@ def test_noindex_with_inbound_links(tmp_path):
     findings = store.run(NoindexWithInboundLinks)
     assert urls(findings) == ["http://site.test/brochure.pdf", "http://site.test/implants",
                               "http://site.test/team"]
-    implants = by_url(findings, "/implants")
+    implants = finding_at(findings, "/implants")
     assert implants.evidence["noindex_in"] == ["meta robots"]
     assert implants.evidence["reasons"] == ["noindex in meta robots"]
     assert implants.evidence["inbound_links"][0]["anchor"] == "Implants"
-    assert by_url(findings, "/team").evidence["noindex_in"] == ["X-Robots-Tag"]
+    assert finding_at(findings, "/team").evidence["noindex_in"] == ["X-Robots-Tag"]
 
 
 def test_linked_page_blocked_by_robots(tmp_path):
@@ -74,11 +72,11 @@ def test_conflicting_directives(tmp_path):
     assert urls(findings) == ["http://site.test/header-says-noindex",
                               "http://site.test/implants?ref=menu",
                               "http://site.test/two-meta-tags"]
-    assert by_url(findings, "/implants?ref=menu").evidence["conflicts"] == [
+    assert finding_at(findings, "/implants?ref=menu").evidence["conflicts"] == [
         "noindex with a canonical to http://site.test/implants"]
-    assert by_url(findings, "/header-says-noindex").evidence["conflicts"] == [
+    assert finding_at(findings, "/header-says-noindex").evidence["conflicts"] == [
         "meta robots says index, X-Robots-Tag says noindex"]
-    assert by_url(findings, "/two-meta-tags").evidence["conflicts"] == [
+    assert finding_at(findings, "/two-meta-tags").evidence["conflicts"] == [
         "meta robots says both index and noindex"]
 
 
@@ -101,13 +99,13 @@ def test_sitemap_entry_not_indexable_with_the_reason(tmp_path):
     assert urls(findings) == [f"http://site.test{p}" for p in (
         "/blocked", "/broken", "/gone", "/old-prices", "/print", "/thanks")]
     assert all(f.severity == Severity.ERROR for f in findings)
-    assert by_url(findings, "/gone").evidence["reasons"] == ["answers 404"]
-    redirect = by_url(findings, "/old-prices")
+    assert finding_at(findings, "/gone").evidence["reasons"] == ["answers 404"]
+    redirect = finding_at(findings, "/old-prices")
     assert redirect.evidence["final_url"] == "http://site.test/prices"
     assert "redirects (301)" in redirect.message
-    assert by_url(findings, "/blocked").evidence["reasons"] == ["blocked by robots.txt"]
-    assert "canonicalised to http://site.test/ok" in by_url(findings, "/print").message
-    assert "noindex in meta robots" in by_url(findings, "/thanks").message
+    assert finding_at(findings, "/blocked").evidence["reasons"] == ["blocked by robots.txt"]
+    assert "canonicalised to http://site.test/ok" in finding_at(findings, "/print").message
+    assert "noindex in meta robots" in finding_at(findings, "/thanks").message
 
 
 def test_indexable_page_not_in_sitemap(tmp_path):
@@ -155,7 +153,7 @@ def test_orphan_page(tmp_path):
     findings = store.run(OrphanPage)
     assert urls(findings) == ["http://site.test/only-an-image-points-here",
                               "http://site.test/spring-offer"]
-    orphan = by_url(findings, "/spring-offer")
+    orphan = finding_at(findings, "/spring-offer")
     assert orphan.severity == Severity.WARNING
     assert orphan.evidence["sitemaps"] == ["http://site.test/sitemap.xml"]
     assert "found by sitemap" in orphan.message
@@ -247,7 +245,7 @@ def test_non_indexable_page_lists_the_reasons(tmp_path):
     findings = store.run(NonIndexablePage)
     assert urls(findings) == ["http://site.test/copy", "http://site.test/report",
                               "http://site.test/team"]
-    assert by_url(findings, "/copy").evidence["reasons"] == [
+    assert finding_at(findings, "/copy").evidence["reasons"] == [
         "noindex in meta robots", "canonicalised to http://site.test/"]
-    assert by_url(findings, "/report").message == "not indexable: blocked by robots.txt"
+    assert finding_at(findings, "/report").message == "not indexable: blocked by robots.txt"
     assert all(f.severity == Severity.NOTICE for f in findings)

@@ -1,5 +1,7 @@
 """Outbound link rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import by_url, urls
+
 from readiness.rules.links import (
     BrokenOutboundLink,
     InsecureOutboundLink,
@@ -9,14 +11,6 @@ from readiness.rules.links import (
     UnverifiableOutboundLink,
 )
 from readiness.testing import StoreBuilder
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
-
-
-def by_url(findings):
-    return {f.url: f for f in findings}
 
 
 def test_broken_outbound_link_lists_every_linking_page_and_the_probe(tmp_path):
@@ -184,3 +178,14 @@ def test_insecure_outbound_link_is_quiet_on_an_http_site(tmp_path):
     store = StoreBuilder(tmp_path)
     store.page("/", links=["http://ext.test/article"])
     assert store.run(InsecureOutboundLink) == []
+
+
+def test_outbound_redirect_allow_path_glob_matches_urls_with_a_query(tmp_path):
+    store = StoreBuilder(tmp_path, start_url="https://clinic.test/")
+    store.page("/", links=["https://site.test/login?x=1"])
+    store.probe("https://site.test/login?x=1", "redirected", status=200,
+                final_url="https://site.test/account",
+                hops=[{"url": "https://site.test/login?x=1", "status": 302,
+                       "location": "https://site.test/account"}])
+    assert urls(store.run(OutboundLinkToRedirect)) == ["https://site.test/login?x=1"]
+    assert store.run(OutboundLinkToRedirect, allow=["/login*"]) == []

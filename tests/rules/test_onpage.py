@@ -1,5 +1,7 @@
 """On-page rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import urls
+
 from readiness.rules.onpage import (
     ImageMissingAlt,
     MetaDescriptionTooLong,
@@ -19,10 +21,6 @@ from readiness.testing import StoreBuilder
 
 GOOD_TITLE = "Dental implants in Springfield | Smile Dental"
 GOOD_DESCRIPTION = "Implants fitted by Dr Lee at Smile Dental: consultations, costs and aftercare."
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
 
 
 def test_missing_and_empty_title(tmp_path):

@@ -1,5 +1,7 @@
 """Redirect rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import urls
+
 from readiness.rules.redirects import (
     MetaRefreshRedirect,
     RedirectChain,
@@ -8,10 +10,6 @@ from readiness.rules.redirects import (
     TemporaryRedirect,
 )
 from readiness.testing import StoreBuilder
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
 
 
 def test_chain_of_two_hops_is_reported_at_its_entry_with_every_hop(tmp_path):
@@ -90,3 +88,21 @@ def test_unlinked_intermediate_hops_are_not_reported_separately(tmp_path):
     store.redirect("/c", "/d")
     store.page("/d")
     assert urls(store.run(RedirectChain)) == ["http://site.test/a"]
+
+
+def test_temporary_hop_shared_by_two_chains_is_reported_once(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/a", "/b"])
+    store.redirect("/a", "/shared")
+    store.redirect("/b", "/shared")
+    store.redirect("/shared", "/end", status=302)
+    store.page("/end")
+    assert urls(store.run(TemporaryRedirect)) == ["http://site.test/shared"]
+
+
+def test_temporary_redirect_allow_path_glob_matches_urls_with_a_query(tmp_path):
+    store = StoreBuilder(tmp_path, start_url="https://site.test/")
+    store.page("/", links=["/login?x=1"])
+    store.redirect("/login?x=1", "/", status=302)
+    assert urls(store.run(TemporaryRedirect)) == ["https://site.test/login?x=1"]
+    assert store.run(TemporaryRedirect, allow=["/login*"]) == []

@@ -1,5 +1,7 @@
 """Status rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import by_url, run_configured, urls
+
 from readiness.rules.base import Severity
 from readiness.rules.status import (
     BrokenInternalPage,
@@ -8,14 +10,6 @@ from readiness.rules.status import (
     InternalServerError,
 )
 from readiness.testing import StoreBuilder
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
-
-
-def by_url(findings):
-    return {f.url: f for f in findings}
 
 
 def test_broken_internal_page_counts_every_reference(tmp_path):
@@ -165,3 +159,15 @@ def test_internal_client_error_other_4xx_only(tmp_path):
                                "listed in 1 sitemap")
     assert members.weight == 2
     assert "rate-limited" in findings["http://site.test/limited"].evidence["fix"]
+
+
+def test_too_large_response_stays_a_warning_whatever_the_configured_severity(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/brochure.pdf", "/down"])
+    store.fetch("/brochure.pdf", status=None, error="too-large")
+    store.fetch("/down", status=502)
+    configured_error = by_url(run_configured(store, InternalServerError, Severity.ERROR))
+    assert configured_error["http://site.test/brochure.pdf"].severity is Severity.WARNING
+    assert configured_error["http://site.test/down"].severity is Severity.ERROR
+    configured_notice = run_configured(store, InternalServerError, Severity.NOTICE)
+    assert {f.severity for f in configured_notice} == {Severity.NOTICE}

@@ -1,5 +1,7 @@
 """Structured data and NAP rules on hand-built stores: each planted defect and its clean twin."""
 
+from rule_helpers import urls
+
 from readiness.rules.base import Severity
 from readiness.rules.structured import (
     IncompletePracticeSchema,
@@ -17,10 +19,6 @@ MAIN_ADDRESS = {"@type": "PostalAddress", "streetAddress": "12 Main Street",
                 "addressLocality": "Springfield", "postalCode": "62701"}
 YORK_ADDRESS = {"@type": "PostalAddress", "streetAddress": "45 High St",
                 "addressLocality": "Shelbyville", "postalCode": "62565"}
-
-
-def urls(findings):
-    return sorted(f.url for f in findings)
 
 
 def clinic(name="Smile Dental", telephone="+1 (555) 010-0100", address=MAIN_ADDRESS, **extra):
