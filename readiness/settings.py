@@ -33,8 +33,9 @@ RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
-# The spider keeps its own seen-set of URLs (the crawl store's URL index), so requests it
-# yields are already unique; the stock fingerprint dupefilter would only repeat that work.
+# The spider decides about every URL once (its decided-set, indexed by the crawl store's URL
+# ids), so requests it yields are already unique; the stock fingerprint dupefilter would only
+# repeat that work.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 CONCURRENT_REQUESTS = 32
@@ -43,8 +44,8 @@ CONCURRENT_REQUESTS = 32
 # 100-task default was ~17% of the crawl's CPU time (bench/README.md).
 CONCURRENT_ITEMS = 1
 # The site's own hosts get crawl.concurrency / crawl.delay (the spider sets these from the
-# YAML; this default also sizes the HTTP connection pool per host); outbound hosts get their
-# own slot settings (crawl.probe.concurrency_per_host, crawl.probe.delay) when first probed.
+# YAML; this default also sizes the HTTP connection pool per host); every other host gets
+# crawl.probe.concurrency_per_host / crawl.probe.delay (readiness.probe.outbound.OutboundSlotSettings).
 CONCURRENT_REQUESTS_PER_DOMAIN = 16
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 20

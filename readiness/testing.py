@@ -50,7 +50,7 @@ class StoreBuilder:
     def id(self, url: str) -> int:
         absolute = self.url(url)
         internal = urlsplit(absolute).netloc == self.host
-        return self.writer.intern(absolute, internal)[0]
+        return self.writer.intern(absolute, internal)
 
     # -- facts -----------------------------------------------------------------------------
 

@@ -52,8 +52,11 @@ SHINGLE_HASH = zlib.crc32
 # a reader sees.
 STRIPPED_TAGS = ("nav", "header", "footer", "aside", "script", "style", "noscript",
                  "template", "svg")
-# The ARIA landmarks those elements stand for (complementary is <aside>'s).
-STRIPPED_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary"})
+# The ARIA landmarks those elements stand for, and the page region each names (extract.py
+# tags links with it; complementary is <aside>'s).
+REGION_ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer",
+                "complementary": "aside"}
+STRIPPED_ROLES = frozenset(REGION_ROLES)
 
 # Attribute-axis XPaths: libxml2 walks attribute nodes much faster than it tests a
 # predicate on every element (//@role/.. takes a third of the time of //*[@role]).
@@ -98,13 +101,14 @@ class MainContentReader:
         container = _main_container(root)
         if container is None:
             return ""
-        # Work on a copy: the tree is the response's, and the spider reads it after us.
+        # Work on a copy: the extractor reads the same tree after us (structured data,
+        # addresses), and custom rules read main content from a stored page's tree.
         # Copying and stripping in libxml2 is cheaper than a Python walk that skips subtrees.
         boilerplate_paths = self._boilerplate_paths(root, container)
         container_copy = copy.deepcopy(container)
         doomed = [_follow(container_copy, path) for path in boilerplate_paths]
         doomed += [element for element in _ROLE_ELEMENTS(container_copy)
-                   if _first_role(element) in STRIPPED_ROLES]
+                   if first_role(element) in STRIPPED_ROLES]
         etree.strip_elements(container_copy, *STRIPPED_TAGS, etree.Comment,
                              etree.ProcessingInstruction, with_tail=False)
         for element in doomed:
@@ -210,12 +214,12 @@ def _compile_selectors(selectors: Sequence[str]) -> etree.XPath | None:
 
 def _main_container(root: etree._Element) -> etree._Element | None:
     for element in _MAIN_CANDIDATES(root):
-        if element.tag == "main" or _first_role(element) == "main":
+        if element.tag == "main" or first_role(element) == "main":
             return element
     return root.getroottree().getroot().find("body")
 
 
-def _first_role(element: etree._Element) -> str | None:
+def first_role(element: etree._Element) -> str | None:
     # role is a token list; user agents use the first token they know, and these all are.
     tokens = element.get("role", "").lower().split()
     return tokens[0] if tokens else None

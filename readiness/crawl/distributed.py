@@ -168,6 +168,3 @@ class DistributedRun:
     def count_page(self) -> int:
         """Count one more scheduled page; the run's total so far."""
         return self.server.incr(self.key("pages"))
-
-    def pages_scheduled(self) -> int:
-        return int(self.server.get(self.key("pages")) or 0)

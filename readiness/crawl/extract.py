@@ -1,7 +1,7 @@
 """Page facts from one parsed HTML document: head tags, headings, links and their page region.
 
-SiteSpider (readiness/spiders/site.py) builds one PageExtractor and calls ``extract`` for
-every HTML response; the facts feed the store's ``pages``, ``links``, ``canonicals`` and
+``readiness.crawl.parsing.parse_html`` calls ``extract`` for every HTML response, in a parse
+worker process or in the crawl process (readiness/crawl/workers.py); the facts feed the store's ``pages``, ``links``, ``canonicals`` and
 ``hreflang`` tables (readiness/store/schema.sql). Facts are recorded as written (URLs raw,
 resolved later by the spider against ``base_href``): judging them is the rules' work.
 
@@ -23,7 +23,9 @@ from readiness.crawl.content import (
     DEFAULT_NUM_PERM,
     DEFAULT_SEED,
     DEFAULT_SHINGLE_WORDS,
+    REGION_ROLES,
     MainContentReader,
+    first_role,
 )
 from readiness.crawl.facts import LinkFact, PageFacts
 from readiness.crawl.structured import StructuredDataExtractor
@@ -33,10 +35,6 @@ URL_ATTRIBUTES = {"a": "href", "area": "href", "link": "href", "img": "src", "sc
                   "iframe": "src"}
 LINK_ELEMENTS = tuple(URL_ATTRIBUTES)
 REGION_ELEMENTS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
-# ARIA landmark roles with the same meaning as those elements (older markup uses
-# <div role="navigation"> where newer uses <nav>).
-REGION_ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer",
-                "complementary": "aside"}
 ROBOTS_META_NAMES = frozenset({"robots", "googlebot"})
 
 # Region containers in document order, so an inner region comes after the one around it.
@@ -178,12 +176,8 @@ def _link_regions(document: etree._Element) -> dict[etree._Element, str]:
 
 
 def _landmark_role(element: etree._Element) -> str | None:
-    """The region an element's ARIA role names (first token: the one user agents use)."""
-    role = element.get("role")
-    if not role:
-        return None
-    tokens = role.lower().split()
-    return REGION_ROLES.get(tokens[0]) if tokens else None
+    """The region an element's ARIA role names."""
+    return REGION_ROLES.get(first_role(element))
 
 
 def _read_links(document: etree._Element, region_of: dict[etree._Element, str]

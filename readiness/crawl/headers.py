@@ -25,9 +25,10 @@ def kept_headers(headers, wire_encoding: list[bytes] | None = None) -> dict[str,
     removes it after decompressing, which would make every page look uncompressed)."""
     kept = {}
     for name in KEPT_HEADERS:
-        values = header_values(headers, name)
         if name == "content-encoding" and wire_encoding:
             values = [value.decode("latin-1").strip() for value in wire_encoding]
+        else:
+            values = header_values(headers, name)
         if values:
             kept[name] = ", ".join(values)
     return kept

@@ -1,8 +1,10 @@
 """robots.txt rules per host, read with Protego (the parser Scrapy itself uses).
 
-The spider fetches and stores every site host's robots.txt before it schedules any page, then
-asks :class:`RobotsRules` about each URL so a blocked URL is *recorded* (crawl.robots: obey)
-instead of being dropped silently the way Scrapy's RobotsTxtMiddleware drops it.
+The spider fetches and stores every site host's robots.txt before it schedules the start URLs
+(and a host's sitemaps once that host's robots.txt is in), then asks :class:`RobotsRules`
+about each URL so a blocked URL is *recorded* (crawl.robots: obey) instead of being dropped
+silently the way Scrapy's RobotsTxtMiddleware drops it. A sitemap entry on another site host
+whose robots.txt has not arrived yet is decided as allowed.
 
 Unreachable or failing robots.txt files do not block the crawl: a 4xx means "no rules"
 (RFC 9309); for 5xx and network errors search engines assume "disallow all", which the

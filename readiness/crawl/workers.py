@@ -169,10 +169,6 @@ class ParseWorkers:
         """At least one worker is running (or starting: pages wait in its pipe meanwhile)."""
         return any(worker.alive for worker in self._workers)
 
-    @property
-    def pids(self) -> list[int]:
-        return [w.transport.pid for w in self._workers if w.alive and w.transport.pid]
-
     def parse(self, url: str, body: bytes, encoding: str) -> defer.Deferred:
         """A Deferred firing with the ParsedPage, or failing with PageParseError (the body
         is not HTML enough to parse), WorkerFailed (a bug) or WorkerLost."""

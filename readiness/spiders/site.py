@@ -39,14 +39,15 @@ from readiness import __version__
 from readiness.config import ReadinessConfig, load_config
 from readiness.crawl.distributed import DistributedRun, RunFinished
 from readiness.crawl.errors import classify_failure
+from readiness.crawl.headers import kept_headers, parse_link_header
 from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
-from readiness.crawl.headers import header_values, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsRules
 from readiness.crawl.sitemaps import ERROR_WORDS, parse_sitemap
 from readiness.crawl.variants import url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
+from readiness.store.sqlite import remove_store_files
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
 logger = logging.getLogger(__name__)
@@ -142,8 +143,8 @@ class SiteSpider(scrapy.Spider):
     def _apply_config_to_settings(self, settings) -> None:
         """Turn the YAML crawl section into Scrapy settings (before they are frozen)."""
         cfg = self.crawl_cfg
-        # Site hosts (and the variants of them) use the site's politeness; outbound hosts get
-        # theirs from OutboundProber as each is first probed (slot_settings below).
+        # Site hosts use the site's politeness; every other host gets the probe politeness
+        # (OutboundSlotSettings, installed when the crawl opens).
         settings.set("CONCURRENT_REQUESTS", cfg.concurrency + 16, "spider")
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", cfg.concurrency, "spider")
         settings.set("DOWNLOAD_DELAY", cfg.delay, "spider")
@@ -210,8 +211,7 @@ class SiteSpider(scrapy.Spider):
                 self.parse_workers = None
             else:  # logged here: the crawl's log file only exists from now on
                 logger.info("started %d parse worker(s)", self.parse_workers.count)
-        self.robots_agent = settings.get("USER_AGENT")
-        self.robots = RobotsRules(self.robots_agent)
+        self.robots = RobotsRules(settings.get("USER_AGENT"))
         self.stats = crawler.stats
 
     def _start_parse_workers(self) -> None:
@@ -353,8 +353,7 @@ class SiteSpider(scrapy.Spider):
                     "complete" if complete else f"incomplete: {reason}, limits {sorted(self.limits_hit)}")
         if self.distributed is not None:
             if self._run_over:  # this worker's empty shard is not part of the run
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.store_path}{suffix}").unlink(missing_ok=True)
+                remove_store_files(self.store_path)
                 return
             if not self.distributed.leave():
                 logger.info("worker %s left run %s; the last worker out merges the store",
@@ -366,40 +365,13 @@ class SiteSpider(scrapy.Spider):
 
     def _merge_run(self) -> Path:
         """The last worker of a distributed run: every shard into the run's crawl.sqlite."""
-        from readiness.store.merge import combined_stats, merge_shards, shard_meta
+        from readiness.store.merge import merge_run
 
-        shard_dir = self.store_path.parent
-        members = self.distributed.members()
-        shards = [shard_dir / f"{worker}.sqlite" for worker in members]
-        missing = [path.name for path in shards if not path.is_file()]
-        if missing:
-            logger.error("run %s: shard(s) %s not under %s (workers on other machines need a "
-                         "shared run folder); the merged store lacks their facts",
-                         self.run_name, ", ".join(missing), shard_dir)
-        shards = [path for path in shards if path.is_file()]
-        metas = [shard_meta(path) for path in shards]
-        reasons = [meta.get("finish_reason") for meta in metas]
-        limits = sorted({limit for meta in metas for limit in meta.get("limits_hit") or []})
-        # A shard still "running" belongs to a worker that was killed: what it had taken
-        # from the queue was never fetched.
-        reasons = ["worker-lost" if r == "running" else r for r in reasons]
-        reason = next((r for r in reasons if r != "finished"), "finished")
-        first = metas[0] if metas else {}
         target = self.run_dir / "crawl.sqlite"
-        merge_shards(shards, target, {
-            **{key: first.get(key) for key in ("start_url", "seed_urls", "site_hosts", "config",
-                                               "config_file", "readiness_version")},
-            "run_id": self.run_name,
-            "workers": members,
-            "started_at": min((m.get("started_at") for m in metas), default=time.time()),
-            "finished_at": time.time(),
-            "finish_reason": reason,
-            "complete": reason == "finished" and not limits and not missing,
-            "limits_hit": limits,
-            "stats": combined_stats(metas),
-        })
+        merged = merge_run(self.store_path.parent, self.distributed.members(), target,
+                           self.run_name)
         self.distributed.clean_up()
-        logger.info("run %s: %d shard(s) merged into %s", self.run_name, len(shards), target)
+        logger.info("run %s: %d shard(s) merged into %s", self.run_name, merged, target)
         return target
 
     def _analyze(self) -> None:
@@ -466,10 +438,9 @@ class SiteSpider(scrapy.Spider):
         body = None
         if response.status == 200:
             body = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
-            if self.crawl_cfg.robots != "ignore":
-                sitemaps = self.robots.add(host, body)
-            else:
-                sitemaps = RobotsRules(self.robots_agent).add(host, body)
+            # Read even with robots: ignore (its Sitemap: lines count); _decide is what
+            # leaves the rules unapplied.
+            sitemaps = self.robots.add(host, body)
         elif response.status >= 500:
             logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
                            "site; readiness goes on as if allowed", host, response.status)
@@ -530,7 +501,7 @@ class SiteSpider(scrapy.Spider):
         self._sitemaps_seen.add(url)
         if self.distributed is not None and not self.distributed.first_sitemap(url):
             return None
-        url_id, _ = self.store.intern(url, self.scope.is_internal(url))
+        url_id = self.store.intern(url, self.scope.is_internal(url))
         meta = {"sitemap": (url_id, parent_id, found_in)}
         return self._aux_request(url, self.parse_sitemap, self.sitemap_failed, meta)
 
@@ -563,9 +534,10 @@ class SiteSpider(scrapy.Spider):
             target = self.normalizer.normalize(raw, response.url)
             target_id = None
             if target is not None:
-                target_id, _ = self.store.intern(target, self.scope.is_internal(target))
-                if self.scope.is_internal(target):
-                    request = self._decide(target, 0, "sitemap", url_id, target_id)
+                internal = self.scope.is_internal(target)
+                target_id = self.store.intern(target, internal)
+                if internal:
+                    request = self._decide(target, 0, "sitemap", url_id, target_id, internal)
                     if request is not None:
                         yield request
             entries.append((url_id, target_id, raw, lastmod))
@@ -602,22 +574,24 @@ class SiteSpider(scrapy.Spider):
         if body is None:  # not settled yet (or not a site host): ask again next time
             return
         self._robots_loaded.add(host)
-        if body and self.crawl_cfg.robots != "ignore":
+        if body:
             self.robots.add(host, body)
 
     def _decide(self, url: str, depth: int, discovered_by: str, source_id: int | None,
-                url_id: int | None = None) -> scrapy.Request | None:
-        """Fetch, skip (and record why) or probe ``url``; None unless a request is due."""
-        internal = self.scope.is_internal(url)
+                url_id: int | None = None, internal: bool | None = None) -> scrapy.Request | None:
+        """Fetch, skip (and record why) or probe ``url``; None unless a request is due.
+        ``url_id`` and ``internal``, when the caller has them already."""
+        if internal is None:
+            internal = self.scope.is_internal(url)
         if url_id is None:
-            url_id, _ = self.store.intern(url, internal)
+            url_id = self.store.intern(url, internal)
         if not self._first_decision(url_id):
             return None
         if not internal:
             if not is_http(url) or not self.crawl_cfg.probe.enabled:
                 return None
             return self.prober.start(url, url_id)
-        skip = self._skip_reason(url, depth, discovered_by)
+        skip = self._skip_reason(url, depth)
         robots_blocked = False
         if self.distributed is not None:
             self._load_shared_robots(url)
@@ -626,6 +600,11 @@ class SiteSpider(scrapy.Spider):
             self.stats.inc_value("readiness/robots_blocked")
             if self.crawl_cfg.robots == "obey":
                 skip = "robots-blocked"
+        # max_pages limits pages, not their images; checked last, so only a page that will be
+        # fetched takes a place in the budget.
+        if skip is None and discovered_by != "resource" and not self._take_page():
+            self.limits_hit.add("max_pages")
+            skip = "max-pages"
         if skip is not None:
             self.stats.inc_value(f"readiness/skipped/{skip}")
             self.store.add("fetches", {
@@ -633,10 +612,6 @@ class SiteSpider(scrapy.Spider):
                 "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
             })
             return None
-        if discovered_by != "resource":  # max_pages limits pages, not their images
-            self._scheduled_pages += 1
-            if self.distributed is not None:
-                self.distributed.count_page()
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
             priority=-depth,
@@ -644,7 +619,7 @@ class SiteSpider(scrapy.Spider):
                   "download_slot": netloc(url)},
         )
 
-    def _skip_reason(self, url: str, depth: int, discovered_by: str) -> str | None:
+    def _skip_reason(self, url: str, depth: int) -> str | None:
         cfg = self.crawl_cfg
         if self.scope.is_excluded(url):
             return "excluded"
@@ -653,12 +628,16 @@ class SiteSpider(scrapy.Spider):
         if depth > cfg.max_depth:
             self.limits_hit.add("max_depth")
             return "max-depth"
-        if discovered_by != "resource" and (
-                self.distributed.pages_scheduled() if self.distributed is not None
-                else self._scheduled_pages) >= cfg.max_pages:
-            self.limits_hit.add("max_pages")
-            return "max-pages"
         return None
+
+    def _take_page(self) -> bool:
+        """One more page within crawl.max_pages (the whole run's, when distributed)."""
+        if self.distributed is not None:
+            return self.distributed.count_page() <= self.crawl_cfg.max_pages
+        if self._scheduled_pages >= self.crawl_cfg.max_pages:
+            return False
+        self._scheduled_pages += 1
+        return True
 
     def _repeats_segments(self, url: str) -> bool:
         """/a/b/a/b/a/b/… calendars and relative-link loops generate endless URLs."""
@@ -698,7 +677,7 @@ class SiteSpider(scrapy.Spider):
             fetch["location"] = raw
             target = self.normalizer.normalize(raw, response.url)
             if target is not None:
-                target_id, _ = self.store.intern(target, self.scope.is_internal(target))
+                target_id = self.store.intern(target, self.scope.is_internal(target))
                 fetch["location_url_id"] = target_id
                 self.store.add("fetches", fetch)
                 # A redirect hop is not a click: the target keeps this URL's depth.
@@ -719,7 +698,8 @@ class SiteSpider(scrapy.Spider):
                 and b"html" in (headers.get(b"Content-Type") or b""))):
             parsed = await self._parsed(response)
             if parsed is not None:
-                for request in self._record_page(response, url_id, depth, parsed):
+                for request in self._record_page(response, url_id, depth, parsed,
+                                                 fetch["headers"]):
                     yield request
 
     async def _parsed(self, response) -> ParsedPage | None:
@@ -742,18 +722,18 @@ class SiteSpider(scrapy.Spider):
             self.stats.inc_value("readiness/parse_errors")
             return None
 
-    def _record_page(self, response, url_id: int, depth: int,
-                     parsed: ParsedPage) -> Iterable[scrapy.Request]:
-        """Store the page's facts and link edges; requests for the URLs it leads to."""
+    def _record_page(self, response, url_id: int, depth: int, parsed: ParsedPage,
+                     headers: dict[str, str]) -> Iterable[scrapy.Request]:
+        """Store the page's facts and link edges; requests for the URLs it leads to.
+        ``headers``: the fetch row's kept headers (names lower-cased, values joined)."""
         page_url = response.url
         facts = parsed.facts
         if parsed.html_zlib is not None:
             self.store.add_many("bodies", [(url_id, parsed.html_zlib)])
-        x_robots = header_values(response.headers, "X-Robots-Tag")
         self.store.add("pages", {
             "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,
             "h1": facts.h1, "meta_robots": facts.meta_robots,
-            "x_robots_tag": ", ".join(x_robots) or None, "viewport": facts.viewport,
+            "x_robots_tag": headers.get("x-robots-tag"), "viewport": facts.viewport,
             "lang": facts.lang, "meta_refresh": facts.meta_refresh,
             "encoding": response.encoding, "word_count": facts.word_count,
             "content_hash": facts.content_hash, "minhash": facts.minhash,
@@ -772,31 +752,24 @@ class SiteSpider(scrapy.Spider):
 
         # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
         canonical_rows, hreflang_rows = [], []
-        header_links = [link for value in header_values(response.headers, "Link")
-                        for link in parse_link_header(value)]
+        header_links = parse_link_header(headers.get("link", ""))
         sources = [("html", raw, base) for raw in facts.canonicals] + [
             ("body", raw, base) for raw in facts.body_canonicals] + [
             ("header", raw, page_url) for raw, params in header_links
             if "canonical" in params.get("rel", "").lower().split()]
         for source, raw, raw_base in sources:
-            target = normalize(raw, raw_base)
-            target_id = intern(target, is_internal(target))[0] if target else None
+            target_id, request = self._declared(raw, raw_base, url_id, depth, "canonical")
             canonical_rows.append((url_id, source, raw, target_id))
-            if target is not None and target_id != url_id:
-                request = self._decide(target, depth, "canonical", url_id, target_id)
-                if request is not None:
-                    yield request
+            if request is not None:
+                yield request
         alternates = [("html", lang, raw, base) for lang, raw in facts.hreflang] + [
             ("header", params["hreflang"], raw, page_url) for raw, params in header_links
             if "hreflang" in params]
         for source, lang, raw, raw_base in alternates:
-            target = normalize(raw, raw_base)
-            target_id = intern(target, is_internal(target))[0] if target else None
+            target_id, request = self._declared(raw, raw_base, url_id, child_depth, "hreflang")
             hreflang_rows.append((url_id, lang, raw, target_id, source))
-            if target is not None and target_id != url_id:
-                request = self._decide(target, child_depth, "hreflang", url_id, target_id)
-                if request is not None:
-                    yield request
+            if request is not None:
+                yield request
         self.store.add_many("canonicals", canonical_rows)
         self.store.add_many("hreflang", hreflang_rows)
 
@@ -814,22 +787,19 @@ class SiteSpider(scrapy.Spider):
         decided = self._decided
         for link in facts.links:
             target = normalize(link.raw, base)
-            if target is None:
-                edges.append((url_id, None, link.raw, link.anchor, link.rel, link.element,
-                              link.region))
-                continue
+            target_id = known_id(target) if target is not None else None
             # Most links on a page (nav, footer) point at URLs already decided: record the
             # edge and move on without the scope and decision work.
-            target_id = known_id(target)
-            if target_id is not None and target_id < len(decided) and decided[target_id]:
-                edges.append((url_id, target_id, link.raw, link.anchor, link.rel,
-                              link.element, link.region))
-                continue
-            internal = is_internal(target)
-            if target_id is None:
-                target_id = intern(target, internal)[0]
+            undecided = target is not None and (
+                target_id is None or target_id >= len(decided) or not decided[target_id])
+            if undecided:
+                internal = is_internal(target)
+                if target_id is None:
+                    target_id = intern(target, internal)
             edges.append((url_id, target_id, link.raw, link.anchor, link.rel, link.element,
                           link.region))
+            if not undecided:
+                continue
             discovered_by = "link"
             if link.element == "link":
                 rels = set(link.rel.split()) if link.rel else set()
@@ -839,18 +809,32 @@ class SiteSpider(scrapy.Spider):
                 if not fetch_resources:
                     continue
                 discovered_by = "resource"
-            request = self._decide(target, child_depth, discovered_by, url_id, target_id)
+            request = self._decide(target, child_depth, discovered_by, url_id, target_id,
+                                   internal)
             if request is not None:
                 yield request
         self.store.add_many("links", edges)
         self.stats.inc_value("readiness/links", len(edges))
         self.stats.inc_value("readiness/pages")
 
+    def _declared(self, raw: str, raw_base: str, page_id: int, depth: int,
+                  kind: str) -> tuple[int | None, scrapy.Request | None]:
+        """The id of a URL a page declares (canonical, hreflang), and its request if due."""
+        target = self.normalizer.normalize(raw, raw_base)
+        if target is None:
+            return None, None
+        internal = self.scope.is_internal(target)
+        target_id = self.store.intern(target, internal)
+        if target_id == page_id:
+            return target_id, None
+        return target_id, self._decide(target, depth, kind, page_id, target_id, internal)
+
     # -- host and scheme variants ----------------------------------------------------------
 
     def _variant_requests(self, page_url: str, url_id: int, depth: int) -> Iterable[scrapy.Request]:
         """Variants of the home page and of the first page of each template (path segment)."""
-        path = urlsplit(page_url).path
+        page_parts = urlsplit(page_url)
+        path = page_parts.path
         template = path.strip("/").split("/", 1)[0] if path.strip("/") else ""
         if template in self._variant_templates:
             return
@@ -870,13 +854,13 @@ class SiteSpider(scrapy.Spider):
             # only variants that map to a crawled host are requested.
             if self.normalizer.host_map and not self.normalizer.is_mapped(raw):
                 continue
-            variant_id, _ = self.store.intern(variant, self.scope.is_internal(variant))
-            same_scheme = urlsplit(variant).scheme == urlsplit(page_url).scheme
-            if same_scheme and self.scope.is_internal(variant):
+            internal = self.scope.is_internal(variant)
+            variant_id = self.store.intern(variant, internal)
+            if internal and urlsplit(variant).scheme == page_parts.scheme:
                 # Same site, same scheme: an ordinary page URL (fetched once, facts recorded).
                 self.store.add("variants", {"url_id": variant_id, "of_url_id": url_id,
                                             "kind": kind, "error": "see-fetch"})
-                request = self._decide(variant, depth, "variant", url_id, variant_id)
+                request = self._decide(variant, depth, "variant", url_id, variant_id, internal)
                 if request is not None:
                     yield request
                 continue
@@ -897,7 +881,7 @@ class SiteSpider(scrapy.Spider):
             row["location"] = location.decode("latin-1").strip()
             target = self.normalizer.normalize(row["location"], response.url)
             if target is not None:
-                row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))[0]
+                row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))
         self.store.add("variants", row)
 
     def variant_failed(self, failure: Failure) -> None:

@@ -9,11 +9,58 @@ result is an ordinary store, analysed like any other.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
-from readiness.store.sqlite import COLUMNS, REPLACED_TABLES, SCHEMA_VERSION, TABLE_ORDER, schema_sql
+from readiness.store.sqlite import (
+    COLUMNS,
+    SCHEMA_VERSION,
+    TABLE_ORDER,
+    insert_verb,
+    remove_store_files,
+    schema_sql,
+)
+
+logger = logging.getLogger(__name__)
+# Meta keys every shard of a run has the same value for.
+RUN_META_KEYS = ("start_url", "seed_urls", "site_hosts", "config", "config_file",
+                 "readiness_version")
+
+
+def merge_run(shard_dir: Path, workers: list[str], target: Path, run_id: str) -> int:
+    """Merge the shards of ``workers`` (``<shard_dir>/<worker>.sqlite``) into ``target``,
+    with the run's meta: how it ended is the least finished of its shards. Returns how many
+    shards were merged."""
+    shards = [shard_dir / f"{worker}.sqlite" for worker in workers]
+    missing = [path.name for path in shards if not path.is_file()]
+    if missing:
+        logger.error("run %s: shard(s) %s not under %s (workers on other machines need a "
+                     "shared run folder); the merged store lacks their facts",
+                     run_id, ", ".join(missing), shard_dir)
+    shards = [path for path in shards if path.is_file()]
+    metas = [shard_meta(path) for path in shards]
+    # A shard still "running" belongs to a worker that was killed: what it had taken from
+    # the queue was never fetched.
+    reasons = ["worker-lost" if m.get("finish_reason") == "running" else m.get("finish_reason")
+               for m in metas]
+    reason = next((r for r in reasons if r != "finished"), "finished")
+    limits = sorted({limit for meta in metas for limit in meta.get("limits_hit") or []})
+    first = metas[0] if metas else {}
+    merge_shards(shards, target, {
+        **{key: first.get(key) for key in RUN_META_KEYS},
+        "run_id": run_id,
+        "workers": workers,
+        "started_at": min((m.get("started_at") for m in metas), default=time.time()),
+        "finished_at": time.time(),
+        "finish_reason": reason,
+        "complete": reason == "finished" and not limits and not missing,
+        "limits_hit": limits,
+        "stats": combined_stats(metas),
+    })
+    return len(shards)
 
 
 def shard_meta(path: Path) -> dict[str, Any]:
@@ -24,8 +71,7 @@ def shard_meta(path: Path) -> dict[str, Any]:
 def merge_shards(shards: list[Path], target: Path, meta: dict[str, Any]) -> None:
     """Write ``target`` (replacing it) from ``shards``, with ``meta`` as its meta table."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    remove_store_files(target)
     db = sqlite3.connect(target, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
@@ -35,9 +81,7 @@ def merge_shards(shards: list[Path], target: Path, meta: dict[str, Any]) -> None
             db.execute("ATTACH DATABASE ? AS shard", (str(shard),))
             for table in TABLE_ORDER:
                 columns = ", ".join(COLUMNS[table])
-                verb = ("INSERT OR IGNORE" if table == "urls"
-                        else "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT")
-                db.execute(f"{verb} INTO main.{table} ({columns}) "
+                db.execute(f"{insert_verb(table)} INTO main.{table} ({columns}) "
                            f"SELECT {columns} FROM shard.{table}")
             db.execute("COMMIT")  # DETACH is not allowed inside a transaction
             db.execute("DETACH DATABASE shard")

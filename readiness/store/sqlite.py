@@ -6,8 +6,9 @@ whichever comes first. So memory does not grow with the site, and an interrupted
 (Ctrl-C, a kill) leaves a consistent store holding everything up to the last commit: SQLite's
 WAL journal makes each commit atomic.
 
-The store also owns the URL index (URL -> integer id). It doubles as the crawl's seen-set:
-``intern()`` says whether a URL is new, which is how the spider fetches every URL once.
+The store also owns the URL index (URL -> integer id) that every other table refers to.
+Whether a URL was already fetched, skipped or probed is the spider's decided-set, indexed by
+these ids.
 """
 
 from __future__ import annotations
@@ -57,10 +58,24 @@ def schema_sql(name: str) -> str:
     return resources.files("readiness.store").joinpath(name).read_text(encoding="utf-8")
 
 
+def insert_verb(table: str) -> str:
+    """How a row is written: later facts about the same key replace earlier ones in
+    REPLACED_TABLES; a URL row is the same wherever it comes from."""
+    if table == "urls":
+        return "INSERT OR IGNORE"
+    return "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
+
+
+def remove_store_files(path: str | Path) -> None:
+    """A store file and its WAL companions."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _statement(table: str) -> str:
     columns = COLUMNS[table]
-    verb = "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
-    return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    return (f"{insert_verb(table)} INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
 
 
 class SQLiteCrawlStore:
@@ -80,7 +95,6 @@ class SQLiteCrawlStore:
         self._pending = 0
         self._last_flush = time.monotonic()
         self._db: sqlite3.Connection | None = None
-        self.rows_written = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -89,8 +103,7 @@ class SQLiteCrawlStore:
         new crawl into an old run folder never mixes with the old crawl's facts."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            remove_store_files(self.path)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives a crashed process (not a power cut), at a
@@ -116,23 +129,20 @@ class SQLiteCrawlStore:
         self._db.close()
         self._db = None
 
-    # -- the URL index (seen-set) -----------------------------------------------------------
+    # -- the URL index -----------------------------------------------------------------------
 
-    def intern(self, url: str, internal: bool) -> tuple[int, bool]:
-        """The id of ``url`` and whether this is the first time this store met it."""
+    def intern(self, url: str, internal: bool) -> int:
+        """The id of ``url``, given one (and a ``urls`` row) the first time."""
         url_id = self._ids.get(url)
         if url_id is not None:
-            return url_id, False
+            return url_id
         url_id = self._assign_id(url) if self._assign_id is not None else len(self._ids) + 1
         self._ids[url] = url_id
         self._add("urls", (url_id, url, 1 if internal else 0))
-        return url_id, True
+        return url_id
 
     def url_id(self, url: str) -> int | None:
         return self._ids.get(url)
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
     # -- facts -------------------------------------------------------------------------------
 
@@ -176,7 +186,6 @@ class SQLiteCrawlStore:
                 rows = self._buffers[table]
                 if rows:
                     db.executemany(self._statements[table], rows)
-                    self.rows_written += len(rows)
                     rows.clear()
             db.execute("COMMIT")
         except BaseException:
