@@ -28,7 +28,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -649,25 +648,29 @@ def store_stats(run: Run, out: Path) -> None:
     if wal.exists():
         size += wal.stat().st_size
     run.store_mb = size / 1e6
-    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
-        run.pages = db.execute("SELECT COUNT(*) FROM fetches WHERE fetched=1").fetchone()[0]
-        parsed = db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
-        probes = db.execute("SELECT COUNT(*) FROM probes").fetchone()[0]
-        links = db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
-        try:
-            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN "
-                                   "('started_at', 'finished_at')").fetchall())
-            run.loop_seconds = json.loads(meta["finished_at"]) - json.loads(meta["started_at"])
-        except (sqlite3.Error, KeyError, TypeError, ValueError):
-            pass
+    # Imported here: `--crawlers bare` runs without readiness installed.
+    from readiness.store import open_store
+
+    with open_store(store) as db:
+        run.pages = next(db.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1"))[0]
+        parsed, probes, links = db.count("pages"), db.count("probes"), db.count("links")
+        meta = db.meta()
+    if meta.get("started_at") is not None and meta.get("finished_at") is not None:
+        run.loop_seconds = meta["finished_at"] - meta["started_at"]  # a killed crawl has no end
     run.detail = f"{parsed:,} HTML pages parsed, {links:,} links stored, {probes} outbound URLs probed"
 
 
-def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> Run:
+def readiness_crawl_args(url: str, tmp: Path, out: Path) -> list[str]:
+    """`readiness crawl` arguments, the same for the measured and the profiled crawl."""
     config = tmp / "readiness-bench.yaml"
-    config.write_text(READINESS_CONFIG)
+    if not config.exists():
+        config.write_text(READINESS_CONFIG)
+    return ["crawl", url, "--config", str(config), "--out", str(out)]
+
+
+def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> Run:
     out = tmp / f"run-{n}"
-    cmd = [str(readiness_binary()), "crawl", url, "--config", str(config), "--out", str(out)]
+    cmd = [str(readiness_binary()), *readiness_crawl_args(url, tmp, out)]
     run = run_measured(Run("readiness", n), cmd, logdir, timeout)
     store_stats(run, out)
     return run
@@ -680,11 +683,8 @@ def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: f
     rendered as ``<out>.txt``, the call tree of readiness's own code (library frames folded),
     and summarised in ``<out>-summary.txt`` (see summarize_profile).
     """
-    config = tmp / "readiness-bench.yaml"
-    config.write_text(READINESS_CONFIG)
-    out = tmp / f"run-{n}-profile"
     binary = str(readiness_binary())
-    crawl_args = ["crawl", url, "--config", str(config), "--out", str(out)]
+    crawl_args = readiness_crawl_args(url, tmp, tmp / f"run-{n}-profile")
     log = tmp / f"profile-{n}.log"
     profile_out.parent.mkdir(parents=True, exist_ok=True)
     try:

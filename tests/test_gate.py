@@ -8,15 +8,13 @@ subprocess, against a loopback port nothing listens on.
 
 import csv
 import json
-import socket
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import free_port, run_cli
+from report.planted import build_site, redirect_rules_config
 
 from readiness.cli import main
-from report.planted import build_site, redirect_rules_config
 
 
 @pytest.fixture
@@ -86,13 +84,9 @@ def test_too_few_pages_is_inconclusive(tmp_path, rules, capsys):
 
 
 def test_unreachable_start_url_is_inconclusive(tmp_path):
-    with socket.socket() as sock:  # a port that was free a moment ago: connections are refused
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    result = subprocess.run(
-        [sys.executable, "-m", "readiness.cli", "check", f"http://127.0.0.1:{port}/",
-         "--out", str(tmp_path / "run"), "--reports-dir", str(tmp_path), "--quiet"],
-        capture_output=True, text=True, timeout=120)
+    port = free_port()  # free a moment ago: connections are refused
+    result = run_cli("check", f"http://127.0.0.1:{port}/", "--out", str(tmp_path / "run"),
+                     "--reports-dir", str(tmp_path), "--quiet", timeout=120)
     assert result.returncode == 3, result.stderr
     assert "cannot reach the start URL" in result.stderr
 

@@ -18,10 +18,10 @@ from urllib.parse import urljoin
 
 import pytest
 import yaml
+from conftest import REPO
 
 from readiness.demo.server import ManifestError, SiteServer
 
-REPO = Path(__file__).resolve().parent.parent
 SHIPPED_SITES = {
     "fixture_site": REPO / "tests" / "fixture_site",
     "demo_site": REPO / "readiness" / "demo" / "site",
@@ -473,7 +473,7 @@ class _AnchorParser(HTMLParser):
             self.hrefs.append(href)
 
 
-def crawl_site(
+def walk_links(
     server: SiteServer, production_origin: str | None = None,
     unfetched: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, int], dict[str, set[str]]]:
@@ -511,7 +511,7 @@ def crawl_site(
 
 def test_fixture_site_link_graph_matches_planted_md() -> None:
     with SiteServer(SHIPPED_SITES["fixture_site"]) as server:
-        statuses, inbound = crawl_site(server, unfetched=frozenset({"/size/endless", "/size/big"}))
+        statuses, inbound = walk_links(server, unfetched=frozenset({"/size/endless", "/size/big"}))
     not_ok = {path: status for path, status in statuses.items() if status != 200}
     assert not_ok == {
         "/redirects/chain-2-start": 301, "/redirects/chain-2-middle": 301,
@@ -531,7 +531,7 @@ def test_fixture_site_link_graph_matches_planted_md() -> None:
 
 def test_demo_site_link_graph_matches_planted_md() -> None:
     with SiteServer(SHIPPED_SITES["demo_site"]) as server:
-        statuses, inbound = crawl_site(server, "https://www.brightsmile-dental.example")
+        statuses, inbound = walk_links(server, "https://www.brightsmile-dental.example")
     not_ok = {path: status for path, status in statuses.items() if status != 200}
     assert not_ok == {
         "/appointments": 301, "/offers": 301, "/offers/2023": 301, "/offers/2024": 301,

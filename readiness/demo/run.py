@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from readiness import exitcodes
 from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig, load_config
 from readiness.demo.server import SiteServer
 
@@ -38,7 +39,7 @@ def demo_config(server: SiteServer) -> ReadinessConfig:
 
 
 def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
-    from readiness.cli import EXIT_OK, analyze_store, report_crawl
+    from readiness.cli import analyze_store, report_crawl
     from readiness.crawl.runner import run_crawl
 
     with SiteServer(demo_site_dir()) as server:
@@ -46,9 +47,9 @@ def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
         config = demo_config(server)
         result = run_crawl(f"{PRODUCTION_ORIGIN}/", config, out=out, reports_dir=reports_dir)
     status = report_crawl(result)
-    if status != EXIT_OK:
+    if status != exitcodes.OK:
         return status
     # The sample site is broken on purpose: finding its problems is the demo succeeding, so
     # no gate line and exit 0. The last line printed is the path of report.html.
     analyze_store(result.store_path, config, show_gate=False)
-    return EXIT_OK
+    return exitcodes.OK

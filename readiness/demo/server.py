@@ -16,9 +16,12 @@ host name, treats them as different sites. Nothing here ever talks to a non-loop
     routes:
       site:
         /old: {status: 301, location: "/new"}
+        /calendar/*: {body: "..."}  # every path under /calendar/
         ...
 
-Route keys (a route is matched on path + query first, then on path only):
+A route is matched on path + query first, then on path only, then on the longest path key
+ending in ``*`` whose prefix starts the path (endless URL spaces such as calendar traps).
+The keys of a route:
 
 =================  ==============================================================================
 status             HTTP status (default 200)
@@ -635,14 +638,6 @@ class SiteServer:
         """Forget the requests received so far."""
         with self._log_lock:
             self._requests.clear()
-
-    @staticmethod
-    def _prefix_route(host_routes: dict[str, Any], path: str) -> str | None:
-        """A ``/prefix/*`` route key matching ``path`` (the longest one), for endless URL
-        spaces such as calendar traps."""
-        matches = [key for key in host_routes
-                   if key.endswith("*") and path.startswith(key[:-1])]
-        return max(matches, key=len) if matches else None
 
     def reset_sequences(self) -> None:
         """Start every ``sequence`` route from its first step again."""

@@ -109,17 +109,29 @@ def page_changes(old_store: Path, new_store: Path,
 def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
                  limit: int = CANDIDATE_LIMIT) -> list[tuple[Path, dict[str, Any]]]:
     """[(findings path, {"run": …, "summary": …})] of earlier runs of the same site beside
-    ``run_dir``, oldest first. A run is earlier when it started before this one. Only the
-    headers are kept: a big site's findings files are large."""
+    ``run_dir``, oldest first. A run is earlier when it started before this one."""
+    return _earlier_runs(run_dir, start_url, started_at, limit)[0]
+
+
+def _run_order(path: Path, run: dict[str, Any]) -> tuple[float, str]:
+    return (run.get("started_at") or 0, str(path))
+
+
+def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
+                  limit: int = CANDIDATE_LIMIT
+                  ) -> tuple[list[tuple[Path, dict[str, Any]]], dict[str, Any] | None]:
+    """earlier_runs, and the whole findings document of the last of them (the previous run).
+    Of the others only the headers are kept: a big site's findings files are large."""
     run_dir = run_dir.resolve()
     if not start_url or not run_dir.parent.is_dir():
-        return []
+        return [], None
     candidates = []
     for sibling in run_dir.parent.iterdir():
         path = sibling / FINDINGS_FILE
         if sibling.resolve() != run_dir and path.is_file():
             candidates.append((path.stat().st_mtime, path))
     runs = []
+    latest: tuple[tuple[float, str], dict[str, Any]] | None = None
     for _mtime, path in sorted(candidates, reverse=True)[:limit]:
         try:
             document = read_findings(path)
@@ -132,8 +144,11 @@ def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
                 and run["started_at"] >= started_at:
             continue
         runs.append((path, {"run": run, "summary": document["summary"]}))
-    runs.sort(key=lambda item: (item[1]["run"].get("started_at") or 0, str(item[0])))
-    return runs
+        order = _run_order(path, run)
+        if latest is None or order > latest[0]:
+            latest = (order, document)
+    runs.sort(key=lambda item: _run_order(item[0], item[1]["run"]))
+    return runs, latest[1] if latest else None
 
 
 def run_history(runs: list[tuple[Path, dict[str, Any]]],
@@ -156,12 +171,11 @@ def add_run_comparisons(document: dict[str, Any], run_dir: Path, store_path: Pat
                         baseline_path: Path | None = None) -> None:
     """Add ``history`` and ``previous`` (and ``baseline`` when given) to a fresh document."""
     run = document["run"]
-    runs = earlier_runs(run_dir, run.get("start_url"), run.get("started_at"))
+    runs, previous = _earlier_runs(run_dir, run.get("start_url"), run.get("started_at"))
     document["history"] = run_history(runs)
     document["previous"] = None
-    if runs:
+    if previous is not None:
         path = runs[-1][0]
-        previous = read_findings(path)
         document["previous"] = compare_documents(
             previous, document, "previous", path, store_beside(path, previous), store_path)
     if baseline_path is not None:

@@ -46,6 +46,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "excluded": run.excluded, "seconds": round(run.seconds, 3),
         })
     blocking = analysis.blocking(Severity.ERROR)
+    ready = not blocking  # what analysis.ready says, without sorting the findings again
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -60,8 +61,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "config": {"sources": analysis.config_sources},
         "summary": {
             "pages": analysis.pages,
-            "ready": analysis.ready,
-            "verdict": VERDICT_READY if analysis.ready else VERDICT_NOT_READY,
+            "ready": ready,
+            "verdict": VERDICT_READY if ready else VERDICT_NOT_READY,
             "counts": {s.value: counts.get(s.value, 0) for s in Severity},
             "accepted": sum(1 for f in analysis.findings if f.accepted is not None),
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},

@@ -3,7 +3,8 @@
 The page needs no network: CSS and JS are inlined from templates/, charts are SVG drawn by
 charts.py, and the findings travel as JSON inside the page, which report.js renders 50 rows
 at a time (so a 10,000-page site stays usable). Evidence is trimmed for the page (long lists
-cut to a few items, with a "more in findings.json" note); findings.json keeps all of it.
+cut to a few items, with a "more in findings.json" note); findings.json keeps all of it. The
+page points readers only to the outputs written beside it (``--format``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from collections import Counter
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from readiness.report import charts
-from readiness.report.machine import change_of
-from readiness.report.terminal import FAMILY_ORDER
+from readiness.report.machine import change_of, findings_by_rule, write_text
+from readiness.report.terminal import family_key
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 
@@ -35,6 +36,8 @@ STRING_LIMIT = 400
 LIST_LIMITS = ((1_000, 10), (5_000, 5), (None, 3))
 DOC_SECTIONS_SHOWN = ("Why it matters", "How to fix")
 DOC_SECTIONS_MORE = ("What it checks", "Example", "Known false positives")
+# Outputs (outputs.OUTPUT_NAMES) that hold every finding, as the page names them.
+FINDINGS_FILES = (("findings.json", "findings.json"), ("csv", "csv/"), ("junit.xml", "junit.xml"))
 
 
 def _environment(origin: str) -> Environment:
@@ -116,19 +119,20 @@ def page_evidence(evidence: dict[str, Any], list_limit: int) -> dict[str, Any]:
 
 
 def _list_limit(findings: int) -> int:
-    for most, limit in LIST_LIMITS:
-        if most is None or findings <= most:
-            return limit
-    return LIST_LIMITS[-1][1]
+    # The last entry's bound is None: some entry always matches.
+    return next(limit for most, limit in LIST_LIMITS if most is None or findings <= most)
 
 
-def page_data(document: dict[str, Any]) -> dict[str, Any]:
-    """What report.js needs: the findings (evidence trimmed) and which are new."""
+def page_data(document: dict[str, Any], origin: str, beside: Collection[str]
+              ) -> dict[str, Any]:
+    """What report.js needs: the findings (evidence trimmed), which are new, and which
+    output files beside the page its "… and more" notes can point to."""
     changes = change_of(document)
     limit = _list_limit(len(document["findings"]))
     return {
         "comparison": bool(changes),
-        "origin": site_origin(document["run"].get("start_url")),
+        "origin": origin,
+        "json": "findings.json" in beside, "csv": "csv" in beside,
         "findings": [{
             "id": f["id"], "rule": f["rule"], "severity": f["severity"], "url": f["url"],
             "message": f["message"], "weight": f["weight"], "accepted": f["accepted"],
@@ -144,13 +148,8 @@ def script_json(data: Any) -> Markup:
                   .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _family_key(family: str) -> tuple[int, str]:
-    return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else 99, family)
-
-
 def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(families with the rules that found something, rules that found nothing)."""
-    open_counts = Counter(f["rule"] for f in document["findings"] if f["accepted"] is None)
     accepted = Counter(f["rule"] for f in document["findings"] if f["accepted"] is not None)
     severities: dict[str, Counter] = {}
     for f in document["findings"]:
@@ -160,9 +159,10 @@ def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[di
     passed = []
     for rule in document["rules"]:
         docs = rule["docs"]
-        entry = {**rule, "open": open_counts[rule["code"]],
+        by_severity = severities.get(rule["code"], Counter())
+        entry = {**rule, "open": by_severity.total(),
                  "accepted_count": accepted[rule["code"]],
-                 "by_severity": dict(severities.get(rule["code"], {})),
+                 "by_severity": dict(by_severity),
                  "shown_docs": [(t, docs[t]) for t in DOC_SECTIONS_SHOWN if docs.get(t)],
                  "more_docs": [(t, docs[t]) for t in DOC_SECTIONS_MORE if docs.get(t)]}
         if entry["open"] or entry["accepted_count"]:
@@ -170,21 +170,19 @@ def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[di
         else:
             passed.append(entry)
     grouped = []
-    for family in sorted(families, key=_family_key):
+    for family in sorted(families, key=family_key):
         rules = sorted(families[family], key=lambda r: (
             -max((Severity(s).rank for s in r["by_severity"]), default=0), -r["open"], r["code"]))
         grouped.append({"family": family, "rules": rules,
                         "counts": document["summary"]["by_family"].get(family, {})})
-    passed.sort(key=lambda r: (_family_key(r["family"]), r["code"]))
+    passed.sort(key=lambda r: (family_key(r["family"]), r["code"]))
     return grouped, passed
 
 
 def rule_digest(findings: list[dict[str, Any]], rules: dict[str, dict[str, Any]]
                 ) -> list[dict[str, Any]]:
     """Findings grouped by rule, most inbound references first: one line per problem."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for finding in findings:
-        groups.setdefault(finding["rule"], []).append(finding)
+    groups = findings_by_rule(findings)
     digest = []
     for code, group in groups.items():
         group.sort(key=lambda f: (-f["weight"], f["url"]))
@@ -197,7 +195,8 @@ def rule_digest(findings: list[dict[str, Any]], rules: dict[str, dict[str, Any]]
     return digest
 
 
-def build_context(document: dict[str, Any]) -> dict[str, Any]:
+def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
+                  ) -> dict[str, Any]:
     summary = document["summary"]
     by_id = {f["id"]: f for f in document["findings"]}
     rules_by_code = {r["code"]: r for r in document["rules"]}
@@ -215,7 +214,7 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
                      "counts": summary["counts"]}
     chart_list = [
         ("Findings by family", "Open findings per family, by severity.",
-         charts.findings_by_family(summary, FAMILY_TITLES, FAMILY_ORDER)),
+         charts.findings_by_family(summary, FAMILY_TITLES)),
     ]
     if crawl:
         timing = crawl["response_ms"]
@@ -247,21 +246,22 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "new_findings": {c["kind"]: [by_id[i] for i in c["new"][:FIXED_SHOWN]]
                          for c in comparisons},
         "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,
-        "family_titles": FAMILY_TITLES,
-        "data_json": script_json(page_data(document)),
+        "findings_files": [shown for name, shown in FINDINGS_FILES if name in beside],
+        "summary_file": "summary.md" in beside,
+        "data_json": script_json(page_data(document, origin, beside)),
         "css": _asset("report.css"), "js": _asset("report.js"),
-        "status_label": charts.status_label, "status_class": charts.status_class,
+        "status_class": charts.status_class,
     }
 
 
-def render_html(document: dict[str, Any]) -> str:
-    template = _environment(site_origin(document["run"].get("start_url"))).get_template(
-        "report.html.j2")
-    return template.render(**build_context(document))
+def render_html(document: dict[str, Any], beside: Collection[str] = ()) -> str:
+    """The page; ``beside`` names the other output files written next to it (see
+    outputs.OUTPUT_NAMES), the only ones the page points readers to."""
+    origin = site_origin(document["run"].get("start_url"))
+    template = _environment(origin).get_template("report.html.j2")
+    return template.render(**build_context(document, origin, beside))
 
 
-def write_html(document: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(document), encoding="utf-8")
-    return path
+def write_html(document: dict[str, Any], path: str | Path, beside: Collection[str] = ()
+               ) -> Path:
+    return write_text(Path(path), render_html(document, beside))

@@ -11,7 +11,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection, Iterable
 
 from readiness.rules.base import Severity
 
@@ -31,6 +31,15 @@ def change_of(document: dict[str, Any]) -> dict[str, str]:
             **{i: "new" for i in comparison["new"]}}
 
 
+def findings_by_rule(findings: Iterable[dict[str, Any]],
+                     rules: Iterable[dict[str, Any]] = ()) -> dict[str, list[dict[str, Any]]]:
+    """rule code -> its findings, in document order; every code of ``rules`` is present."""
+    by_rule: dict[str, list[dict[str, Any]]] = {r["code"]: [] for r in rules}
+    for finding in findings:
+        by_rule.setdefault(finding["rule"], []).append(finding)
+    return by_rule
+
+
 def rule_filename(rule: dict[str, Any], extension: str) -> str:
     return f"{rule['code']}-{rule['name']}.{extension}"
 
@@ -43,9 +52,7 @@ def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
     for stale in directory.glob("*.csv"):  # a rule switched off since must not linger
         stale.unlink()
     changes = change_of(document)
-    by_rule: dict[str, list[dict[str, Any]]] = {r["code"]: [] for r in document["rules"]}
-    for finding in document["findings"]:
-        by_rule.setdefault(finding["rule"], []).append(finding)
+    by_rule = findings_by_rule(document["findings"], document["rules"])
     paths = []
     for rule in document["rules"]:
         path = directory / rule_filename(rule, "csv")
@@ -98,9 +105,7 @@ def junit_xml(document: dict[str, Any]) -> str:
     """
     gate = document["gate"]
     failing = set(gate["failing"])
-    by_rule: dict[str, list[dict[str, Any]]] = {r["code"]: [] for r in document["rules"]}
-    for finding in document["findings"]:
-        by_rule.setdefault(finding["rule"], []).append(finding)
+    by_rule = findings_by_rule(document["findings"], document["rules"])
     failed_cases = sum(1 for code, fs in by_rule.items() if any(f["id"] in failing for f in fs))
     run = document["run"]
     suites = ET.Element("testsuites", name="readiness", tests=str(len(document["rules"])),
@@ -148,8 +153,9 @@ def _md(text: Any, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def summary_markdown(document: dict[str, Any], report_name: str | None = "report.html") -> str:
-    """A short summary for a pull-request comment or a CI job summary."""
+def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> str:
+    """A short summary for a pull-request comment or a CI job summary. ``beside`` names the
+    other output files written next to it (outputs.OUTPUT_NAMES): only those are pointed to."""
     summary, run, gate = document["summary"], document["run"], document["gate"]
     counts = summary["counts"]
     icon = "✅" if summary["ready"] else "❌"
@@ -172,12 +178,12 @@ def summary_markdown(document: dict[str, Any], report_name: str | None = "report
             lines.append(f"| {f['severity']} | {f['rule']} {f['name']} | {_md(f['url'], 100)} "
                          f"| {_md(f['message'])} |")
         if len(failing) > SUMMARY_ROWS:
-            lines.append(f"\n… and {len(failing) - SUMMARY_ROWS} more failing findings in "
-                         "findings.json.")
+            where = " in findings.json" if "findings.json" in beside else ""
+            lines.append(f"\n… and {len(failing) - SUMMARY_ROWS} more failing findings{where}.")
         lines.append("")
-    for comparison in (document.get("baseline"), document.get("previous")):
-        if not comparison:
-            continue
+    # The baseline when there is one: that is what the gate used.
+    comparison = document.get("baseline") or document.get("previous")
+    if comparison:
         c = comparison["counts"]
         what = ("Against the baseline" if comparison["kind"] == "baseline"
                 else f"Since the previous run ({comparison['against']['run_id']})")
@@ -198,10 +204,13 @@ def summary_markdown(document: dict[str, Any], report_name: str | None = "report
             if len(changed_rules) > SUMMARY_ROWS:
                 lines.append(f"| … {len(changed_rules) - SUMMARY_ROWS} more rules | | | |")
         lines.append("")
-        break  # the baseline when there is one: that is what the gate used
-    if report_name:
-        lines.append(f"Full report: `{report_name}` (open it in a browser) · machine-readable: "
-                     "`findings.json`")
+    pointers = []
+    if "report.html" in beside:
+        pointers.append("Full report: `report.html` (open it in a browser)")
+    if "findings.json" in beside:
+        pointers.append("machine-readable: `findings.json`")
+    if pointers:
+        lines.append(" · ".join(pointers))
     return "\n".join(lines).rstrip() + "\n"
 
 

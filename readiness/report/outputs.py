@@ -51,6 +51,8 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
                   formats: Iterable[str] = FORMATS) -> dict[str, Path]:
     """Write the chosen formats into ``run_dir``; {format: path written}."""
     formats = tuple(formats)
+    # Each output points readers only to the files written beside it this time.
+    names = {OUTPUT_NAMES[fmt] for fmt in formats}
     run_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for fmt in FORMATS:
@@ -64,13 +66,12 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
         if fmt == "json":
             written[fmt] = write_document(document, path)
         elif fmt == "html":
-            written[fmt] = write_html(document, path)
+            written[fmt] = write_html(document, path, names - {path.name})
         elif fmt == "csv":
             write_csv(document, path)
             written[fmt] = path
         elif fmt == "junit":
             written[fmt] = write_text(path, junit_xml(document))
         elif fmt == "md":
-            report = OUTPUT_NAMES["html"] if "html" in formats else None
-            written[fmt] = write_text(path, summary_markdown(document, report))
+            written[fmt] = write_text(path, summary_markdown(document, names - {path.name}))
     return written

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+# The order every report lists rule families in (terminal, HTML sections and chart).
 FAMILY_ORDER = ("links", "status", "redirects", "canonicals", "duplicates", "indexing",
                 "experience", "structured", "onpage", "custom")
 MAX_BLOCKERS_SHOWN = 15
+
+
+def family_key(family: str) -> tuple[int, str]:
+    """Sort key: FAMILY_ORDER first, any other family (a plugin's) after, by name."""
+    return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), family)
 
 
 def print_summary(document: dict[str, Any], out: TextIO) -> None:
@@ -20,7 +26,7 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
       f"{counts['notice']} notices"
       f"{', ' + str(summary['accepted']) + ' accepted' if summary['accepted'] else ''}\n")
     by_family = summary["by_family"]
-    for family in sorted(by_family, key=lambda f: (FAMILY_ORDER.index(f) if f in FAMILY_ORDER else 99, f)):
+    for family in sorted(by_family, key=family_key):
         c = by_family[family]
         w(f"  {family:<12} {c.get('error', 0):>4} errors {c.get('warning', 0):>4} warnings "
           f"{c.get('notice', 0):>4} notices\n")

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS fetches (
     content_type    TEXT,
     depth           INTEGER,       -- crawl depth from the nearest seed (start URL 0, sitemap entries 0)
     discovered_by   TEXT,          -- start sitemap link redirect canonical hreflang meta-refresh
+                                   -- variant resource (an image, script or stylesheet of a page)
     discovered_from INTEGER REFERENCES urls(id),
     headers         TEXT,          -- JSON: selected response headers (x-robots-tag, link, content-encoding …)
     retries         INTEGER NOT NULL DEFAULT 0,

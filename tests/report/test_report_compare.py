@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from planted import build_site, document, finding
+
 from readiness.report.compare import (
     add_run_comparisons,
     compare_documents,

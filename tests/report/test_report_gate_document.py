@@ -1,8 +1,8 @@
 """findings.json additions: the crawl profile behind the charts, and the gate decision."""
 
 import pytest
-
 from planted import build_site, document, finding
+
 from readiness.report.findings import apply_gate, crawl_profile
 
 

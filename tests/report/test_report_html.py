@@ -5,6 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from planted import document, finding
+
 from readiness.report import charts
 from readiness.report.findings import apply_gate
 from readiness.report.html import page_evidence, render_html, short_url
@@ -96,7 +97,7 @@ def test_charts_are_well_formed_svg_with_tooltips():
                  {"from": 0, "to": 100, "count": 1}, {"from": 100, "to": 1000, "count": 1},
                  {"from": 1000, "to": 2000, "count": 0}, {"from": 5000, "to": None, "count": 1}]}}
     summary = {"by_family": {"redirects": {"error": 2, "warning": 1}, "links": {"notice": 4}}}
-    svgs = [charts.findings_by_family(summary, {"redirects": "Redirects"}, ["links", "redirects"]),
+    svgs = [charts.findings_by_family(summary, {"redirects": "Redirects"}),
             charts.status_codes(crawl), charts.crawl_depth(crawl), charts.response_times(crawl),
             charts.trend([{"run_id": "a", "started_at": 1e9, "counts": {"error": 3}}],
                          {"run_id": "b", "started_at": 1.1e9, "counts": {"error": 1, "notice": 2}})]
@@ -108,4 +109,16 @@ def test_charts_are_well_formed_svg_with_tooltips():
     assert "12+" in str(svgs[2])  # deep levels share the last bar
     assert "≥ 5 s" in str(svgs[3]) and "1–2 s" in str(svgs[3])
     assert charts.trend([], {"counts": {}}) is None
-    assert "No open findings" in str(charts.findings_by_family({"by_family": {}}, {}, []))
+    assert "No open findings" in str(charts.findings_by_family({"by_family": {}}, {}))
+
+
+def test_families_are_listed_in_one_order_that_covers_every_titled_family():
+    from readiness.report.terminal import FAMILY_ORDER, family_key
+    from readiness.rules.docs import FAMILY_TITLES
+
+    assert set(FAMILY_ORDER) == set(FAMILY_TITLES)
+    assert sorted(["custom", "zz-plugin", "links", "a-plugin"], key=family_key) == [
+        "links", "custom", "a-plugin", "zz-plugin"]
+    svg = str(charts.findings_by_family(
+        {"by_family": {"redirects": {"error": 1}, "links": {"notice": 1}}}, FAMILY_TITLES))
+    assert svg.index("Outbound links") < svg.index("Redirects")

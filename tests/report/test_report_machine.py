@@ -5,8 +5,8 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from planted import document, finding
+
 from readiness.report.findings import apply_gate
 from readiness.report.machine import junit_xml, summary_markdown, write_csv
 from readiness.report.outputs import FORMATS, parse_formats, write_outputs
@@ -100,3 +100,22 @@ def test_formats_are_checked_and_unselected_outputs_removed(tmp_path, doc):
     written = write_outputs(doc, tmp_path, ("json", "md"))
     assert {p.name for p in tmp_path.iterdir()} == {"findings.json", "summary.md"}
     assert "report.html" not in (tmp_path / "summary.md").read_text()
+
+
+def test_outputs_point_only_to_the_files_written(tmp_path, doc):
+    write_outputs(doc, tmp_path, FORMATS)
+    report = (tmp_path / "report.html").read_text()
+    assert "<code>findings.json</code>, <code>csv/</code> and <code>junit.xml</code>" in report
+    assert "<code>summary.md</code>" in report
+    summary = (tmp_path / "summary.md").read_text()
+    assert "`report.html`" in summary and "`findings.json`" in summary
+
+    write_outputs(doc, tmp_path, ("html",))  # --format html: the other files are removed
+    report = (tmp_path / "report.html").read_text()
+    for name in ("findings.json", "csv/", "junit.xml", "summary.md"):
+        assert f"<code>{name}</code>" not in report
+    assert '"json":false' in report and '"csv":false' in report  # report.js's notes
+
+    write_outputs(doc, tmp_path, ("md",))
+    summary = (tmp_path / "summary.md").read_text()
+    assert "report.html" not in summary and "findings.json" not in summary

@@ -50,7 +50,8 @@
   }
   function moreNote(evidence, key, noun) {
     var more = evidence._more && evidence._more[key];
-    return more ? el("p", { className: "ev-more", text: "… and " + plural(more, noun || "more item") + " in findings.json" }) : null;
+    // Point to findings.json only when it was written beside the page (--format).
+    return more ? el("p", { className: "ev-more", text: "… and " + plural(more, noun || "more item") + (DATA.json ? " in findings.json" : "") }) : null;
   }
 
   // -- evidence ------------------------------------------------------------------------
@@ -173,7 +174,8 @@
           }))]));
         var shown = links.length;
         if (evidence.inbound_link_count > shown) {
-          parts.push(el("p", { className: "ev-more", text: (evidence.inbound_link_count - shown) + " more links: see findings.json (up to 25 listed) or the CSV" }));
+          var where = [DATA.json ? "findings.json (up to 25 listed)" : null, DATA.csv ? "the CSV" : null].filter(Boolean);
+          parts.push(el("p", { className: "ev-more", text: (evidence.inbound_link_count - shown) + " more links" + (where.length ? ": see " + where.join(" or ") : "") }));
         }
       }
     }
