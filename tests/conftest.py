@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from readiness.config import load_config
 from readiness.demo.server import SiteServer
+from readiness.rules.engine import analyze
 from readiness.store import CrawlStoreReader, open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,6 +106,26 @@ def site_crawl(fixture_server, tmp_path_factory) -> Crawl:
     assert crawl.result.returncode == 0, crawl.result.stderr
     crawl.requests = list(fixture_server.requests)  # the server's log of this crawl only
     return crawl
+
+
+@pytest.fixture(scope="session")
+def analysis(site_crawl):
+    """Stage 3 on the session crawl, computed once for every test module that reads it."""
+    return analyze(site_crawl.store_path, load_config())
+
+
+@pytest.fixture(scope="session")
+def found(analysis):
+    """{(rule code, url): finding}"""
+    return {(f.rule, f.url): f for f in analysis.findings}
+
+
+@pytest.fixture(scope="session")
+def u(fixture_server):
+    """URL of ``path`` on a fixture-site host (``site`` unless told)."""
+    def url(path, host="site"):
+        return fixture_server.url(host, path)
+    return url
 
 
 def facts_by_url(store) -> dict[str, object]:

@@ -5,28 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from readiness.config import load_config
 from readiness.rules.base import Severity
-from readiness.rules.engine import analyze
-
-
-@pytest.fixture(scope="module")
-def analysis(site_crawl):
-    return analyze(site_crawl.store_path, load_config())
-
-
-@pytest.fixture(scope="module")
-def found(analysis):
-    """{(rule code, url): finding}"""
-    return {(f.rule, f.url): f for f in analysis.findings}
-
-
-@pytest.fixture(scope="module")
-def u(fixture_server):
-    def url(path, host="site"):
-        return fixture_server.url(host, path)
-    return url
-
 
 PLANTED = [
     ("RDR001", "/redirects/chain-2-start"),
@@ -84,13 +63,17 @@ def test_evidence_names_sources_hops_and_members(found, u):
     outbound = found[("LNK001", u("/missing", "ext_a"))]
     assert outbound.evidence["inbound_links"][0]["source"] == u("/outbound/")
     duplicate = found[("DUP001", u("/content/duplicate-a"))]
-    assert u("/content/duplicate-b") in str(duplicate.evidence)
+    members = [member["url"] for member in duplicate.evidence["members"]]
+    assert sorted(members) == [u("/content/duplicate-a"), u("/content/duplicate-b")]
+    assert duplicate.evidence["similarity"] == 1.0
 
 
 CLEAN = ["/clean/about", "/clean/services", "/clean/contact", "/clean/privacy",
          "/canonical/self", "/canonical/target", "/redirects/chain-2-end",
-         "/redirects/single-301-target", "/content/similar-a", "/content/similar-b",
-         "/structured/json-ld-clinic"]
+         "/redirects/chain-3-end", "/redirects/single-301-target",
+         "/redirects/temporary-302-target", "/redirects/meta-refresh-target",
+         "/structured/json-ld-clinic", "/structured/microdata", "/html/regions",
+         "/content/similar-a", "/content/similar-b"]
 
 
 @pytest.mark.parametrize("path", CLEAN)
@@ -100,11 +83,51 @@ def test_clean_page_has_no_error_or_warning(analysis, u, path):
     assert flagged == []
 
 
+REDIRECT_RULES = ("RDR001", "RDR002", "RDR003", "RDR004")
+LINK_RULES = ("LNK001", "LNK002", "LNK003", "LNK004", "LNK005", "LNK006")
+
+
+def except_(*codes):
+    return tuple(code for code in LINK_RULES if code not in codes)
+
+
+# Outbound clean twins (PLANTED.md, "Outbound links"): each with the LNK rules its probe verdict
+# rules out. /ok, /popular and /no-head (405 to HEAD, 200 to GET) are fine for every rule, and
+# so is /rate-limited (429 then 200: ok after one retry); /moved is the LNK005 plant and the 403
+# bot wall the LNK002 plant, so each is free of every other LNK rule. (The site is http, so
+# LNK006, judged on https pages only, never applies.)
+OUTBOUND_TWINS = [
+    ("ext_a", "/ok", LINK_RULES),
+    ("ext_a", "/moved", except_("LNK005")),
+    ("ext_a", "/rate-limited", LINK_RULES),
+    ("ext_b", "/popular", LINK_RULES),
+    ("ext_b", "/no-head", LINK_RULES),
+    ("ext_b", "/bot-wall", except_("LNK002")),
+]
+
+
+@pytest.mark.parametrize("host,path,codes", OUTBOUND_TWINS)
+def test_clean_outbound_twin_not_flagged(found, u, host, path, codes):
+    flagged = [code for code in codes if (code, u(path, host)) in found]
+    assert flagged == [], f"{host}{path} flagged by {flagged}"
+
+
+@pytest.mark.parametrize("code,path", [
+    ("CAN007", "/canonical/self"),   # an absolute self-canonical is not relative
+    ("CAN012", "/canonical/self"),   # and it is inside <head>
+])
+def test_clean_canonical_twin_not_flagged(found, u, code, path):
+    assert (code, u(path)) not in found
+
+
 def test_clean_twins_of_outbound_and_redirect_defects(analysis, found, u):
-    # A single permanent redirect is no chain, loop or error; an external 301->200 and a 403
-    # bot wall are never broken; similar pages sharing boilerplate are not near-duplicates.
-    assert not [f for f in analysis.findings if f.url == u("/redirects/single-301")
+    # A single permanent redirect is no chain, loop, redirect to an error or temporary
+    # redirect (STS003, "internal link to a redirect", is its planted finding); similar pages
+    # sharing boilerplate are not near-duplicates.
+    single = u("/redirects/single-301")
+    assert not [f for f in analysis.findings if f.url == single
                 and f.severity is Severity.ERROR]
+    assert [code for code in REDIRECT_RULES if (code, single) in found] == []
     for path, host in [("/moved", "ext_a"), ("/ok", "ext_a"), ("/bot-wall", "ext_b"),
                        ("/no-head", "ext_b"), ("/rate-limited", "ext_a"), ("/popular", "ext_b")]:
         assert ("LNK001", u(path, host)) not in found

@@ -10,27 +10,7 @@ import json
 
 import pytest
 
-from readiness.config import load_config
 from readiness.rules.base import Severity
-from readiness.rules.engine import analyze
-
-
-@pytest.fixture(scope="module")
-def analysis(site_crawl):
-    return analyze(site_crawl.store_path, load_config())
-
-
-@pytest.fixture(scope="module")
-def found(analysis):
-    """{(rule code, url): finding}"""
-    return {(f.rule, f.url): f for f in analysis.findings}
-
-
-@pytest.fixture(scope="module")
-def u(fixture_server):
-    def url(path, host="site"):
-        return fixture_server.url(host, path)
-    return url
 
 
 def sources(finding):

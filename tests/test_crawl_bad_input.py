@@ -5,8 +5,8 @@ goes on, and the analysis reports what matters."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import REPO, crawl_site
+
 from readiness.config import load_config
 from readiness.demo.server import SiteServer
 from readiness.rules.engine import analyze
@@ -58,11 +58,20 @@ def test_invalid_and_non_http_links_are_edges_not_requests(bad):
     server, crawl = bad
     with crawl.store() as store:
         edges = {row["raw"]: row["target"] for row in store.links_from(server.url("site"))}
+        stored = [row[0] for row in store.query("SELECT url FROM urls")]
+        fetched = [row[0] for row in store.query(
+            "SELECT u.url FROM fetches f JOIN urls u ON u.id = f.url_id")]
     assert edges["http://[::1"] is None
     assert edges["http://127.0.0.1:99999/"] is None
     assert edges["javascript:void(0)"] == "javascript:void(0)"
     assert edges["mailto:hello@clinic.example"] == "mailto:hello@clinic.example"
-    assert not [r for r in server.requests if "99999" in r.path or "javascript" in r.path]
+    # The invalid URLs are kept only as the raw text of an edge without a target: no URL row
+    # and no fetches row; the non-http ones are URLs but never fetched nor requested.
+    assert [url for url in stored if "99999" in url or "[::1" in url] == []
+    assert server.url("site") in fetched
+    assert [url for url in fetched if "99999" in url or "[::1" in url
+            or url.startswith(("javascript:", "mailto:"))] == []
+    assert not [r for r in server.requests if "javascript" in r.path or "mailto" in r.path]
 
 
 def test_binary_and_empty_pages_are_recorded(bad):

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_cli
+
+from readiness.store import open_store
+from readiness.urls import UrlNormalizer
 
 SITE = "https://www.brightsmile-dental.example"
 
@@ -79,3 +81,35 @@ def test_demo_clean_pages_have_no_errors(demo, path):
     errors = [f["rule"] for f in document["findings"]
               if f["url"] == f"{SITE}{path}" and f["severity"] == "error"]
     assert errors == []
+
+
+# PLANTED.md, "Pages with no planted problem of their own": these produce no page-level finding
+# of any severity (link-level findings name them as the *source*, at the target's URL). A
+# site-level finding reported at the start page (subject "site", e.g. SD005 when no page of the
+# site has social tags) would be about the template, not `/`; none is expected in the demo.
+@pytest.mark.parametrize("path", ["/", "/blog/", "/services/emergency-dentist"])
+def test_demo_page_without_plants_has_no_finding(demo, path):
+    document = demo[3]
+    flagged = [(f["rule"], f["severity"], f["message"]) for f in document["findings"]
+               if f["url"] == f"{SITE}{path}"]
+    assert flagged == []
+
+
+LINK_RULES = ("LNK001", "LNK002", "LNK003", "LNK004", "LNK005", "LNK006")
+
+
+# PLANTED.md, "Outbound links": the clean outbound links, each flagged by no LNK rule.
+@pytest.mark.parametrize("url", [
+    "https://dental-health-association.example/",  # every footer
+    "https://family-health-weekly.example/maps?q=BrightSmile+Dental+Downtown",  # location pages
+    "https://family-health-weekly.example/maps?q=BrightSmile+Dental+Riverside",
+    "https://family-health-weekly.example/articles/kids-dental-care",  # /blog/kids-dental-care
+])
+def test_demo_clean_outbound_link_not_flagged(demo, url):
+    _, out, found, _ = demo
+    with open_store(out / "crawl.sqlite") as store:
+        production = UrlNormalizer(store.meta()["config"]["crawl"]["host_map"])
+        verdicts = {production.unmap_host(row["url"]): row["verdict"] for row in store.query(
+            "SELECT u.url, p.verdict FROM probes p JOIN urls u ON u.id = p.url_id")}
+    assert verdicts.get(url) == "ok", f"{url} was not probed as ok"
+    assert [code for code in LINK_RULES if (code, url) in found] == []

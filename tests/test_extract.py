@@ -425,7 +425,7 @@ def test_signature_is_datasketch_affine32_minhash_of_the_shingles():
     """The crawl computes MinHash without datasketch; the rules read it with datasketch."""
     from datasketch import MinHash
 
-    from readiness.crawl.content import MainContentReader, SHINGLE_HASH
+    from readiness.crawl.content import SHINGLE_HASH, MainContentReader
 
     words = ("the practice opens early on monday and closes late on thursday for "
              "working patients who need evening appointments with the hygienist").split()

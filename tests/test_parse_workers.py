@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from conftest import crawl_site, facts_by_url
 
 from readiness.crawl.parse_worker import EXIT_ON_ENV, encode_frame, read_frame
-
-from conftest import crawl_site, facts_by_url
 
 # Probes are not what these tests compare; variant sampling picks the first page of each
 # template the crawl meets, which depends on the order pages come back.
