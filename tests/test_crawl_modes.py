@@ -88,7 +88,14 @@ def test_ctrl_c_leaves_a_readable_store(fixture_server, tmp_path):
          str(config), "--out", str(out), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         start_new_session=True)
-    time.sleep(4)
+    # Interrupt once a few pages are in the store (committed at least every second), so the
+    # test proves a mid-crawl stop whatever the machine's speed.
+    store_path = out / "crawl.sqlite"
+    deadline = time.monotonic() + 120
+    while _fetched_rows(store_path) < 3:
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "the crawl stored no pages within 120 s"
+        time.sleep(0.1)
     workers = psutil.Process(process.pid).children()
     assert len(workers) == 1 and "readiness.crawl.parse_worker" in workers[0].cmdline()
     os.killpg(process.pid, signal.SIGINT)
@@ -166,3 +173,16 @@ def test_outbound_hosts_get_the_probe_politeness(fixture_server, tmp_path):
     assert min(gaps) >= 0.24, gaps
     site_times = sorted(r.time for r in fixture_server.requests if r.host == "site")
     assert len(site_times) >= 2
+
+
+def _fetched_rows(store_path) -> int:
+    """Fetched rows committed so far to a store another process is still writing (WAL)."""
+    import sqlite3
+
+    if not store_path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
+    except sqlite3.OperationalError:  # created but its tables not yet committed
+        return 0

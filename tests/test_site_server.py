@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import logging
 import socket
 import textwrap
 import time
@@ -228,7 +229,7 @@ def test_encoding_serves_the_text_in_that_charset(server: SiteServer) -> None:
 
 
 def test_endless_stream_never_ends_and_survives_the_client_leaving(
-    server: SiteServer, capfd: pytest.CaptureFixture[str]
+    server: SiteServer, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     address, port = server.netloc("site").split(":")
     connection = http.client.HTTPConnection(address, int(port), timeout=10)
@@ -240,8 +241,14 @@ def test_endless_stream_never_ends_and_survives_the_client_leaving(
     while len(received) < 2_000_000:
         received += response.read(65536)
     assert received.startswith(b"<!doctype html>") and b"<title>Endless page</title>" in received
+    caplog.set_level(logging.DEBUG, logger="readiness.demo.server")
+    response.close()  # the response holds the socket open until it is closed too
     connection.close()
-    time.sleep(0.3)
+    # The handler notices the client left on its next write: wait for it to say so.
+    deadline = time.monotonic() + 30
+    while not any("client left the endless page" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the endless handler never noticed the client left"
+        time.sleep(0.02)
     response, _ = fetch(server, "/about")
     assert response.status == 200
     assert "Traceback" not in capfd.readouterr().err
