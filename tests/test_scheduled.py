@@ -82,8 +82,7 @@ def test_deploy_schedule_and_compare_with_the_previous_run(deployed, fixture_ser
     for _ in range(2):
         job = schedule(url, url=fixture_server.url("site", "/clean/about"), config=str(config),
                        setting=f"READINESS_REPORTS_DIR={reports}")
-        wait_for(url, job)
-        time.sleep(1.1)  # run folders are named by the second they start
+        wait_for(url, job)  # back to back: runs started in the same second get -2 folders
 
     runs = sorted(p for p in reports.iterdir() if p.is_dir())
     assert len(runs) == 2

@@ -10,7 +10,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from readiness.config import ReadinessConfig
-from readiness.spiders.site import SiteSpider, run_id_for
+from readiness.spiders.site import SiteSpider, new_run_dir
 from readiness.store import open_store
 
 
@@ -37,7 +37,7 @@ def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
               reports_dir: str | Path = "reports", progress: bool = True,
               settings: dict[str, Any] | None = None) -> CrawlResult:
     """Crawl ``url`` into ``out`` (default ``<reports_dir>/<run-id>``) and return where."""
-    run_dir = Path(out) if out else Path(reports_dir) / run_id_for(url)
+    run_dir = Path(out) if out else new_run_dir(reports_dir, url)
     run_dir.mkdir(parents=True, exist_ok=True)
     overrides = {
         "READINESS_REPORTS_DIR": str(reports_dir),

@@ -71,6 +71,22 @@ def run_id_for(url: str) -> str:
     return f"{host}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}"
 
 
+def new_run_dir(reports_dir: str | Path, url: str) -> Path:
+    """A fresh ``<reports_dir>/<run-id>`` folder, created here. Run ids name the second a
+    run starts, so two runs of a site in the same second (scheduled jobs) get ``-2``, ``-3``:
+    mkdir is the claim, so concurrent runs never share a folder."""
+    base = Path(reports_dir) / run_id_for(url)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    candidate, suffix = base, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            suffix += 1
+            candidate = base.with_name(f"{base.name}-{suffix}")
+
+
 class SiteSpider(scrapy.Spider):
     name = "site"
 
@@ -183,7 +199,7 @@ class SiteSpider(scrapy.Spider):
             assign = self.distributed.assign_ids
             self.store = store_cls(self.store_path, assign_id=lambda url: assign([url])[0])
         else:
-            self.run_dir = Path(self.out) if self.out else reports_dir / run_id_for(self.start_url)
+            self.run_dir = Path(self.out) if self.out else new_run_dir(reports_dir, self.start_url)
             self.store_path = self.run_dir / "crawl.sqlite"
             self.store = store_cls(self.store_path)
         self.store.open({
