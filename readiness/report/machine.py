@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
-from readiness.rules.base import Severity
+from readiness.rules.base import Severity, plural
 
 CSV_COLUMNS = ("id", "rule", "name", "family", "severity", "url", "message", "weight",
                "accepted", "change", "fix", "final_url", "inbound_link_count", "evidence")
@@ -166,6 +166,10 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
     lines.append(f"**{summary['pages']} pages** crawled ({complete}) · "
                  f"**{counts['error']} errors** · {counts['warning']} warnings · "
                  f"{counts['notice']} notices{accepted}")
+    if summary["blocking_urls"]:
+        urls = len(summary["blocking_urls"])
+        lines.append(f"**{plural(urls, 'URL')}** block{'s' if urls == 1 else ''} link building "
+                     f"({plural(len(summary['blocking']), 'error finding')})")
     gate_icon = {"pass": "✅ passed", "fail": "❌ failed", "inconclusive": "⚠️ inconclusive"}
     baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
     lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "
