@@ -58,7 +58,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "finish_reason": meta.get("finish_reason"), "limits_hit": meta.get("limits_hit", []),
             "started_at": meta.get("started_at"), "finished_at": meta.get("finished_at"),
         },
-        "config": {"sources": analysis.config_sources},
+        "config": {"sources": analysis.config_sources, "rules": analysis.rule_config},
         "summary": {
             "pages": analysis.pages,
             "ready": ready,

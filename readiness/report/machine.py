@@ -193,6 +193,12 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
                 else f"Since the previous run ({comparison['against']['run_id']})")
         lines.append(f"**{what}:** {c['new']} new, {c['fixed']} fixed, {c['unchanged']} "
                      "unchanged findings")
+        if c.get("config_changed"):
+            lines.append(f"· {c['config_changed']} gone because the rule configuration changed "
+                         "(not fixed)")
+        for code, rule in comparison.get("rules_changed", {}).items():
+            lines.append(f"· rule configuration changed: {code} {rule['name']}: "
+                         f"{_md(', '.join(rule['changes']))}")
         pages = comparison.get("pages")
         if pages:
             p = pages["counts"]
