@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from readiness.report import charts
-from readiness.report.machine import change_of, findings_by_rule, write_text
+from readiness.report.machine import change_of, findings_by_rule, shortened_evidence, write_text
 from readiness.report.terminal import family_key
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
@@ -98,24 +98,9 @@ def format_time(value: Any) -> str:
     return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
 
 
-def _trim(value: Any, list_limit: int) -> Any:
-    if isinstance(value, str):
-        return value if len(value) <= STRING_LIMIT else value[: STRING_LIMIT - 1] + "…"
-    if isinstance(value, list):
-        return [_trim(v, list_limit) for v in value[:list_limit]]
-    if isinstance(value, dict):
-        return {k: _trim(v, list_limit) for k, v in value.items()}
-    return value
-
-
 def page_evidence(evidence: dict[str, Any], list_limit: int) -> dict[str, Any]:
     """Evidence for the page: long lists cut, with ``_more`` saying how many were left out."""
-    trimmed = {key: _trim(value, list_limit) for key, value in evidence.items()}
-    more = {key: len(value) - list_limit for key, value in evidence.items()
-            if isinstance(value, list) and len(value) > list_limit}
-    if more:
-        trimmed["_more"] = more
-    return trimmed
+    return shortened_evidence(evidence, list_limit, STRING_LIMIT)
 
 
 def _list_limit(findings: int) -> int:
