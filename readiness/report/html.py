@@ -28,6 +28,7 @@ from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 
 BLOCKER_RULES_SHOWN = 12
+BLOCKER_URLS_SHOWN = 15
 BLOCKER_EXAMPLES = 3
 PAGE_CHANGES_SHOWN = 200
 FIXED_SHOWN = 200
@@ -185,7 +186,9 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     summary = document["summary"]
     by_id = {f["id"]: f for f in document["findings"]}
     rules_by_code = {r["code"]: r for r in document["rules"]}
-    blocking = rule_digest([by_id[i] for i in summary["blocking"]], rules_by_code)
+    # One row per blocking URL, with every finding about it (summary.blocking_urls).
+    blocking = [{**entry, "findings": [by_id[i] for i in entry["findings"]]}
+                for entry in summary["blocking_urls"]]
     next_up = []
     if summary["ready"]:  # nothing blocks: show what is worth doing next instead
         next_up = rule_digest([f for f in document["findings"]
@@ -223,8 +226,9 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
-        "blockers": blocking[:BLOCKER_RULES_SHOWN],
-        "blockers_more": blocking[BLOCKER_RULES_SHOWN:],
+        "blockers": blocking[:BLOCKER_URLS_SHOWN],
+        "blockers_more": blocking[BLOCKER_URLS_SHOWN:],
+        "blockers_more_findings": sum(len(e["findings"]) for e in blocking[BLOCKER_URLS_SHOWN:]),
         "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
         "comparisons": comparisons,

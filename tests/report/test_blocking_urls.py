@@ -75,3 +75,25 @@ def test_terminal_lists_each_blocking_url_once_with_every_finding_under_it():
         "  http://site.test/gone [4 inbound]\n"
         "      STS001 rule-sts001: answers 404\n"
         "      IDX004 rule-idx004: listed in the sitemap but answers 404\n")
+
+
+def test_html_ranks_blocking_urls_once_each_with_every_finding():
+    import re
+
+    from planted import document, finding
+
+    gone = "http://site.test/gone"
+    doc = document([
+        finding("STS001", gone, weight=4, message="answers 404"),
+        finding("IDX004", gone, weight=1, message="listed in the sitemap but answers 404"),
+        finding("RDR002", "http://site.test/loop", weight=9, message="loops"),
+    ])
+    html = render_html({**doc, "gate": _gate()})
+    blockers = html[html.index('id="blockers"'):html.index("</section>", html.index(
+        'id="blockers"'))]
+    assert re.findall(r'data-blocking-url="([^"]+)"', blockers) == [
+        "http://site.test/loop", gone]
+    row = blockers[blockers.index(f'data-blocking-url="{gone}"'):]
+    assert row.index("STS001") < row.index("IDX004")
+    assert [f["id"] for f in doc["findings"][:2]] == re.findall(
+        r'data-reveal="([^"]+)"', row)
