@@ -53,16 +53,23 @@ def _gate() -> dict:
             "exit_code": 1, "reason": "errors", "failing": []}
 
 
-def test_terminal_lists_each_blocking_url_once_with_every_finding_under_it():
+GONE = "http://site.test/gone"
+
+
+def broken_two_ways() -> dict:
+    """A document: /gone is a broken page and a bad sitemap entry, /loop loops, /chain warns."""
     from planted import document, finding
 
-    gone = "http://site.test/gone"
-    doc = document([
-        finding("STS001", gone, weight=4, message="answers 404"),
-        finding("IDX004", gone, weight=1, message="listed in the sitemap but answers 404"),
+    return document([
+        finding("STS001", GONE, weight=4, message="answers 404"),
+        finding("IDX004", GONE, weight=1, message="listed in the sitemap but answers 404"),
         finding("RDR002", "http://site.test/loop", weight=9, message="loops"),
         finding("RDR001", "http://site.test/chain", severity="warning", weight=50),
     ])
+
+
+def test_terminal_lists_each_blocking_url_once_with_every_finding_under_it():
+    gone, doc = GONE, broken_two_ways()
     assert [(e["url"], e["weight"], e["rules"]) for e in doc["summary"]["blocking_urls"]] == [
         ("http://site.test/loop", 9, ["RDR002"]), (gone, 4, ["STS001", "IDX004"])]
     out = io.StringIO()
@@ -80,14 +87,7 @@ def test_terminal_lists_each_blocking_url_once_with_every_finding_under_it():
 def test_html_ranks_blocking_urls_once_each_with_every_finding():
     import re
 
-    from planted import document, finding
-
-    gone = "http://site.test/gone"
-    doc = document([
-        finding("STS001", gone, weight=4, message="answers 404"),
-        finding("IDX004", gone, weight=1, message="listed in the sitemap but answers 404"),
-        finding("RDR002", "http://site.test/loop", weight=9, message="loops"),
-    ])
+    gone, doc = GONE, broken_two_ways()
     html = render_html({**doc, "gate": _gate()})
     blockers = html[html.index('id="blockers"'):html.index("</section>", html.index(
         'id="blockers"'))]
