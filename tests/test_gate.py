@@ -172,7 +172,7 @@ def test_baseline_fails_only_on_new_findings_and_diff_shows_the_fix(tmp_path, ru
     assert main(["diff", str(broken.parent / "findings.json"), str(fixed.parent / "findings.json"),
                  "--json"]) == 0
     comparison = json.loads(capsys.readouterr().out)
-    assert comparison["counts"] == {"new": 0, "fixed": 1, "unchanged": 1}
+    assert comparison["counts"] == {"new": 0, "fixed": 1, "config_changed": 0, "unchanged": 1}
     assert comparison["by_rule"]["RDR003"]["fixed"] == 1
 
 

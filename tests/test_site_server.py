@@ -525,6 +525,7 @@ def test_fixture_site_link_graph_matches_planted_md() -> None:
         "/redirects/chain-3-start": 301, "/redirects/chain-3-hop-1": 301,
         "/redirects/chain-3-hop-2": 301, "/redirects/loop-a": 301, "/redirects/loop-b": 301,
         "/redirects/to-404": 301, "/redirects/to-404-target": 404, "/redirects/to-home": 301,
+        "/redirects/to-linked-404": 301,
         "/redirects/single-301": 301, "/redirects/temporary-302": 302,
         "/errors/not-found": 404, "/errors/gone": 410, "/errors/server-error": 500,
     }

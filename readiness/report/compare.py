@@ -9,6 +9,10 @@ same comparison serves three uses (docs/ci.md, docs/findings.md):
   analysis, which the HTML report and summary.md show as "since the last run";
 - ``readiness diff OLD NEW`` on the command line.
 
+A finding that disappeared because the rule set changed (its rule disabled, its URL now
+excluded, the rule's options changed: ``config.rules`` of both documents) is not "fixed": it
+is listed under ``config_changed`` with the reason, and severity changes under ``regraded``.
+
 Pages that appeared, disappeared or changed status need both crawl stores; without them the
 comparison covers findings only (``pages`` is null).
 """
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from readiness.report.findings import read_findings
+from readiness.rules.engine import UrlFilter
 from readiness.store import open_store
 from readiness.urls import PublicUrls
 
@@ -38,23 +43,51 @@ def compare_documents(old: dict[str, Any], new: dict[str, Any], kind: str,
                       old_path: str | Path | None = None,
                       old_store: Path | None = None, new_store: Path | None = None
                       ) -> dict[str, Any]:
-    """The comparison of ``new`` against ``old`` (both findings documents)."""
+    """The comparison of ``new`` against ``old`` (both findings documents).
+
+    A finding only ``old`` has is *fixed*, unless the rule set explains why it is gone: its
+    rule was disabled (or no longer runs), its URL is now outside the rule's include/exclude
+    globs, or the rule's options changed. Those are *config_changed*, with the reason; a
+    finding in both whose severity differs is listed in ``regraded``.
+    """
     old_by_id = {f["id"]: f for f in old["findings"]}
     new_ids = {f["id"] for f in new["findings"]}
     by_rule: dict[str, Counter] = {}
-    names = {r["code"]: r["name"] for r in old.get("rules", [])}
+    old_config, new_config = rule_config_of(old), rule_config_of(new)
+    # Disabled rules are absent from "rules" but named in the recorded configuration.
+    names = {code: rule.get("name", "") for code, rule in {**old_config, **new_config}.items()}
+    names.update({r["code"]: r["name"] for r in old.get("rules", [])})
     names.update({r["code"]: r["name"] for r in new.get("rules", [])})
-    added, unchanged = [], []
+    rule_changes = rule_config_changes(old_config, new_config)
+    added, unchanged, regraded = [], [], []
     for finding in new["findings"]:
-        state = "unchanged" if finding["id"] in old_by_id else "new"
+        earlier = old_by_id.get(finding["id"])
+        state = "unchanged" if earlier is not None else "new"
         (unchanged if state == "unchanged" else added).append(finding["id"])
         by_rule.setdefault(finding["rule"], Counter())[state] += 1
-    fixed = []
+        if earlier is not None and earlier["severity"] != finding["severity"]:
+            severity_change = [c for c in rule_changes.get(finding["rule"], [])
+                               if c.startswith("severity ")]
+            regraded.append({"id": finding["id"], "rule": finding["rule"],
+                             "name": finding["name"], "url": finding["url"],
+                             "old": earlier["severity"], "new": finding["severity"],
+                             "reason": severity_change[0] if severity_change else None})
+    fixed, config_changed = [], []
     for finding in old["findings"]:
-        if finding["id"] not in new_ids:
-            fixed.append({key: finding.get(key) for key in
-                          ("id", "rule", "name", "family", "severity", "url", "message")})
+        if finding["id"] in new_ids:
+            continue
+        entry = {key: finding.get(key) for key in
+                 ("id", "rule", "name", "family", "severity", "url", "message")}
+        reason = gone_by_config(finding, rule_changes.get(finding["rule"], []),
+                                new_config.get(finding["rule"]))
+        if reason is None:
+            fixed.append(entry)
             by_rule.setdefault(finding["rule"], Counter())["fixed"] += 1
+        else:
+            config_changed.append({**entry, "reason": reason})
+            by_rule.setdefault(finding["rule"], Counter())["config_changed"] += 1
+    for code in rule_changes:
+        by_rule.setdefault(code, Counter())
     old_run = old.get("run", {})
     return {
         "kind": kind,
@@ -65,15 +98,78 @@ def compare_documents(old: dict[str, Any], new: dict[str, Any], kind: str,
             "pages": old.get("summary", {}).get("pages"),
             "counts": old.get("summary", {}).get("counts"),
         },
-        "counts": {"new": len(added), "fixed": len(fixed), "unchanged": len(unchanged)},
+        "counts": {"new": len(added), "fixed": len(fixed),
+                   "config_changed": len(config_changed), "unchanged": len(unchanged)},
         "new": added,
         "fixed": fixed,
+        "config_changed": config_changed,
         "unchanged": unchanged,
+        "regraded": regraded,
+        "rules_changed": {code: {"name": names.get(code, ""), "changes": changes}
+                          for code, changes in rule_changes.items()},
         "by_rule": {code: {"name": names.get(code, ""), "new": c["new"], "fixed": c["fixed"],
-                           "unchanged": c["unchanged"]}
+                           "config_changed": c["config_changed"], "unchanged": c["unchanged"],
+                           "config": rule_changes.get(code, [])}
                     for code, c in sorted(by_rule.items())},
         "pages": page_changes(old_store, new_store) if old_store and new_store else None,
     }
+
+
+def rule_config_of(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """code -> effective rule configuration (``config.rules``). A findings file written before
+    readiness recorded it gives what its ``rules`` list says: the rules that ran, and their
+    severity."""
+    recorded = (document.get("config") or {}).get("rules")
+    if recorded is not None:
+        return recorded
+    return {r["code"]: {"name": r["name"], "enabled": True, "severity": r["severity"]}
+            for r in document.get("rules", [])}
+
+
+def rule_config_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
+                        ) -> dict[str, list[str]]:
+    """code -> what changed in its configuration, in words ("disabled", "severity error ->
+    warning", "option max_hops 1 -> 2", "exclude [] -> ['/legacy/*']"); unchanged rules are
+    absent. A key only one side records is not compared."""
+    changes: dict[str, list[str]] = {}
+    for code in sorted(old.keys() | new.keys()):
+        before, after = old.get(code), new.get(code)
+        ran_before = bool(before and before.get("enabled"))
+        runs_now = bool(after and after.get("enabled"))
+        if ran_before and not runs_now:
+            changes[code] = ["disabled" if after is not None else "no longer runs"]
+        elif runs_now and not ran_before:
+            changes[code] = ["enabled" if before is not None else "new rule"]
+        elif ran_before and runs_now:
+            said = []
+            for key in ("severity", "include", "exclude"):
+                if key in before and key in after and before[key] != after[key]:
+                    said.append(f"{key} {before[key]} -> {after[key]}")
+            if "options" in before and "options" in after:
+                for option in sorted(before["options"].keys() | after["options"].keys()):
+                    was, now = before["options"].get(option), after["options"].get(option)
+                    if was != now:
+                        said.append(f"option {option} {was!r} -> {now!r}")
+            if said:
+                changes[code] = said
+    return changes
+
+
+def gone_by_config(finding: dict[str, Any], changes: list[str],
+                   config: dict[str, Any] | None) -> str | None:
+    """Why the rule set, not the site, explains that ``finding`` is gone (None: it is fixed)."""
+    if not changes:
+        return None
+    if changes[0] in ("disabled", "no longer runs"):
+        return f"rule configuration changed: the rule {changes[0]}"
+    if config is not None and any(c.startswith(("include ", "exclude ")) for c in changes) \
+            and not UrlFilter(config.get("include", []), config.get("exclude", [])).keeps(
+                finding["url"]):
+        return "rule configuration changed: the URL is outside the rule's include/exclude"
+    options = [c for c in changes if c.startswith("option ")]
+    if options:
+        return "rule configuration changed: " + "; ".join(options)
+    return None
 
 
 def page_statuses(store_path: Path) -> dict[str, int | str | None]:
@@ -200,6 +296,9 @@ def comparison_line(comparison: dict[str, Any]) -> str:
     counts = comparison["counts"]
     line = (f"{describe_against(comparison)}: {counts['new']} new, {counts['fixed']} fixed, "
             f"{counts['unchanged']} unchanged findings")
+    if counts.get("config_changed"):
+        line += (f"; {counts['config_changed']} gone because the rule configuration changed "
+                 "(not fixed)")
     pages = comparison.get("pages")
     if pages:
         c = pages["counts"]
@@ -210,25 +309,39 @@ def comparison_line(comparison: dict[str, Any]) -> str:
 
 def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextIO,
                      limit: int = 15, per_rule: bool = False, show_unchanged: bool = False) -> None:
-    """The comparison in plain text: the counts, then which findings are new and fixed
-    (and unchanged, with ``show_unchanged``), ``limit`` of each."""
+    """The comparison in plain text: the counts, the rules whose configuration changed, then
+    which findings are new, fixed, gone with the configuration and regraded (and unchanged,
+    with ``show_unchanged``), ``limit`` of each."""
     w = out.write
     w(comparison_line(comparison) + "\n")
+    for code, rule in comparison.get("rules_changed", {}).items():
+        w(f"  rule configuration changed: {code} {rule['name']}: "
+          f"{', '.join(rule['changes'])}\n")
     if per_rule and comparison["by_rule"]:
-        w(f"  {'rule':<40} {'new':>5} {'fixed':>6} {'unchanged':>10}\n")
+        w(f"  {'rule':<40} {'new':>5} {'fixed':>6} {'config':>7} {'unchanged':>10}\n")
         for code, c in comparison["by_rule"].items():
             rule = f"{code} {c['name']}"
-            w(f"  {rule:<40} {c['new']:>5} {c['fixed']:>6} {c['unchanged']:>10}\n")
+            w(f"  {rule:<40} {c['new']:>5} {c['fixed']:>6} {c.get('config_changed', 0):>7} "
+              f"{c['unchanged']:>10}\n")
     by_id = {f["id"]: f for f in new["findings"]}
-    lists = [("new", [by_id[i] for i in comparison["new"]]), ("fixed", comparison["fixed"])]
+    lists = [("new", [by_id[i] for i in comparison["new"]]), ("fixed", comparison["fixed"]),
+             ("config", comparison.get("config_changed", []))]
     if show_unchanged:
         lists.append(("unchanged", [by_id[i] for i in comparison["unchanged"]]))
     for label, findings in lists:
         for finding in findings[:limit]:
+            reason = f" ({finding['reason']})" if finding.get("reason") else ""
             w(f"  {label:<9} {finding['severity']:<7} {finding['rule']} {finding['name']}: "
-              f"{finding['url']}\n")
+              f"{finding['url']}{reason}\n")
         if len(findings) > limit:
             w(f"  {label:<9} … and {len(findings) - limit} more (findings.json lists them)\n")
+    regraded = comparison.get("regraded", [])
+    for finding in regraded[:limit]:
+        why = f": {finding['reason']}" if finding["reason"] else ""
+        w(f"  regraded  {finding['old']} -> {finding['new']} {finding['rule']} {finding['name']}: "
+          f"{finding['url']}{why}\n")
+    if len(regraded) > limit:
+        w(f"  regraded  … and {len(regraded) - limit} more (findings.json lists them)\n")
     pages = comparison.get("pages")
     if pages:
         for key, label in (("appeared", "page appeared"), ("disappeared", "page gone")):

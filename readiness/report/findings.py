@@ -58,7 +58,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "finish_reason": meta.get("finish_reason"), "limits_hit": meta.get("limits_hit", []),
             "started_at": meta.get("started_at"), "finished_at": meta.get("finished_at"),
         },
-        "config": {"sources": analysis.config_sources},
+        "config": {"sources": analysis.config_sources, "rules": analysis.rule_config},
         "summary": {
             "pages": analysis.pages,
             "ready": ready,
@@ -67,11 +67,30 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "accepted": sum(1 for f in analysis.findings if f.accepted is not None),
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},
             "blocking": [f.id for f in blocking],
+            "blocking_urls": blocking_by_url([f.to_dict() for f in blocking]),
         },
         "crawl": crawl_profile(analysis.store_path),
         "rules": rules,
         "findings": [f.to_dict() for f in analysis.findings],
     }
+
+
+def blocking_by_url(blocking: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The blocking findings (dicts, in ``summary.blocking`` order) as one entry per URL.
+
+    A URL that breaks in several ways (a 404 listed in the sitemap is a broken page *and* a
+    sitemap entry that is not indexable) is one thing to fix: it counts once in the verdict
+    and ranks once, by its most-referenced finding, with every finding about it listed.
+    """
+    by_url: dict[str, dict[str, Any]] = {}
+    for finding in blocking:
+        entry = by_url.setdefault(finding["url"], {
+            "url": finding["url"], "weight": 0, "rules": [], "findings": []})
+        entry["weight"] = max(entry["weight"], finding["weight"])
+        if finding["rule"] not in entry["rules"]:
+            entry["rules"].append(finding["rule"])
+        entry["findings"].append(finding["id"])
+    return sorted(by_url.values(), key=lambda e: (-e["weight"], e["url"]))
 
 
 def crawl_profile(store_path: str | Path) -> dict[str, Any]:

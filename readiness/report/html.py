@@ -22,12 +22,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from readiness.report import charts
-from readiness.report.machine import change_of, findings_by_rule, write_text
+from readiness.report.machine import change_of, findings_by_rule, shortened_evidence, write_text
 from readiness.report.terminal import family_key
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 
 BLOCKER_RULES_SHOWN = 12
+BLOCKER_URLS_SHOWN = 15
 BLOCKER_EXAMPLES = 3
 PAGE_CHANGES_SHOWN = 200
 FIXED_SHOWN = 200
@@ -98,24 +99,9 @@ def format_time(value: Any) -> str:
     return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
 
 
-def _trim(value: Any, list_limit: int) -> Any:
-    if isinstance(value, str):
-        return value if len(value) <= STRING_LIMIT else value[: STRING_LIMIT - 1] + "…"
-    if isinstance(value, list):
-        return [_trim(v, list_limit) for v in value[:list_limit]]
-    if isinstance(value, dict):
-        return {k: _trim(v, list_limit) for k, v in value.items()}
-    return value
-
-
 def page_evidence(evidence: dict[str, Any], list_limit: int) -> dict[str, Any]:
     """Evidence for the page: long lists cut, with ``_more`` saying how many were left out."""
-    trimmed = {key: _trim(value, list_limit) for key, value in evidence.items()}
-    more = {key: len(value) - list_limit for key, value in evidence.items()
-            if isinstance(value, list) and len(value) > list_limit}
-    if more:
-        trimmed["_more"] = more
-    return trimmed
+    return shortened_evidence(evidence, list_limit, STRING_LIMIT)
 
 
 def _list_limit(findings: int) -> int:
@@ -200,7 +186,9 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     summary = document["summary"]
     by_id = {f["id"]: f for f in document["findings"]}
     rules_by_code = {r["code"]: r for r in document["rules"]}
-    blocking = rule_digest([by_id[i] for i in summary["blocking"]], rules_by_code)
+    # One row per blocking URL, with every finding about it (summary.blocking_urls).
+    blocking = [{**entry, "findings": [by_id[i] for i in entry["findings"]]}
+                for entry in summary["blocking_urls"]]
     next_up = []
     if summary["ready"]:  # nothing blocks: show what is worth doing next instead
         next_up = rule_digest([f for f in document["findings"]
@@ -238,8 +226,9 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
-        "blockers": blocking[:BLOCKER_RULES_SHOWN],
-        "blockers_more": blocking[BLOCKER_RULES_SHOWN:],
+        "blockers": blocking[:BLOCKER_URLS_SHOWN],
+        "blockers_more": blocking[BLOCKER_URLS_SHOWN:],
+        "blockers_more_findings": sum(len(e["findings"]) for e in blocking[BLOCKER_URLS_SHOWN:]),
         "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
         "comparisons": comparisons,

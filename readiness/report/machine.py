@@ -9,14 +9,22 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
-from readiness.rules.base import Severity
+from readiness.rules.base import Severity, plural
+from readiness.rules.context import EVIDENCE_LIMIT
 
 CSV_COLUMNS = ("id", "rule", "name", "family", "severity", "url", "message", "weight",
-               "accepted", "change", "fix", "final_url", "inbound_link_count", "evidence")
+               "accepted", "change", "fix", "final_url", "inbound_link_count", "evidence",
+               "evidence_file")
+# Every item of a finding's evidence lists, one row each, when the evidence cell cuts them:
+# csv/evidence/<finding id>.csv. ``url`` is the item's source page or URL; ``detail`` holds
+# whatever else an item says (JSON), e.g. a duplicate member's similarity.
+EVIDENCE_DIR = "evidence"
+EVIDENCE_COLUMNS = ("list", "url", "anchor", "element", "region", "rel", "detail")
 SUMMARY_ROWS = 10
 # XML 1.0 cannot carry most control characters, whatever the escaping.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -44,13 +52,46 @@ def rule_filename(rule: dict[str, Any], extension: str) -> str:
     return f"{rule['code']}-{rule['name']}.{extension}"
 
 
+def shortened(value: Any, list_limit: int, string_limit: int | None = None) -> Any:
+    """``value`` with every list cut to ``list_limit`` items (and, given ``string_limit``,
+    every string to that many characters), at any depth."""
+    if isinstance(value, str):
+        if string_limit is None or len(value) <= string_limit:
+            return value
+        return value[: string_limit - 1] + "…"
+    if isinstance(value, list):
+        return [shortened(v, list_limit, string_limit) for v in value[:list_limit]]
+    if isinstance(value, dict):
+        return {k: shortened(v, list_limit, string_limit) for k, v in value.items()}
+    return value
+
+
+def shortened_evidence(evidence: dict[str, Any], list_limit: int,
+                       string_limit: int | None = None) -> dict[str, Any]:
+    """Evidence to show inline: long lists cut, ``_more`` saying how many items each lost."""
+    cut = shortened(evidence, list_limit, string_limit)
+    more = {key: len(value) - list_limit for key, value in evidence.items()
+            if isinstance(value, list) and len(value) > list_limit}
+    if more:
+        cut["_more"] = more
+    return cut
+
+
 # -- CSV ----------------------------------------------------------------------------------
 
 def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
-    """csv/<CODE>-<name>.csv for every rule that ran (a header only when it found nothing)."""
+    """csv/<CODE>-<name>.csv for every rule that ran (a header only when it found nothing).
+
+    The ``evidence`` cell holds the evidence with each list cut to EVIDENCE_LIMIT items (a
+    spreadsheet cell holds 32,767 characters); a finding whose lists were cut gets every item
+    in csv/evidence/<id>.csv, named in its ``evidence_file`` cell.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.csv"):  # a rule switched off since must not linger
         stale.unlink()
+    evidence_dir = directory / EVIDENCE_DIR
+    if evidence_dir.is_dir():
+        shutil.rmtree(evidence_dir)
     changes = change_of(document)
     by_rule = findings_by_rule(document["findings"], document["rules"])
     paths = []
@@ -61,16 +102,47 @@ def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
             writer.writerow(CSV_COLUMNS)
             for finding in by_rule[rule["code"]]:
                 evidence = finding["evidence"]
+                cell = shortened_evidence(evidence, EVIDENCE_LIMIT)
+                evidence_file = ""
+                cut = {key: value for key, value in cell.items() if key != "_more"} != evidence
+                if cut:
+                    evidence_file = f"{EVIDENCE_DIR}/{finding['id']}.csv"
+                    write_evidence_items(evidence, directory / evidence_file)
                 writer.writerow([
                     finding["id"], finding["rule"], finding["name"], finding["family"],
                     finding["severity"], finding["url"], finding["message"], finding["weight"],
                     finding["accepted"] or "", changes.get(finding["id"], ""),
                     evidence.get("fix", ""), evidence.get("final_url") or "",
                     evidence.get("inbound_link_count", ""),
-                    json.dumps(evidence, ensure_ascii=False, default=str),
+                    json.dumps(cell, ensure_ascii=False, default=str), evidence_file,
                 ])
         paths.append(path)
     return paths
+
+
+def write_evidence_items(evidence: dict[str, Any], path: Path) -> Path:
+    """Every item of every list in ``evidence``, one row each (EVIDENCE_COLUMNS)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(EVIDENCE_COLUMNS)
+        for key, items in evidence.items():
+            if not isinstance(items, list):
+                continue
+            for item in items:
+                if isinstance(item, dict):
+                    rest = dict(item)
+                    url = rest.pop("source", None) or rest.pop("url", None) or ""
+                    link = [rest.pop(field, None) for field in ("anchor", "element", "region",
+                                                                 "rel")]
+                    detail = json.dumps(rest, ensure_ascii=False, default=str) if rest else ""
+                    writer.writerow([key, url, *("" if v is None else v for v in link), detail])
+                elif isinstance(item, str):
+                    writer.writerow([key, item, "", "", "", "", ""])
+                else:
+                    writer.writerow([key, "", "", "", "", "",
+                                     json.dumps(item, ensure_ascii=False, default=str)])
+    return path
 
 
 # -- JUnit --------------------------------------------------------------------------------
@@ -166,6 +238,10 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
     lines.append(f"**{summary['pages']} pages** crawled ({complete}) · "
                  f"**{counts['error']} errors** · {counts['warning']} warnings · "
                  f"{counts['notice']} notices{accepted}")
+    if summary["blocking_urls"]:
+        urls = len(summary["blocking_urls"])
+        lines.append(f"**{plural(urls, 'URL')}** block{'s' if urls == 1 else ''} link building "
+                     f"({plural(len(summary['blocking']), 'error finding')})")
     gate_icon = {"pass": "✅ passed", "fail": "❌ failed", "inconclusive": "⚠️ inconclusive"}
     baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
     lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "
@@ -189,6 +265,12 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
                 else f"Since the previous run ({comparison['against']['run_id']})")
         lines.append(f"**{what}:** {c['new']} new, {c['fixed']} fixed, {c['unchanged']} "
                      "unchanged findings")
+        if c.get("config_changed"):
+            lines.append(f"· {c['config_changed']} gone because the rule configuration changed "
+                         "(not fixed)")
+        for code, rule in comparison.get("rules_changed", {}).items():
+            lines.append(f"· rule configuration changed: {code} {rule['name']}: "
+                         f"{_md(', '.join(rule['changes']))}")
         pages = comparison.get("pages")
         if pages:
             p = pages["counts"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from readiness.rules.base import plural
+
 # The order every report lists rule families in (terminal, HTML sections and chart).
 FAMILY_ORDER = ("links", "status", "redirects", "canonicals", "duplicates", "indexing",
                 "experience", "structured", "onpage", "custom")
@@ -31,15 +33,18 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         w(f"  {family:<12} {c.get('error', 0):>4} errors {c.get('warning', 0):>4} warnings "
           f"{c.get('notice', 0):>4} notices\n")
     by_id = {f["id"]: f for f in document["findings"]}
-    blocking = [by_id[i] for i in summary["blocking"]]
     if summary["ready"]:
         w("\nverdict: READY for link building — no error-severity finding remains.\n")
         return
-    w(f"\nverdict: NOT READY for link building — {len(blocking)} blocking findings "
-      "(most linked first):\n")
-    for finding in blocking[:MAX_BLOCKERS_SHOWN]:
-        weight = f" [{finding['weight']} inbound]" if finding["weight"] else ""
-        w(f"  {finding['rule']} {finding['name']}: {finding['url']}{weight}\n"
-          f"      {finding['message']}\n")
-    if len(blocking) > MAX_BLOCKERS_SHOWN:
-        w(f"  … and {len(blocking) - MAX_BLOCKERS_SHOWN} more in findings.json\n")
+    urls = summary["blocking_urls"]
+    findings = sum(len(entry["findings"]) for entry in urls)
+    w(f"\nverdict: NOT READY for link building — {plural(len(urls), 'URL')} "
+      f"block{'s' if len(urls) == 1 else ''} link building ({plural(findings, 'error finding')}"
+      "), most linked first:\n")
+    for entry in urls[:MAX_BLOCKERS_SHOWN]:
+        weight = f" [{entry['weight']} inbound]" if entry["weight"] else ""
+        w(f"  {entry['url']}{weight}\n")
+        for finding in (by_id[i] for i in entry["findings"]):
+            w(f"      {finding['rule']} {finding['name']}: {finding['message']}\n")
+    if len(urls) > MAX_BLOCKERS_SHOWN:
+        w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs in findings.json\n")

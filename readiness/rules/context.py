@@ -14,14 +14,15 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from readiness.store import CrawlStoreReader
 from readiness.urls import UrlNormalizer
 
 # Link elements a visitor clicks to reach a page (and a crawler follows as navigation).
 CLICK_ELEMENTS = ("a", "area")
-# How many inbound sources a finding lists as evidence (the count is always exact).
+# Items of one evidence list an output shows inline (the CSV's evidence column); the evidence
+# itself, in findings.json, is complete: an SEO lead must be able to fix every source.
 EVIDENCE_LIMIT = 25
 # Network errors that mean a URL answered nothing at all.
 NO_RESPONSE_ERRORS = frozenset({"dns", "refused", "timeout", "tls", "connection", "too-large", "error"})
@@ -43,12 +44,11 @@ class Inbound:
         return self.link_count + len(self.sitemaps) + len(self.redirects) + len(self.canonicals)
 
     def evidence(self) -> dict[str, Any]:
-        # Cut here, not when collected, so total and the rules' counts stay exact.
         return {
             "inbound_links": self.links, "inbound_link_count": self.link_count,
             "linking_pages": self.source_pages, "sitemaps": self.sitemaps,
             "redirected_from": self.redirects,
-            "canonicalised_from": self.canonicals[:EVIDENCE_LIMIT],
+            "canonicalised_from": self.canonicals,
         }
 
 
@@ -116,6 +116,11 @@ class AnalysisContext:
 
     def is_internal(self, url_id: int) -> bool:
         return url_id in self.internal_ids
+
+    def by_url(self, url_ids: Iterable[int]) -> list[int]:
+        """``url_ids`` in the order of their URLs: ids follow the crawl's arrival order, so
+        every list a finding shows is ordered by URL instead (the same on every run)."""
+        return sorted(url_ids, key=self.urls.__getitem__)
 
     # -- fetches and pages ----------------------------------------------------------------
 
@@ -193,12 +198,15 @@ class AnalysisContext:
             "SELECT target_id, COUNT(*), COUNT(DISTINCT source_id) FROM links "
             "WHERE target_id IS NOT NULL AND target_id != source_id GROUP BY target_id")}
 
-    def inbound_links(self, url_id: int, limit: int = EVIDENCE_LIMIT) -> list[dict[str, Any]]:
+    def inbound_links(self, url_id: int) -> list[dict[str, Any]]:
+        """Every link edge to the URL from another page, by source URL, then in page order
+        (url ids follow the crawl's arrival order, so they must not order evidence)."""
         rows = self.db.execute(
-            "SELECT source_id, anchor, element, region, rel FROM links WHERE target_id = ? "
-            "AND source_id != target_id ORDER BY source_id LIMIT ?", (url_id, limit))
-        return [{"source": self.urls[r[0]], "anchor": r[1], "element": r[2], "region": r[3],
-                 "rel": r[4]} for r in rows]
+            "SELECT s.url, l.anchor, l.element, l.region, l.rel FROM links l "
+            "JOIN urls s ON s.id = l.source_id WHERE l.target_id = ? "
+            "AND l.source_id != l.target_id ORDER BY s.url, l.rowid", (url_id,))
+        return [{"source": r[0], "anchor": r[1], "element": r[2], "region": r[3], "rel": r[4]}
+                for r in rows]
 
     @cached_property
     def sitemap_listing(self) -> dict[int, list[str]]:
@@ -207,7 +215,7 @@ class AnalysisContext:
         for url_id, sitemap_id in self.db.execute(
                 "SELECT url_id, sitemap_id FROM sitemap_entries WHERE url_id IS NOT NULL"):
             listing.setdefault(url_id, []).append(self.urls[sitemap_id])
-        return listing
+        return {url_id: sorted(sitemaps) for url_id, sitemaps in listing.items()}
 
     @cached_property
     def redirects_to(self) -> dict[int, list[int]]:
@@ -217,7 +225,7 @@ class AnalysisContext:
             target = fetch["location_url_id"]
             if target is not None and fetch["status"] and 300 <= fetch["status"] < 400:
                 incoming.setdefault(target, []).append(url_id)
-        return incoming
+        return {target: self.by_url(ids) for target, ids in incoming.items()}
 
     @cached_property
     def canonicals(self) -> dict[int, list[sqlite3.Row]]:
@@ -243,7 +251,7 @@ class AnalysisContext:
             for row in rows:
                 if row["target_id"] is not None and row["target_id"] != page_id:
                     incoming.setdefault(row["target_id"], []).append(page_id)
-        return incoming
+        return {target: self.by_url(ids) for target, ids in incoming.items()}
 
     def canonical_target(self, url_id: int) -> int | None:
         """The single canonical a page declares (None when none, or when they conflict)."""
@@ -305,20 +313,9 @@ class AnalysisContext:
         redirects and canonicals are as in inbound().
         """
         whole = self.inbound(url_id)
-        links: list[dict[str, Any]] = []
-        count, sources = 0, set()
-        for source_id, anchor, element, region, rel in self.db.execute(
-                "SELECT source_id, anchor, element, region, rel FROM links WHERE target_id = ? "
-                "AND source_id != target_id ORDER BY source_id", (url_id,)):
-            edge = {"source": self.urls[source_id], "anchor": anchor, "element": element,
-                    "region": region, "rel": rel}
-            if not keep(edge):
-                continue
-            count += 1
-            sources.add(source_id)
-            if len(links) < EVIDENCE_LIMIT:
-                links.append(edge)
-        return Inbound(links, count, len(sources), whole.sitemaps, whole.redirects,
+        links = [edge for edge in whole.links if keep(edge)]
+        sources = {edge["source"] for edge in links}
+        return Inbound(links, len(links), len(sources), whole.sitemaps, whole.redirects,
                        whole.canonicals)
 
     # -- redirects ------------------------------------------------------------------------

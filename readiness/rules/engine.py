@@ -11,11 +11,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from readiness.config import ReadinessConfig
-from readiness.config.rules import settings_model, split_settings
-from readiness.rules.base import Finding, Rule, Severity
+from readiness.config.rules import COMMON_KEYS, settings_model, split_settings
+from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
@@ -43,6 +43,8 @@ class Analysis:
     runs: list[RuleRun]
     pages: int
     config_sources: list[str] = field(default_factory=list)
+    # code -> effective configuration of every rule, disabled ones included (engine docs)
+    rule_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def open_findings(self) -> list[Finding]:
@@ -58,7 +60,9 @@ class Analysis:
         return not self.blocking(Severity.ERROR)
 
 
-class _UrlFilter:
+class UrlFilter:
+    """A rule's ``include``/``exclude`` globs: which finding URLs it keeps."""
+
     def __init__(self, include: list[str], exclude: list[str]) -> None:
         self.include = glob_to_regex(include)
         self.exclude = glob_to_regex(exclude)
@@ -69,23 +73,53 @@ class _UrlFilter:
         return not glob_matches(self.exclude, url)
 
 
-def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[Rule, dict[str, Any]]]:
-    """The enabled rules, configured: [(rule instance, common settings)]."""
-    built = []
+def configured_rules(config: ReadinessConfig, registry: RuleRegistry
+                     ) -> Iterator[tuple[type[Rule], RuleOptions, dict[str, Any]]]:
+    """(rule class, its options, the common settings) of every rule, enabled or not:
+    the registry's, then the YAML's custom rules."""
     for rule_cls in registry.rules():
         settings = config.rules.get(rule_cls.code)
         if settings is None:
             settings = settings_model(rule_cls)()
         options, common = split_settings(rule_cls, settings)
+        yield rule_cls, options, common
+    for spec in config.custom_rules:
+        common = {"enabled": spec.enabled, "severity": spec.severity, "include": spec.include,
+                  "exclude": spec.exclude, "accept": spec.accept}
+        yield make_custom_rule(spec), RuleOptions(), common
+
+
+def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[Rule, dict[str, Any]]]:
+    """The enabled rules, configured: [(rule instance, common settings)]."""
+    built = []
+    for rule_cls, options, common in configured_rules(config, registry):
         if not common["enabled"]:
+            continue
+        if getattr(rule_cls, "spec", None) is not None:  # a custom rule: its spec is its config
+            built.append((rule_cls(), common))
             continue
         severity = Severity(common["severity"]) if common["severity"] else None
         built.append((rule_cls(options, severity), common))
-    for spec in config.custom_rules:
-        if spec.enabled:
-            common = {"include": spec.include, "exclude": spec.exclude, "accept": spec.accept}
-            built.append((make_custom_rule(spec)(), common))
     return built
+
+
+def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[str, Any]:
+    """code -> the rule's effective configuration, for every rule (disabled ones included):
+    what a comparison of two runs needs to tell "fixed" from "the rule set changed"."""
+    described: dict[str, Any] = {}
+    for rule_cls, options, common in configured_rules(config, registry):
+        spec = getattr(rule_cls, "spec", None)
+        if spec is not None:  # a custom rule's definition is its options
+            settings = spec.model_dump(mode="json", exclude={"code", "name", *COMMON_KEYS})
+        else:
+            settings = options.model_dump(mode="json")
+        described[rule_cls.code] = {
+            "name": rule_cls.name, "enabled": bool(common["enabled"]),
+            "severity": (common["severity"] or rule_cls.severity.value),
+            "options": settings, "include": list(common["include"]),
+            "exclude": list(common["exclude"]),
+        }
+    return described
 
 
 def analyze(store_path: str | Path, config: ReadinessConfig,
@@ -98,7 +132,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         ctx = AnalysisContext(store)
         for rule, common in build_rules(config, registry):
             run = RuleRun(type(rule), rule.effective_severity)
-            url_filter = _UrlFilter(common["include"], common["exclude"])
+            url_filter = UrlFilter(common["include"], common["exclude"])
             accepts = [(glob_to_regex([a.url]), a.reason) for a in common["accept"]]
             t0 = time.perf_counter()
             for finding in rule.check(ctx):
@@ -127,4 +161,5 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, -f.weight, f.url))
-    return Analysis(store_path, meta, findings, runs, pages, list(config.sources))
+    return Analysis(store_path, meta, findings, runs, pages, list(config.sources),
+                    rule_configuration(config, registry))

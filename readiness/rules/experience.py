@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
-from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext
+from readiness.rules.context import AnalysisContext
 from readiness.urls import origin
 
 FAMILY = "experience"
@@ -180,14 +180,14 @@ class _SlowTimingRule(Rule):
         warn_ms, error_ms = self.options.warn_ms, self.options.error_ms
         median = statistics.median(p[self.column] for p in pages)
         very_slow = error_ms is not None and median > error_ms
-        pages.sort(key=lambda p: -p[self.column])
+        pages.sort(key=lambda p: (-p[self.column], p["url"]))
         home = ctx.home_id
         return self.finding(
             ctx.urls[home] if home is not None else pages[0]["url"],
             f"{len(pages)} pages: {self.label} {median:,.0f} ms (median) while the other "
             f"requests at the time were slow too — the server slows down for every request "
             f"under load (the crawl ran {load['crawl_concurrency']} in parallel)",
-            {"pages": pages[:EVIDENCE_LIMIT], "page_count": len(pages),
+            {"pages": pages, "page_count": len(pages),
              f"median_{self.column}": median, "warn_ms": warn_ms, "error_ms": error_ms, **load,
              "fix": "re-crawl with crawl.concurrency: 2 to see one visitor's wait; if still slow, "
                     + self.fix},
@@ -510,7 +510,7 @@ class MixedContent(Rule):
             inbound = ctx.inbound(url_id)
             yield self.finding(
                 url, f"https page loads {len(found)} resource(s) over http ({', '.join(kinds)})",
-                {"insecure_resources": found[:EVIDENCE_LIMIT], "insecure_count": len(found),
+                {"insecure_resources": found, "insecure_count": len(found),
                  "active_count": len(active),
                  "fix": "load every resource over https", **inbound.evidence()},
                 weight=inbound.total, at_most=None if active else Severity.WARNING)
@@ -615,6 +615,6 @@ class UncompressedResponse(Rule):
                 {"origin": site, "content_type": kind, "responses": len(members),
                  "uncompressed_bytes": total,
                  "largest": [{"url": ctx.urls[i], "bytes": size}
-                             for i, size in members[:EVIDENCE_LIMIT]],
+                             for i, size in members],
                  "fix": "turn on gzip or Brotli compression on the server or CDN"},
                 subject=f"{site}|{kind}", weight=len(members))

@@ -44,9 +44,8 @@ def noindex_sources(ctx: AnalysisContext, url_id: int) -> list[str]:
 
 def readable_sitemaps(ctx: AnalysisContext) -> list[str]:
     """URLs of the sitemaps (urlsets) read completely: only these make absence meaningful."""
-    return [ctx.urls[row[0]] for row in ctx.db.execute(
-        "SELECT url_id FROM sitemaps WHERE status = 200 AND error IS NULL AND kind = 'urlset' "
-        "ORDER BY url_id")]
+    return sorted(ctx.urls[row[0]] for row in ctx.db.execute(
+        "SELECT url_id FROM sitemaps WHERE status = 200 AND error IS NULL AND kind = 'urlset'"))
 
 
 def linked_ids(ctx: AnalysisContext) -> set[int]:
@@ -397,7 +396,8 @@ class MissingRobotsOrSitemap(Rule):
         if not readable_sitemaps(ctx):
             tried = [{"url": ctx.urls[r["url_id"]], "found_in": r["found_in"],
                       "status": r["status"], "error": r["error"], "kind": r["kind"]}
-                     for r in ctx.db.execute("SELECT * FROM sitemaps ORDER BY url_id")]
+                     for r in ctx.db.execute("SELECT s.* FROM sitemaps s JOIN urls u "
+                                             "ON u.id = s.url_id ORDER BY u.url")]
             detail = "; ".join(
                 f"{t['url']}: " + (t["error"] or ("index of unreadable sitemaps"
                                                   if t["kind"] == "sitemapindex" else "empty"))

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
-from readiness.rules.context import CLICK_ELEMENTS, EVIDENCE_LIMIT, AnalysisContext
+from readiness.rules.context import CLICK_ELEMENTS, AnalysisContext
 
 FAMILY = "onpage"
 # BCP 47 in the shape browsers and search engines accept: "en", "en-GB", "zh-Hant-TW".
@@ -405,7 +405,7 @@ class ImageMissingAlt(_PageRule):
         if not images:
             return None
         return (f"{len(images)} image(s) without alt text",
-                {"images": images[:EVIDENCE_LIMIT], "image_count": len(images)})
+                {"images": images, "image_count": len(images)})
 
 
 class PageTooDeep(Rule):

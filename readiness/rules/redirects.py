@@ -141,6 +141,9 @@ class RedirectToError(Rule):
         Redirect to a live, relevant page (or restore the target), and update the links.
     Known false positives:
         A target that failed only during the crawl (a transient 503); re-crawl to confirm.
+        The failing target is reported here, as ``final_url`` in the evidence, and not again
+        as a broken page (STS001/STS002/STS004) unless something other than redirects points
+        at it too.
     """
 
     code = "RDR003"

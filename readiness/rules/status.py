@@ -3,6 +3,7 @@
 A failing URL matters as far as something still points at it: a link, a sitemap entry, a
 redirect, a canonical (AnalysisContext.inbound) or the start URL itself. A URL nothing points
 at any more is left alone, however it answers: nobody, visitor or crawler, is sent there.
+A URL that only redirects point at is reported once, on the redirect people enter (RDR003).
 """
 
 from __future__ import annotations
@@ -71,19 +72,28 @@ def live_inbound(ctx: AnalysisContext, url_id: int) -> Inbound:
     return ctx.inbound_where(url_id, lambda edge: ctx.status(ctx.ids[edge["source"]]) == 200)
 
 
+def reached_only_through_redirects(inbound: Inbound, start_url: bool) -> bool:
+    """Nothing but redirects points at the URL: RDR003 reports it where those redirects are
+    entered (the link, sitemap entry or start URL), with this URL as its ``final_url``."""
+    return bool(inbound.redirects) and not (
+        start_url or inbound.link_count or inbound.sitemaps or inbound.canonicals)
+
+
 def referenced_fetches(
         ctx: AnalysisContext, select: Callable[[sqlite3.Row], bool],
 ) -> Iterator[tuple[int, sqlite3.Row, Inbound, bool]]:
     """(url id, fetch, inbound, is start URL) of internal fetches ``select`` picks that a link,
-    sitemap, redirect or canonical points at, or that are start URLs."""
+    sitemap or canonical points at, or that are start URLs. A failing URL reached only through
+    redirects is left out: it is one problem, reported once, where the link points (RDR003)."""
     seeds = start_ids(ctx)
     for url_id in sorted(ctx.fetches):
         fetch = ctx.fetches[url_id]
         if not ctx.is_internal(url_id) or not select(fetch):
             continue
         inbound = live_inbound(ctx, url_id)
-        if inbound.total or url_id in seeds:
-            yield url_id, fetch, inbound, url_id in seeds
+        start = url_id in seeds
+        if (inbound.total or start) and not reached_only_through_redirects(inbound, start):
+            yield url_id, fetch, inbound, start
 
 
 def fetch_evidence(fetch: sqlite3.Row, inbound: Inbound, start_url: bool) -> dict[str, Any]:
@@ -99,9 +109,10 @@ class BrokenInternalPage(Rule):
 
     What it checks:
         Site URLs that answered 404 (not found) or 410 (gone) and are still referenced: linked
-        from pages that answered 200, listed in a sitemap, the target of a redirect, named as
-        canonical, or a start URL. Every reference is listed in the evidence; findings rank by
-        how many there are.
+        from pages that answered 200, listed in a sitemap, named as canonical, or a start URL
+        (redirects pointing at it are listed too). Every reference is listed in the evidence;
+        findings rank by how many there are. A URL that only redirects point at is reported
+        once, where the redirect is linked, by RDR003 (redirect-to-error).
     Why it matters:
         Visitors sent by a link land on an error page and leave, search engines drop the URL,
         and whatever value backlinks to it carried is lost. Prospects you ask for links check
@@ -144,7 +155,8 @@ class InternalServerError(Rule):
         Site URLs that something points at (links, sitemaps, redirects, canonicals, start URLs)
         which answered 500–599 after the crawl's retries, or gave no response: the host did not
         resolve, the connection was refused, dropped or timed out, TLS failed, or the response
-        exceeded ``crawl.max_page_bytes``.
+        exceeded ``crawl.max_page_bytes``. A URL only redirects point at is reported where the
+        redirect is linked, by RDR003.
     Why it matters:
         A page that fails for the crawler fails for the visitors a backlink sends, and search
         engines that meet repeated 5xx answers slow down crawling and eventually drop the URL.
@@ -244,7 +256,8 @@ class InternalClientError(Rule):
     What it checks:
         Site URLs that something points at (links, sitemaps, redirects, canonicals, start URLs)
         and that answered 400, 401, 403, 405, 429 or any other 4xx except 404 and 410, which
-        are STS001.
+        are STS001. A URL only redirects point at is reported where the redirect is linked, by
+        RDR003.
     Why it matters:
         Visitors and crawlers following those links are refused. A 401/403 behind a public link
         looks broken to everyone without an account, and search engines treat such URLs like

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urljoin
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
-from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext
+from readiness.rules.context import AnalysisContext
 from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "structured"
@@ -775,7 +775,7 @@ class IncompletePracticeSchema(Rule):
                  "syntax": entity.syntax, "missing_required": list(missing_required),
                  "missing_recommended": list(missing_recommended),
                  "present": sorted(p for p in entity.props if entity.has(p)),
-                 "pages": [ctx.urls[i] for i in pages[:EVIDENCE_LIMIT]], "page_count": len(pages),
+                 "pages": [ctx.urls[i] for i in pages], "page_count": len(pages),
                  "fix": "add " + ", ".join(missing) + " to the item"},
                 subject="|".join([*types, ident, *missing]),
                 weight=sum(ctx.inbound(i).total for i in pages), severity=severity)
@@ -1064,7 +1064,8 @@ class IncompleteSocialCard(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         wanted = [p.lower() for p in self.options.opengraph + self.options.twitter]
         shared = [(url_id, why, _social_values(ctx.structured_data(url_id)))
-                  for url_id, why in self.shared_pages(ctx)]
+                  for url_id, why in sorted(self.shared_pages(ctx),
+                                            key=lambda page: ctx.urls[page[0]])]
         if not shared or not wanted:
             return
         if not any(values for _, _, values in shared):
@@ -1073,7 +1074,7 @@ class IncompleteSocialCard(Rule):
                 ctx.urls[start],
                 f"none of {len(shared)} pages likely to be shared has OpenGraph or Twitter "
                 "card tags",
-                {"missing": wanted, "pages": [ctx.urls[u] for u, _, _ in shared][:EVIDENCE_LIMIT],
+                {"missing": wanted, "pages": [ctx.urls[u] for u, _, _ in shared],
                  "page_count": len(shared),
                  "fix": "add og:* and twitter:card tags to the page template or SEO plugin"},
                 subject="site", weight=len(shared))

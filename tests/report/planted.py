@@ -88,6 +88,8 @@ def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
     """A hand-made findings document (schema 1) around ``findings``."""
     from collections import Counter
 
+    from readiness.report.findings import blocking_by_url
+
     open_findings = [f for f in findings if f["accepted"] is None]
     counts = Counter(f["severity"] for f in open_findings)
     by_family: dict = {}
@@ -109,7 +111,8 @@ def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
                     "counts": {s: counts.get(s, 0) for s in ("error", "warning", "notice")},
                     "accepted": sum(1 for f in findings if f["accepted"] is not None),
                     "by_family": {k: dict(v) for k, v in by_family.items()},
-                    "blocking": [f["id"] for f in blocking]},
+                    "blocking": [f["id"] for f in blocking],
+                    "blocking_urls": blocking_by_url(blocking)},
         "crawl": {"urls_fetched": pages, "outbound_checked": 0, "status_codes": {"200": pages},
                   "errors": {}, "depth": {"0": 1, "1": pages - 1},
                   "response_ms": {"count": 0, "p50": None, "p90": None, "p95": None,

@@ -26,9 +26,12 @@ def test_findings_are_matched_by_id():
     assert comparison["unchanged"] == [kept["id"]]
     assert [f["id"] for f in comparison["fixed"]] == [gone["id"]]
     assert comparison["fixed"][0]["url"] == "http://s/gone"
-    assert comparison["counts"] == {"new": 1, "fixed": 1, "unchanged": 1}
+    assert comparison["counts"] == {"new": 1, "fixed": 1, "config_changed": 0, "unchanged": 1}
     assert comparison["by_rule"]["RDR002"] == {"name": "rule-rdr002", "new": 1, "fixed": 1,
-                                              "unchanged": 1}
+                                              "config_changed": 0, "unchanged": 1, "config": []}
+    # a severity change the rule set does not explain (the rule grades its cases) is listed
+    assert [(f["id"], f["old"], f["new"], f["reason"]) for f in comparison["regraded"]] == [
+        (kept["id"], "error", "warning", None)]
     assert comparison["pages"] is None
 
 
@@ -72,7 +75,8 @@ def test_previous_run_is_the_latest_earlier_run_of_the_same_site(tmp_path):
 
     add_run_comparisons(current, reports / "now", None)
     assert current["previous"]["against"]["run_id"] == "b"
-    assert current["previous"]["counts"] == {"new": 0, "fixed": 0, "unchanged": 1}
+    assert current["previous"]["counts"] == {"new": 0, "fixed": 0, "config_changed": 0,
+                                             "unchanged": 1}
     assert [h["run_id"] for h in current["history"]] == ["a", "b"]
     assert "baseline" not in current
 

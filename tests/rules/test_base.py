@@ -33,16 +33,27 @@ def test_cap_holds_whatever_the_configuration():
     assert capped.severity is Severity.NOTICE
 
 
-def test_inbound_total_counts_every_reference_beyond_the_evidence_limit(tmp_path):
+def test_inbound_evidence_lists_every_reference_by_url(tmp_path):
     store = StoreBuilder(tmp_path)
     store.page("/target")
-    for n in range(30):
-        store.page(f"/copy-{n}", canonical="/target")
-        store.redirect(f"/old-{n}", "/target")
+    # Created (and so numbered) in an order unlike the URLs', as a crawl's arrival order is.
+    numbers = [7, 29, 0, 13, 21, 3, 18, 11, 25, 1, 16, 9, 27, 5, 20, 14, 2, 23, 8, 28, 12, 4,
+               19, 26, 10, 6, 22, 15, 24, 17]
+    for n in numbers:
+        store.page(f"/copy-{n:02}", canonical="/target", links=["/target"])
+        store.redirect(f"/old-{n:02}", "/target")
+        store.sitemap_entry("/target", sitemap=f"/sitemap-{n:02}.xml")
     ctx = store.context()
     try:
         inbound = ctx.inbound(ctx.ids[store.url("/target")])
     finally:
         ctx.store.close()
-    assert inbound.total == 60
-    assert len(inbound.evidence()["canonicalised_from"]) == 25
+    assert inbound.total == 120
+    evidence = inbound.evidence()
+    ordered = [f"{n:02}" for n in sorted(numbers)]
+    assert evidence["canonicalised_from"] == [store.url(f"/copy-{n}") for n in ordered]
+    assert evidence["redirected_from"] == [store.url(f"/old-{n}") for n in ordered]
+    assert evidence["sitemaps"] == [store.url(f"/sitemap-{n}.xml") for n in ordered]
+    assert [link["source"] for link in evidence["inbound_links"]] == [
+        store.url(f"/copy-{n}") for n in ordered]
+    assert evidence["inbound_link_count"] == evidence["linking_pages"] == 30

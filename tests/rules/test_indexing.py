@@ -216,8 +216,9 @@ def test_no_readable_sitemap(tmp_path):
     assert finding.severity == Severity.WARNING
     assert finding.subject == "sitemap"
     assert "http-404" in finding.message and "invalid-xml" in finding.message
+    # By URL, not in the order the crawl happened to try them.
     assert [t["url"] for t in finding.evidence["sitemaps_tried"]] == [
-        "http://site.test/sitemap.xml", "http://site.test/sitemap-pages.xml"]
+        "http://site.test/sitemap-pages.xml", "http://site.test/sitemap.xml"]
 
 
 def test_configured_severity_overrides_every_case(tmp_path):

@@ -171,3 +171,26 @@ def test_too_large_response_stays_a_warning_whatever_the_configured_severity(tmp
     assert configured_error["http://site.test/down"].severity is Severity.ERROR
     configured_notice = run_configured(store, InternalServerError, Severity.NOTICE)
     assert {f.severity for f in configured_notice} == {Severity.NOTICE}
+
+
+def test_a_404_reached_only_through_redirects_is_reported_once_where_it_is_linked(tmp_path):
+    from readiness.rules.redirects import RedirectToError
+
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/old-team", "/old-offer", "/offer"])
+    store.redirect("/old-team", "/team")            # linked redirect -> 404 nothing else links
+    store.fetch("/team", status=404)
+    store.redirect("/old-offer", "/offer")          # linked redirect -> 404 also linked itself
+    store.fetch("/offer", status=404)
+    store.redirect("/old-shop", "/shop")            # a redirect nothing links to -> 503
+    store.fetch("/shop", status=503)
+    broken = store.run(BrokenInternalPage)
+    assert urls(broken) == ["http://site.test/offer"]
+    assert broken[0].evidence["redirected_from"] == ["http://site.test/old-offer"]
+    # /shop: only a redirect nobody links to points at it, so nobody is sent there.
+    assert store.run(InternalServerError) == []
+    redirect_errors = by_url(store.run(RedirectToError))
+    assert sorted(redirect_errors) == ["http://site.test/old-offer", "http://site.test/old-team"]
+    team = redirect_errors["http://site.test/old-team"].evidence
+    assert (team["final_url"], team["final_status"]) == ("http://site.test/team", 404)
+    assert team["inbound_links"][0]["source"] == "http://site.test/"
