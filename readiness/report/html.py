@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from readiness.report import charts
 from readiness.report.machine import change_of, findings_by_rule, write_text
-from readiness.report.terminal import family_key
+from readiness.report.terminal import family_key, outbound_line
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 
@@ -238,6 +238,7 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
+        "outbound_note": outbound_line(summary),
         "blockers": blocking[:BLOCKER_RULES_SHOWN],
         "blockers_more": blocking[BLOCKER_RULES_SHOWN:],
         "next_up": next_up[:BLOCKER_RULES_SHOWN],

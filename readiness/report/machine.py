@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable
 
 from readiness.rules.base import Severity
+from readiness.report.terminal import outbound_line
 
 CSV_COLUMNS = ("id", "rule", "name", "family", "severity", "url", "message", "weight",
                "accepted", "change", "fix", "final_url", "inbound_link_count", "evidence")
@@ -166,6 +167,9 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
     lines.append(f"**{summary['pages']} pages** crawled ({complete}) · "
                  f"**{counts['error']} errors** · {counts['warning']} warnings · "
                  f"{counts['notice']} notices{accepted}")
+    outbound_note = outbound_line(summary)
+    if outbound_note:
+        lines += ["", f"⚠️ {outbound_note}"]
     gate_icon = {"pass": "✅ passed", "fail": "❌ failed", "inconclusive": "⚠️ inconclusive"}
     baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
     lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "

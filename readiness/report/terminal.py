@@ -32,6 +32,9 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
           f"{c.get('notice', 0):>4} notices\n")
     by_id = {f["id"]: f for f in document["findings"]}
     blocking = [by_id[i] for i in summary["blocking"]]
+    outbound_note = outbound_line(summary)
+    if outbound_note:
+        w(f"\n{outbound_note}\n")
     if summary["ready"]:
         w("\nverdict: READY for link building — no error-severity finding remains.\n")
         return
@@ -43,3 +46,9 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
           f"      {finding['message']}\n")
     if len(blocking) > MAX_BLOCKERS_SHOWN:
         w(f"  … and {len(blocking) - MAX_BLOCKERS_SHOWN} more in findings.json\n")
+
+
+def outbound_line(summary: dict[str, Any]) -> str | None:
+    """The one sentence about the outbound checks as a whole, when there is one to say
+    (an offline runner, or --no-outbound); every report prints it once."""
+    return (summary.get("outbound") or {}).get("note")

@@ -9,7 +9,6 @@ outbound URL that only a redirect leads to is RDR003's business, not a link find
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,17 +36,21 @@ NETWORK_ERROR_WORDS = {
 }
 
 
-def probe_evidence(probe: sqlite3.Row) -> dict[str, Any]:
+def probe_evidence(probe: dict[str, Any]) -> dict[str, Any]:
     hops = probe["hops"]
-    return {
+    evidence = {
         "verdict": probe["verdict"], "status": probe["status"], "error": probe["error"],
         "hops": json.loads(hops) if isinstance(hops, str) else (hops or []),
         "final_url": probe["final_url"], "attempts": probe["attempts"],
         "method": probe["method"], "cached": bool(probe["cached"]),
     }
+    if probe["inconclusive"]:  # the runner was offline (AnalysisContext.outbound)
+        evidence.update(inconclusive=True, probed_verdict=probe["probed_verdict"])
+    return evidence
 
 
-def linked_probes(ctx: AnalysisContext, verdict: str) -> Iterator[tuple[int, sqlite3.Row, Inbound]]:
+def linked_probes(ctx: AnalysisContext,
+                  verdict: str) -> Iterator[tuple[int, dict[str, Any], Inbound]]:
     """(url id, probe, inbound) of outbound URLs with ``verdict`` that site pages link to."""
     for url_id in sorted(ctx.probes):
         probe = ctx.probes[url_id]
@@ -56,7 +59,7 @@ def linked_probes(ctx: AnalysisContext, verdict: str) -> Iterator[tuple[int, sql
         yield url_id, probe, ctx.inbound(url_id)
 
 
-def outcome_words(probe: sqlite3.Row) -> str:
+def outcome_words(probe: dict[str, Any]) -> str:
     """What the probe met, in plain words: "answers 404", "host does not resolve"."""
     status, error = probe["status"], probe["error"]
     if error == "redirect-loop":
@@ -96,6 +99,8 @@ class BrokenOutboundLink(Rule):
         Link to the resource's new address, to an archived copy, or remove the link.
     Known false positives:
         A host that was down or whose DNS failed only during the crawl; re-crawl to confirm.
+        When (nearly) every outside host fails to resolve or connect, the machine is offline,
+        not the links: those are graded unverifiable (LNK002) and the verdict says so once.
         Sites answering 404 to robots while serving people are rare but exist. A 401, 403,
         429 or bot wall is never called broken (that is LNK002).
     """
@@ -121,7 +126,10 @@ class UnverifiableOutboundLink(Rule):
     What it checks:
         Outbound URLs that answered 401, 403, 429 or 999, sat behind a bot wall (Cloudflare
         challenge and the like), or failed in a way a browser may get past (TLS, a dropped
-        connection). These say nothing about what a visitor sees.
+        connection). These say nothing about what a visitor sees. On a machine that reached
+        (nearly) no outside host (at least 3 hosts tried, 90% of them unresolved, refused or
+        silent: an offline CI runner), the links to those hosts are reported here too, never
+        above notice, instead of as broken or timed out.
     Why it matters:
         Most of these links work in a browser, but some are dead behind the wall. Knowing
         which ones to check by hand keeps the link audit honest.
@@ -132,7 +140,8 @@ class UnverifiableOutboundLink(Rule):
         fix or remove the link.
     Known false positives:
         Most of them: that is why this is a notice. Social networks (LinkedIn, Instagram,
-        Facebook) refuse every robot.
+        Facebook) refuse every robot. An offline runner's links are usually fine: check them
+        from a machine with internet access, or crawl with ``--no-outbound``.
     """
 
     code = "LNK002"
@@ -143,6 +152,17 @@ class UnverifiableOutboundLink(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, "unverifiable"):
             status, error = probe["status"], probe["error"]
+            if probe["inconclusive"]:
+                # Said once in the verdict (summary.outbound); here only what this URL met.
+                yield self.finding(
+                    ctx.urls[url_id],
+                    f"not verified: {NETWORK_ERROR_WORDS.get(error, error)}, like (nearly) "
+                    f"every outside host from this machine; {linked_from(inbound)}",
+                    {**probe_evidence(probe),
+                     "fix": "check it from a machine with internet access",
+                     **inbound.evidence()},
+                    weight=inbound.total, at_most=Severity.NOTICE)
+                continue
             refused = (f"answers {status} to automated checks" if status is not None
                        else NETWORK_ERROR_WORDS.get(error, f"could not be checked ({error})"))
             yield self.finding(
