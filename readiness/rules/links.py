@@ -1,4 +1,5 @@
-"""Outbound link rules (LNK): links from the site's pages to other sites, judged by the probe.
+"""Outbound link rules (LNK): links from the site's pages to other sites, judged by the probe,
+and links whose href is no URL at all (LNK007).
 
 Stage 2 probes every distinct outbound URL once and stores one verdict for it (see
 readiness/probe/verdicts.py for what makes a link broken rather than unverifiable). A rule
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import json
 from typing import Any, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
-from readiness.rules.context import AnalysisContext, Inbound
+from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext, Inbound
 from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "links"
@@ -375,3 +376,71 @@ class InsecureOutboundLink(Rule):
                     fix = f"use {probe['final_url']}: the http address redirects there"
             yield self.finding(url, message, {**evidence, "fix": fix, **inbound.evidence()},
                                weight=inbound.total)
+
+
+def malformed_reason(raw: str) -> str:
+    """Why a browser cannot follow ``raw``, in plain words (the normaliser found no URL)."""
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # urlsplit's only complaint: a bracketed host that is no IPv6 address
+        return "its IPv6 address is not valid"
+    if not parts.hostname:
+        return "it has no host name"
+    try:
+        parts.port  # noqa: B018 - the property raises for a port that is not a number
+    except ValueError:
+        return "its port is not a number from 0 to 65535"
+    if " " in unquote(parts.hostname):
+        return "its host name contains a space"
+    return "its host name contains a character browsers refuse"
+
+
+class MalformedLink(Rule):
+    """Malformed link: a link whose href is not a URL anybody can follow.
+
+    What it checks:
+        Links (any element: <a>, <img>, <script> …) on the site's pages whose href cannot be
+        resolved to a URL: ``https://`` with no host, ``http://localhost:port/`` with a port
+        that is not a number, ``http://exa mple.com`` with a space or another character
+        browsers refuse in the host name, a broken IPv6 address. One finding per href,
+        on the first page (by URL) that has it, listing every page with it. Other schemes
+        (``mailto:``, ``tel:``, ``javascript:``, ``data:``) and fragments are links, not
+        malformed ones.
+    Why it matters:
+        Visitors clicking it get an error page or nothing at all, and crawlers drop it
+        silently: whatever it was meant to point at gets no visit and no link value. It is
+        usually a template placeholder or a typo that nobody noticed.
+    Example:
+        /team links to ``http://localhost:port/booking``, a development address left in the
+        template.
+    How to fix:
+        Put the intended absolute URL in the href, or remove the link.
+    Known false positives:
+        Links that a script rewrites in the browser before anybody can click them: the
+        crawler reads the HTML as served.
+    """
+
+    code = "LNK007"
+    name = "malformed-link"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        by_raw: dict[str, list[dict[str, Any]]] = {}
+        for source_id, raw, anchor, element, region in ctx.db.execute(
+                "SELECT source_id, raw, anchor, element, region FROM links "
+                "WHERE target_id IS NULL"):
+            by_raw.setdefault(raw, []).append({
+                "source": ctx.urls[source_id], "anchor": anchor, "element": element,
+                "region": region})
+        for raw in sorted(by_raw):
+            edges = sorted(by_raw[raw], key=lambda edge: (edge["source"], edge["element"]))
+            pages = sorted({edge["source"] for edge in edges})
+            also = f" (and on {plural(len(pages) - 1, 'other page')})" if len(pages) > 1 else ""
+            yield self.finding(
+                pages[0], f"links to {raw!r}, which is not a URL: {malformed_reason(raw)}{also}",
+                {"raw": raw, "reason": malformed_reason(raw), "pages": pages[:EVIDENCE_LIMIT],
+                 "page_count": len(pages), "inbound_links": edges[:EVIDENCE_LIMIT],
+                 "inbound_link_count": len(edges),
+                 "fix": "put the intended absolute URL in the href, or remove the link"},
+                subject=raw, weight=len(edges))

@@ -269,3 +269,36 @@ def test_a_redirect_to_an_unreachable_host_is_not_an_error_offline(tmp_path):
     store.page("/links", links=["/out"])
     store.redirect("/out", refused[0])
     assert store.run(RedirectToError) == []
+
+
+# -- LNK007: links whose href is no URL -------------------------------------------------------
+
+def null_link(store, source: str, raw: str, element: str = "a") -> None:
+    """An edge as the crawl stores an href the normaliser could not turn into a URL."""
+    store.add("links", {"source_id": store.id(source), "target_id": None, "raw": raw,
+                        "anchor": "x", "rel": None, "element": element, "region": "main"})
+
+
+def test_malformed_links_are_reported_once_per_href_on_their_first_page(tmp_path):
+    from readiness.rules.links import MalformedLink
+
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["mailto:office@site.test", "tel:+15550100", "/about"])
+    store.page("/about")
+    store.page("/team")
+    for page in ("/team", "/about"):
+        null_link(store, page, "http://localhost:port/")
+    null_link(store, "/team", "http://exa mple.com")
+    null_link(store, "/team", "https://", element="img")
+    findings = {f.evidence["raw"]: f for f in store.run(MalformedLink)}
+    assert sorted(findings) == ["http://exa mple.com", "http://localhost:port/", "https://"]
+    placeholder = findings["http://localhost:port/"]
+    assert placeholder.url == "http://site.test/about"  # the first page by URL
+    assert placeholder.evidence["pages"] == ["http://site.test/about", "http://site.test/team"]
+    assert placeholder.message == ("links to 'http://localhost:port/', which is not a URL: its "
+                                   "port is not a number from 0 to 65535 (and on 1 other page)")
+    assert findings["http://exa mple.com"].message == (
+        "links to 'http://exa mple.com', which is not a URL: its host name contains a space")
+    assert findings["https://"].evidence["reason"] == "it has no host name"
+    assert findings["https://"].evidence["inbound_links"][0]["element"] == "img"
+    assert {f.url for f in findings.values()} == {"http://site.test/about", "http://site.test/team"}
