@@ -73,6 +73,9 @@ def verdict_for_error(error: str) -> Verdict:
 
 # The name or the connection failed: the host never answered anything over HTTP.
 UNREACHABLE_ERRORS = frozenset({"dns", "refused", "timeout", "connection"})
+# The same, in plain words (the inconclusive note).
+ERROR_WORDS = {"dns": "names do not resolve", "refused": "connections refused",
+               "timeout": "no answer in time", "connection": "connections dropped"}
 # Fewer outside hosts tried than this and the run cannot tell an offline runner from a few
 # dead hosts: each failure stands as the probe judged it.
 OFFLINE_MIN_HOSTS = 3
@@ -102,6 +105,7 @@ class OutboundCheck:
     hosts_tried: int = 0           # hosts probed in this run (answers from the cache aside)
     hosts_unreachable: int = 0     # of those, hosts that never answered over HTTP
     errors: tuple[str, ...] = ()   # the network error classes met at unreachable hosts
+    unreachable_hosts: frozenset[str] = frozenset()
 
     @property
     def inconclusive(self) -> bool:
@@ -140,11 +144,6 @@ class OutboundCheck:
                 "errors": list(self.errors), "note": self.note(), "headline": self.headline()}
 
 
-# Network error classes in plain words (for the inconclusive note).
-ERROR_WORDS = {"dns": "names do not resolve", "refused": "connections refused",
-               "timeout": "no answer in time", "connection": "connections dropped"}
-
-
 def probes_enabled(meta: dict[str, Any]) -> bool:
     """Were outbound links probed in the crawl whose store meta this is
     (``crawl.probe.enabled``, false with ``--no-outbound``)?"""
@@ -176,4 +175,5 @@ def outbound_check(enabled: bool, urls: int, hosts: int,
                and len(unreachable) >= OFFLINE_MIN_SHARE * tried_hosts)
     errors = tuple(sorted(set().union(*(failed[h] for h in unreachable)))) if unreachable else ()
     return OutboundCheck(OutboundStatus.INCONCLUSIVE if offline else OutboundStatus.CHECKED,
-                         urls, hosts, tried_hosts, len(unreachable), errors)
+                         urls, hosts, tried_hosts, len(unreachable), errors,
+                         frozenset(unreachable))

@@ -16,12 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterator
 
-from readiness.probe.verdicts import (
-    OutboundCheck,
-    is_unreachable,
-    outbound_check,
-    probes_enabled,
-)
+from readiness.probe.verdicts import OutboundCheck, outbound_check, probes_enabled
 from readiness.store import CrawlStoreReader
 from readiness.urls import DEFAULT_STRIP_PARAMS, UrlNormalizer, is_http, netloc
 
@@ -207,12 +202,12 @@ class AnalysisContext:
         """One probe per outbound URL, as stored; on an offline runner (``outbound``), an
         unreachable host's verdict is ``unverifiable`` with ``inconclusive`` set and the
         stored verdict kept as ``probed_verdict``, so no rule calls it broken."""
-        offline = self.outbound.inconclusive
+        unreachable = self.outbound.unreachable_hosts if self.outbound.inconclusive else ()
         probes = {}
         for row in self.db.execute("SELECT * FROM probes"):
             probe = dict(row)
-            probe["inconclusive"] = offline and not probe["cached"] and is_unreachable(
-                probe["status"], probe["error"], _followed_redirects(probe["hops"]))
+            probe["inconclusive"] = (not probe["cached"]
+                                     and netloc(self.urls[probe["url_id"]]) in unreachable)
             if probe["inconclusive"]:
                 probe["probed_verdict"], probe["verdict"] = probe["verdict"], "unverifiable"
             probes[probe["url_id"]] = probe

@@ -227,9 +227,12 @@ def test_offline_grade_stays_a_notice_whatever_the_configured_severity(tmp_path)
 
 
 def test_a_host_answering_among_many_unreachable_ones_keeps_its_verdict(tmp_path):
-    # 9 of 10 hosts unreachable (90%): offline; the one that answered 404 is still broken.
+    # 9 of 10 hosts unreachable (90%): offline; the one that answered 404 is still broken,
+    # and so is a refused connection to that host, which answered otherwise.
     store, refused = offline_store(tmp_path, 9, {"http://up.test/gone": ("broken", 404)})
-    assert urls(store.run(BrokenOutboundLink)) == ["http://up.test/gone"]
+    store.page("/more", links=["http://up.test/closed"])
+    store.probe("http://up.test/closed", "broken", error="refused")
+    assert urls(store.run(BrokenOutboundLink)) == ["http://up.test/closed", "http://up.test/gone"]
     ctx = store.context()
     assert (ctx.outbound.status, ctx.outbound.hosts_tried, ctx.outbound.hosts_unreachable) == (
         "inconclusive", 10, 9)
