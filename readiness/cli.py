@@ -79,6 +79,9 @@ def _add_crawl_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--reports-dir", default="reports", metavar="DIR",
                      help="where runs are kept (default: reports)")
     sub.add_argument("--quiet", action="store_true", help="no progress line")
+    sub.add_argument("--no-outbound", action="store_true",
+                     help="do not check links to other sites (crawl.probe.enabled: false), "
+                          "e.g. on a CI runner without internet access")
 
 
 def _add_gate_options(sub: argparse.ArgumentParser) -> None:
@@ -133,9 +136,12 @@ def check_url(url: str) -> str:
     return url
 
 
-def crawl_config(path: str | None):
-    """The rule file for a crawl in this process (a distributed one is for workers)."""
+def crawl_config(path: str | None, no_outbound: bool = False):
+    """The rule file for a crawl in this process (a distributed one is for workers);
+    ``--no-outbound`` switches the outbound probes off."""
     config = load_config(path)
+    if no_outbound:
+        config.crawl.probe.enabled = False
     if config.crawl.distributed.redis_url:
         raise UsageError("crawl.distributed.redis_url is set: a distributed run is crawled by "
                          "workers (scrapy crawl site -a run=NAME … or scrapyd jobs; see "
@@ -147,7 +153,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
     url = check_url(args.url)
-    config = crawl_config(args.config)
+    config = crawl_config(args.config, args.no_outbound)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     return report_crawl(result)
@@ -155,6 +161,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def report_crawl(result) -> int:
     """Print where the store is and whether the crawl can be trusted; the exit status."""
+    from readiness.probe.verdicts import probes_enabled
     from readiness.store import open_store
 
     meta = result.meta
@@ -162,8 +169,10 @@ def report_crawl(result) -> int:
         start = store.fetch(meta["start_url"])
         pages = store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
         probes = store.count("probes")
+    checked = (f"{probes} outbound URLs checked" if probes_enabled(meta)
+               else "outbound links not checked")
     print(f"store: {result.store_path}")
-    print(f"crawl: {pages} URLs fetched, {probes} outbound URLs checked, "
+    print(f"crawl: {pages} URLs fetched, {checked}, "
           f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
           f"({meta.get('finish_reason')}"
           f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
@@ -239,7 +248,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     url = check_url(args.url)
     settings = gate_settings(args)
-    config = crawl_config(args.config)
+    config = crawl_config(args.config, args.no_outbound)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     status = report_crawl(result)

@@ -98,9 +98,12 @@ class StoreBuilder:
         return url_id
 
     def link(self, source: str, link: Link) -> None:
+        """An edge to ``target``; attrs: anchor, rel, element, region, and ``raw`` (the href
+        as written, default the target itself)."""
         target, attrs = (link, {}) if isinstance(link, str) else link
         self.writer.add("links", {
-            "source_id": self.id(source), "target_id": self.id(target), "raw": target,
+            "source_id": self.id(source), "target_id": self.id(target),
+            "raw": attrs.get("raw", target),
             "anchor": attrs.get("anchor", "link text"), "rel": attrs.get("rel"),
             "element": attrs.get("element", "a"), "region": attrs.get("region", "main")})
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
 HTTP_SCHEMES = frozenset({"http", "https"})
+# Characters a browser refuses in a host name (WHATWG URL: forbidden domain code points),
+# checked after percent-decoding, as browsers do.
+FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Marketing and click-tracking parameters that never select different content.
@@ -112,6 +115,15 @@ class UrlNormalizer:
             return self._resolve(None, raw)
         return self._resolve(base, raw)
 
+    def stripped_params(self, raw: str) -> list[str]:
+        """Names of the query parameters in ``raw`` that normalisation drops (tracking tags,
+        ``crawl.strip_params``), in their order; empty for a link without any."""
+        query = raw.partition("#")[0].partition("?")[2]
+        if not query or self._strip is None:
+            return []
+        return [name for name, _value in parse_qsl(query, keep_blank_values=True)
+                if self._strip.match(name)]
+
     def map_host(self, url: str) -> str:
         """Apply the host map to an already absolute URL."""
         if not self.host_map:
@@ -148,6 +160,8 @@ class UrlNormalizer:
             return absolute if scheme else None
         if not parts.hostname:
             return None
+        if "[" not in parts.netloc and FORBIDDEN_HOST.search(unquote(parts.hostname)):
+            return None  # "http://exa mple.com": no browser can follow it
         try:
             port = parts.port
         except ValueError:  # port out of range or not a number

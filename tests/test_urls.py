@@ -20,6 +20,30 @@ def test_invalid_urls_are_none_not_errors():
     assert n.normalize("http:///nohost", None) is None
 
 
+def test_hrefs_no_browser_can_follow_are_none():
+    n = UrlNormalizer()
+    for raw in ("http://localhost:port/", "http://exa mple.com", "https://",
+                "http://exa%20mple.com/", "http://a<b.example/", "http://a|b.example/"):
+        assert n.normalize(raw, "http://a.com/") is None, raw
+    # Twins a browser follows: percent-escapes it decodes to a valid name, underscores, IDN,
+    # IPv6 literals, user info, and other schemes (kept as written).
+    assert n.normalize("http://%41.example/", None) == "http://%41.example/"
+    assert n.normalize("http://ex_ample.com/", None) == "http://ex_ample.com/"
+    assert n.normalize("http://bücher.example/", None) == "http://xn--bcher-kva.example/"
+    assert n.normalize("http://[::1]:8080/", None) == "http://[::1]:8080/"
+    assert n.normalize("http://u:p@host.example/", None) == "http://u:p@host.example/"
+    for raw in ("mailto:office@a.com", "javascript:void(0)", "data:text/plain,hi"):
+        assert n.normalize(raw, "http://a.com/") == raw
+
+
+def test_stripped_params_names_the_tracking_tags_an_href_carried():
+    n = UrlNormalizer()
+    assert n.stripped_params("/a?utm_source=x&page=2&gclid=1#top") == ["utm_source", "gclid"]
+    assert n.stripped_params("/a?page=2") == [] and n.stripped_params("/a#utm_source=x") == []
+    assert UrlNormalizer(strip_params=[]).stripped_params("/a?utm_source=x") == []
+    assert UrlNormalizer(strip_params=["ref"]).stripped_params("/a?ref=x&utm_a=1") == ["ref"]
+
+
 def test_host_map_resolves_production_urls_of_either_scheme_to_staging():
     n = UrlNormalizer({"https://www.clinic.example": STAGING})
     assert n.normalize("https://www.clinic.example/team") == f"{STAGING}/team"

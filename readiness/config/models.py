@@ -24,7 +24,9 @@ class StrictModel(BaseModel):
 class ProbeConfig(StrictModel):
     """Stage 2: checking each distinct outbound URL once per run."""
 
-    enabled: bool = Field(True, description="Check outbound links at all.")
+    enabled: bool = Field(
+        True, description="Check outbound links at all (false: reported as not checked, "
+        "never broken or ok; readiness check --no-outbound sets it).")
     concurrency_per_host: int = Field(2, ge=1, le=16, description="Parallel requests to one outbound host.")
     delay: float = Field(0.5, ge=0, description="Seconds between requests to one outbound host.")
     timeout: float = Field(15.0, gt=0, description="Seconds before a probe counts as a timeout.")

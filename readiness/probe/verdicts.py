@@ -8,7 +8,11 @@ its own class: the page exists but is failing now.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Iterable
+
+from readiness.rules.base import plural
 
 
 class Verdict(StrEnum):
@@ -59,3 +63,117 @@ def verdict_for_error(error: str) -> Verdict:
     if error == "timeout":
         return Verdict.TIMEOUT
     return Verdict.UNVERIFIABLE
+
+
+# -- a runner that cannot reach the internet -------------------------------------------------
+#
+# On a CI runner without egress every outside name fails to resolve or every connection is
+# refused or dropped: judged URL by URL, each link would be "broken". Judged over the run, a
+# crawl that reached (nearly) no outside host says something about the machine, not the links.
+
+# The name or the connection failed: the host never answered anything over HTTP.
+UNREACHABLE_ERRORS = frozenset({"dns", "refused", "timeout", "connection"})
+# The same, in plain words (the inconclusive note).
+ERROR_WORDS = {"dns": "names do not resolve", "refused": "connections refused",
+               "timeout": "no answer in time", "connection": "connections dropped"}
+# Fewer outside hosts tried than this and the run cannot tell an offline runner from a few
+# dead hosts: each failure stands as the probe judged it.
+OFFLINE_MIN_HOSTS = 3
+# The share of the hosts tried that must be unreachable (a proxy may let one or two through).
+OFFLINE_MIN_SHARE = 0.9
+
+
+class OutboundStatus(StrEnum):
+    CHECKED = "checked"            # outbound links were probed and their verdicts stand
+    INCONCLUSIVE = "inconclusive"  # the runner reached (nearly) no outside host
+    NOT_CHECKED = "not-checked"    # crawl.probe.enabled: false (readiness check --no-outbound)
+
+
+def is_unreachable(status: int | None, error: str | None, redirected: bool) -> bool:
+    """A probe outcome where the host never answered over HTTP (no status, no redirect hop)."""
+    return status is None and not redirected and error in UNREACHABLE_ERRORS
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCheck:
+    """What the run can say about its outbound links as a whole (findings.json
+    ``summary.outbound``, docs/findings.md)."""
+
+    status: OutboundStatus
+    urls: int = 0                  # outbound http(s) URLs the site's pages link to
+    hosts: int = 0                 # their distinct hosts
+    hosts_tried: int = 0           # hosts probed in this run (answers from the cache aside)
+    hosts_unreachable: int = 0     # of those, hosts that never answered over HTTP
+    errors: tuple[str, ...] = ()   # the network error classes met at unreachable hosts
+    unreachable_hosts: frozenset[str] = frozenset()
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.status is OutboundStatus.INCONCLUSIVE
+
+    def note(self) -> str | None:
+        """The one sentence every report prints about the outbound checks (None: nothing to
+        say, their verdicts stand)."""
+        if self.status is OutboundStatus.NOT_CHECKED:
+            if not self.urls:
+                return None
+            return (f"Outbound links were not checked (crawl.probe.enabled: false or "
+                    f"--no-outbound): {plural(self.urls, 'outbound URL')} on "
+                    f"{plural(self.hosts, 'outside host')} are neither broken nor ok in this "
+                    "report.")
+        if self.status is OutboundStatus.INCONCLUSIVE:
+            how = " or ".join(ERROR_WORDS.get(e, e) for e in self.errors) or "no answer"
+            return (f"Outbound links are inconclusive: {self.hosts_unreachable} of "
+                    f"{plural(self.hosts_tried, 'outside host')} could not be reached ({how}), "
+                    "so this machine seems to have no internet access. Those links are graded "
+                    "unverifiable, not broken, and do not fail the gate; check them from a "
+                    "machine with internet access, or pass --no-outbound.")
+        return None
+
+    def headline(self) -> str | None:
+        """The note in a few words (the gate's reason)."""
+        if self.note() is None:
+            return None
+        if self.status is OutboundStatus.NOT_CHECKED:
+            return "outbound links not checked"
+        return "outbound links inconclusive (no internet access), not counted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status.value, "urls": self.urls, "hosts": self.hosts,
+                "hosts_tried": self.hosts_tried, "hosts_unreachable": self.hosts_unreachable,
+                "errors": list(self.errors), "note": self.note(), "headline": self.headline()}
+
+
+def probes_enabled(meta: dict[str, Any]) -> bool:
+    """Were outbound links probed in the crawl whose store meta this is
+    (``crawl.probe.enabled``, false with ``--no-outbound``)?"""
+    crawl = (meta.get("config") or {}).get("crawl") or {}
+    return (crawl.get("probe") or {}).get("enabled", True)
+
+
+def outbound_check(enabled: bool, urls: int, hosts: int,
+                   tried: Iterable[tuple[str, int | None, str | None, bool]]) -> OutboundCheck:
+    """Judge the outbound checks of a run as a whole.
+
+    ``tried``: (host, status, error, redirected) of every probe sent in this run (cached
+    answers are no evidence about today's network). Offline when at least
+    OFFLINE_MIN_HOSTS hosts were tried and at least OFFLINE_MIN_SHARE of them never answered
+    over HTTP; a host that does not resolve while others answer is still broken.
+    """
+    if not enabled:
+        return OutboundCheck(OutboundStatus.NOT_CHECKED, urls, hosts)
+    answered: set[str] = set()
+    failed: dict[str, set[str]] = {}
+    for host, status, error, redirected in tried:
+        if is_unreachable(status, error, redirected):
+            failed.setdefault(host, set()).add(error or "")
+        else:
+            answered.add(host)
+    unreachable = set(failed) - answered
+    tried_hosts = len(answered | unreachable)
+    offline = (tried_hosts >= OFFLINE_MIN_HOSTS
+               and len(unreachable) >= OFFLINE_MIN_SHARE * tried_hosts)
+    errors = tuple(sorted(set().union(*(failed[h] for h in unreachable)))) if unreachable else ()
+    return OutboundCheck(OutboundStatus.INCONCLUSIVE if offline else OutboundStatus.CHECKED,
+                         urls, hosts, tried_hosts, len(unreachable), errors,
+                         frozenset(unreachable))

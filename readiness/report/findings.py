@@ -68,6 +68,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},
             "blocking": [f.id for f in blocking],
             "blocking_urls": blocking_by_url([f.to_dict() for f in blocking]),
+            "outbound": analysis.outbound,
         },
         "crawl": crawl_profile(analysis.store_path),
         "rules": rules,
@@ -149,7 +150,7 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
     failing = sorted(
         (f for f in document["findings"] if f["accepted"] is None
          and Severity(f["severity"]).rank >= threshold
-         and (new_ids is None or f["id"] in new_ids)),
+         and (new_ids is None or f["id"] in new_ids) and not outbound_inconclusive(f)),
         key=lambda f: (-Severity(f["severity"]).rank, -f["weight"], f["rule"], f["url"]))
     pages = document["summary"]["pages"]
     at_or_above = "" if fail_on == "notice" else " or above"
@@ -164,12 +165,20 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
     else:
         status = GATE_PASS
         reason = (f"no {'new ' if new_ids is not None else ''}finding at {fail_on}{at_or_above}")
+    outbound_headline = (document["summary"].get("outbound") or {}).get("headline")
+    if outbound_headline:
+        reason += f"; {outbound_headline}"
     document["gate"] = {
         "fail_on": fail_on, "min_pages": min_pages, "baseline": baseline,
         "status": status, "exit_code": GATE_EXIT[status], "reason": reason,
         "failing": [f["id"] for f in failing],
     }
     return document["gate"]
+
+
+def outbound_inconclusive(finding: dict[str, Any]) -> bool:
+    """A link finding an offline runner could not verify: never fails the gate."""
+    return bool(finding["evidence"].get("inconclusive"))
 
 
 def write_document(document: dict[str, Any], path: str | Path) -> Path:

@@ -22,8 +22,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from readiness.report import charts
-from readiness.report.machine import change_of, findings_by_rule, shortened_evidence, write_text
-from readiness.report.terminal import family_key
+from readiness.report.machine import (change_of, findings_by_rule, shortened_evidence,
+                                      write_text)
+from readiness.report.terminal import family_key, outbound_line
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 
@@ -226,6 +227,7 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
+        "outbound_note": outbound_line(summary),
         "blockers": blocking[:BLOCKER_URLS_SHOWN],
         "blockers_more": blocking[BLOCKER_URLS_SHOWN:],
         "blockers_more_findings": sum(len(e["findings"]) for e in blocking[BLOCKER_URLS_SHOWN:]),

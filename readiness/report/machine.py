@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
+from readiness.report.terminal import outbound_line
 from readiness.rules.base import Severity, plural
 from readiness.rules.context import EVIDENCE_LIMIT
 
@@ -242,6 +243,9 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
         urls = len(summary["blocking_urls"])
         lines.append(f"**{plural(urls, 'URL')}** block{'s' if urls == 1 else ''} link building "
                      f"({plural(len(summary['blocking']), 'error finding')})")
+    outbound_note = outbound_line(summary)
+    if outbound_note:
+        lines += ["", f"⚠️ {outbound_note}"]
     gate_icon = {"pass": "✅ passed", "fail": "❌ failed", "inconclusive": "⚠️ inconclusive"}
     baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
     lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "

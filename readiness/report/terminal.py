@@ -33,6 +33,9 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         w(f"  {family:<12} {c.get('error', 0):>4} errors {c.get('warning', 0):>4} warnings "
           f"{c.get('notice', 0):>4} notices\n")
     by_id = {f["id"]: f for f in document["findings"]}
+    outbound_note = outbound_line(summary)
+    if outbound_note:
+        w(f"\n{outbound_note}\n")
     if summary["ready"]:
         w("\nverdict: READY for link building — no error-severity finding remains.\n")
         return
@@ -48,3 +51,9 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
             w(f"      {finding['rule']} {finding['name']}: {finding['message']}\n")
     if len(urls) > MAX_BLOCKERS_SHOWN:
         w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs in findings.json\n")
+
+
+def outbound_line(summary: dict[str, Any]) -> str | None:
+    """The one sentence about the outbound checks as a whole, when there is one to say
+    (an offline runner, or --no-outbound); every report prints it once."""
+    return (summary.get("outbound") or {}).get("note")

@@ -1,5 +1,6 @@
 """Canonical rules (CAN): missing, broken, redirecting, chained and conflicting canonicals,
-parameter duplicates, and host/scheme variants that are served instead of redirected.
+parameter duplicates, internal links with tracking parameters, and host/scheme variants that
+are served instead of redirected.
 
 A canonical is judged the way a search engine reads it: a page declaring several different
 canonicals has none (Google ignores them all), so it is reported once, as a conflict, and the
@@ -16,8 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
-from readiness.rules.base import Finding, Rule, Severity
-from readiness.rules.context import NO_RESPONSE_ERRORS, AnalysisContext, is_noindex
+from readiness.rules.base import Finding, Rule, Severity, plural
+from readiness.rules.context import (
+    CLICK_ELEMENTS,
+    EVIDENCE_LIMIT,
+    NO_RESPONSE_ERRORS,
+    AnalysisContext,
+    is_noindex,
+)
 from readiness.urls import netloc
 
 FAMILY = "canonicals"
@@ -753,3 +760,81 @@ class IndirectVariantRedirect(Rule):
                 f"{_kind_label(variant)} variant redirects imperfectly: " + "; ".join(problems),
                 {**evidence, "hops": hops, "final_url": ctx.urls[end]},
                 weight=_weight(ctx, variant.url_id))
+
+
+def tracking_links(ctx: AnalysisContext) -> dict[int, list[dict[str, Any]]]:
+    """Site URL id -> the clickable links to it whose href carried tracking parameters
+    (``crawl.strip_params``: the crawl folds them into the clean URL), sorted by source URL.
+    Each edge as evidence lists it, with ``raw`` (the href) and ``parameters`` (the names)."""
+    by_target: dict[int, list[dict[str, Any]]] = {}
+    clicks = ", ".join("?" * len(CLICK_ELEMENTS))
+    # The href is kept raw in the store, so the crawl's per-link path pays nothing for this.
+    for source_id, target_id, raw, anchor, element, region in ctx.db.execute(
+            "SELECT l.source_id, l.target_id, l.raw, l.anchor, l.element, l.region FROM links l "
+            "JOIN urls u ON u.id = l.target_id WHERE u.internal = 1 AND l.raw LIKE '%?%' "
+            f"AND l.element IN ({clicks})", CLICK_ELEMENTS):
+        parameters = ctx.normalizer.stripped_params(raw)
+        if parameters:
+            by_target.setdefault(target_id, []).append({
+                "source": ctx.urls[source_id], "raw": raw, "parameters": parameters,
+                "anchor": anchor, "element": element, "region": region})
+    for edges in by_target.values():
+        edges.sort(key=lambda edge: (edge["source"], edge["raw"]))
+    return by_target
+
+
+class InternalLinkWithTrackingParameters(Rule):
+    """Internal link with tracking parameters: the site links to its own page with ?utm_… tags.
+
+    What it checks:
+        Clickable links (<a>, <area>) from the site's pages to its own URLs whose href carries
+        parameters listed in ``crawl.strip_params`` (utm_*, gclid, fbclid …). The crawl
+        folds them into the clean URL; this rule reports them once per target, naming every
+        linking page and the parameters. A warning when the target page declares no
+        canonical, a notice when its canonical consolidates the tagged URLs.
+    Why it matters:
+        Every tagged internal link is another URL of the same page for search engines to
+        crawl; without a canonical they may index it, and the page's value splits across
+        copies. Tracking tags on internal links also overwrite the real campaign that
+        brought the visitor in, so analytics credits the site itself.
+    Example:
+        The home page links to /offers?utm_source=home&utm_medium=banner, and /offers has no
+        canonical.
+    How to fix:
+        Link to the clean URL; tag campaign links on other sites, newsletters and ads only.
+        Give the page a self-referencing canonical so tagged URLs others publish fold into it.
+    Known false positives:
+        Parameters a site really uses to select content should not be in
+        ``crawl.strip_params``; remove them there and they are neither folded nor reported.
+    """
+
+    code = "CAN013"
+    name = "internal-link-with-tracking-parameters"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        by_target = tracking_links(ctx)
+        for url_id in sorted(by_target, key=lambda i: ctx.urls[i]):
+            edges = by_target[url_id]
+            url = ctx.urls[url_id]
+            parameters = sorted({name for edge in edges for name in edge["parameters"]})
+            pages = len({edge["source"] for edge in edges})
+            linked = (f"linked with tracking parameters ({', '.join(parameters)}) from "
+                      f"{plural(pages, 'page')}")
+            page = ctx.pages.get(url_id) is not None and ctx.status(url_id) == 200
+            canonical = ctx.canonical_target(url_id) if page else None
+            evidence = {"parameters": parameters, "inbound_links": edges[:EVIDENCE_LIMIT],
+                        "inbound_link_count": len(edges), "linking_pages": pages,
+                        "canonical": ctx.urls[canonical] if canonical is not None else None}
+            fix = f"link to {url} without tracking parameters"
+            if page and canonical is None:
+                yield self.finding(
+                    url, f"{linked}, and it declares no canonical: search engines may index "
+                         "each tagged URL as a page of its own",
+                    {**evidence, "fix": f'{fix}, and add <link rel="canonical" href="{url}">'},
+                    weight=len(edges))
+                continue
+            consolidated = "; its canonical consolidates the tagged URLs" if page else ""
+            yield self.finding(url, f"{linked}{consolidated}", {**evidence, "fix": fix},
+                               weight=len(edges), severity=Severity.NOTICE)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator
 
+from readiness.probe.verdicts import OutboundCheck, outbound_check, probes_enabled
 from readiness.store import CrawlStoreReader
-from readiness.urls import UrlNormalizer
+from readiness.urls import DEFAULT_STRIP_PARAMS, UrlNormalizer, is_http, netloc
 
 # Link elements a visitor clicks to reach a page (and a crawler follows as navigation).
 CLICK_ELEMENTS = ("a", "area")
@@ -97,8 +98,11 @@ class AnalysisContext:
 
     @cached_property
     def normalizer(self) -> UrlNormalizer:
-        """The crawl's host map: ``unmap_host`` gives the production URL of a crawled one."""
-        return UrlNormalizer(self.crawl_config.get("host_map") or {})
+        """The crawl's host map and strip_params: ``unmap_host`` gives the production URL of
+        a crawled one, ``stripped_params`` the tracking tags a link's raw href carried."""
+        strip = self.crawl_config.get("strip_params")
+        return UrlNormalizer(self.crawl_config.get("host_map") or {},
+                             DEFAULT_STRIP_PARAMS if strip is None else strip)
 
     # -- URLs ----------------------------------------------------------------------------
 
@@ -186,8 +190,33 @@ class AnalysisContext:
     # -- probes -------------------------------------------------------------------------
 
     @cached_property
-    def probes(self) -> dict[int, sqlite3.Row]:
-        return {row["url_id"]: row for row in self.db.execute("SELECT * FROM probes")}
+    def outbound(self) -> OutboundCheck:
+        """The outbound checks as a whole: checked, not checked (crawl.probe.enabled: false),
+        or inconclusive because the runner reached (nearly) no outside host."""
+        linked = [self.urls[url_id] for url_id in self.link_counts
+                  if url_id not in self.internal_ids and is_http(self.urls[url_id])]
+        tried = [(netloc(self.urls[row["url_id"]]), row["status"], row["error"],
+                  _followed_redirects(row["hops"]))
+                 for row in self.db.execute("SELECT url_id, status, error, hops FROM probes "
+                                            "WHERE cached = 0")]
+        return outbound_check(probes_enabled(self.meta), len(linked),
+                              len({netloc(url) for url in linked}), tried)
+
+    @cached_property
+    def probes(self) -> dict[int, dict[str, Any]]:
+        """One probe per outbound URL, as stored; on an offline runner (``outbound``), an
+        unreachable host's verdict is ``unverifiable`` with ``inconclusive`` set and the
+        stored verdict kept as ``probed_verdict``, so no rule calls it broken."""
+        unreachable = self.outbound.unreachable_hosts if self.outbound.inconclusive else ()
+        probes = {}
+        for row in self.db.execute("SELECT * FROM probes"):
+            probe = dict(row)
+            probe["inconclusive"] = (not probe["cached"]
+                                     and netloc(self.urls[probe["url_id"]]) in unreachable)
+            if probe["inconclusive"]:
+                probe["probed_verdict"], probe["verdict"] = probe["verdict"], "unverifiable"
+            probes[probe["url_id"]] = probe
+        return probes
 
     # -- links, sitemaps, canonicals ----------------------------------------------------
 
@@ -347,8 +376,10 @@ class AnalysisContext:
         final = self.fetches.get(current)
         if current not in self.internal_ids:
             probe = self.probes.get(current)
+            # An offline runner's probe says nothing about the target: unresolved.
+            unknown = probe is None or probe["inconclusive"]
             return RedirectWalk(hops, self.urls[current], probe["status"] if probe else None,
-                                probe["error"] if probe else None, False, True, probe is None)
+                                probe["error"] if probe else None, False, True, unknown)
         return RedirectWalk(
             hops, self.urls[current],
             final["status"] if final is not None else None,
@@ -409,6 +440,11 @@ class AnalysisContext:
             if is_noindex(headers.get("x-robots-tag")):
                 reasons.append("noindex in X-Robots-Tag header")
         return Indexability(not reasons, reasons)
+
+
+def _followed_redirects(hops: str | None) -> bool:
+    """Did a probe follow a redirect (its stored ``hops`` JSON list is not empty)?"""
+    return hops not in (None, "", "[]")
 
 
 def robots_directives(value: str | None) -> set[str]:

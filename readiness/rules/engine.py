@@ -45,6 +45,8 @@ class Analysis:
     config_sources: list[str] = field(default_factory=list)
     # code -> effective configuration of every rule, disabled ones included (engine docs)
     rule_config: dict[str, Any] = field(default_factory=dict)
+    # The outbound checks as a whole (AnalysisContext.outbound, findings.json summary.outbound).
+    outbound: dict[str, Any] = field(default_factory=dict)
 
     @property
     def open_findings(self) -> list[Finding]:
@@ -151,6 +153,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta
+        outbound = ctx.outbound.to_dict()
     public = PublicUrls.from_meta(meta)
     if public:
         for finding in findings:
@@ -162,4 +165,4 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                 "crawled_start_url": meta["start_url"]}
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, -f.weight, f.url))
     return Analysis(store_path, meta, findings, runs, pages, list(config.sources),
-                    rule_configuration(config, registry))
+                    rule_configuration(config, registry), outbound)

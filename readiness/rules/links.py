@@ -1,4 +1,5 @@
-"""Outbound link rules (LNK): links from the site's pages to other sites, judged by the probe.
+"""Outbound link rules (LNK): links from the site's pages to other sites, judged by the probe,
+and links whose href is no URL at all (LNK007).
 
 Stage 2 probes every distinct outbound URL once and stores one verdict for it (see
 readiness/probe/verdicts.py for what makes a link broken rather than unverifiable). A rule
@@ -9,14 +10,13 @@ outbound URL that only a redirect leads to is RDR003's business, not a link find
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
-from readiness.rules.context import AnalysisContext, Inbound
+from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext, Inbound
 from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "links"
@@ -37,17 +37,21 @@ NETWORK_ERROR_WORDS = {
 }
 
 
-def probe_evidence(probe: sqlite3.Row) -> dict[str, Any]:
+def probe_evidence(probe: dict[str, Any]) -> dict[str, Any]:
     hops = probe["hops"]
-    return {
+    evidence = {
         "verdict": probe["verdict"], "status": probe["status"], "error": probe["error"],
         "hops": json.loads(hops) if isinstance(hops, str) else (hops or []),
         "final_url": probe["final_url"], "attempts": probe["attempts"],
         "method": probe["method"], "cached": bool(probe["cached"]),
     }
+    if probe["inconclusive"]:  # the runner was offline (AnalysisContext.outbound)
+        evidence.update(inconclusive=True, probed_verdict=probe["probed_verdict"])
+    return evidence
 
 
-def linked_probes(ctx: AnalysisContext, verdict: str) -> Iterator[tuple[int, sqlite3.Row, Inbound]]:
+def linked_probes(ctx: AnalysisContext,
+                  verdict: str) -> Iterator[tuple[int, dict[str, Any], Inbound]]:
     """(url id, probe, inbound) of outbound URLs with ``verdict`` that site pages link to."""
     for url_id in sorted(ctx.probes):
         probe = ctx.probes[url_id]
@@ -56,7 +60,7 @@ def linked_probes(ctx: AnalysisContext, verdict: str) -> Iterator[tuple[int, sql
         yield url_id, probe, ctx.inbound(url_id)
 
 
-def outcome_words(probe: sqlite3.Row) -> str:
+def outcome_words(probe: dict[str, Any]) -> str:
     """What the probe met, in plain words: "answers 404", "host does not resolve"."""
     status, error = probe["status"], probe["error"]
     if error == "redirect-loop":
@@ -96,6 +100,8 @@ class BrokenOutboundLink(Rule):
         Link to the resource's new address, to an archived copy, or remove the link.
     Known false positives:
         A host that was down or whose DNS failed only during the crawl; re-crawl to confirm.
+        When (nearly) every outside host fails to resolve or connect, the machine is offline,
+        not the links: those are graded unverifiable (LNK002) and the verdict says so once.
         Sites answering 404 to robots while serving people are rare but exist. A 401, 403,
         429 or bot wall is never called broken (that is LNK002).
     """
@@ -121,7 +127,10 @@ class UnverifiableOutboundLink(Rule):
     What it checks:
         Outbound URLs that answered 401, 403, 429 or 999, sat behind a bot wall (Cloudflare
         challenge and the like), or failed in a way a browser may get past (TLS, a dropped
-        connection). These say nothing about what a visitor sees.
+        connection). These say nothing about what a visitor sees. On a machine that reached
+        (nearly) no outside host (at least 3 hosts tried, 90% of them unresolved, refused or
+        silent: an offline CI runner), the links to those hosts are reported here too, never
+        above notice, instead of as broken or timed out.
     Why it matters:
         Most of these links work in a browser, but some are dead behind the wall. Knowing
         which ones to check by hand keeps the link audit honest.
@@ -132,7 +141,8 @@ class UnverifiableOutboundLink(Rule):
         fix or remove the link.
     Known false positives:
         Most of them: that is why this is a notice. Social networks (LinkedIn, Instagram,
-        Facebook) refuse every robot.
+        Facebook) refuse every robot. An offline runner's links are usually fine: check them
+        from a machine with internet access, or crawl with ``--no-outbound``.
     """
 
     code = "LNK002"
@@ -143,6 +153,17 @@ class UnverifiableOutboundLink(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, "unverifiable"):
             status, error = probe["status"], probe["error"]
+            if probe["inconclusive"]:
+                # Said once in the verdict (summary.outbound); here only what this URL met.
+                yield self.finding(
+                    ctx.urls[url_id],
+                    f"not verified: {NETWORK_ERROR_WORDS.get(error, error)}, like (nearly) "
+                    f"every outside host from this machine; {linked_from(inbound)}",
+                    {**probe_evidence(probe),
+                     "fix": "check it from a machine with internet access",
+                     **inbound.evidence()},
+                    weight=inbound.total, at_most=Severity.NOTICE)
+                continue
             refused = (f"answers {status} to automated checks" if status is not None
                        else NETWORK_ERROR_WORDS.get(error, f"could not be checked ({error})"))
             yield self.finding(
@@ -355,3 +376,71 @@ class InsecureOutboundLink(Rule):
                     fix = f"use {probe['final_url']}: the http address redirects there"
             yield self.finding(url, message, {**evidence, "fix": fix, **inbound.evidence()},
                                weight=inbound.total)
+
+
+def malformed_reason(raw: str) -> str:
+    """Why a browser cannot follow ``raw``, in plain words (the normaliser found no URL)."""
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # urlsplit's only complaint: a bracketed host that is no IPv6 address
+        return "its IPv6 address is not valid"
+    if not parts.hostname:
+        return "it has no host name"
+    try:
+        parts.port  # noqa: B018 - the property raises for a port that is not a number
+    except ValueError:
+        return "its port is not a number from 0 to 65535"
+    if " " in unquote(parts.hostname):
+        return "its host name contains a space"
+    return "its host name contains a character browsers refuse"
+
+
+class MalformedLink(Rule):
+    """Malformed link: a link whose href is not a URL anybody can follow.
+
+    What it checks:
+        Links (any element: <a>, <img>, <script> …) on the site's pages whose href cannot be
+        resolved to a URL: ``https://`` with no host, ``http://localhost:port/`` with a port
+        that is not a number, ``http://exa mple.com`` with a space or another character
+        browsers refuse in the host name, a broken IPv6 address. One finding per href,
+        on the first page (by URL) that has it, listing every page with it. Other schemes
+        (``mailto:``, ``tel:``, ``javascript:``, ``data:``) and fragments are links, not
+        malformed ones.
+    Why it matters:
+        Visitors clicking it get an error page or nothing at all, and crawlers drop it
+        silently: whatever it was meant to point at gets no visit and no link value. It is
+        usually a template placeholder or a typo that nobody noticed.
+    Example:
+        /team links to ``http://localhost:port/booking``, a development address left in the
+        template.
+    How to fix:
+        Put the intended absolute URL in the href, or remove the link.
+    Known false positives:
+        Links that a script rewrites in the browser before anybody can click them: the
+        crawler reads the HTML as served.
+    """
+
+    code = "LNK007"
+    name = "malformed-link"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        by_raw: dict[str, list[dict[str, Any]]] = {}
+        for source_id, raw, anchor, element, region in ctx.db.execute(
+                "SELECT source_id, raw, anchor, element, region FROM links "
+                "WHERE target_id IS NULL"):
+            by_raw.setdefault(raw, []).append({
+                "source": ctx.urls[source_id], "anchor": anchor, "element": element,
+                "region": region})
+        for raw in sorted(by_raw):
+            edges = sorted(by_raw[raw], key=lambda edge: (edge["source"], edge["element"]))
+            pages = sorted({edge["source"] for edge in edges})
+            also = f" (and on {plural(len(pages) - 1, 'other page')})" if len(pages) > 1 else ""
+            yield self.finding(
+                pages[0], f"links to {raw!r}, which is not a URL: {malformed_reason(raw)}{also}",
+                {"raw": raw, "reason": malformed_reason(raw), "pages": pages[:EVIDENCE_LIMIT],
+                 "page_count": len(pages), "inbound_links": edges[:EVIDENCE_LIMIT],
+                 "inbound_link_count": len(edges),
+                 "fix": "put the intended absolute URL in the href, or remove the link"},
+                subject=raw, weight=len(edges))

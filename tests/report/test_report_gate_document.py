@@ -51,3 +51,16 @@ def test_min_pages_makes_a_thin_crawl_inconclusive(pages, status):
     gate = apply_gate(doc, "error", min_pages=5)
     assert gate["status"] == status
     assert gate["exit_code"] == {"inconclusive": 3, "fail": 1}[status]
+
+
+def test_links_an_offline_runner_could_not_verify_never_fail_the_gate():
+    offline = finding("LNK002", "http://ext.test/", severity="notice",
+                      evidence={"inconclusive": True, "probed_verdict": "broken"})
+    bot_wall = finding("LNK002", "http://walled.test/", severity="notice")
+    doc = document([offline, bot_wall])
+    doc["summary"]["outbound"] = {"status": "inconclusive", "headline": "outbound links "
+                                  "inconclusive (no internet access), not counted"}
+    gate = apply_gate(doc, "notice")
+    assert gate["failing"] == [bot_wall["id"]]
+    assert gate["reason"] == ("1 finding at notice; outbound links inconclusive (no internet "
+                              "access), not counted")

@@ -15,6 +15,7 @@ from readiness.rules.canonicals import (
     ConflictingCanonicals,
     HostVariantNotRedirected,
     IndirectVariantRedirect,
+    InternalLinkWithTrackingParameters,
     ParameterisedDuplicate,
     RelativeCanonical,
 )
@@ -24,7 +25,7 @@ SITE = "http://site.test"
 ALL_RULES = [CanonicalMissing, CanonicalToError, CanonicalToRedirect, CanonicalToNonIndexable,
              CanonicalChain, ConflictingCanonicals, RelativeCanonical, CanonicalToOtherHost,
              ParameterisedDuplicate, HostVariantNotRedirected, IndirectVariantRedirect,
-             CanonicalOutsideHead]
+             CanonicalOutsideHead, InternalLinkWithTrackingParameters]
 
 
 def variant(store, url, of, kind, status=None, location=None, error=None):
@@ -334,3 +335,48 @@ def test_canonical_outside_head_is_reported_and_not_read_as_a_canonical(tmp_path
     assert list(ConflictingCanonicals().check(ctx)) == []
     assert list(CanonicalMissing().check(ctx)) == []
     assert CanonicalOutsideHead.severity is Severity.WARNING
+
+
+# -- CAN013: internal links with tracking parameters --------------------------------------------
+
+def tagged(target: str, query: str, **attrs):
+    return (target, {"raw": f"{target}?{query}", **attrs})
+
+
+def test_tracking_parameters_on_internal_links_warn_without_a_canonical(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", canonical=f"{SITE}/", links=[
+        tagged("/offers", "utm_source=home&utm_medium=banner", anchor="Offers"),
+        tagged("/team", "utm_campaign=spring"), "/contact",
+        ("/list?page=2", {"raw": "/list?page=2&gclid=abc"})])  # only gclid is a tracking tag
+    store.page("/news", canonical=f"{SITE}/news", links=[tagged("/offers", "fbclid=1")])
+    store.page("/offers")                              # no canonical: warning
+    store.page("/team", canonical=f"{SITE}/team")      # consolidated: notice
+    store.page("/contact")                             # linked untagged: clean twin
+    store.page("/list?page=2", canonical=f"{SITE}/list?page=2")
+    findings = {f.url: f for f in store.run(InternalLinkWithTrackingParameters)}
+    assert sorted(findings) == [f"{SITE}/list?page=2", f"{SITE}/offers", f"{SITE}/team"]
+    offers = findings[f"{SITE}/offers"]
+    assert offers.severity is Severity.WARNING
+    assert offers.message == (
+        "linked with tracking parameters (fbclid, utm_medium, utm_source) from 2 pages, and it "
+        "declares no canonical: search engines may index each tagged URL as a page of its own")
+    assert [(link["source"], link["raw"]) for link in offers.evidence["inbound_links"]] == [
+        (f"{SITE}/", "/offers?utm_source=home&utm_medium=banner"),
+        (f"{SITE}/news", "/offers?fbclid=1")]
+    assert offers.evidence["inbound_links"][0]["anchor"] == "Offers"
+    assert offers.evidence["canonical"] is None and "rel=\"canonical\"" in offers.evidence["fix"]
+    team = findings[f"{SITE}/team"]
+    assert team.severity is Severity.NOTICE and team.evidence["canonical"] == f"{SITE}/team"
+    assert team.message.endswith("; its canonical consolidates the tagged URLs")
+    assert findings[f"{SITE}/list?page=2"].evidence["parameters"] == ["gclid"]
+
+
+def test_tracking_parameters_outside_clickable_links_or_strip_params_are_left_alone(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=[tagged("/logo.png", "utm_source=x", element="img"),
+                           ("/search", {"raw": "/search?q=teeth"}),
+                           ("http://other.test/", {"raw": "http://other.test/?utm_source=x"})])
+    store.page("/search")
+    assert store.run(InternalLinkWithTrackingParameters) == []
+

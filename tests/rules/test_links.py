@@ -1,6 +1,7 @@
 """Outbound link rules on hand-built stores: each planted defect and its clean twin."""
 
-from rule_helpers import by_url, urls
+import pytest
+from rule_helpers import by_url, run_configured, urls
 
 from readiness.rules.links import (
     BrokenOutboundLink,
@@ -10,6 +11,7 @@ from readiness.rules.links import (
     OutboundLinkToRedirect,
     UnverifiableOutboundLink,
 )
+from readiness.rules.base import Severity
 from readiness.testing import StoreBuilder
 
 
@@ -189,3 +191,117 @@ def test_outbound_redirect_allow_path_glob_matches_urls_with_a_query(tmp_path):
                        "location": "https://site.test/account"}])
     assert urls(store.run(OutboundLinkToRedirect)) == ["https://site.test/login?x=1"]
     assert store.run(OutboundLinkToRedirect, allow=["/login*"]) == []
+
+
+# -- an offline runner: (nearly) every outside host unreachable --------------------------------
+
+def offline_store(tmp_path, refused_hosts: int, answering: dict[str, tuple[str, int]] = {}):
+    """A page linking to ``refused_hosts`` hosts that refused, and to ``answering`` URLs
+    ({url: (verdict, status)})."""
+    store = StoreBuilder(tmp_path)
+    refused = [f"http://host{n}.test/page" for n in range(refused_hosts)]
+    store.page("/", links=refused + list(answering))
+    for url in refused:
+        store.probe(url, "broken", error="refused")
+    for url, (verdict, status) in answering.items():
+        store.probe(url, verdict, status=status)
+    return store, refused
+
+
+def test_offline_runner_grades_unreachable_links_unverifiable(tmp_path):
+    store, refused = offline_store(tmp_path, 3)
+    assert store.run(BrokenOutboundLink) == []
+    store, refused = offline_store(tmp_path / "again", 3)
+    findings = by_url(store.run(UnverifiableOutboundLink))
+    assert sorted(findings) == refused
+    finding = findings[refused[0]]
+    assert finding.message == ("not verified: connection refused, like (nearly) every outside "
+                               "host from this machine; linked from 1 page")
+    assert finding.evidence["inconclusive"] and finding.evidence["probed_verdict"] == "broken"
+
+
+def test_offline_grade_stays_a_notice_whatever_the_configured_severity(tmp_path):
+    store, refused = offline_store(tmp_path, 3)
+    findings = run_configured(store, UnverifiableOutboundLink, Severity.ERROR)
+    assert {f.severity for f in findings} == {Severity.NOTICE}
+
+
+def test_a_host_answering_among_many_unreachable_ones_keeps_its_verdict(tmp_path):
+    # 9 of 10 hosts unreachable (90%): offline; the one that answered 404 is still broken,
+    # and so is a refused connection to that host, which answered otherwise.
+    store, refused = offline_store(tmp_path, 9, {"http://up.test/gone": ("broken", 404)})
+    store.page("/more", links=["http://up.test/closed"])
+    store.probe("http://up.test/closed", "broken", error="refused")
+    assert urls(store.run(BrokenOutboundLink)) == ["http://up.test/closed", "http://up.test/gone"]
+    ctx = store.context()
+    assert (ctx.outbound.status, ctx.outbound.hosts_tried, ctx.outbound.hosts_unreachable) == (
+        "inconclusive", 10, 9)
+    ctx.store.close()
+
+
+@pytest.mark.parametrize("refused_hosts, answering", [
+    (2, {}),                                              # too few hosts to tell
+    (8, {"http://up.test/": ("ok", 200), "http://up2.test/": ("ok", 200)}),  # 80% < 90%
+])
+def test_failures_stand_when_the_runner_is_not_offline(tmp_path, refused_hosts, answering):
+    store, refused = offline_store(tmp_path, refused_hosts, answering)
+    assert urls(store.run(BrokenOutboundLink)) == sorted(refused)
+    assert store.context().outbound.status == "checked"
+
+
+def test_cached_answers_say_nothing_about_todays_network(tmp_path):
+    # Three hosts answered from the cross-run cache; only the fourth was tried, and refused:
+    # one host tried is too few to call the runner offline.
+    store = StoreBuilder(tmp_path)
+    cached = [f"http://cached{n}.test/" for n in range(3)]
+    store.page("/", links=cached + ["http://dead.test/"])
+    for url in cached:
+        store.add("probes", {"url_id": store.id(url), "verdict": "ok", "status": 200,
+                             "final_url": url, "hops": [], "attempts": 0, "cached": 1,
+                             "checked_at": 0})
+    store.probe("http://dead.test/", "broken", error="dns")
+    assert urls(store.run(BrokenOutboundLink)) == ["http://dead.test/"]
+    outbound = store.context().outbound
+    assert (outbound.hosts_tried, outbound.hosts_unreachable) == (1, 1)
+
+
+def test_a_redirect_to_an_unreachable_host_is_not_an_error_offline(tmp_path):
+    from readiness.rules.redirects import RedirectToError
+
+    store, refused = offline_store(tmp_path, 3)
+    store.page("/links", links=["/out"])
+    store.redirect("/out", refused[0])
+    assert store.run(RedirectToError) == []
+
+
+# -- LNK007: links whose href is no URL -------------------------------------------------------
+
+def null_link(store, source: str, raw: str, element: str = "a") -> None:
+    """An edge as the crawl stores an href the normaliser could not turn into a URL."""
+    store.add("links", {"source_id": store.id(source), "target_id": None, "raw": raw,
+                        "anchor": "x", "rel": None, "element": element, "region": "main"})
+
+
+def test_malformed_links_are_reported_once_per_href_on_their_first_page(tmp_path):
+    from readiness.rules.links import MalformedLink
+
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["mailto:office@site.test", "tel:+15550100", "/about"])
+    store.page("/about")
+    store.page("/team")
+    for page in ("/team", "/about"):
+        null_link(store, page, "http://localhost:port/")
+    null_link(store, "/team", "http://exa mple.com")
+    null_link(store, "/team", "https://", element="img")
+    findings = {f.evidence["raw"]: f for f in store.run(MalformedLink)}
+    assert sorted(findings) == ["http://exa mple.com", "http://localhost:port/", "https://"]
+    placeholder = findings["http://localhost:port/"]
+    assert placeholder.url == "http://site.test/about"  # the first page by URL
+    assert placeholder.evidence["pages"] == ["http://site.test/about", "http://site.test/team"]
+    assert placeholder.message == ("links to 'http://localhost:port/', which is not a URL: its "
+                                   "port is not a number from 0 to 65535 (and on 1 other page)")
+    assert findings["http://exa mple.com"].message == (
+        "links to 'http://exa mple.com', which is not a URL: its host name contains a space")
+    assert findings["https://"].evidence["reason"] == "it has no host name"
+    assert findings["https://"].evidence["inbound_links"][0]["element"] == "img"
+    assert {f.url for f in findings.values()} == {"http://site.test/about", "http://site.test/team"}
