@@ -639,22 +639,26 @@ class InvalidStructuredData(Rule):
     """Invalid structured data: a JSON-LD block (or microdata/RDFa) could not be parsed.
 
     What it checks:
-        Pages whose structured data the crawl could not read: each error extruct reported,
-        with its syntax, the parser's message and the start of the broken markup. One
-        finding per page, listing every error on it.
+        Pages whose structured data is not valid: each JSON-LD block that is not JSON
+        (read strictly, as search engines read it), with the parser's message, the line and
+        column inside the block, the start of the block, and whether the crawl still read
+        its data leniently (a trailing comma or a comment: ``data_kept``); microdata or RDFa
+        extruct could not read. One finding per page, listing every error on it.
     Why it matters:
         Search engines ignore a block they cannot parse, so everything it says — the
         practice's name, address, phone, opening hours — is lost, usually without anyone
-        noticing.
+        noticing. A block readiness reads leniently still counts for the other rules (its
+        NAP is compared), but no search engine sees it.
     Example:
         <script type="application/ld+json">{"@type": "Dentist", "name": "Smile",}</script>
         (a trailing comma, or a missing closing brace after an edit).
     How to fix:
-        Fix the syntax (validate with the Schema Markup Validator or Google's Rich Results
-        Test); prefer generating JSON-LD with a JSON encoder over hand-editing templates.
+        Fix the syntax at the line and column given (validate with the Schema Markup
+        Validator or Google's Rich Results Test); prefer generating JSON-LD with a JSON
+        encoder over hand-editing templates.
     Known false positives:
-        None known: extruct is more lenient than most consumers (it accepts trailing commas
-        and comments), so what it rejects is broken for search engines too.
+        A raw line break or tab inside a JSON string is invalid JSON and reported; some
+        consumers accept it.
     """
 
     code = "SD001"
@@ -672,10 +676,13 @@ class InvalidStructuredData(Rule):
                 continue
             syntaxes = sorted({e.get("syntax", "?") for e in errors})
             inbound = ctx.inbound(url_id)
+            kept = sum(1 for e in errors if e.get("data_kept"))
+            note = (f"; readiness read {kept} of them leniently, search engines will not"
+                    if kept else "")
             yield self.finding(
                 ctx.urls[url_id],
                 f"{len(errors)} structured data block(s) could not be parsed "
-                f"({', '.join(syntaxes)}): {errors[0].get('error', '')}",
+                f"({', '.join(syntaxes)}): {errors[0].get('error', '')}{note}",
                 {"errors": errors, "fix": "fix the syntax; check with the Rich Results Test",
                  **inbound.evidence()}, weight=inbound.total)
 

@@ -57,6 +57,23 @@ def test_invalid_json_ld_reported_with_error_and_snippet(tmp_path):
     assert "JSONDecodeError" in findings[0].message
 
 
+def test_json_ld_read_only_leniently_is_reported_and_its_data_still_counts(tmp_path):
+    store = StoreBuilder(tmp_path)
+    error = {"syntax": "json-ld", "line": 9, "column": 1, "data_kept": True,
+             "error": "JSONDecodeError: Expecting property name enclosed in double quotes: "
+                      "line 9 column 1 (char 240)", "snippet": '{"@type": "MedicalClinic"'}
+    store.page("/", links=["/lenient"])
+    store.page("/lenient", structured_data={"json-ld": [full_clinic()], "errors": [error]})
+    [finding] = store.run(InvalidStructuredData)
+    assert finding.url == "http://site.test/lenient"
+    assert finding.evidence["errors"] == [error]
+    assert finding.message.endswith(
+        "line 9 column 1 (char 240); readiness read 1 of them leniently, search engines "
+        "will not")
+    # The data read leniently is the page's all the same: no "missing practice schema".
+    assert store.run(MissingPracticeSchema) == []
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 def test_read_entities_json_ld_graph_refs_microdata_and_rdfa():
