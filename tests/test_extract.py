@@ -8,12 +8,13 @@ import pytest
 from readiness.crawl import structured
 from readiness.crawl.content import jaccard, minhash_from_bytes
 from readiness.crawl.extract import LinkFact, PageExtractor
+from readiness.crawl.parsing import html5_document
 
 URL = "https://example.com/page"
 
 
 def extract(html: str, extractor: PageExtractor | None = None):
-    root = lxml.html.document_fromstring(html)
+    root = html5_document(html)  # the tree the crawl builds
     return (extractor or PageExtractor()).extract(root, html, URL)
 
 
@@ -187,6 +188,103 @@ def test_a_canonical_after_what_ends_the_head_is_outside_it():
     assert facts.body_canonicals == ["/pushed-out"]
 
 
+# --- HTML5 tree construction (html5lib-tests cases that move head facts) -----------------
+# libxml2's HTML parser, the crawl's parser before, loses or moves these; a browser does not.
+
+def _head_facts(html: str) -> tuple:
+    facts = extract(html)
+    return facts.lang, facts.title, facts.canonicals, facts.body_canonicals
+
+
+@pytest.mark.parametrize("before", [
+    "<script>var a = 1;</script>",            # the reported case: a script first
+    '<meta charset="utf-8">',                 # a head element before <html>
+    "<!-- build 42 --><title>Early</title>",  # comment, then a head element
+    "\n  <style>p{}</style>\n",               # whitespace and a style
+])
+def test_html_lang_survives_content_before_the_html_tag(before):
+    # "in head"/"before html": an <html> start tag seen later adds its attributes to the
+    # root element (html5lib-tests tests1.dat "<html> after content").
+    lang, _title, canonicals, body_canonicals = _head_facts(
+        f'{before}<html lang="en"><head><link rel="canonical" href="/c"></head>'
+        '<body><p>x</p></body></html>')
+    assert lang == "en"
+    assert (canonicals, body_canonicals) == (["/c"], [])
+
+
+def test_text_before_the_html_tag_starts_the_body():
+    # Text is body content: the body starts there, so the head's <link> lands in <body>,
+    # yet <html lang> still reaches the root.
+    lang, _title, canonicals, body_canonicals = _head_facts(
+        'Hello<html lang="en"><head><link rel="canonical" href="/c"></head><body></body></html>')
+    assert (lang, canonicals, body_canonicals) == ("en", [], ["/c"])
+
+
+def test_a_later_html_tag_adds_only_missing_attributes():
+    facts = extract('<html lang="en"><head></head><body><p>x</p>'
+                    '<html lang="fr" dir="rtl"></body></html><html class="late">')
+    assert facts.lang == "en"  # the first lang stands; a later tag only fills gaps
+
+
+def test_html_tag_after_the_end_of_the_document_still_sets_lang():
+    assert extract("<html><body><p>x</p></body></html><html lang=de>").lang == "de"
+
+
+def test_head_and_html_tags_implied():
+    lang, title, canonicals, body_canonicals = _head_facts(
+        '<title>Implied</title><link rel="canonical" href="/c"><p>text')
+    assert (lang, title, canonicals, body_canonicals) == (None, "Implied", ["/c"], [])
+
+
+@pytest.mark.parametrize("ender", ['<img src="/pixel.gif">', "<div>x</div>", "text",
+                                   "<my-widget></my-widget>", "<p>p</p>"])
+def test_an_element_head_cannot_hold_ends_it(ender):
+    # "in head" -> anything else: pop <head>, "after head" inserts <body>. libxml2 kept a
+    # custom element in the head; browsers do not.
+    _lang, title, canonicals, body_canonicals = _head_facts(
+        f'<html><head><title>T</title><link rel="canonical" href="/kept">{ender}'
+        '<link rel="canonical" href="/late"></head><body></body></html>')
+    assert (title, canonicals, body_canonicals) == ("T", ["/kept"], ["/late"])
+
+
+def test_head_elements_that_keep_the_head_open():
+    # <template>, <noscript> (scripting on: its content is text) and <base> belong in <head>.
+    facts = extract('<html><head><base href="/b/"><template><p>t</p></template>'
+                    '<noscript><img src="/pixel.gif"></noscript>'
+                    '<link rel="canonical" href="/c"><link rel="alternate" hreflang="de" '
+                    'href="/de/"></head><body></body></html>')
+    assert (facts.base_href, facts.canonicals, facts.body_canonicals) == ("/b/", ["/c"], [])
+    assert facts.hreflang == [("de", "/de/")]
+
+
+def test_meta_and_link_after_body_content_stay_in_the_body_and_still_count():
+    # "in body": <meta>/<link> are processed with the "in head" rules but inserted where
+    # they are: the meta still describes the page, the canonical is outside <head>.
+    facts = extract('<html><head><title>T</title></head><body><p>content</p>'
+                    '<meta name="description" content="Late description">'
+                    '<meta name="robots" content="noindex">'
+                    '<link rel="canonical" href="/late"></body></html>')
+    assert facts.meta_description == "Late description"
+    assert facts.meta_robots == "noindex"
+    assert (facts.canonicals, facts.body_canonicals) == ([], ["/late"])
+
+
+def test_xhtml_xml_lang_after_an_xml_declaration():
+    facts = extract('<?xml version="1.0" encoding="utf-8"?><html '
+                    'xmlns="http://www.w3.org/1999/xhtml" xml:lang="en-GB"><head>'
+                    '<title>X</title></head><body><svg><title>icon</title></svg></body></html>')
+    assert (facts.lang, facts.title) == ("en-GB", "X")
+
+
+def test_parse_html_builds_the_html5_tree():
+    from readiness.crawl.parsing import parse_html
+
+    body = '<script>dataLayer=[]</script><html lang="nl"><title>T</title>'.encode()
+    parsed = parse_html(PageExtractor(), URL, body, "utf-8", keep_html=True)
+    assert parsed.facts.lang == "nl"
+    assert parsed.html_zlib is not None  # the stored HTML is the page as served
+
+
 # --- main content --------------------------------------------------------------------------
 
 def test_main_content_strips_boilerplate_and_keeps_tails():
@@ -295,6 +393,42 @@ def test_invalid_json_ld_block_is_an_error_and_the_next_still_parses():
     assert error["syntax"] == "json-ld"
     assert "JSONDecodeError" in error["error"]
     assert error["snippet"] == '{"@type": "Organization" "name": "Shop"}'
+
+
+def test_json_ld_only_the_lenient_parser_reads_keeps_its_data_and_its_error():
+    # A trailing comma: jstyleson (extruct's fallback) reads it, JSON parsers do not.
+    block = '{\n  "@type": "Dentist",\n  "name": "Smile",\n}'
+    facts = extract(f'<html><head><script type="application/ld+json">{block}</script>'
+                    '</head><body></body></html>')
+    data = facts.structured_data
+    assert data["json-ld"] == [{"@type": "Dentist", "name": "Smile"}]
+    [error] = data["errors"]
+    assert (error["syntax"], error["line"], error["column"]) == ("json-ld", 4, 1)
+    assert error["data_kept"] is True
+    assert error["error"].startswith("JSONDecodeError: Expecting property name")
+    assert error["snippet"] == block
+
+
+@pytest.mark.parametrize("block,kept,position", [
+    ('// generated\n{"@type": "Thing"}', True, (1, 1)),          # a JS comment line
+    ('{"@type": "Thing", "name": "a\tb"}', True, (1, 30)),       # a raw tab in a string
+    ('{"@type": "Thing",\n "name": "x"', False, (2, 13)),        # no closing brace
+])
+def test_json_ld_strict_errors_carry_line_and_column(block, kept, position):
+    facts = extract(f'<html><head><script type="application/ld+json">{block}</script>'
+                    '</head><body></body></html>')
+    [error] = facts.structured_data["errors"]
+    assert (error["line"], error["column"]) == position
+    assert error["data_kept"] is kept
+    assert ("json-ld" in facts.structured_data) is kept
+
+
+def test_valid_json_ld_has_no_error():
+    facts = extract('<html><head><script type="application/ld+json">\n'
+                    '[{"@type": "Thing"}, {}, {"@type": "Place", "name": "tab\\there"}]'
+                    '\n</script></head><body></body></html>')
+    assert facts.structured_data == {"json-ld": [{"@type": "Thing"},
+                                                 {"@type": "Place", "name": "tab\there"}]}
 
 
 def test_json_ld_error_snippet_is_cut():

@@ -4,11 +4,19 @@ The result is the ``pages.structured_data`` JSON::
 
     {"json-ld": [...], "microdata": [...], "rdfa": [...],
      "opengraph": [{"properties": [[property, content], ...], "twitter": [[name, content], ...]}],
-     "errors": [{"syntax": "json-ld", "error": "JSONDecodeError: ...", "snippet": "..."}]}
+     "errors": [{"syntax": "json-ld", "error": "JSONDecodeError: ...", "snippet": "...",
+                 "line": 4, "column": 27, "data_kept": false}]}
 
 with each key present only when it has something. Extraction never raises: a syntax extruct
 fails on is an entry in "errors" (that is a finding about the page, not a crawl failure).
 Each JSON-LD block is parsed on its own, so one broken block does not hide the others.
+
+JSON-LD is JSON (RFC 8259), so each block is read with ``json.loads`` first, as search
+engines read it. A block only extruct's lenient fallback (jstyleson: trailing commas,
+comments, control characters in strings) accepts keeps its data in "json-ld" *and* has an
+error with ``data_kept: true``: the site's other rules still see what it says, and SD001
+reports that search engines reject it. ``line`` and ``column`` (1-based) are the strict
+parser's position of the error inside the block's text.
 
 Cost decides the order of work: JSON-LD and OpenGraph are cheap and read on every page;
 microdata only runs when an element has ``itemscope``; RDFa (extruct re-parses the whole
@@ -18,6 +26,7 @@ or a ``property`` that is not one of the social metas below.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -59,18 +68,30 @@ class StructuredDataExtractor:
                 metas: Sequence[etree._Element] | None = None) -> dict[str, Any]:
         """Structured data of the page; ``metas``: its <meta> elements, if already at hand."""
         data: dict[str, Any] = {}
-        errors: list[dict[str, str]] = []
+        errors: list[dict[str, Any]] = []
 
         json_ld = []
         for script in root.iter("script"):
             if script.get("type") != JSON_LD_TYPE:
                 continue
+            text = script.xpath("string()")  # the text extruct reads
+            try:
+                json_ld.extend(_json_ld_items(json.loads(text)))
+                continue
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError; absurd nesting
+                syntax_error = _error("json-ld", exc, text)
+                if isinstance(exc, json.JSONDecodeError):
+                    syntax_error.update(line=exc.lineno, column=exc.colno)
             try:
                 # One block at a time (extruct selects the script itself), so a broken
                 # block is reported and the others still read.
-                json_ld.extend(self._json_ld.extract_items(script, base_url=url))
-            except Exception as exc:  # extruct raises whatever json/jstyleson raise
-                errors.append(_error("json-ld", exc, script.text or ""))
+                lenient = self._json_ld.extract_items(script, base_url=url)
+            except Exception:  # whatever jstyleson raises: the strict error above says why
+                syntax_error["data_kept"] = False
+            else:
+                json_ld.extend(lenient)
+                syntax_error["data_kept"] = True
+            errors.append(syntax_error)
         if json_ld:
             data["json-ld"] = json_ld
 
@@ -129,7 +150,14 @@ def _opengraph(metas: Iterable[etree._Element]) -> list[dict[str, list[list[str]
     return [card]
 
 
-def _error(syntax: str, exc: Exception, snippet: str) -> dict[str, str]:
+def _json_ld_items(data: Any) -> list[Any]:
+    """The items of one parsed block, as extruct's JsonLdExtractor yields them."""
+    if isinstance(data, list):
+        return [item for item in data if item]
+    return [data] if isinstance(data, dict) and data else []
+
+
+def _error(syntax: str, exc: Exception, snippet: str) -> dict[str, Any]:
     return {"syntax": syntax, "error": f"{type(exc).__name__}: {exc}",
             "snippet": snippet.strip()[:SNIPPET_CHARS]}
 

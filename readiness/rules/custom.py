@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from readiness.config.rules import AcceptEntry, check_glob
 from readiness.crawl.headers import KEPT_HEADERS
+from readiness.crawl.parsing import html5_document
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.rules.structured import page_entities
@@ -252,13 +253,11 @@ class _PageView:
     def root(self):
         if not self.html or not self.html.strip():
             return None
-        # The store keeps the text as UTF-8; lxml refuses str input with an XML declaration
-        # (XHTML pages), and would trust a declared encoding over the real one.
-        parser = lxml.html.HTMLParser(encoding="utf-8")
-        try:
-            return lxml.html.document_fromstring(self.html.encode("utf-8"), parser=parser)
-        except etree.ParserError:  # only comments or whitespace
-            return None
+        # The tree the crawl's extractor read, so selectors see what a browser builds.
+        root = html5_document(self.html)
+        if all(len(part) == 0 and not (part.text or "").strip() for part in root):
+            return None  # only comments or whitespace: the parser's bare html/head/body
+        return root
 
     def text_of(self, place: str) -> str:
         page = self.page

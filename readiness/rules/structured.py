@@ -11,7 +11,9 @@ structured data and in visible ``tel:`` links and ``<address>`` blocks (``pages.
 per location. A location is a distinct address: a site with two practices has two, and a
 page about the second is compared with the second. Phone numbers are compared after
 normalisation (:func:`phone_key`), addresses by their numbers (house number, postal code) and
-words (:func:`same_address`), names ignoring case, punctuation and a location suffix.
+words (:func:`same_address`), names ignoring case, punctuation and a location suffix. The
+people working at a location (a doctor's own Physician item, :func:`names_a_person`) share
+its phone and address, never its name.
 """
 
 from __future__ import annotations
@@ -37,6 +39,15 @@ PRACTICE_TYPES = ("MedicalClinic", "Physician", "Dentist", "MedicalOrganization"
 # Types for people rather than the practice: a doctor's bio page with the doctor's own name
 # and direct line is not a NAP statement about the practice.
 PERSON_TYPES = ("Person", "IndividualPhysician")
+# Practice types sites also give one person working at the practice (each doctor's own page
+# with a Physician item): such an item named like a person is about that person.
+STAFF_TYPES = ("Physician", "Dentist")
+# A name is a person's when it starts with a title or ends with a professional credential.
+PERSON_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx"})
+PERSON_CREDENTIALS = frozenset({
+    "md", "do", "dds", "dmd", "bds", "mbbs", "mbchb", "frcs", "mrcp", "facs", "phd", "dpm",
+    "od", "np", "fnp", "aprn", "dnp", "rn", "c", "dc", "dpt", "pt", "pharmd", "lac", "rdh",
+})
 PLACE_EXPECTATIONS = {
     "required": ["name", "address", "telephone"],
     "recommended": ["url", "openingHours|openingHoursSpecification", "geo"],
@@ -304,6 +315,13 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(_words(name))
 
 
+def names_a_person(name: str) -> bool:
+    """"Dr. Ada Ng", "Ben Okafor, MD", "Dee Quinn, PA-C": a title first or a credential last."""
+    words = _words(name)
+    return bool(words) and (words[0] in PERSON_TITLES
+                            or (len(words) > 1 and words[-1] in PERSON_CREDENTIALS))
+
+
 def same_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Equal ignoring case and punctuation, or one the other plus words ("Smile Dental" and
     "Smile Dental – Leeds")."""
@@ -373,7 +391,7 @@ class Statement:
 
     page: int
     entity: Entity
-    name: str | None
+    name: str | None                   # the practice's name; None for a person's item
     phones: dict[str, str]             # key -> as written
     address: Address | None
 
@@ -424,6 +442,7 @@ class _NapModel:
         self.country = options.default_country_code
         self.ignored = {k for k in (phone_key(p, self.country) for p in options.ignore_phones) if k}
         self.types = [t for t in options.practice_types if t not in options.person_types]
+        self.staff = set(options.staff_types)
         self.pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         self.statements: dict[int, list[Statement]] = defaultdict(list)
         for url_id in self.pages:
@@ -448,7 +467,11 @@ class _NapModel:
             if key and key not in self.ignored:
                 phones.setdefault(key, raw)
         address = next((a for a in map(address_of, entity.props.get("address", ())) if a), None)
-        return Statement(url_id, entity, entity.text("name"), phones, address)
+        name = entity.text("name")
+        if name and set(entity.types) & self.staff and names_a_person(name):
+            # A doctor's own item: the location's phone and address, but the doctor's name.
+            name = None
+        return Statement(url_id, entity, name, phones, address)
 
     # -- locations --
 
@@ -639,22 +662,26 @@ class InvalidStructuredData(Rule):
     """Invalid structured data: a JSON-LD block (or microdata/RDFa) could not be parsed.
 
     What it checks:
-        Pages whose structured data the crawl could not read: each error extruct reported,
-        with its syntax, the parser's message and the start of the broken markup. One
-        finding per page, listing every error on it.
+        Pages whose structured data is not valid: each JSON-LD block that is not JSON
+        (read strictly, as search engines read it), with the parser's message, the line and
+        column inside the block, the start of the block, and whether the crawl still read
+        its data leniently (a trailing comma or a comment: ``data_kept``); microdata or RDFa
+        extruct could not read. One finding per page, listing every error on it.
     Why it matters:
         Search engines ignore a block they cannot parse, so everything it says — the
         practice's name, address, phone, opening hours — is lost, usually without anyone
-        noticing.
+        noticing. A block readiness reads leniently still counts for the other rules (its
+        NAP is compared), but no search engine sees it.
     Example:
         <script type="application/ld+json">{"@type": "Dentist", "name": "Smile",}</script>
         (a trailing comma, or a missing closing brace after an edit).
     How to fix:
-        Fix the syntax (validate with the Schema Markup Validator or Google's Rich Results
-        Test); prefer generating JSON-LD with a JSON encoder over hand-editing templates.
+        Fix the syntax at the line and column given (validate with the Schema Markup
+        Validator or Google's Rich Results Test); prefer generating JSON-LD with a JSON
+        encoder over hand-editing templates.
     Known false positives:
-        None known: extruct is more lenient than most consumers (it accepts trailing commas
-        and comments), so what it rejects is broken for search engines too.
+        A raw line break or tab inside a JSON string is invalid JSON and reported; some
+        consumers accept it.
     """
 
     code = "SD001"
@@ -672,10 +699,13 @@ class InvalidStructuredData(Rule):
                 continue
             syntaxes = sorted({e.get("syntax", "?") for e in errors})
             inbound = ctx.inbound(url_id)
+            kept = sum(1 for e in errors if e.get("data_kept"))
+            note = (f"; readiness read {kept} of them leniently, search engines will not"
+                    if kept else "")
             yield self.finding(
                 ctx.urls[url_id],
                 f"{len(errors)} structured data block(s) could not be parsed "
-                f"({', '.join(syntaxes)}): {errors[0].get('error', '')}",
+                f"({', '.join(syntaxes)}): {errors[0].get('error', '')}{note}",
                 {"errors": errors, "fix": "fix the syntax; check with the Rich Results Test",
                  **inbound.evidence()}, weight=inbound.total)
 
@@ -844,7 +874,10 @@ class InconsistentNap(Rule):
         an <address> block naming the practice whose address is none of its locations'. Phones are compared as numbers (spaces, dashes, brackets,
         "+", a national 0 and ``default_country_code`` do not matter); names ignoring case,
         punctuation and an added location suffix; addresses by house number and postal code.
-        A page about another location, with that location's own details, agrees.
+        A page about another location, with that location's own details, agrees. People
+        are not the practice: a doctor's page whose Physician (or Dentist) item carries the
+        doctor's name ("Dr. Ada Ng", "Ben Okafor, MD"; ``staff_types``) states the location's
+        phone and address, which are compared, but not its name.
     Why it matters:
         Search engines trust a practice's details when every source agrees; the site is the
         source citations and directories copy. A stale phone on one page ends up in
@@ -861,7 +894,8 @@ class InconsistentNap(Rule):
         ``ignore_phones``). Without structured data or configured locations, visible details
         cannot be told apart from another location's and are not judged. A moved practice
         whose old address survives in one page's markup shows as a second location unless
-        ``locations`` is configured.
+        ``locations`` is configured. A practice whose own name starts with a title ("Dr
+        Smith's Dental Care") is taken for a person, so a page misnaming it is not reported.
     """
 
     code = "SD004"
@@ -882,6 +916,11 @@ class InconsistentNap(Rule):
             description="schema.org types that state the practice's NAP.")
         person_types: list[str] = Field(default_factory=lambda: list(PERSON_TYPES), description=(
             "Types describing a person (a doctor's bio): their name and phone are not compared."))
+        staff_types: list[str] = Field(default_factory=lambda: list(STAFF_TYPES), description=(
+            "Practice types also used for one person working there: an item of these named "
+            "like a person (a title such as Dr, or a credential such as MD or DDS last) is "
+            "that person's; its phone and address are compared as the location's, its name "
+            "is not the practice's."))
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         model = _NapModel(ctx, self.options)

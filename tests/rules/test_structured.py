@@ -1,5 +1,6 @@
 """Structured data and NAP rules on hand-built stores: each planted defect and its clean twin."""
 
+import pytest
 from rule_helpers import urls
 
 from readiness.rules.base import Severity
@@ -9,6 +10,7 @@ from readiness.rules.structured import (
     InconsistentNap,
     InvalidStructuredData,
     MissingPracticeSchema,
+    names_a_person,
     phone_key,
     read_entities,
     same_phone,
@@ -55,6 +57,23 @@ def test_invalid_json_ld_reported_with_error_and_snippet(tmp_path):
     assert urls(findings) == ["http://site.test/broken"]
     assert findings[0].evidence["errors"] == [error]
     assert "JSONDecodeError" in findings[0].message
+
+
+def test_json_ld_read_only_leniently_is_reported_and_its_data_still_counts(tmp_path):
+    store = StoreBuilder(tmp_path)
+    error = {"syntax": "json-ld", "line": 9, "column": 1, "data_kept": True,
+             "error": "JSONDecodeError: Expecting property name enclosed in double quotes: "
+                      "line 9 column 1 (char 240)", "snippet": '{"@type": "MedicalClinic"'}
+    store.page("/", links=["/lenient"])
+    store.page("/lenient", structured_data={"json-ld": [full_clinic()], "errors": [error]})
+    [finding] = store.run(InvalidStructuredData)
+    assert finding.url == "http://site.test/lenient"
+    assert finding.evidence["errors"] == [error]
+    assert finding.message.endswith(
+        "line 9 column 1 (char 240); readiness read 1 of them leniently, search engines "
+        "will not")
+    # The data read leniently is the page's all the same: no "missing practice schema".
+    assert store.run(MissingPracticeSchema) == []
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -269,6 +288,53 @@ def test_nap_doctor_bio_is_not_a_practice_statement(tmp_path):
     store.page("/team/lee", structured_data=sd({
         "@type": "Person", "name": "Dr Anna Lee", "telephone": "555-010-0444"}))
     assert store.run(InconsistentNap) == []
+
+
+def doctor(name, kind="Physician", telephone="+1 (555) 010-0100", address=MAIN_ADDRESS):
+    return {"@context": "https://schema.org", "@type": kind, "name": name,
+            "telephone": telephone, "address": address}
+
+
+def test_nap_doctors_at_a_location_are_people_not_the_practice_name(tmp_path):
+    store = StoreBuilder(tmp_path)
+    team = ["/team/ng", "/team/okafor", "/team/patel", "/team/quinn", "/contact", "/renamed"]
+    store.page("/", links=team, structured_data=sd(clinic()))
+    # clean twins: each doctor's own page, the clinic's address and phone, the doctor's name
+    store.page("/team/ng", structured_data=sd(doctor("Dr. Ada Ng")))
+    store.page("/team/okafor", structured_data=sd(doctor("Ben Okafor, MD")))
+    store.page("/team/patel", structured_data=sd(doctor("Dr Cy Patel", kind="Dentist"),
+                                                 clinic()))
+    # defects: the same location with another phone (a doctor's page, the contact page)
+    store.page("/team/quinn", structured_data=sd(doctor("Dr. Dee Quinn DDS",
+                                                        telephone="555-010-0123")))
+    store.page("/contact", structured_data=sd(clinic(telephone="555-010-0188")))
+    # defect: the practice under another name (no person's name: still compared)
+    store.page("/renamed", structured_data=sd(clinic(name="Grin Clinic")))
+    findings = {f.url: f for f in store.run(InconsistentNap)}
+    assert sorted(findings) == ["http://site.test/contact", "http://site.test/renamed",
+                                "http://site.test/team/quinn"]
+    assert [(d["field"], d["stated"]) for d in
+            findings["http://site.test/team/quinn"].evidence["disagreements"]] == [
+        ("phone", "555-010-0123")]
+    assert [(d["field"], d["stated"]) for d in
+            findings["http://site.test/renamed"].evidence["disagreements"]] == [
+        ("name", "Grin Clinic")]
+    # One location, named after the practice, never after a doctor.
+    [location] = findings["http://site.test/contact"].evidence["locations"]
+    assert location["name"] == "Smile Dental"
+    # Without the staff types every doctor's page "names the practice differently".
+    flagged = urls(store.run(InconsistentNap, staff_types=[]))
+    assert {"http://site.test/team/ng", "http://site.test/team/patel"} <= set(flagged)
+
+
+@pytest.mark.parametrize("name,person", [
+    ("Dr. Ada Ng", True), ("dr ada ng", True), ("Doctor Who", True), ("Prof. Li Wei", True),
+    ("Ben Okafor, MD", True), ("Cy Patel DDS", True), ("Dee Quinn, PA-C", True),
+    ("Smile Dental", False), ("Grin Clinic", False), ("Drummond Family Dentistry", False),
+    ("Springfield Medical Group", False), ("", False),
+])
+def test_names_a_person(name, person):
+    assert names_a_person(name) is person
 
 
 def test_nap_without_structured_data_or_config_judges_nothing(tmp_path):
