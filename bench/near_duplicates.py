@@ -18,8 +18,11 @@ compared with. Everything is seeded: the same command prints the same numbers.
 
 ``--site N`` writes no files either: it extracts N pages of a practice site (location x
 service pages, some planted doorway groups, the rest distinct) and N pages of the crawl-speed
-benchmark's site (bench/crawl_speed.py), and runs DUP002 over stores built from the extracted
-facts with the old signature/threshold and the current defaults. See bench/README.md.
+benchmark's site (bench/crawl_speed.py), and runs DUP002 with its default options over stores
+built from the extracted facts. It needs only what every version of readiness has, so the
+"before" figures come from running this file against an older checkout:
+``PYTHONPATH=/path/to/old/checkout python bench/near_duplicates.py --site 3000``.
+See docs/near-duplicates.md.
 """
 
 from __future__ import annotations
@@ -46,11 +49,7 @@ from readiness.crawl.content import (
 )
 from readiness.crawl.extract import PageExtractor
 from readiness.crawl.parsing import parse_html
-from readiness.rules.duplicates import (
-    NearDuplicateContent,
-    lsh_bands_rows,
-    lsh_candidate_probability,
-)
+from readiness.rules.duplicates import NearDuplicateContent
 
 SITE = "http://practice.test"
 MAIN_TEXT_READER = MainContentReader()  # main text only: its signature settings do not matter here
@@ -307,23 +306,29 @@ def signature(html: str, extractor: PageExtractor, page: int = 0) -> bytes:
                       keep_html=False).facts.minhash
 
 
-def measure_pairs(pairs_per_class: int, seed: int, num_perm: int, ks=(1, 2, 3, 4, 5)):
-    """Per class: lists of each measure's values over its pairs."""
-    extractors = {k: PageExtractor(num_perm=num_perm, shingle_words=k) for k in ks}
+def measure_pairs(pairs_per_class: int, seed: int, ks=(1, 2, 3, 4, 5),
+                  estimates=((3, DEFAULT_NUM_PERM), (4, DEFAULT_NUM_PERM),
+                             (5, DEFAULT_NUM_PERM), (5, 128))):
+    """Per class, each measure's values over its pairs; and each pair's changed share.
+
+    ``Jk``/``Ck``: exact Jaccard/containment of k-word shingles; ``MHk/p``: the MinHash
+    estimate of Jk from the crawl's own signature with p values.
+    """
+    extractors = {(k, p): PageExtractor(num_perm=p, shingle_words=k) for k, p in estimates}
     results: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     changed_share: dict[str, list[float]] = defaultdict(list)
     for pair_class, html_a, html_b in labelled_pairs(pairs_per_class, seed):
         row = results[pair_class.name]
-        words_a, words_b = main_words(html_a, MAIN_TEXT_READER), main_words(html_b, MAIN_TEXT_READER)
+        words_a = main_words(html_a, MAIN_TEXT_READER)
+        words_b = main_words(html_b, MAIN_TEXT_READER)
         changed_share[pair_class.name].append(_changed_share(words_a, words_b))
         for k in ks:
             sa, sb = shingles(words_a, k), shingles(words_b, k)
             row[f"J{k}"].append(exact_jaccard(sa, sb))
             row[f"C{k}"].append(containment(sa, sb))
-            if k >= 3:
-                estimate = jaccard(signature(html_a, extractors[k]),
-                                   signature(html_b, extractors[k]))
-                row[f"MH{k}"].append(estimate)
+        for (k, num_perm), extractor in extractors.items():
+            row[f"MH{k}/{num_perm}"].append(
+                jaccard(signature(html_a, extractor), signature(html_b, extractor)))
     return results, changed_share
 
 
@@ -365,12 +370,11 @@ def print_threshold_sweep(results, column: str, thresholds) -> None:
         print(f"{threshold:9.2f} {caught:8.1%} {false:12.1%}")
 
 
-def print_estimate_error(results, k: int) -> None:
+def print_estimate_error(results, k: int, num_perm: int) -> None:
     errors = [mh - exact for c in PAIR_CLASSES
-              for mh, exact in zip(results[c.name][f"MH{k}"], results[c.name][f"J{k}"])]
+              for mh, exact in zip(results[c.name][f"MH{k}/{num_perm}"], results[c.name][f"J{k}"])]
     rmse = float(np.sqrt(np.mean(np.square(errors))))
-    print(f"\nMinHash ({DEFAULT_NUM_PERM} permutations) estimate of J{k} minus exact: "
-          f"mean {statistics.mean(errors):+.3f}, RMSE {rmse:.3f}, "
+    print(f"MH{k}/{num_perm} minus J{k}: mean {statistics.mean(errors):+.3f}, RMSE {rmse:.3f}, "
           f"worst {max(errors, key=abs):+.3f} over {len(errors)} pairs")
 
 
@@ -378,20 +382,27 @@ def calibrate(pairs_per_class: int, seed: int) -> None:
     started = time.perf_counter()
     results, changed_share = measure_pairs(pairs_per_class, seed)
     k = DEFAULT_SHINGLE_WORDS
-    print(f"{pairs_per_class} pairs per class, seed {seed}; mean [min-max] of each measure; "
-          "Jk = exact Jaccard of k-word shingles, Ck = containment, MHk = MinHash estimate "
-          "of Jk; 'changed' = share of main-content words outside common runs\n")
+    print(f"{pairs_per_class} pairs per class, seed {seed}. Each cell: mean [min-max] over the "
+          "class's pairs.\nJk = exact Jaccard of k-word shingles, Ck = containment "
+          "(shared / smaller set), MHk/p = MinHash estimate of Jk from p values;\n'changed' = "
+          "share of page a's main-content words outside the runs it shares with page b.\n")
     print_table(results, changed_share, ["J1", "J2", "J3", "J4", "J5"])
     print()
-    print_table(results, changed_share, ["C3", "C5", "MH3", "MH4", "MH5"])
-    thresholds = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9]
-    for column in (f"J{k}", f"MH{k}", "MH5"):
+    print_table(results, changed_share,
+                ["C3", "C5", "MH3/256", "MH4/256", f"MH{k}/{DEFAULT_NUM_PERM}", f"MH{k}/128"])
+    thresholds = [0.3, 0.35, 0.38, 0.4, 0.42, 0.45, 0.5, 0.55, 0.6, 0.9]
+    for column in ("J3", "MH3/256", f"J{k}", f"MH{k}/{DEFAULT_NUM_PERM}", f"MH{k}/128"):
         print_threshold_sweep(results, column, thresholds)
-    print_estimate_error(results, k)
+    print()
+    for estimate_k, num_perm in ((3, 256), (k, DEFAULT_NUM_PERM), (k, 128)):
+        print_estimate_error(results, estimate_k, num_perm)
+    from readiness.rules.duplicates import lsh_bands_rows, lsh_candidate_probability
+
     threshold = NearDuplicateContent.Options().threshold
     bands, rows = lsh_bands_rows(DEFAULT_NUM_PERM, threshold)
-    print(f"\nLSH {bands} bands x {rows} rows: a pair is a candidate with probability")
-    for similarity in (0.1, 0.2, 0.3, threshold - 0.05, threshold, threshold + 0.1, 0.9):
+    print(f"\nLSH for threshold {threshold}: {bands} bands x {rows} rows; a pair is a candidate "
+          "with probability")
+    for similarity in (0.05, 0.1, 0.2, 0.3, threshold - 0.05, threshold, threshold + 0.1):
         print(f"  at {similarity:.2f}: {lsh_candidate_probability(similarity, bands, rows):.4f}")
     print(f"\n({time.perf_counter() - started:.0f} s)")
 
@@ -438,42 +449,42 @@ def speed_bench_site(n: int, seed: int) -> list[tuple[str, str]]:
             for i in range(n)]
 
 
-def dup002_clusters(pages: list[tuple[str, str]], shingle_words: int, threshold: float,
-                    workdir: Path) -> list[set[str]]:
-    """DUP002's clusters over stores built from the real extraction of ``pages``."""
+def dup002_clusters(pages: list[tuple[str, str]], workdir: Path) -> list[set[str]]:
+    """DUP002's clusters (default options) over a store built from the real extraction."""
     from readiness.testing import StoreBuilder
 
-    extractor = PageExtractor(shingle_words=shingle_words)
-    store = StoreBuilder(workdir, host=pages[0][0].split("/")[2])
+    extractor = PageExtractor()
+    workdir.mkdir(parents=True)
+    origin = "/".join(pages[0][0].split("/")[:3])
+    store = StoreBuilder(workdir, start_url=origin + "/")
     for url, html in pages:
         facts = parse_html(extractor, url, html.encode("utf-8"), "utf-8", False).facts
         store.page(url, title=facts.title, word_count=facts.word_count,
                    content_hash=facts.content_hash, minhash=facts.minhash)
     started = time.perf_counter()
-    findings = store.run(NearDuplicateContent, threshold=threshold)
-    elapsed = time.perf_counter() - started
-    print(f"    DUP002 over {len(pages)} pages: {elapsed:.1f} s")
+    findings = store.run(NearDuplicateContent)
+    print(f"    DUP002 over {len(pages)} pages: {time.perf_counter() - started:.1f} s")
     return [{m["url"] for m in f.evidence["members"]} for f in findings]
 
 
-def compare_sites(n: int, seed: int, before: tuple[int, float]) -> None:
-    after = (DEFAULT_SHINGLE_WORDS, NearDuplicateContent.Options().threshold)
+def compare_sites(n: int, seed: int) -> None:
+    """DUP002 with this checkout's defaults on both generated sites of ``n`` pages."""
+    print(f"this checkout: {DEFAULT_NUM_PERM}-value signatures of {DEFAULT_SHINGLE_WORDS}-word "
+          f"shingles, threshold {NearDuplicateContent.Options().threshold}")
     practice, planted = practice_site(n, seed)
-    speed = speed_bench_site(n, seed)
     planted_urls = set().union(*planted)
     with tempfile.TemporaryDirectory() as tmp:
         for label, pages, groups in (("practice site", practice, planted),
-                                     ("crawl-speed site", speed, [])):
-            for name, (k, threshold) in (("before", before), ("after", after)):
-                print(f"{label}, {name}: {k}-word shingles, threshold {threshold}")
-                clusters = dup002_clusters(pages, k, threshold,
-                                           Path(tmp) / f"{label}-{name}".replace(" ", "-"))
-                flagged = set().union(*clusters) if clusters else set()
-                exact = sum(1 for g in groups if g in clusters)
-                print(f"    {len(clusters)} clusters, {len(flagged)} pages; planted groups "
-                      f"found exactly {exact}/{len(groups)}; planted pages flagged "
-                      f"{len(flagged & planted_urls)}/{len(planted_urls)}; other pages "
-                      f"flagged {len(flagged - planted_urls)}")
+                                     ("crawl-speed site", speed_bench_site(n, seed), [])):
+            print(f"  {label}, {len(pages)} pages, {len(groups)} planted doorway groups "
+                  f"({len(planted_urls) if groups else 0} pages)")
+            clusters = dup002_clusters(pages, Path(tmp) / label.replace(" ", "-"))
+            flagged = set().union(*clusters) if clusters else set()
+            found = sum(1 for group in groups if group in clusters)
+            print(f"    {len(clusters)} DUP002 clusters, {len(flagged)} pages in them; planted "
+                  f"groups found exactly {found}/{len(groups)}; planted pages flagged "
+                  f"{len(flagged & planted_urls) if groups else 0}; other pages flagged "
+                  f"{len(flagged - planted_urls)}")
 
 
 def main() -> int:
@@ -481,13 +492,10 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=40, help="pairs per class (default 40)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--site", type=int, metavar="N",
-                        help="instead: DUP002 before/after on generated sites of N pages")
-    parser.add_argument("--before", default="5,0.9",
-                        help="shingle words,threshold of the 'before' run (default 5,0.9)")
+                        help="instead: DUP002 clusters on generated sites of N pages")
     args = parser.parse_args()
     if args.site:
-        k, threshold = args.before.split(",")
-        compare_sites(args.site, args.seed, (int(k), float(threshold)))
+        compare_sites(args.site, args.seed)
     else:
         calibrate(args.pairs, args.seed)
     return 0
