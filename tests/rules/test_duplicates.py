@@ -1,7 +1,9 @@
 """Duplicate content rules on hand-built stores: each planted defect and its clean twin."""
 
+import itertools
 import random
 
+import numpy as np
 from rule_helpers import urls
 
 from readiness.rules.duplicates import (
@@ -12,6 +14,7 @@ from readiness.rules.duplicates import (
     DuplicateTitle,
     NearDuplicateContent,
     ThinContent,
+    candidate_pairs,
     lsh_bands_rows,
     lsh_candidate_probability,
 )
@@ -228,3 +231,16 @@ def test_duplicate_meta_description(tmp_path):
     assert [f.evidence["members"] for f in findings] == [
         ["http://site.test/", "http://site.test/implants"]]
     assert findings[0].severity == "notice"
+
+
+def test_candidate_pairs_are_the_pairs_equal_on_some_band():
+    # a small alphabet, so that many bands collide: every such pair once, no other
+    signatures = np.random.default_rng(3).integers(0, 6, size=(60, 12), dtype=np.uint32)
+    for bands, rows in [(4, 3), (6, 2), (12, 1), (1, 12)]:
+        left, right = candidate_pairs(signatures, bands, rows)
+        expected = [(i, j) for i, j in itertools.combinations(range(60), 2)
+                    if any((signatures[i, b * rows:(b + 1) * rows]
+                            == signatures[j, b * rows:(b + 1) * rows]).all()
+                           for b in range(bands))]
+        assert list(zip(left.tolist(), right.tolist())) == expected
+    assert len(candidate_pairs(signatures, 4, 3)[0]) > 0
