@@ -16,11 +16,12 @@ another service (shares only the template). Both pages of a pair go through
 and through ``MainContentReader.main_text`` for the exact shingle sets the estimate is
 compared with. Everything is seeded: the same command prints the same numbers.
 
-``--site N`` writes no files either: it extracts N pages of a practice site (location x
-service pages, some planted doorway groups, the rest distinct) and N pages of the crawl-speed
-benchmark's site (bench/crawl_speed.py), and runs DUP002 with its default options over stores
-built from the extracted facts. It needs only what every version of readiness has, so the
-"before" figures come from running this file against an older checkout:
+``--site N`` needs no server either (its stores go to a temporary directory): it extracts
+N pages of a practice site (location x service pages, some planted doorway groups, the rest
+distinct) and N pages of the crawl-speed benchmark's site (bench/crawl_speed.py), and runs
+DUP002 with its default options over stores built from the extracted facts. It needs only
+what every version of readiness has, so the "before" figures come from running this file
+against an older checkout:
 ``PYTHONPATH=/path/to/old/checkout python bench/near_duplicates.py --site 3000``.
 See docs/near-duplicates.md.
 """
@@ -353,7 +354,8 @@ def print_table(results, changed_share, columns) -> None:
     for pair_class in PAIR_CLASSES:
         row = results[pair_class.name]
         flag = {True: "yes", False: "no", None: "-"}[pair_class.must_flag]
-        print(f"{pair_class.name:30} {flag:5} {statistics.mean(changed_share[pair_class.name]):7.0%} "
+        changed = statistics.mean(changed_share[pair_class.name])
+        print(f"{pair_class.name:30} {flag:5} {changed:7.0%} "
               + " ".join(f"{_summary(row[c]):>16}" for c in columns))
 
 
@@ -396,6 +398,7 @@ def calibrate(pairs_per_class: int, seed: int) -> None:
     print()
     for estimate_k, num_perm in ((3, 256), (k, DEFAULT_NUM_PERM), (k, 128)):
         print_estimate_error(results, estimate_k, num_perm)
+    # imported here: --site also runs against older checkouts, which lack these
     from readiness.rules.duplicates import lsh_bands_rows, lsh_candidate_probability
 
     threshold = NearDuplicateContent.Options().threshold

@@ -50,9 +50,10 @@ def pairs(tmp_path_factory):
             facts = parse_html(extractor, url, html.encode("utf-8"), "utf-8", False).facts
             store.page(url, title=facts.title, word_count=facts.word_count,
                        content_hash=facts.content_hash, minhash=facts.minhash)
-        exact = labelled.exact_jaccard(
-            *(labelled.shingles(labelled.main_words(html, labelled.MAIN_TEXT_READER), DEFAULT_SHINGLE_WORDS)
-              for html in (html_a, html_b)))
+        exact = labelled.exact_jaccard(*(
+            labelled.shingles(labelled.main_words(html, labelled.MAIN_TEXT_READER),
+                              DEFAULT_SHINGLE_WORDS)
+            for html in (html_a, html_b)))
         rows.append((pair_class, *urls, exact))
     near = store.run(NearDuplicateContent)
     exact_copies = store.run(DuplicateContent)
