@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from readiness.crawl import structured
-from readiness.crawl.content import jaccard, minhash_from_bytes
+from readiness.crawl.content import DEFAULT_NUM_PERM, jaccard, minhash_from_bytes
 from readiness.crawl.extract import LinkFact, PageExtractor
 from readiness.crawl.parsing import html5_document
 
@@ -345,7 +345,7 @@ def test_content_hash_ignores_case_and_whitespace():
 def test_minhash_needs_one_shingle():
     assert extract("<html><body>four words only here</body></html>").minhash is None
     facts = extract("<html><body>five words make a shingle</body></html>")
-    assert len(facts.minhash) == 4 * 128
+    assert len(facts.minhash) == 4 * DEFAULT_NUM_PERM == 4 * 256
     assert len(extract("<html><body>a b c</body></html>",
                        PageExtractor(num_perm=64, shingle_words=3)).minhash) == 4 * 64
 
@@ -368,7 +368,7 @@ def test_minhash_similarity_near_identical_vs_distinct():
 
 def test_minhash_from_bytes_round_trip():
     blob = extract(f"<html><body>{prose(3)}</body></html>").minhash
-    minhash = minhash_from_bytes(blob, 128)
+    minhash = minhash_from_bytes(blob, DEFAULT_NUM_PERM)
     assert minhash.hashvalues.astype("<u4").tobytes() == blob
     assert minhash.jaccard(minhash_from_bytes(blob)) == 1.0
     with pytest.raises(ValueError):
@@ -565,6 +565,6 @@ def test_signature_is_datasketch_affine32_minhash_of_the_shingles():
              "working patients who need evening appointments with the hygienist").split()
     root = lxml.html.document_fromstring(f"<html><body><main><p>{' '.join(words)}</p></main></body></html>")
     signature = MainContentReader().read(root).minhash
-    reference = MinHash(128, 1, hashfunc=SHINGLE_HASH, scheme="affine32")
+    reference = MinHash(DEFAULT_NUM_PERM, 1, hashfunc=SHINGLE_HASH, scheme="affine32")
     reference.update_batch([" ".join(words[i:i + 5]).encode() for i in range(len(words) - 4)])
     assert signature == reference.hashvalues.astype("<u4").tobytes()

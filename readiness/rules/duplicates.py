@@ -16,16 +16,19 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 from pydantic import Field
 
-from readiness.crawl.content import minhash_from_bytes
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 
 FAMILY = "duplicates"
 DEFAULT_MIN_WORDS = 50
-# LSH finds a pair at exactly its own threshold only ~30% of the time (its S-curve is
-# centred there). Banding for a threshold this much lower finds pairs at the rule's threshold
-# ~93% of the time; the extra candidates cost one signature comparison each.
-LSH_MARGIN = 0.1
+# Calibrated on labelled page pairs (bench/near_duplicates.py, docs/near-duplicates.md).
+DEFAULT_NEAR_THRESHOLD = 0.40
+# datasketch's own banding for a threshold finds a pair at exactly that threshold only
+# ~40% of the time (its S-curve is centred there); DUP002 bands for this recall at its
+# threshold instead. The extra candidates cost one signature comparison each.
+LSH_RECALL = 0.99
+SIMILARITY_MEASURE = ("estimated Jaccard similarity of the pages' sets of 5-word shingles of "
+                      "main content (MinHash)")
 CANONICALISE_FIX = ("pick one URL to keep; point the others at it with rel=canonical, or "
                     "301-redirect them to it, and link only to the kept URL")
 
@@ -125,29 +128,39 @@ class NearDuplicateContent(Rule):
     """Near-duplicate content: indexable pages whose main content is almost the same.
 
     What it checks:
-        Indexable 200 HTML pages with at least ``min_words`` words of main content, compared
-        by their MinHash signatures (5-word shingles of the boilerplate-free text) with
-        locality-sensitive hashing, so the cost grows with the number of pages, not pairs.
-        Candidate pairs are verified by their estimated Jaccard similarity; pages at or above
-        ``threshold`` join one cluster (transitively). Exact duplicates are DUP001's: a
-        cluster is reported only when it holds at least two different texts. Evidence lists
-        every member with its similarity to the reported (most-linked) member.
+        Indexable 200 HTML pages with at least ``min_words`` words of main content (nav,
+        header, footer, aside and configured boilerplate removed), compared by the Jaccard
+        similarity of their sets of 5-word shingles: every run of five consecutive words,
+        lower-cased, is one shingle, and similarity is the shared shingles over all shingles
+        of the two pages. The crawl stores a MinHash signature of each set (256 values);
+        the share of values two signatures have in common estimates that Jaccard similarity
+        (standard error about 0.03 near the threshold). Locality-sensitive hashing pairs up
+        candidate pages, so the cost grows with the number of pages, not pairs; pages whose
+        estimate is at or above ``threshold`` join one cluster (transitively). Exact
+        duplicates are DUP001's: a cluster is reported only when it holds at least two
+        different texts. Evidence lists every member with its similarity to the reported
+        (most-linked) member and to its nearest other member.
     Why it matters:
-        Pages that differ by a name or a sentence — city pages, doctor bios from one template,
-        a service described twice — compete with each other in search and split the links
-        they earn; search engines may keep only one in the index.
+        Pages that differ by a name or a paragraph — location pages for one service, doctor
+        bios from one template, a service described twice — compete with each other in
+        search and split the links they earn; search engines may keep only one in the index.
     Example:
-        /dentist-leeds and /dentist-york: 400 words each, identical except the city name.
+        /implants-leeds and /implants-york: the same page with the city swapped and one of
+        four paragraphs rewritten (similarity ~0.5).
     How to fix:
         Merge the pages and redirect the others to the merged one, or make each page
         substantially its own (local details, staff, cases); where two must stay, canonicalise
         one to the other.
     Known false positives:
         Legitimately similar pages (the same policy per location) — accept them, or raise
-        ``threshold``. Similarity is over 5-word shingles, so it falls faster than the share
-        of words changed: one changed word in a hundred, spread through the text, is about
-        0.90. It is also an estimate (about ±0.03 near 0.9), so a pair close to the threshold
-        may be reported in one crawl and not in the next.
+        ``threshold``. The default 0.40 was calibrated on labelled pairs of practice pages
+        (docs/near-duplicates.md): a quarter of the main text rewritten is ~0.58, a doorway
+        page with its city swapped and one paragraph rewritten ~0.50, half the text rewritten
+        ~0.33 (not reported), pages sharing only the template ~0.05. Shingles make the
+        measure fall faster than the share of words changed (rewriting a share f of the text
+        gives about (1 - f) / (1 + f)), and a page whose text is contained in a longer one
+        scores by the longer one's size. As an estimate, a pair within ~0.05 of the
+        threshold may be reported in one crawl of a changed page and not in the next.
     """
 
     code = "DUP002"
@@ -156,9 +169,10 @@ class NearDuplicateContent(Rule):
     severity = Severity.WARNING
 
     class Options(RuleOptions):
-        threshold: float = Field(0.90, gt=0.0, le=1.0, description=(
+        threshold: float = Field(DEFAULT_NEAR_THRESHOLD, gt=0.0, le=1.0, description=(
             "Estimated Jaccard similarity of two pages' 5-word shingles at or above which "
-            "they are near-duplicates."))
+            "they are near-duplicates (0.40: a doorway page differing by a paragraph is "
+            "~0.50, half the text rewritten ~0.33)."))
         min_words: int = Field(DEFAULT_MIN_WORDS, ge=1, description=(
             "Fewest main-content words a page needs to be compared (fewer is thin content)."))
 
@@ -181,22 +195,22 @@ class NearDuplicateContent(Rule):
             return
         num_perm = len(next(iter(blobs.values()))) // 4
         threshold = self.options.threshold
-        # Imported here: loading the rule registry (every crawl does, to validate its
-        # config) must not pull in datasketch and scipy.
-        from datasketch import MinHashLSH
-
-        lsh = MinHashLSH(threshold=max(threshold - LSH_MARGIN, 0.05), num_perm=num_perm)
-        signatures = {url_id: np.frombuffer(blob, dtype="<u4") for url_id, blob in blobs.items()}
+        text_ids = list(blobs)
+        matrix = np.frombuffer(b"".join(blobs.values()), dtype="<u4").reshape(-1, num_perm)
+        signatures = dict(zip(text_ids, matrix))
         clusters = _UnionFind()
-        # Query before inserting: each candidate pair comes up once, at its second page.
-        for url_id, signature in signatures.items():
-            minhash = minhash_from_bytes(blobs[url_id], num_perm)
-            for other in lsh.query(minhash):
-                if clusters.find(other) == clusters.find(url_id):
-                    continue
-                if _similarity(signature, signatures[other]) >= threshold:
-                    clusters.union(url_id, other)
-            lsh.insert(url_id, minhash, check_duplication=False)
+        # Highest similarity of each text to another one at or above the threshold: what
+        # put it in its cluster. Every candidate pair is verified, so this (like the
+        # clusters) depends on the signatures alone, not on the order pages came in.
+        nearest: dict[int, float] = {}
+        left, right = candidate_pairs(matrix, *lsh_bands_rows(num_perm, threshold))
+        similarities = _pair_similarities(matrix, left, right)
+        close = similarities >= threshold
+        for row_a, row_b, similarity in zip(left[close].tolist(), right[close].tolist(),
+                                            similarities[close].tolist()):
+            for page_id in (text_ids[row_a], text_ids[row_b]):
+                nearest[page_id] = max(nearest.get(page_id, 0.0), similarity)
+            clusters.union(text_ids[row_a], text_ids[row_b])
         groups: dict[int, list[int]] = defaultdict(list)
         texts: dict[int, int] = defaultdict(int)
         for page_ids in copies.values():
@@ -205,21 +219,87 @@ class NearDuplicateContent(Rule):
                 groups[root].extend(page_ids)
                 texts[root] += 1
         representative = {i: page_ids[0] for page_ids in copies.values() for i in page_ids}
+        has_copy = {i for page_ids in copies.values() if len(page_ids) > 1 for i in page_ids}
         for root, url_ids in groups.items():
             if texts[root] < 2:  # compared, but similar to nothing
                 continue
             members = by_inbound(ctx, url_ids)
             first = signatures[representative[members[0]]]
             evidence_members = [
-                member(ctx, i, round(_similarity(first, signatures[representative[i]]), 2))
+                {**member(ctx, i, round(_similarity(first, signatures[representative[i]]), 2)),
+                 "nearest_similarity": round(
+                     1.0 if i in has_copy else nearest[representative[i]], 2)}
                 for i in members]
             urls = [ctx.urls[i] for i in members]
-            lowest = min(m["similarity"] for m in evidence_members)
+            others = [m["similarity"] for m in evidence_members[1:]]
+            spread = (f"{min(others):.2f}" if min(others) == max(others)
+                      else f"{min(others):.2f}-{max(others):.2f}")
             yield self.finding(
-                urls[0], f"{len(urls)} pages have nearly the same content (at least "
-                f"{lowest:.0%} similar to {urls[0]}): " + ", ".join(urls[1:]),
-                {"members": evidence_members, "threshold": threshold, "fix": CANONICALISE_FIX},
+                urls[0], f"{len(urls)} pages have nearly the same main content (similarity "
+                f"{spread} to {urls[0]}, threshold {threshold:.2f}): " + ", ".join(urls[1:]),
+                {"members": evidence_members, "threshold": threshold,
+                 "measure": SIMILARITY_MEASURE, "fix": CANONICALISE_FIX},
                 subject="|".join(sorted(urls)), weight=cluster_weight(ctx, members))
+
+
+def lsh_bands_rows(num_perm: int, threshold: float) -> tuple[int, int]:
+    """LSH bands x rows over ``num_perm``-value signatures for a similarity ``threshold``.
+
+    The most rows per band (the fewest candidate pairs to verify) that still make a pair
+    at exactly the threshold a candidate with probability LSH_RECALL. For 256 values and
+    0.40 that is 85 bands of 3 rows: 0.996 at 0.40, 0.98 at 0.35, 0.08 at 0.10.
+    """
+    for rows in range(num_perm, 0, -1):
+        bands = num_perm // rows
+        if lsh_candidate_probability(threshold, bands, rows) >= LSH_RECALL:
+            return bands, rows
+    raise ValueError(f"no LSH banding of {num_perm} values reaches threshold {threshold}")
+
+
+def candidate_pairs(signatures: np.ndarray, bands: int,
+                    rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """LSH: row index pairs (i < j, each once) of signatures equal on all rows of some band.
+
+    The banding of datasketch's MinHashLSH, done a band at a time over the whole matrix
+    (np.unique groups equal bands): a few array passes per band instead of a dictionary
+    insert per page and band. With 85 bands, DUP002 over 20,000 distinct pages took 7.7 s
+    with MinHashLSH and takes 1.3 s so (bench/near_duplicates.py --site 20000).
+    """
+    count = len(signatures)
+    found: list[np.ndarray] = []  # pairs as i * count + j, duplicates across bands included
+    pending = 0
+    for band in range(bands):
+        _keys, bucket = np.unique(signatures[:, band * rows:(band + 1) * rows], axis=0,
+                                  return_inverse=True)
+        sizes = np.bincount(bucket.ravel())
+        order = np.argsort(bucket.ravel(), kind="stable")
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        # All buckets of one size at once: a (buckets x size) matrix of their rows.
+        for size in np.unique(sizes[sizes >= 2]).tolist():
+            members = np.sort(order[starts[sizes == size][:, None] + np.arange(size)], axis=1)
+            i, j = np.triu_indices(size, 1)
+            found.append((members[:, i] * count + members[:, j]).ravel())
+            pending += found[-1].size
+        if pending > 4_000_000:  # pairs seen in several bands: keep memory to unique pairs
+            found, pending = [np.unique(np.concatenate(found))], 0
+    pairs = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return pairs // count, pairs % count
+
+
+def _pair_similarities(signatures: np.ndarray, first: np.ndarray, second: np.ndarray,
+                       chunk: int = 65536) -> np.ndarray:
+    """Estimated Jaccard similarity of each pair (first[k], second[k]) of signature rows."""
+    similarities = np.empty(len(first), dtype=np.float64)
+    for start in range(0, len(first), chunk):
+        a = signatures[first[start:start + chunk]]
+        b = signatures[second[start:start + chunk]]
+        similarities[start:start + chunk] = np.count_nonzero(a == b, axis=1) / a.shape[1]
+    return similarities
+
+
+def lsh_candidate_probability(similarity: float, bands: int, rows: int) -> float:
+    """Chance that two signatures this similar agree on all ``rows`` values of some band."""
+    return 1 - (1 - similarity ** rows) ** bands
 
 
 def _similarity(a: np.ndarray, b: np.ndarray) -> float:

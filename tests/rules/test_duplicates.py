@@ -1,15 +1,22 @@
 """Duplicate content rules on hand-built stores: each planted defect and its clean twin."""
 
+import itertools
 import random
 
+import numpy as np
 from rule_helpers import urls
 
 from readiness.rules.duplicates import (
+    DEFAULT_NEAR_THRESHOLD,
+    LSH_RECALL,
     DuplicateContent,
     DuplicateMetaDescription,
     DuplicateTitle,
     NearDuplicateContent,
     ThinContent,
+    candidate_pairs,
+    lsh_bands_rows,
+    lsh_candidate_probability,
 )
 from readiness.testing import StoreBuilder
 
@@ -91,7 +98,10 @@ def test_near_duplicates_found_by_lsh_and_distinct_pages_not(tmp_path):
     similarities = [m["similarity"] for m in finding.evidence["members"]]
     assert similarities[0] == 1.0 and 0.9 <= similarities[1] < 1.0
     assert similarities[1] == round(similarities[1], 2)
-    assert finding.evidence["threshold"] == 0.9
+    assert finding.evidence["threshold"] == DEFAULT_NEAR_THRESHOLD == 0.4
+    assert [m["nearest_similarity"] for m in finding.evidence["members"]] == [similarities[1]] * 2
+    assert "5-word shingles" in finding.evidence["measure"]
+    assert f"similarity {similarities[1]:.2f} to http://site.test/dentist-york" in finding.message
 
 
 def test_near_duplicates_leave_exact_duplicates_to_dup001(tmp_path):
@@ -125,10 +135,49 @@ def test_near_duplicate_threshold_option(tmp_path):
     store.page("/", text=text(words(9)))
     store.page("/a", text=text(BASE))
     store.page("/b", text=text(SPREAD))  # 4 words changed far apart: ~80% of shingles shared
-    store.page("/c", text=text(HALF))
-    assert store.run(NearDuplicateContent) == []
-    findings = store.run(NearDuplicateContent, threshold=0.7)
+    store.page("/c", text=text(HALF))  # half the text shared: ~0.33, under the default
+    findings = store.run(NearDuplicateContent)
     assert [sorted(members(f)) for f in findings] == [["http://site.test/a", "http://site.test/b"]]
+    assert store.run(NearDuplicateContent, threshold=0.9) == []
+    findings = store.run(NearDuplicateContent, threshold=0.25)
+    assert [sorted(members(f)) for f in findings] == [
+        ["http://site.test/a", "http://site.test/b", "http://site.test/c"]]
+
+
+def test_near_duplicate_cluster_joined_through_a_chain_reports_each_members_nearest(tmp_path):
+    # /a ~ /b and /b ~ /c share 3/4 of their text; /a and /c share only half: one cluster,
+    # and /c's evidence says how close it is to /a (the reported member) and to its nearest.
+    quarter = len(BASE) // 4
+    chain = [BASE, BASE[:3 * quarter] + words(20, quarter),
+             words(21, quarter) + BASE[quarter:3 * quarter] + words(20, quarter)]
+    for order in ([0, 1, 2], [2, 1, 0]):  # the same finding whatever order pages come in
+        store = StoreBuilder(tmp_path / "".join(map(str, order)))
+        store.page("/", text=text(words(9)), links=["/a", "/a"])
+        for index in order:
+            store.page("/" + "abc"[index], text=text(chain[index]))
+        findings = store.run(NearDuplicateContent)
+        assert [members(f) for f in findings] == [
+            ["http://site.test/a", "http://site.test/b", "http://site.test/c"]]
+        by_url = {m["url"]: m for m in findings[0].evidence["members"]}
+        assert by_url["http://site.test/c"]["similarity"] < DEFAULT_NEAR_THRESHOLD
+        assert by_url["http://site.test/c"]["nearest_similarity"] >= DEFAULT_NEAR_THRESHOLD
+        assert by_url["http://site.test/b"]["nearest_similarity"] == max(
+            by_url["http://site.test/b"]["similarity"],
+            by_url["http://site.test/c"]["nearest_similarity"])
+        if order == [0, 1, 2]:
+            first = findings[0]
+        else:
+            assert (findings[0].message, findings[0].evidence) == (first.message, first.evidence)
+
+
+def test_lsh_banding_finds_pairs_at_the_threshold():
+    assert lsh_bands_rows(256, 0.4) == (85, 3)
+    for num_perm, threshold in [(256, 0.4), (128, 0.4), (256, 0.9), (64, 0.2)]:
+        bands, rows = lsh_bands_rows(num_perm, threshold)
+        assert bands * rows <= num_perm
+        assert lsh_candidate_probability(threshold, bands, rows) >= LSH_RECALL
+        # one more row per band would miss too many pairs at the threshold
+        assert lsh_candidate_probability(threshold, num_perm // (rows + 1), rows + 1) < LSH_RECALL
 
 
 def test_thin_content(tmp_path):
@@ -182,3 +231,16 @@ def test_duplicate_meta_description(tmp_path):
     assert [f.evidence["members"] for f in findings] == [
         ["http://site.test/", "http://site.test/implants"]]
     assert findings[0].severity == "notice"
+
+
+def test_candidate_pairs_are_the_pairs_equal_on_some_band():
+    # a small alphabet, so that many bands collide: every such pair once, no other
+    signatures = np.random.default_rng(3).integers(0, 6, size=(60, 12), dtype=np.uint32)
+    for bands, rows in [(4, 3), (6, 2), (12, 1), (1, 12)]:
+        left, right = candidate_pairs(signatures, bands, rows)
+        expected = [(i, j) for i, j in itertools.combinations(range(60), 2)
+                    if any((signatures[i, b * rows:(b + 1) * rows]
+                            == signatures[j, b * rows:(b + 1) * rows]).all()
+                           for b in range(bands))]
+        assert list(zip(left.tolist(), right.tolist())) == expected
+    assert len(candidate_pairs(signatures, 4, 3)[0]) > 0
