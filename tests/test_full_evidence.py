@@ -24,6 +24,14 @@ EDGES = 2 * SOURCES + 1  # twice from each note page, once from the footer of /k
 TOPICS = ["implants", "whitening", "braces", "crowns", "veneers", "fillings", "bridges",
           "dentures", "hygiene", "checkups"]
 
+OPENING_HOURS = (
+    "<p>The practice opens at eight on weekdays and closes at six, except on Thursdays when "
+    "the evening clinic runs until nine for patients who work during the day.</p>"
+    "<p>Saturday mornings are kept for emergencies and for children's check-ups; please "
+    "call ahead so the reception team can find a chair for you.</p>"
+    "<p>On public holidays a recorded message gives the number of the dentist on call, and "
+    "the car park behind the building stays open for the pharmacy next door.</p>")
+
 
 def page(title: str, path: str, body: str, footer_links_gone: bool = True) -> str:
     gone = '<a href="/gone">Old price list</a> ' if footer_links_gone else ""
@@ -74,7 +82,9 @@ def write_site(root: Path) -> Path:
         (root / "site" / "p" / f"{n:02}.html").write_text(
             page(f"Treatment note {n}", f"/p/{n:02}", body), encoding="utf-8")
     (root / "site" / "kept.html").write_text(
-        page("Opening hours", "/kept", "".join(paragraph(100 + k) for k in range(4))),
+        # Its own words: the note pages share one sentence pattern (near-duplicates of each
+        # other by design), and the clean twin must not be one of them.
+        page("Opening hours", "/kept", OPENING_HOURS),
         encoding="utf-8")
     return root
 
