@@ -66,15 +66,17 @@ def test_quiet_measurements_go_one_request_at_a_time(timing_crawl):
             quiet.append((at, path))
         seen.add(path)
     assert sorted({path for _, path in quiet}) == [
-        "/timing/slow-under-load", "/timing/trickled", "/timing/unconfirmed"]
-    assert len(quiet) == 6
+        "/timing/big-slow-once", "/timing/slow-under-load", "/timing/trickled",
+        "/timing/unconfirmed"]
+    assert len(quiet) == 8
     # A trickled answer takes 2.5 s: nothing else is asked for until it is in.
     for (at, path), (next_at, _) in zip(quiet, quiet[1:]):
         if path == "/timing/trickled":
             assert next_at - at >= 2.0, quiet
     # Round by round: every page once (smallest URL first), then again.
     assert [path for _, path in quiet] == 2 * [
-        "/timing/slow-under-load", "/timing/trickled", "/timing/unconfirmed"]
+        "/timing/big-slow-once", "/timing/slow-under-load", "/timing/trickled",
+        "/timing/unconfirmed"]
 
 
 def test_a_trickled_page_is_a_slow_download_with_a_fast_first_byte(timing_crawl, u):
@@ -98,6 +100,16 @@ def test_a_big_page_served_fast_is_heavy_not_slow(timing_crawl, u):
 def test_slow_once_is_not_slow(timing_crawl, u):
     assert ("EXP001", u("/timing/slow-under-load")) not in timing_crawl.found
     assert ("EXP002", u("/timing/slow-under-load")) not in timing_crawl.found
+
+
+def test_a_big_page_read_slowly_once_is_judged_on_its_quiet_downloads(timing_crawl, u):
+    with timing_crawl.store() as store:
+        samples = timings(store, u("/timing/big-slow-once"))
+    # Measured again because its download was slow, though its first byte was not.
+    assert samples[0]["elapsed_ms"] >= 2000 and samples[0]["ttfb_ms"] < 600
+    assert len(samples) == 3 and all(s["elapsed_ms"] < 1500 for s in samples[1:])
+    assert ("EXP002", u("/timing/big-slow-once")) not in timing_crawl.found
+    assert ("EXP005", u("/timing/big-slow-once")) in timing_crawl.found
 
 
 def test_a_page_that_could_not_be_measured_again_is_a_notice_not_a_slow_page(timing_crawl, u):
