@@ -105,7 +105,8 @@ class CrawlConfig(StrictModel):
     remeasure_times: int = Field(2, ge=1, le=5, description="Extra fetches of each slow page.")
     fetch_resources: bool = Field(
         True, description="Also fetch the site's own images, scripts and stylesheets (once each), "
-        "so page weight and large images can be judged.")
+        "and what the stylesheets load with url(), so page weight, large images and missing "
+        "background images can be judged.")
     store_html: bool = Field(
         True, description="Keep each page's HTML (compressed) in the store, so custom rules "
         "with selectors can be added and re-analysed without re-crawling.")
