@@ -13,9 +13,9 @@ import pytest
 from conftest import crawl_site
 
 from readiness.config import load_config
+from readiness.rules.base import Severity
 from readiness.rules.engine import analyze
 from readiness.rules.experience import STAGING_WORDS
-from readiness.rules.base import Severity
 
 PRODUCTION = "https://www.fixture-clinic.example"
 

@@ -101,7 +101,8 @@ class QuietRemeasurer:
     def finish(self) -> None:
         """The crawl is closing (possibly interrupted): keep what was measured."""
         self._queue.clear()
-        for url_id in list(self._samples):
+        for url_id, samples in list(self._samples.items()):
+            samples.extend({"error": "interrupted"} for _ in range(self.times - len(samples)))
             self._write(url_id)
         self._samples.clear()
 
