@@ -688,7 +688,8 @@ class SiteSpider(scrapy.Spider):
                 for request in self._record_page(response, url_id, depth, parsed,
                                                  fetch["headers"]):
                     yield request
-        elif (status == 200 and discovered_by == "resource" and isinstance(response, TextResponse)
+        elif (status == 200 and self.crawl_cfg.fetch_resources
+                and isinstance(response, TextResponse)
                 and b"text/css" in (headers.get(b"Content-Type") or b"").lower()):
             for request in self._record_stylesheet(response, url_id, depth):
                 yield request
