@@ -98,12 +98,17 @@ class CrawlConfig(StrictModel):
         description="CSS selectors removed from main content besides nav, header, footer and aside.",
     )
     remeasure_slow_ms: float = Field(
-        600.0, ge=0, description="Pages whose first byte took longer are fetched again when "
-        "the crawl is quiet, so slowness is judged on the median (0 = never).")
+        600.0, ge=0, description="Pages whose first byte took longer during the crawl are "
+        "fetched again when it is quiet, one at a time; slowness is judged on those samples "
+        "only (0 = never for time to first byte).")
+    remeasure_download_ms: float = Field(
+        1500.0, ge=0, description="Pages whose full download took longer during the crawl are "
+        "fetched again the same way (0 = never for the full download).")
     remeasure_times: int = Field(2, ge=1, le=5, description="Extra fetches of each slow page.")
     fetch_resources: bool = Field(
         True, description="Also fetch the site's own images, scripts and stylesheets (once each), "
-        "so page weight and large images can be judged.")
+        "and what the stylesheets load with url(), so page weight, large images and missing "
+        "background images can be judged.")
     store_html: bool = Field(
         True, description="Keep each page's HTML (compressed) in the store, so custom rules "
         "with selectors can be added and re-analysed without re-crawling.")

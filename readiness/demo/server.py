@@ -32,6 +32,8 @@ headers            extra response headers (values templated)
 content_type       Content-Type (default from the file extension)
 encoding           encode the text (UTF-8 in the source) in this charset before sending
 delay              seconds to wait before sending the headers
+trickle            seconds over which to send the body, in 10 parts after the headers (a fast
+                   first byte, a slow download)
 gzip_file          true: body gzipped, Content-Type application/gzip, no Content-Encoding
 content_encoding   gzip: HTTP compression (gzip body + Content-Encoding); identity: none
 size               with no file: an HTML page of about N bytes; with ``content_type: image/png``
@@ -77,7 +79,7 @@ MANIFEST_NAME = "site.yaml"
 
 RESPONSE_KEYS = frozenset({
     "status", "body", "file", "location", "headers", "content_type", "encoding", "delay",
-    "gzip_file", "content_encoding", "size", "stream",
+    "gzip_file", "content_encoding", "size", "stream", "trickle",
 })
 ROUTE_KEYS = RESPONSE_KEYS | {"sequence", "head"}
 DEFAULTS_KEYS = frozenset({"headers", "content_encoding", "delay"})
@@ -136,6 +138,7 @@ class Reply:
     body: bytes = b""
     delay: float = 0.0
     stream: str | None = None
+    trickle: float = 0.0
 
 
 class ManifestError(ValueError):
@@ -388,7 +391,8 @@ class SiteResponder:
         for name, value in spec["headers"].items():
             headers.append((str(name), self._fill(str(value))))
         return Reply(status=int(spec.get("status", 200)), headers=headers, body=body,
-                     delay=float(spec.get("delay", 0)), stream=spec.get("stream"))
+                     delay=float(spec.get("delay", 0)), stream=spec.get("stream"),
+                     trickle=float(spec.get("trickle", 0)))
 
     def _body(self, host: str, spec: dict[str, Any]) -> tuple[bytes, str]:
         """The (uncompressed) body and its Content-Type."""
@@ -476,8 +480,21 @@ class SiteRequestHandler(http.server.BaseHTTPRequestHandler):
             return
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if send_body and reply.body:
+        if send_body and reply.trickle and reply.body:
+            self._send_trickled(reply.body, reply.trickle)
+        elif send_body and reply.body:
             self.wfile.write(reply.body)
+
+    def _send_trickled(self, body: bytes, seconds: float, parts: int = 10) -> None:
+        size = -(-len(body) // parts)
+        try:
+            for start in range(0, len(body), size):
+                if start:
+                    time.sleep(seconds / (parts - 1))
+                self.wfile.write(body[start:start + size])
+                self.wfile.flush()
+        except CLIENT_GONE:
+            log.debug("%s: client left a trickled page", self.server.host_name)
 
     def _send_endless(self, send_body: bool) -> None:
         self.send_header("Transfer-Encoding", "chunked")

@@ -2,9 +2,11 @@
 
 Speed and weight come from the crawl's own measurements (readiness.crawl.middlewares):
 ``fetches.ttfb_ms`` (request sent -> headers), ``elapsed_ms`` (-> whole body) and ``bytes``
-(as transferred, so compressed when the server compressed). They are taken while the crawl
-itself loads the server (``crawl.concurrency`` parallel requests, ``crawl.delay`` apart);
-every timing finding carries those settings so a slow verdict can be weighed against them.
+(as transferred, so compressed when the server compressed). The crawl takes them while it
+loads the server and itself (``crawl.concurrency`` parallel requests, parsing), so slow pages
+are measured again once the crawl is idle, one request at a time (readiness.crawl.remeasure),
+and the slowness rules judge those quiet samples. Server facts measured through
+``crawl.host_map`` (speed, compression) are the staging server's: their findings say so.
 Page weight counts the site's own images, scripts and stylesheets, which the crawl fetches
 once each (``discovered_by = 'resource'``); third-party resources are not fetched and not
 counted.
@@ -21,7 +23,7 @@ from typing import Any, Iterator
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import AnalysisContext
 from readiness.urls import origin
 
@@ -44,21 +46,43 @@ COMPRESSIBLE_TYPES = (
     "application/vnd.ms-fontobject",
 )
 _VIEWPORT_SPLIT = re.compile(r"[,;]")
+# Evidence of a server fact measured through crawl.host_map (said without the staging origin:
+# findings speak production URLs, and the staging port changes from run to run).
+STAGING_WORDS = "staging (crawl.host_map): the production server may behave differently"
 
 
-def timing_samples(fetch: Any, column: str) -> list[float]:
-    """Every measurement of ``column`` (ttfb_ms, elapsed_ms) the store holds for one URL.
+def timing_samples(fetch: Any, column: str) -> tuple[float | None, list[float], list[str]]:
+    """(the crawl's own sample, the quiet re-measurements, their errors) of ``column``
+    (ttfb_ms, elapsed_ms) for one URL.
 
-    The store keeps one fetch row per URL; when it also has a ``timings`` column (a JSON list
-    of {"ttfb_ms", "elapsed_ms"}, one per request of that URL: retries, re-measurements),
-    those are the samples and the rules judge their median.
+    A page measured again holds ``[crawl sample, quiet sample, …]`` in ``fetches.timings``
+    (readiness.crawl.remeasure); a quiet request that failed is a sample with ``error``.
     """
-    samples: list[float] = []
+    quiet: list[float] = []
+    errors: list[str] = []
     if "timings" in fetch.keys() and fetch["timings"]:
-        samples = [s[column] for s in json.loads(fetch["timings"]) if s.get(column) is not None]
-    if not samples and fetch[column] is not None:
-        samples = [fetch[column]]
-    return samples
+        for sample in json.loads(fetch["timings"])[1:]:
+            if sample.get(column) is not None:
+                quiet.append(sample[column])
+            elif sample.get("error"):
+                errors.append(sample["error"])
+    return fetch[column], quiet, errors
+
+
+def on_staging(ctx: AnalysisContext, url: str) -> bool:
+    """Was ``url`` crawled on a staging copy (``crawl.host_map``)? Then what its server did
+    (speed, compression, headers) is the staging server's, not necessarily production's."""
+    return ctx.normalizer.unmap_host(url) != url
+
+
+def staging_labelled(ctx: AnalysisContext, url: str, message: str,
+                     evidence: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A server fact's message and evidence, labelled when it was measured on staging."""
+    if not on_staging(ctx, url):
+        return message, evidence
+    return (f"measured on the staging server: {message}",
+            {**evidence, "measured_on": STAGING_WORDS,
+             "fix": f"check production first; if it does the same: {evidence['fix']}"})
 
 
 def crawl_load(ctx: AnalysisContext) -> dict[str, Any]:
@@ -132,67 +156,129 @@ class _Overlap:
 class _SlowTimingRule(Rule):
     """A timing over its thresholds on a landing page (base, not a rule).
 
-    A page is reported on its own when it was slow while the requests around it were not
-    (or when it was measured more than once). Pages that were slow together with most of
-    the requests overlapping them were waiting on a server slowed for everyone — by its
-    own load or the crawl's — and are reported together, once, at the start page.
+    With re-measuring on (``remeasure_setting`` in the crawl config), a page is judged on the
+    median of its quiet samples only (readiness.crawl.remeasure): taken one request at a time
+    once the crawl was idle, they are what one visitor waits. A page over the threshold
+    during the crawl that has no quiet sample (its re-measurements failed, or it was beyond
+    the cap) is not called slow: the pages are named together in one notice.
+
+    With re-measuring off (or a store from before it), each page has one sample taken under
+    the crawl's load: a page is reported on its own when it was slow while the requests
+    around it were not. Pages slow together with most of the requests overlapping them were
+    waiting on a server slowed for everyone — by its own load or the crawl's — and are
+    reported together, once, at the start page.
     """
 
     column: str
     label: str
     fix: str
+    remeasure_setting: str  # the crawl setting that re-measures this column
     MIN_PEERS = 2  # fewer overlapping requests than this: the page was measured alone
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        warn_ms, error_ms = self.options.warn_ms, self.options.error_ms
+        if ctx.crawl_config.get(self.remeasure_setting):
+            yield from self._judge_quiet_samples(ctx)
+        else:
+            yield from self._judge_crawl_samples(ctx)
+
+    def _judge_quiet_samples(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        warn_ms = self.options.warn_ms
+        threshold = ctx.crawl_config[self.remeasure_setting]
+        unconfirmed: list[dict[str, Any]] = []
+        for url_id, fetch, _page in ctx.indexable_pages():
+            crawl_ms, quiet, errors = timing_samples(fetch, self.column)
+            if not quiet:
+                if crawl_ms is not None and crawl_ms > warn_ms:
+                    if errors:
+                        why = f"measuring it again failed ({', '.join(sorted(set(errors)))})"
+                    elif crawl_ms <= threshold:
+                        why = f"under crawl.{self.remeasure_setting} ({threshold:,.0f} ms)"
+                    else:
+                        why = "beyond the pages measured again (the smallest URLs first)"
+                    unconfirmed.append({"url": ctx.urls[url_id], "crawl_ms": crawl_ms,
+                                        "not_confirmed": why})
+                continue
+            median = statistics.median(quiet)
+            if median > warn_ms:
+                yield self._page_finding(ctx, url_id, median, {
+                    "samples": len(quiet), "quiet_samples_ms": quiet,
+                    "crawl_sample_ms": crawl_ms,
+                    "measured": "again once the crawl was idle, one request at a time"})
+        if unconfirmed:
+            yield self._unconfirmed_finding(ctx, unconfirmed)
+
+    def _judge_crawl_samples(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        warn_ms = self.options.warn_ms
         load = crawl_load(ctx)
         overlap = _Overlap(ctx, self.column)
         server_slow: list[dict[str, Any]] = []
         for url_id, fetch, _page in ctx.indexable_pages():
-            samples = timing_samples(fetch, self.column)
-            if not samples:
-                continue
-            median = statistics.median(samples)
-            if median <= warn_ms:
+            crawl_ms = fetch[self.column]
+            if crawl_ms is None or crawl_ms <= warn_ms:
                 continue
             peers = overlap.peers(url_id)
-            busy = (len(samples) == 1 and len(peers) >= self.MIN_PEERS
-                    and statistics.median(peers) > warn_ms)
-            if busy:
-                server_slow.append({"url": ctx.urls[url_id], self.column: round(median, 1),
+            if len(peers) >= self.MIN_PEERS and statistics.median(peers) > warn_ms:
+                server_slow.append({"url": ctx.urls[url_id], self.column: round(crawl_ms, 1),
                                     "overlapping_requests": len(peers),
                                     "overlapping_median_ms": round(statistics.median(peers), 1)})
                 continue
-            very_slow = error_ms is not None and median > error_ms
-            limit = error_ms if very_slow else warn_ms
-            inbound = ctx.inbound(url_id)
-            yield self.finding(
-                ctx.urls[url_id], f"{self.label} {median:,.0f} ms (over {limit:,} ms)",
-                {self.column: round(median, 1), "samples": len(samples), "warn_ms": warn_ms,
-                 "error_ms": error_ms, "overlapping_requests": len(peers), **load,
-                 "fix": self.fix, **inbound.evidence()},
-                weight=inbound.total, severity=Severity.ERROR if very_slow else None)
+            yield self._page_finding(ctx, url_id, crawl_ms, {
+                "samples": 1, "overlapping_requests": len(peers), **load,
+                "measured": "once, during the crawl (crawl.concurrency parallel requests)"})
         if server_slow:
             yield self._server_finding(ctx, server_slow, load)
 
-    def _server_finding(self, ctx: AnalysisContext, pages: list[dict[str, Any]],
-                        load: dict[str, Any]) -> Finding:
+    def _grade(self, median: float) -> tuple[bool, int]:
+        """(over error_ms?, the threshold crossed)."""
         warn_ms, error_ms = self.options.warn_ms, self.options.error_ms
-        median = statistics.median(p[self.column] for p in pages)
         very_slow = error_ms is not None and median > error_ms
-        pages.sort(key=lambda p: (-p[self.column], p["url"]))
+        return very_slow, error_ms if very_slow else warn_ms
+
+    def _page_finding(self, ctx: AnalysisContext, url_id: int, median: float,
+                      measured: dict[str, Any]) -> Finding:
+        very_slow, limit = self._grade(median)
+        url = ctx.urls[url_id]
+        inbound = ctx.inbound(url_id)
+        message, evidence = staging_labelled(
+            ctx, url, f"{self.label} {median:,.0f} ms (over {limit:,} ms)",
+            {self.column: round(median, 1), **measured, "warn_ms": self.options.warn_ms,
+             "error_ms": self.options.error_ms, "fix": self.fix, **inbound.evidence()})
+        return self.finding(url, message, evidence, weight=inbound.total,
+                            severity=Severity.ERROR if very_slow else None)
+
+    def _unconfirmed_finding(self, ctx: AnalysisContext,
+                             pages: list[dict[str, Any]]) -> Finding:
         home = ctx.home_id
+        pages.sort(key=lambda p: p["url"])
         return self.finding(
             ctx.urls[home] if home is not None else pages[0]["url"],
+            f"{plural(len(pages), 'page')} over {self.options.warn_ms:,} ms during the crawl "
+            f"could not be measured again in the quiet: not judged slow (one sample under the "
+            f"crawl's own load is no verdict)",
+            {"pages": pages, "page_count": len(pages),
+             "warn_ms": self.options.warn_ms, **crawl_load(ctx),
+             "fix": "re-crawl (or raise the crawl.remeasure_* settings) to measure them again"},
+            subject="unconfirmed", weight=len(pages), at_most=Severity.NOTICE)
+
+    def _server_finding(self, ctx: AnalysisContext, pages: list[dict[str, Any]],
+                        load: dict[str, Any]) -> Finding:
+        median = statistics.median(p[self.column] for p in pages)
+        very_slow, _limit = self._grade(median)
+        pages.sort(key=lambda p: (-p[self.column], p["url"]))
+        home = ctx.home_id
+        url = ctx.urls[home] if home is not None else pages[0]["url"]
+        message, evidence = staging_labelled(
+            ctx, url,
             f"{len(pages)} pages: {self.label} {median:,.0f} ms (median) while the other "
             f"requests at the time were slow too — the server slows down for every request "
             f"under load (the crawl ran {load['crawl_concurrency']} in parallel)",
             {"pages": pages, "page_count": len(pages),
-             f"median_{self.column}": median, "warn_ms": warn_ms, "error_ms": error_ms, **load,
+             f"median_{self.column}": median, "warn_ms": self.options.warn_ms,
+             "error_ms": self.options.error_ms, **load,
              "fix": "re-crawl with crawl.concurrency: 2 to see one visitor's wait; if still slow, "
-                    + self.fix},
-            subject="server", weight=len(pages),
-            severity=Severity.ERROR if very_slow else None)
+                    + self.fix})
+        return self.finding(url, message, evidence, subject="server", weight=len(pages),
+                            severity=Severity.ERROR if very_slow else None)
 
 
 class SlowServerResponse(_SlowTimingRule):
@@ -200,12 +286,16 @@ class SlowServerResponse(_SlowTimingRule):
 
     What it checks:
         Indexable 200 HTML pages whose time to first byte — request sent until the response
-        headers arrived, the median when the URL was measured more than once — is over
-        ``warn_ms``. Over ``error_ms`` the finding is an error unless the YAML sets the
-        rule's severity; set ``error_ms`` to null to never escalate. Pages that were slow
-        while most requests overlapping them were slow too waited on a server slowed for
-        everyone (by the crawl's parallel requests, or by its own load): they are one
-        finding, on the start page, naming the pages.
+        headers arrived — is over ``warn_ms``. Over ``error_ms`` the finding is an error
+        unless the YAML sets the rule's severity; set ``error_ms`` to null to never
+        escalate. Pages over ``crawl.remeasure_slow_ms`` (or ``remeasure_download_ms``)
+        during the crawl are fetched again once it is idle, one request at a time, and only
+        the median of those quiet samples is judged; a page that could not be measured again
+        is not called slow but named in one notice on the start page. With
+        ``crawl.remeasure_slow_ms: 0`` the crawl's single sample is judged, and pages slow
+        while most requests overlapping them were slow too are one finding on the start
+        page. Under ``crawl.host_map`` the message and evidence say the time was measured on
+        the staging server.
     Why it matters:
         Nothing appears until the server answers. A visitor a backlink sends waits on a
         blank tab and leaves; search engines crawl slow sites less and count slow server
@@ -217,10 +307,9 @@ class SlowServerResponse(_SlowTimingRule):
         Cache pages (a page cache plugin, a CDN), upgrade an overloaded shared host, and look
         for slow database queries or plugins on the templates that are slow.
     Known false positives:
-        The crawl measures under its own load: ``crawl.concurrency`` parallel requests can
-        slow a small host that answers one visitor quickly (evidence shows the settings).
-        Re-crawl with ``concurrency: 2`` before acting on a borderline result. The first
-        request to a host includes DNS, TCP and TLS set-up.
+        A server that is slow only now and then (a cache rebuilt while it was measured
+        again); the evidence lists every quiet sample. A staging server under
+        ``crawl.host_map`` may be slower (or faster) than production.
     """
 
     code = "EXP001"
@@ -229,6 +318,7 @@ class SlowServerResponse(_SlowTimingRule):
     severity = Severity.WARNING
     column = "ttfb_ms"
     label = "time to first byte"
+    remeasure_setting = "remeasure_slow_ms"
     fix = "cache the page (page cache or CDN) or speed up the server"
 
     class Options(RuleOptions):
@@ -243,10 +333,11 @@ class SlowPageDownload(_SlowTimingRule):
 
     What it checks:
         Indexable 200 HTML pages whose full download — request sent until the last byte of
-        the HTML arrived, the median when measured more than once — is over ``warn_ms``;
-        over ``error_ms`` the finding is an error (null: never). Images, scripts and
-        stylesheets are not included: see ``heavy-page``. As in ``slow-server-response``,
-        pages slow together with the requests around them are one server-wide finding.
+        the HTML arrived — is over ``warn_ms``; over ``error_ms`` the finding is an error
+        (null: never). Images, scripts and stylesheets are not included: see
+        ``heavy-page``. Judged as in ``slow-server-response``: on the median of quiet
+        re-measurements (``crawl.remeasure_download_ms``), so a big page the busy crawl
+        read slowly is not called slow when one visitor gets it quickly.
     Why it matters:
         The browser cannot lay out the page until the HTML is in; a slow download on top
         of the server's response time is what a visitor from a backlink sits through, and a
@@ -257,8 +348,8 @@ class SlowPageDownload(_SlowTimingRule):
         Make the HTML smaller (no inline images or huge inline scripts), turn on compression
         and caching, serve from a CDN near the visitors.
     Known false positives:
-        Measured under the crawl's own load (``crawl.concurrency``, ``crawl.delay``) and from
-        where the crawl ran, which may be far from the practice's patients.
+        Measured from where the crawl ran, which may be far from (or much nearer than) the
+        practice's patients; on the staging server under ``crawl.host_map``.
     """
 
     code = "EXP002"
@@ -267,6 +358,7 @@ class SlowPageDownload(_SlowTimingRule):
     severity = Severity.WARNING
     column = "elapsed_ms"
     label = "full download took"
+    remeasure_setting = "remeasure_download_ms"
     fix = "make the HTML smaller, compress it and cache it"
 
     class Options(RuleOptions):
@@ -580,7 +672,9 @@ class UncompressedResponse(Rule):
         most of them).
     Known false positives:
         A proxy between the crawl and the site that strips compression; check with a browser's
-        network panel.
+        network panel. Under ``crawl.host_map`` the staging server was measured, which often
+        lacks the production CDN's compression: the finding says "measured on the staging
+        server" and asks to check production first.
     """
 
     code = "EXP008"
@@ -608,13 +702,14 @@ class UncompressedResponse(Rule):
         for (site, kind), members in sorted(groups.items()):
             members.sort(key=lambda m: (-m[1], ctx.urls[m[0]]))
             total = sum(size for _, size in members)
-            yield self.finding(
-                ctx.urls[members[0][0]],
-                f"{len(members)} {kind} response(s) from {site} are not compressed "
+            url = ctx.urls[members[0][0]]
+            message, evidence = staging_labelled(
+                ctx, url, f"{len(members)} {kind} response(s) from {site} are not compressed "
                 f"({kb(total)} in all)",
                 {"origin": site, "content_type": kind, "responses": len(members),
                  "uncompressed_bytes": total,
                  "largest": [{"url": ctx.urls[i], "bytes": size}
                              for i, size in members],
-                 "fix": "turn on gzip or Brotli compression on the server or CDN"},
-                subject=f"{site}|{kind}", weight=len(members))
+                 "fix": "turn on gzip or Brotli compression on the server or CDN"})
+            yield self.finding(url, message, evidence, subject=f"{site}|{kind}",
+                               weight=len(members))

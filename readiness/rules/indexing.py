@@ -8,6 +8,7 @@ say, plus the robots.txt and sitemap files themselves.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any, Iterator
 
@@ -464,3 +465,65 @@ class NonIndexablePage(Rule):
                 ctx.urls[url_id], "not indexable: " + "; ".join(indexability.reasons),
                 {"reasons": indexability.reasons, **inbound.evidence()},
                 weight=inbound.total)
+
+
+class SitemapOnOtherHost(Rule):
+    """Sitemap on another host: robots.txt or a sitemap index names a sitemap outside the site.
+
+    What it checks:
+        Sitemaps named by a site host's robots.txt ``Sitemap:`` line, a sitemap index or
+        ``crawl.sitemaps`` whose host is not one of the site's hosts. readiness never fetches
+        them (robots.txt and sitemaps are read from the site's hosts only); one finding per
+        sitemap URL, naming where it was found. The crawled host's /sitemap.xml is still read
+        when robots.txt names no sitemap on the site itself.
+    Why it matters:
+        Search engines accept a sitemap on another host only when both hosts are verified
+        together (Search Console) or robots.txt of the *sitemap's* host points back; otherwise
+        the URLs it lists are ignored, and the pages you want found are not announced at all.
+    Example:
+        https://clinic.example/robots.txt says ``Sitemap: https://cdn.agency.example/
+        clinic/sitemap.xml``.
+    How to fix:
+        Serve the sitemap from the site's own host (or redirect /sitemap.xml to it and name
+        the site's URL), or verify both hosts in Search Console.
+    Known false positives:
+        Cross-host sitemaps already verified in Search Console work for Google; accept the
+        finding with that reason.
+    """
+
+    code = "IDX009"
+    name = "sitemap-on-other-host"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        named_by = self._robots_naming(ctx)
+        rows = ctx.db.execute("SELECT url_id, parent_id, found_in FROM sitemaps "
+                              "WHERE error = 'off-site'").fetchall()
+        for url_id, parent_id, found_in in sorted(rows, key=lambda r: ctx.urls[r[0]]):
+            url = ctx.urls[url_id]
+            if found_in == "robots":
+                where = named_by.get(url, [])
+            elif parent_id is not None:
+                where = [ctx.urls[parent_id]]
+            else:
+                where = ["crawl.sitemaps"]
+            yield self.finding(
+                url, f"sitemap on another host, named in {', '.join(where) or found_in}: "
+                "search engines ignore it unless both hosts are verified",
+                {"found_in": found_in, "named_in": where,
+                 "sitemaps_read": readable_sitemaps(ctx),
+                 "fix": "serve the sitemap from the site's own host, or verify both hosts "
+                        "in Search Console"})
+
+    @staticmethod
+    def _robots_naming(ctx: AnalysisContext) -> dict[str, list[str]]:
+        """sitemap URL -> the robots.txt files whose Sitemap: lines name it."""
+        naming: dict[str, list[str]] = {}
+        for robots_url, sitemaps in ctx.db.execute(
+                "SELECT url, sitemaps FROM robots WHERE sitemaps IS NOT NULL ORDER BY host"):
+            for raw in json.loads(sitemaps):
+                url = ctx.normalizer.normalize(raw, robots_url)
+                if url is not None:
+                    naming.setdefault(url, []).append(robots_url)
+        return naming

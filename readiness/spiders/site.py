@@ -41,8 +41,10 @@ from readiness.crawl.distributed import DistributedRun, RunFinished
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import kept_headers, parse_link_header
 from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
+from readiness.crawl.remeasure import QuietRemeasurer
 from readiness.crawl.robots import RobotsRules
 from readiness.crawl.sitemaps import ERROR_WORDS, parse_sitemap
+from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
@@ -54,7 +56,6 @@ logger = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 512 * 1024
 MAX_SEED_REDIRECTS = 5
-MAX_REMEASURED_PAGES = 200
 # Distributed runs: how often an idle worker looks at the shared request queue.
 QUEUE_POLL_SECONDS = 0.5
 # Elements whose internal targets are pages worth fetching.
@@ -133,10 +134,7 @@ class SiteSpider(scrapy.Spider):
         self._robots_loaded: set[str] = set()  # distributed: hosts whose shared rules are read
         self._sitemaps_seen: set[str] = set()
         self._variant_templates: set[str] = set()
-        # Slow pages waiting to be measured again once the crawl is quiet: url id -> (url,
-        # fetch row). Bounded, so a site that is slow everywhere costs no more memory.
-        self._slow_pages: dict[int, tuple[str, dict[str, Any]]] = {}
-        self._remeasuring = False
+        self.remeasurer: QuietRemeasurer | None = None  # made when the store opens
         self.limits_hit: set[str] = set()
         self.parse_workers: ParseWorkers | None = None  # started by from_crawler
         self.extractor_args = {
@@ -229,6 +227,10 @@ class SiteSpider(scrapy.Spider):
                 logger.info("started %d parse worker(s)", self.parse_workers.count)
         self.robots = RobotsRules(settings.get("USER_AGENT"))
         self.stats = crawler.stats
+        cfg = self.crawl_cfg
+        self.remeasurer = QuietRemeasurer(
+            self.store, cfg.remeasure_slow_ms, cfg.remeasure_download_ms, cfg.remeasure_times,
+            self._download_quietly, _timing_sample, self.stats)
 
     def _start_parse_workers(self) -> None:
         workers = self.crawl_cfg.parse_workers
@@ -270,45 +272,18 @@ class SiteSpider(scrapy.Spider):
     def _idle(self, spider) -> None:
         """When everything else is done, measure the slow pages again, in the quiet; in a
         distributed run, stay until the run has nothing left for this worker."""
-        if not self._remeasuring and self._slow_pages:
-            self._remeasure()
+        if self.remeasurer is not None and self.remeasurer.due():
             raise DontCloseSpider
         if self.distributed is not None and not self._run_over and not self._may_leave_run():
             raise DontCloseSpider
 
-    def _remeasure(self) -> None:
-        # Straight to the downloader, not through the scheduler: in a distributed run the
-        # shared queue could hand the request to a worker that never saw the first sample.
-        self._remeasuring = True
-        engine = self.crawler.engine
-        for url_id, (url, _fetch) in self._slow_pages.items():
-            for _ in range(self.crawl_cfg.remeasure_times):
-                request = scrapy.Request(url, dont_filter=True, meta={
-                    "download_slot": netloc(url), "dont_retry": True})
-                deferred_from_coro(engine.download_async(request)).addCallbacks(
-                    self._remeasured_response, self._remeasure_failed,
-                    callbackArgs=(url_id,), errbackArgs=(url_id,))
-        self.stats.set_value("readiness/remeasured_pages", len(self._slow_pages))
-
-    def _remeasured_response(self, response, url_id: int) -> None:
-        self._remeasured(url_id, {"ttfb_ms": _ms(response.meta.get("download_latency")),
-                                  "elapsed_ms": _ms(response.meta.get("readiness_elapsed"))})
-
-    def _remeasure_failed(self, failure: Failure, url_id: int) -> None:
-        self._remeasured(url_id, None)
-
-    def _remeasured(self, url_id: int, sample: dict[str, Any] | None) -> None:
-        _url, fetch = self._slow_pages[url_id]
-        fetch["_pending"] -= 1
-        if sample is not None:
-            fetch["timings"].append(sample)
-        if fetch["_pending"] == 0:
-            self._write_remeasured(url_id)
-
-    def _write_remeasured(self, url_id: int) -> None:
-        _url, fetch = self._slow_pages.pop(url_id)
-        fetch.pop("_pending", None)
-        self.store.add("fetches", fetch)  # replaces the first row, now with every sample
+    def _download_quietly(self, url: str):
+        """One request of a quiet re-measurement, straight to the downloader, not through
+        the scheduler: in a distributed run the shared queue could hand it to a worker that
+        never saw the first sample."""
+        request = scrapy.Request(url, dont_filter=True, meta={
+            "download_slot": netloc(url), "dont_retry": True})
+        return deferred_from_coro(self.crawler.engine.download_async(request))
 
     def _poll_shared_queue(self) -> None:
         """Every QUEUE_POLL_SECONDS in a distributed run: wake the engine when the shared
@@ -353,8 +328,8 @@ class SiteSpider(scrapy.Spider):
             self._queue_poll.stop()
         if self.parse_workers is not None:
             self.parse_workers.close()
-        for url_id in list(self._slow_pages):  # interrupted mid-way: keep what was measured
-            self._write_remeasured(url_id)
+        if self.remeasurer is not None:  # interrupted mid-way: keep what was measured
+            self.remeasurer.finish()
         complete = reason == "finished" and not self.limits_hit
         self.store.close({
             "finished_at": time.time(),
@@ -439,6 +414,12 @@ class SiteSpider(scrapy.Spider):
         target = self.normalizer.normalize(location.decode("latin-1"), response.url)
         if target is None:
             return None
+        if netloc(target) not in self.site_netlocs:
+            # robots.txt and sitemaps are read from the site's hosts only; the redirect
+            # itself is what gets recorded.
+            logger.info("%s redirects to %s, outside the site: not followed", response.url,
+                        target)
+            return None
         request = response.request.replace(url=target)
         request.meta["aux_hops"] = hops + 1
         request.meta["download_slot"] = netloc(target)
@@ -488,7 +469,10 @@ class SiteSpider(scrapy.Spider):
 
     def _robots_sitemaps(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
         sitemap_sources = [(u, "robots") for u in sitemaps]
-        if host == netloc(self.start_url) and not sitemaps and not self.crawl_cfg.sitemaps:
+        # A Sitemap: line on a host outside the crawl is recorded, never fetched (and search
+        # engines ignore it unless both hosts are verified): the fallback still applies.
+        on_site = [u for u in sitemaps if self._site_sitemap(u, self.start_url)]
+        if host == netloc(self.start_url) and not on_site and not self.crawl_cfg.sitemaps:
             sitemap_sources.append((f"{origin(self.start_url)}/sitemap.xml", "fallback"))
         for raw in self.crawl_cfg.sitemaps:
             if host == netloc(self.start_url):
@@ -509,6 +493,11 @@ class SiteSpider(scrapy.Spider):
 
     # -- sitemaps -------------------------------------------------------------------------
 
+    def _site_sitemap(self, raw: str, base: str) -> bool:
+        """Is this sitemap URL on one of the site's hosts (the only ones fetched)?"""
+        url = self.normalizer.normalize(raw, base)
+        return url is not None and is_http(url) and netloc(url) in self.site_netlocs
+
     def _sitemap_request(self, raw: str, parent_id: int | None, found_in: str,
                          base: str) -> scrapy.Request | None:
         url = self.normalizer.normalize(raw, base)
@@ -518,6 +507,12 @@ class SiteSpider(scrapy.Spider):
         if self.distributed is not None and not self.distributed.first_sitemap(url):
             return None
         url_id = self.store.intern(url, self.scope.is_internal(url))
+        if netloc(url) not in self.site_netlocs:
+            # Never fetched from a host that is not the site's: recorded for the rules.
+            self.stats.inc_value("readiness/sitemaps/off-site")
+            self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
+                                        "found_in": found_in, "error": "off-site"})
+            return None
         meta = {"sitemap": (url_id, parent_id, found_in)}
         return self._aux_request(url, self.parse_sitemap, self.sitemap_failed, meta)
 
@@ -676,8 +671,7 @@ class SiteSpider(scrapy.Spider):
         headers = response.headers
         fetch = {
             "url_id": url_id, "status": status, "fetched": 1, "robots_blocked": robots_blocked,
-            "ttfb_ms": _ms(meta.get("download_latency")),
-            "elapsed_ms": _ms(meta.get("readiness_elapsed")),
+            **_timing_sample(response),
             "bytes": meta.get("readiness_wire_bytes", len(response.body)),
             "content_type": headers.get(b"Content-Type", b"").decode("latin-1") or None,
             "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
@@ -702,13 +696,6 @@ class SiteSpider(scrapy.Spider):
                     yield request
                 return
         self.store.add("fetches", fetch)
-        threshold = self.crawl_cfg.remeasure_slow_ms
-        if (threshold and status == 200 and fetch["ttfb_ms"] is not None
-                and fetch["ttfb_ms"] > threshold and not self._remeasuring
-                and len(self._slow_pages) < MAX_REMEASURED_PAGES):
-            fetch["timings"] = [{"ttfb_ms": fetch["ttfb_ms"], "elapsed_ms": fetch["elapsed_ms"]}]
-            fetch["_pending"] = self.crawl_cfg.remeasure_times
-            self._slow_pages[url_id] = (response.url, fetch)
         if status == 200 and (isinstance(response, HtmlResponse) or (
                 isinstance(response, TextResponse)
                 and b"html" in (headers.get(b"Content-Type") or b""))):
@@ -717,6 +704,11 @@ class SiteSpider(scrapy.Spider):
                 for request in self._record_page(response, url_id, depth, parsed,
                                                  fetch["headers"]):
                     yield request
+        elif (status == 200 and self.crawl_cfg.fetch_resources
+                and isinstance(response, TextResponse)
+                and b"text/css" in (headers.get(b"Content-Type") or b"").lower()):
+            for request in self._record_stylesheet(response, url_id, depth):
+                yield request
 
     async def _parsed(self, response) -> ParsedPage | None:
         """The page parsed by a worker when one is running, else here; None if unparsable."""
@@ -833,6 +825,25 @@ class SiteSpider(scrapy.Spider):
         self.stats.inc_value("readiness/links", len(edges))
         self.stats.inc_value("readiness/pages")
 
+    def _record_stylesheet(self, response, url_id: int,
+                           depth: int) -> Iterable[scrapy.Request]:
+        """The site's own stylesheet: an edge for each url() it loads (background images,
+        fonts, @import), the stylesheet as source, each new target decided once like the
+        resources of a page (so broken-page rules see a missing background image)."""
+        edges = []
+        for raw in css_urls(response.text):
+            target = self.normalizer.normalize(raw, response.url)  # relative to the CSS file
+            if target is None or not is_http(target):
+                continue
+            internal = self.scope.is_internal(target)
+            target_id = self.store.intern(target, internal)
+            edges.append((url_id, target_id, raw, None, None, "css", "stylesheet"))
+            request = self._decide(target, depth + 1, "resource", url_id, target_id, internal)
+            if request is not None:
+                yield request
+        self.store.add_many("links", edges)
+        self.stats.inc_value("readiness/stylesheet_urls", len(edges))
+
     def _declared(self, raw: str, raw_base: str, page_id: int, depth: int,
                   kind: str) -> tuple[int | None, scrapy.Request | None]:
         """The id of a URL a page declares (canonical, hreflang), and its request if due."""
@@ -936,6 +947,12 @@ def _contact(facts) -> dict[str, list[str]] | None:
     if not tel and not facts.addresses:
         return None
     return {"tel": tel, "addresses": facts.addresses}
+
+
+def _timing_sample(response) -> dict[str, float | None]:
+    meta = response.meta
+    return {"ttfb_ms": _ms(meta.get("download_latency")),
+            "elapsed_ms": _ms(meta.get("readiness_elapsed"))}
 
 
 def _ms(seconds: float | None) -> float | None:

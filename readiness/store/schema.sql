@@ -35,8 +35,8 @@ CREATE TABLE IF NOT EXISTS fetches (
     discovered_from INTEGER REFERENCES urls(id),
     headers         TEXT,          -- JSON: selected response headers (x-robots-tag, link, content-encoding …)
     retries         INTEGER NOT NULL DEFAULT 0,
-    timings         TEXT,          -- JSON [{ttfb_ms, elapsed_ms}]: the first fetch plus quiet
-                                   -- re-measurements of slow pages (crawl.remeasure_slow_ms)
+    timings         TEXT,          -- JSON [{ttfb_ms, elapsed_ms} | {error}]: the crawl's sample, then
+                                   -- quiet re-measurements of slow pages (readiness.crawl.remeasure)
     fetched_at      REAL           -- unix time
 );
 
@@ -90,8 +90,8 @@ CREATE TABLE IF NOT EXISTS links (
     raw       TEXT NOT NULL,
     anchor    TEXT,                -- link text, or img alt inside the link
     rel       TEXT,                -- rel attribute as written (nofollow sponsored ugc …)
-    element   TEXT NOT NULL,       -- a area link img script iframe
-    region    TEXT NOT NULL        -- nav header footer aside main
+    element   TEXT NOT NULL,       -- a area link img script iframe; css (a url() in a site stylesheet)
+    region    TEXT NOT NULL        -- nav header footer aside main; stylesheet (css edges)
 );
 
 CREATE TABLE IF NOT EXISTS sitemaps (
@@ -100,6 +100,7 @@ CREATE TABLE IF NOT EXISTS sitemaps (
     found_in   TEXT NOT NULL,      -- robots config fallback index
     status     INTEGER,
     error      TEXT,               -- NULL, or dns refused timeout invalid-xml not-a-sitemap too-large …
+                                   -- off-site (another host's: recorded, never fetched)
     kind       TEXT,               -- urlset | sitemapindex
     entries    INTEGER NOT NULL DEFAULT 0
 );

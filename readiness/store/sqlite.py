@@ -157,6 +157,11 @@ class SQLiteCrawlStore:
             self._pending += len(rows)
             self._maybe_flush()
 
+    def query(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        """Read back what this crawl wrote (queued rows are written first)."""
+        self.flush()
+        return self._db.execute(sql, params)
+
     def set_meta(self, key: str, value: Any) -> None:
         if self._db is None:
             raise RuntimeError("store is not open")

@@ -198,3 +198,106 @@ def test_image_only_mixed_content_stays_a_warning_when_configured_as_error(tmp_p
     store.page("/", links=[("http://site.test/logo.png", {"element": "img", "anchor": "x"})])
     findings = run_configured(store, MixedContent, Severity.ERROR)
     assert [f.severity for f in findings] == [Severity.WARNING]
+
+
+# -- slowness judged on quiet re-measurements (readiness.crawl.remeasure) ----------------------
+
+REMEASURED = {"crawl": {"remeasure_slow_ms": 600, "remeasure_download_ms": 1500,
+                        "concurrency": 16, "delay": 0}}
+
+
+def remeasured_store(tmp_path, start_url="http://site.test/", config=REMEASURED):
+    store = StoreBuilder(tmp_path, start_url=start_url)
+    store.writer.set_meta("config", config)
+    return store
+
+
+def samples(crawl, *quiet):
+    return [crawl, *quiet]
+
+
+def test_slowness_is_judged_on_the_quiet_samples_only(tmp_path):
+    store = remeasured_store(tmp_path)
+    store.page("/", links=["/slow", "/slow-once", "/big"],
+               fetch={"ttfb_ms": 100.0, "elapsed_ms": 120.0})
+    slow = {"ttfb_ms": 900.0, "elapsed_ms": 950.0}
+    store.page("/slow", fetch={**slow, "timings": samples(slow, {"ttfb_ms": 800.0,
+                                                                 "elapsed_ms": 820.0},
+                                                          {"ttfb_ms": 1000.0,
+                                                           "elapsed_ms": 1100.0})})
+    once = {"ttfb_ms": 2500.0, "elapsed_ms": 2600.0}  # slow while the crawl was busy only
+    store.page("/slow-once", fetch={**once, "timings": samples(once, {"ttfb_ms": 40.0,
+                                                                      "elapsed_ms": 50.0},
+                                                               {"ttfb_ms": 45.0,
+                                                                "elapsed_ms": 60.0})})
+    big = {"ttfb_ms": 90.0, "elapsed_ms": 3000.0}  # 3 MB read slowly by the busy crawl
+    store.page("/big", fetch={**big, "timings": samples(big, {"ttfb_ms": 20.0,
+                                                              "elapsed_ms": 140.0},
+                                                        {"ttfb_ms": 25.0, "elapsed_ms": 150.0})})
+    ttfb = by_url(store.run(SlowServerResponse))
+    assert sorted(ttfb) == ["http://site.test/slow"]
+    evidence = ttfb["http://site.test/slow"].evidence
+    assert (evidence["ttfb_ms"], evidence["samples"]) == (900.0, 2)  # median of 800 and 1000
+    assert (evidence["crawl_sample_ms"], evidence["quiet_samples_ms"]) == (900.0, [800.0, 1000.0])
+    assert store.run(SlowPageDownload) == []
+
+
+def test_slow_pages_not_measured_again_are_one_notice_with_the_reason(tmp_path):
+    store = remeasured_store(tmp_path)
+    store.page("/", links=["/failed", "/beyond-cap", "/under-threshold"],
+               fetch={"ttfb_ms": 100.0, "elapsed_ms": 120.0})
+    failed = {"ttfb_ms": 1200.0, "elapsed_ms": 1250.0}
+    store.page("/failed", fetch={**failed, "timings": samples(failed, {"error": "timeout"},
+                                                              {"error": "http-503"})})
+    store.page("/beyond-cap", fetch={"ttfb_ms": 3000.0, "elapsed_ms": 3100.0})
+    store.page("/under-threshold", fetch={"ttfb_ms": 500.0, "elapsed_ms": 520.0})
+    findings = store.run(SlowServerResponse, warn_ms=400)
+    assert [(f.url, f.subject, f.severity) for f in findings] == [
+        ("http://site.test/", "unconfirmed", Severity.NOTICE)]
+    assert findings[0].evidence["pages"] == [
+        {"url": "http://site.test/beyond-cap", "crawl_ms": 3000.0,
+         "not_confirmed": "beyond the pages measured again (the smallest URLs first)"},
+        {"url": "http://site.test/failed", "crawl_ms": 1200.0,
+         "not_confirmed": "measuring it again failed (http-503, timeout)"},
+        {"url": "http://site.test/under-threshold", "crawl_ms": 500.0,
+         "not_confirmed": "under crawl.remeasure_slow_ms (600 ms)"}]
+    # Configured as an error, the notice stays a notice: one loaded sample is no verdict.
+    configured = run_configured(store, SlowServerResponse, Severity.ERROR, warn_ms=400)
+    assert [f.severity for f in configured] == [Severity.NOTICE]
+
+
+def test_with_re_measuring_off_the_crawl_sample_is_judged(tmp_path):
+    store = remeasured_store(tmp_path, config={"crawl": {"remeasure_slow_ms": 0,
+                                                         "remeasure_download_ms": 0}})
+    store.page("/", links=["/slow"], fetch={"ttfb_ms": 100.0, "elapsed_ms": 120.0})
+    store.page("/slow", fetch={"ttfb_ms": 900.0, "elapsed_ms": 1600.0})
+    assert urls(store.run(SlowServerResponse)) == ["http://site.test/slow"]
+    assert urls(store.run(SlowPageDownload)) == ["http://site.test/slow"]
+
+
+# -- server facts of a staging crawl (crawl.host_map) -----------------------------------------
+
+
+def test_server_facts_measured_on_staging_are_labelled(tmp_path):
+    staging = {"crawl": {**REMEASURED["crawl"],
+                         "host_map": {"https://clinic.example": "http://site.test"}}}
+    store = remeasured_store(tmp_path, config=staging)
+    slow = {"ttfb_ms": 900.0, "elapsed_ms": 950.0}
+    store.page("/", headers={}, fetch={**slow, "bytes": 5000, "timings": samples(
+        slow, {"ttfb_ms": 900.0, "elapsed_ms": 950.0})})
+    for rule in (SlowServerResponse, UncompressedResponse):
+        [finding] = store.run(rule)
+        assert finding.message.startswith("measured on the staging server: ")
+        assert finding.evidence["measured_on"].startswith("staging (crawl.host_map)")
+        assert finding.severity == rule.severity  # labelled, not downgraded
+
+
+def test_server_facts_without_a_host_map_are_not_labelled(tmp_path):
+    store = remeasured_store(tmp_path)
+    slow = {"ttfb_ms": 900.0, "elapsed_ms": 950.0}
+    store.page("/", headers={}, fetch={**slow, "bytes": 5000, "timings": samples(
+        slow, {"ttfb_ms": 900.0, "elapsed_ms": 950.0})})
+    for rule in (SlowServerResponse, UncompressedResponse):
+        [finding] = store.run(rule)
+        assert "measured_on" not in finding.evidence
+        assert not finding.message.startswith("measured on")

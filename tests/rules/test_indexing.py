@@ -12,6 +12,7 @@ from readiness.rules.indexing import (
     NonIndexablePage,
     OrphanPage,
     SitemapEntryNotIndexable,
+    SitemapOnOtherHost,
 )
 from readiness.testing import StoreBuilder
 
@@ -250,3 +251,26 @@ def test_non_indexable_page_lists_the_reasons(tmp_path):
         "noindex in meta robots", "canonicalised to http://site.test/"]
     assert finding_at(findings, "/report").message == "not indexable: blocked by robots.txt"
     assert all(f.severity == Severity.NOTICE for f in findings)
+
+
+def test_sitemap_on_other_host_names_where_it_was_found(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    store.add("robots", {"host": "site.test", "url": "http://site.test/robots.txt",
+                         "status": 200, "body": "", "fetched_at": 0,
+                         "sitemaps": ["https://cdn.agency.test/clinic.xml",
+                                      "http://site.test/sitemap.xml"]})
+    store.add("sitemaps", {"url_id": store.id("https://cdn.agency.test/clinic.xml"),
+                           "found_in": "robots", "error": "off-site"})
+    store.add("sitemaps", {"url_id": store.id("https://cdn.agency.test/child.xml"),
+                           "parent_id": store.id("/sitemap.xml"), "found_in": "index",
+                           "error": "off-site"})
+    store.sitemap_entry("/", "/sitemap.xml")  # the site's own sitemap: the clean twin
+    findings = {f.url: f for f in store.run(SitemapOnOtherHost)}
+    assert sorted(findings) == ["https://cdn.agency.test/child.xml",
+                                "https://cdn.agency.test/clinic.xml"]
+    assert findings["https://cdn.agency.test/clinic.xml"].evidence["named_in"] == [
+        "http://site.test/robots.txt"]
+    assert findings["https://cdn.agency.test/child.xml"].evidence["named_in"] == [
+        "http://site.test/sitemap.xml"]
+    assert findings["https://cdn.agency.test/clinic.xml"].severity == Severity.WARNING
