@@ -594,13 +594,15 @@ class Variant:
     status: int | None
     location_url_id: int | None
     error: str | None
+    canonical_url_id: int | None
 
 
 def variants(ctx: AnalysisContext) -> dict[int, Variant]:
     # ctx.variants() fills in same-site variants that were crawled as ordinary pages.
     rows = sorted(ctx.variants(), key=lambda row: row["url_id"])
     return {row["url_id"]: Variant(row["url_id"], row["of_url_id"], row["kind"], row["status"],
-                                   row["location_url_id"], row["error"]) for row in rows}
+                                   row["location_url_id"], row["error"], row["canonical_url_id"])
+            for row in rows}
 
 
 def variant_page(ctx: AnalysisContext, variant: Variant) -> int:
@@ -685,7 +687,7 @@ class HostVariantNotRedirected(Rule):
             message = (f"{_kind_label(variant)} variant answers {variant.status} instead of "
                        f"redirecting to {ctx.urls[page_id]}")
             severity = None
-            if ctx.canonical_target(variant.url_id) == page_id:
+            if variant.canonical_url_id == page_id:
                 # Consolidated by its canonical: a redirect is cleaner, but links still count.
                 severity = Severity.NOTICE
                 message += " (its canonical points there, so search engines consolidate it)"
