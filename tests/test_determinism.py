@@ -6,11 +6,13 @@ are judged by the variant rules alone (PLANTED.md, "Variants")."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from conftest import FIXTURE_SITE, comparable, crawl_site, finding_differences
 
 from readiness.config import load_config
+from readiness.crawl.variants import VariantSample, sample_key
 from readiness.demo.server import SiteServer
 from readiness.rules.base import Severity
 from readiness.rules.engine import analyze
@@ -20,6 +22,37 @@ from readiness.rules.engine import analyze
 # /experience/slow, so EXP002 fires on whichever pages queued behind it (the timing class
 # of issue 9 section 2, measured in the quiet instead, removes that).
 RUNS = [(2, 0), (4, 1), (16, 1)]
+
+
+SITE_PAGES = ["http://s.test/", "http://s.test/?page=2", "http://s.test/blog/",
+              "http://s.test/blog/2024/post", "http://s.test/team", "http://s.test/team/anna",
+              "http://s.test/zz/", "http://s.test/faq", "http://s.test/a/very/deep/page",
+              "http://s.test/b/", "http://s.test/about-us/", "http://s.test/blog/a"]
+
+
+def test_the_variant_sample_depends_on_the_pages_not_their_order():
+    # the home page, then the 4 templates whose shortest URLs are shortest (then A-Z)
+    expected = ["http://s.test/", "http://s.test/b/", "http://s.test/faq", "http://s.test/zz/",
+                "http://s.test/team"]
+    for seed in range(200):
+        pages = list(SITE_PAGES)
+        random.Random(seed).shuffle(pages)
+        sample = VariantSample(4)
+        for page in pages:
+            sample.offer(sample_key(page))
+            assert len(sample.keys()) <= 5
+        assert sample.pages() == expected, pages
+    # A distributed run: each worker's sample, merged, is the one process's sample.
+    workers = [VariantSample(4) for _ in range(3)]
+    taken = set()
+    for n, page in enumerate(SITE_PAGES):
+        if workers[n % 3].offer(sample_key(page)):
+            taken.add(sample_key(page))
+    run = VariantSample(4)
+    for key in sorted(taken):
+        run.offer(key)
+    assert run.pages() == expected
+    assert VariantSample(0).pages() == [] and len(taken) < len(SITE_PAGES)
 
 
 def test_a_made_up_variant_is_judged_by_the_variant_rule_only(site_crawl, analysis, found, u):

@@ -654,9 +654,12 @@ class HostVariantNotRedirected(Rule):
     """Host variant not redirected: an http/https, www, slash or index variant answers 200.
 
     What it checks:
-        The variants the crawl requested once each for the home page and a sample of
-        templates (http vs https, www vs non-www, trailing slash, /index.html): each one
-        that answers 2xx itself rather than redirecting. Variants that do not answer at all
+        The variants the crawl requested once each, after the crawl, for the home page and a
+        sample of templates (http vs https, www vs non-www, trailing slash, /index.html): each
+        one that answers 2xx itself rather than redirecting. The sample is the shortest URL of
+        each of the ``crawl.variant_samples`` templates (first path segments) whose shortest
+        URLs are shortest, so every crawl of a site probes the same variants. A variant
+        nothing on the site links to is judged here only, never as a page. Variants that do not answer at all
         (the host is not in DNS, https is not served) or answer 4xx cannot be linked to
         successfully and are not reported.
     Why it matters:
