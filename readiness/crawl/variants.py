@@ -40,8 +40,9 @@ class VariantSample:
     the home template, and of each of the ``templates`` templates whose smallest pages are
     the smallest. Pages are offered in any order; the result depends only on which pages
     were offered. Memory: at most ``templates`` + 2 entries, however many templates the
-    site has (a template pushed out can never be among the smallest ``templates`` again
-    with a page already offered).
+    site has. Dropping the template with the largest key is safe: ``templates`` others
+    already have smaller pages, so it can only come back with a page smaller than any it
+    had, which is then its smallest.
     """
 
     def __init__(self, templates: int) -> None:
