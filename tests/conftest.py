@@ -7,6 +7,7 @@ CLI end to end. The server stays in this process, so tests can read its request 
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -148,3 +150,46 @@ def facts_by_url(store) -> dict[str, object]:
         "hreflang": rows("SELECT p.url, h.lang, h.raw, t.url, h.source FROM hreflang h "
                          "JOIN urls p ON p.id = h.page_id LEFT JOIN urls t ON t.id = h.target_id"),
     }
+
+
+# Findings compared across crawls of one site (tests/test_determinism.py, test_distributed.py).
+# Evidence that is a measurement of the run, not a fact of the site: response times and the
+# load they were taken under (EXP001/EXP002 say how busy the crawl was when it timed a page,
+# and crawl.concurrency is what compared runs vary). Every other evidence key, and every
+# message once the times it quotes are masked, must be identical.
+MEASURED_KEYS = frozenset({
+    "ttfb_ms", "elapsed_ms", "median_ttfb_ms", "median_elapsed_ms", "overlapping_requests",
+    "overlapping_median_ms", "crawl_concurrency", "crawl_delay_s"})
+MEASURED_TIME = re.compile(r"[\d,.]+ ms\b")
+
+
+def comparable(findings) -> dict[str, tuple]:
+    """finding id -> (rule, url, severity, message, evidence) without the measurements."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in MEASURED_KEYS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return {f.id: (f.rule, f.url, f.severity.value, MEASURED_TIME.sub("… ms", f.message),
+                   strip(f.evidence)) for f in findings}
+
+
+def finding_differences(first: dict[str, tuple], other: dict[str, tuple]) -> dict[str, Any]:
+    """What differs between two comparable() results, readable in a failed assert: findings
+    only in one, and per (rule, url) the fields (evidence keys) that differ; {} if none."""
+    different = {}
+    for finding_id in sorted(set(first) & set(other)):
+        one, two = first[finding_id], other[finding_id]
+        if one != two:
+            fields = [name for name, a, b in zip(("severity", "message"), one[2:4], two[2:4])
+                      if a != b]
+            fields += sorted(k for k in set(one[4]) | set(two[4])
+                             if one[4].get(k) != two[4].get(k))
+            different[one[:2]] = fields
+    only_first = sorted(first[i][:2] for i in set(first) - set(other))
+    only_other = sorted(other[i][:2] for i in set(other) - set(first))
+    return {key: value for key, value in (("only in the first", only_first),
+                                          ("only in the other", only_other),
+                                          ("different", different)) if value}

@@ -5,6 +5,8 @@ last one out merges their shards into a store with the same facts as a one-proce
 from __future__ import annotations
 
 import json
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,13 +15,44 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, TEST_PROBE, crawl_site, facts_by_url, run_cli
+from conftest import (
+    REPO,
+    TEST_PROBE,
+    comparable,
+    crawl_site,
+    facts_by_url,
+    finding_differences,
+    run_cli,
+)
+
+from readiness.config import load_config
+from readiness.rules.engine import analyze
 
 pytest.importorskip("scrapy_redis", reason="needs the distributed extra (pip install -e '.[test]')")
 
-# Variant sampling follows crawl order, so it would differ between the runs compared.
-CRAWL = {"probe": dict(TEST_PROBE), "variant_samples": 0, "max_page_bytes": 1_000_000}
+CRAWL = {"probe": dict(TEST_PROBE), "max_page_bytes": 1_000_000}
 RUN = "fixture-run"
+# Rules judging response times (EXP001 time to first byte, EXP002 full download).
+TIMED_RULES = frozenset({"EXP001", "EXP002"})
+# How long a test waits for a worker to reach a point of its run (it usually takes seconds; a
+# loaded machine may take far longer to start Python, Scrapy and the parse worker).
+WORKER_WAIT_SECONDS = 180
+
+
+def wait_until(done, what: str, process: subprocess.Popen) -> None:
+    """Poll ``done()`` until it is true; fail after WORKER_WAIT_SECONDS or when ``process``
+    ended without getting there."""
+    deadline = time.monotonic() + WORKER_WAIT_SECONDS
+    while not done():
+        if process.poll() is not None:
+            pytest.fail(f"the worker exited ({process.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {WORKER_WAIT_SECONDS} s")
+        time.sleep(0.1)
+
+
+def logged(log: Path, text: str):
+    return lambda: log.is_file() and text in log.read_text(errors="replace")
 
 
 def start_worker(url: str, config: Path, out: Path, name: str) -> subprocess.Popen:
@@ -37,7 +70,7 @@ def single(fixture_server, tmp_path_factory):
     crawl = crawl_site(fixture_server.url("site"), tmp_path_factory.mktemp("one") / "run", CRAWL)
     assert crawl.result.returncode == 0, crawl.result.stderr
     with crawl.store() as store:
-        return facts_by_url(store), statuses(store)
+        return facts_by_url(store), statuses(store), crawl.store_path
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +106,7 @@ def statuses(store) -> dict[str, object]:
 
 def test_two_workers_store_what_one_process_does(distributed, single):
     out, logs, _requests = distributed
-    expected_facts, expected_statuses = single
+    expected_facts, expected_statuses, _store = single
     from readiness.store import open_store
 
     with open_store(out / "crawl.sqlite") as store:
@@ -94,6 +127,19 @@ def test_two_workers_store_what_one_process_does(distributed, single):
         with open_store(shard) as part:
             assert part.count("fetches") > 0, shard.name
     assert sum("shard(s) merged into" in log for log in logs) == 1
+
+
+def test_two_workers_report_what_one_process_does(distributed, single):
+    out, _logs, _requests = distributed
+    # Timing verdicts aside: the workers crawl with a delay (so both get work), and a page's
+    # download time includes its wait in the delayed download slot; the one process has none.
+    def untimed(findings):
+        return {i: f for i, f in comparable(findings).items() if f[0] not in TIMED_RULES}
+
+    expected = untimed(analyze(single[2], load_config()).findings)
+    got = untimed(analyze(out / "crawl.sqlite", load_config()).findings)
+    assert any(rule == "CAN010" for rule, *_ in expected.values())  # variants sampled too
+    assert finding_differences(expected, got) == {}
 
 
 def test_each_url_is_fetched_once_across_the_workers(distributed, fixture_server):
@@ -119,13 +165,25 @@ def test_the_run_is_over_for_a_late_worker(distributed, fixture_server, redis_ur
         **CRAWL, "distributed": {"redis_url": redis_url, "idle_close_seconds": 1}}}))
     before = (out / "crawl.sqlite").stat().st_mtime_ns
     late = start_worker(fixture_server.url("site"), config, out, "late")
-    _, stderr = late.communicate(timeout=60)
+    _, stderr = late.communicate(timeout=WORKER_WAIT_SECONDS)
     assert late.returncode == 0, stderr
     assert "has already finished" in (out.parent / "late.log").read_text()
     assert (out / "crawl.sqlite").stat().st_mtime_ns == before  # the merged store is kept
     # and the late worker left no shard (nor its -wal/-shm files) beside the run's two
     assert len({path.name.split(".sqlite")[0] for path in (out / "shards").iterdir()}) == 2
 
+
+
+def shard_reason(shard: Path) -> str | None:
+    """The finish_reason a worker's shard records so far (None while there is none)."""
+    if not shard.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{shard}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'finish_reason'").fetchone()
+    except sqlite3.Error:  # created but without its tables yet
+        return None
+    return json.loads(row[0]) if row else None
 
 
 def test_readiness_crawl_refuses_a_distributed_config_in_one_line(tmp_path):
@@ -150,10 +208,12 @@ def test_a_killed_worker_is_finished_without(fixture_server, redis_url, tmp_path
     survivor = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'survivor.log'}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 cwd=REPO)
-    time.sleep(2)  # the survivor seeds the run
+    wait_until(logged(tmp_path / "survivor.log", "seeds the run"), "seeding", survivor)
     doomed = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'doomed.log'}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    time.sleep(4)
+    # Killed once it has joined and written its shard's meta (so the merge finds it running).
+    shard = out / "shards" / f"{socket.gethostname()}-{doomed.pid}.sqlite"
+    wait_until(lambda: shard_reason(shard) == "running", "shard of the second worker", doomed)
     doomed.kill()  # no goodbye: it stops reporting to the run
     doomed.wait()
     _, stderr = survivor.communicate(timeout=240)

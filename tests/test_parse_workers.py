@@ -10,9 +10,8 @@ from conftest import crawl_site, facts_by_url
 
 from readiness.crawl.parse_worker import EXIT_ON_ENV, encode_frame, read_frame
 
-# Probes are not what these tests compare; variant sampling picks the first page of each
-# template the crawl meets, which depends on the order pages come back.
-CRAWL = {"probe": {"enabled": False}, "variant_samples": 0, "max_page_bytes": 1_000_000}
+# Probes are not what these tests compare.
+CRAWL = {"probe": {"enabled": False}, "max_page_bytes": 1_000_000}
 
 
 @pytest.fixture(scope="module")

@@ -118,7 +118,9 @@ class CrawlConfig(StrictModel):
         "two or more cores, else 0.")
     variant_samples: int = Field(
         5, ge=0, description="Besides the home page, how many templates (first path segments) "
-        "get their http/https, www/non-www, trailing-slash and /index.html variants requested.")
+        "get their http/https, www/non-www, trailing-slash and /index.html variants requested "
+        "(after the crawl: the shortest URL of each of the templates whose shortest URLs are "
+        "shortest).")
     max_url_length: int = Field(2048, ge=64, description="Longer URLs are recorded as crawler traps, not fetched.")
     max_repeated_segments: int = Field(
         3, ge=1, description="A path repeating one segment more often than this is a crawler trap."

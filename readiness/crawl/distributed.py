@@ -11,6 +11,9 @@ fetches every URL once:
 - the decided-set: a Redis bitmap indexed by URL id ("already fetched, skipped or probed");
 - the page budget (``crawl.max_pages``) as one counter;
 - robots.txt rules, shared as text, since any worker may have fetched a host's file;
+- the variant sample: each worker adds the pages that enter its own
+  :class:`~readiness.crawl.variants.VariantSample`; the union holds the run's sample, which
+  one worker (the first to find the run otherwise finished) takes and probes;
 - seeding: the first worker to register seeds the run (robots.txt, start URLs, sitemaps);
 - the end: workers report whether they are busy; once none is and the queue is empty they
   leave, and the last one out merges the store shards each wrote into the run's
@@ -46,16 +49,6 @@ return ids
 """
 
 
-# Sample a template (first path segment) for host/scheme variants, as SiteSpider does in one
-# process: the home page ("") always, other templates while no more than ARGV[2] are taken.
-_SAMPLE_TEMPLATE = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-if ARGV[1] ~= '' and redis.call('SCARD', KEYS[1]) > tonumber(ARGV[2]) then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
-return 1
-"""
-
-
 class RunFinished(Exception):
     """The run this worker was started for has already ended."""
 
@@ -76,7 +69,6 @@ class DistributedRun:
         self.worker = worker or worker_name()
         self.server = server or redis.Redis.from_url(redis_url, decode_responses=True)
         self._assign = self.server.register_script(_ASSIGN_IDS)
-        self._sample = self.server.register_script(_SAMPLE_TEMPLATE)
         self.coordinator = False
 
     def key(self, name: str) -> str:
@@ -161,9 +153,18 @@ class DistributedRun:
     def first_sitemap(self, url: str) -> bool:
         return self.server.sadd(self.key("sitemaps"), url) == 1
 
-    def sample_template(self, template: str, samples: int) -> bool:
-        """True for the one worker that requests this template's variants."""
-        return self._sample(keys=[self.key("templates")], args=[template, samples]) == 1
+    def offer_variant_page(self, key: str) -> None:
+        """A page (its sample key) that entered this worker's variant sample."""
+        self.server.sadd(self.key("variant-pages"), key)
+
+    def variant_page_keys(self) -> list[str]:
+        """Every page a worker's variant sample took: a superset of the run's sample (a
+        page among the run's smallest is among the smallest of the worker that saw it)."""
+        return sorted(self.server.smembers(self.key("variant-pages")))
+
+    def claim_variant_probes(self) -> bool:
+        """True for the one worker that requests the run's variants."""
+        return bool(self.server.set(self.key("variant-probes"), self.worker, nx=True))
 
     def count_page(self) -> int:
         """Count one more scheduled page; the run's total so far."""

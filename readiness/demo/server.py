@@ -470,8 +470,9 @@ class SiteRequestHandler(http.server.BaseHTTPRequestHandler):
         site._record(RequestRecord(self.server.host_name, self.command, path,
                                    dict(self.headers.items()), time.time()))
         reply = site._responder.reply(self.server.host_name, self.command, path)
-        if reply.delay:
-            time.sleep(reply.delay)
+        delay = reply.delay + site._jitter()
+        if delay:
+            time.sleep(delay)
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
@@ -555,8 +556,14 @@ class SiteServer:
             assert server.requests_for("ext_a", "/rate-limited", method="GET")
     """
 
-    def __init__(self, site_dir: str | Path) -> None:
+    def __init__(self, site_dir: str | Path, jitter: float = 0.0, seed: int = 0) -> None:
+        """``jitter``: every request waits a random 0..``jitter`` seconds more (drawn from a
+        generator seeded with ``seed``), so answers arrive in a shuffled order, as from a
+        real server under load; the determinism tests crawl through it."""
         self.site_dir = Path(site_dir)
+        self.jitter = jitter
+        self._jitter_random = random.Random(seed)
+        self._jitter_lock = threading.Lock()
         self.manifest = SiteManifest.load(self.site_dir)
         self._servers: dict[str, HostServer] = {}
         self._threads: list[threading.Thread] = []
@@ -660,6 +667,12 @@ class SiteServer:
         """Start every ``sequence`` route from its first step again."""
         if self._responder is not None:
             self._responder.reset_sequences()
+
+    def _jitter(self) -> float:
+        if not self.jitter:
+            return 0.0
+        with self._jitter_lock:  # one generator for every handler thread
+            return self._jitter_random.uniform(0.0, self.jitter)
 
     def _record(self, record: RequestRecord) -> None:
         with self._log_lock:

@@ -601,13 +601,15 @@ class Variant:
     status: int | None
     location_url_id: int | None
     error: str | None
+    canonical_url_id: int | None
 
 
 def variants(ctx: AnalysisContext) -> dict[int, Variant]:
     # ctx.variants() fills in same-site variants that were crawled as ordinary pages.
     rows = sorted(ctx.variants(), key=lambda row: row["url_id"])
     return {row["url_id"]: Variant(row["url_id"], row["of_url_id"], row["kind"], row["status"],
-                                   row["location_url_id"], row["error"]) for row in rows}
+                                   row["location_url_id"], row["error"], row["canonical_url_id"])
+            for row in rows}
 
 
 def variant_page(ctx: AnalysisContext, variant: Variant) -> int:
@@ -659,9 +661,12 @@ class HostVariantNotRedirected(Rule):
     """Host variant not redirected: an http/https, www, slash or index variant answers 200.
 
     What it checks:
-        The variants the crawl requested once each for the home page and a sample of
-        templates (http vs https, www vs non-www, trailing slash, /index.html): each one
-        that answers 2xx itself rather than redirecting. Variants that do not answer at all
+        The variants the crawl requested once each, after the crawl, for the home page and a
+        sample of templates (http vs https, www vs non-www, trailing slash, /index.html): each
+        one that answers 2xx itself rather than redirecting. The sample is the shortest URL of
+        each of the ``crawl.variant_samples`` templates (first path segments) whose shortest
+        URLs are shortest, so every crawl of a site probes the same variants. A variant
+        nothing on the site links to is judged here only, never as a page. Variants that do not answer at all
         (the host is not in DNS, https is not served) or answer 4xx cannot be linked to
         successfully and are not reported.
     Why it matters:
@@ -692,7 +697,7 @@ class HostVariantNotRedirected(Rule):
             message = (f"{_kind_label(variant)} variant answers {variant.status} instead of "
                        f"redirecting to {ctx.urls[page_id]}")
             severity = None
-            if ctx.canonical_target(variant.url_id) == page_id:
+            if variant.canonical_url_id == page_id:
                 # Consolidated by its canonical: a redirect is cleaner, but links still count.
                 severity = Severity.NOTICE
                 message += " (its canonical points there, so search engines consolidate it)"

@@ -25,6 +25,12 @@ CLICK_ELEMENTS = ("a", "area")
 # Items of one evidence list an output shows inline (the CSV's evidence column); the evidence
 # itself, in findings.json, is complete: an SEO lead must be able to fix every source.
 EVIDENCE_LIMIT = 25
+# Inbound link edges in evidence order: by linking page URL, then as they stand on the page
+# (never by URL id, which follows the order pages happened to be crawled in).
+_INBOUND_EDGES = (
+    "SELECT l.source_id, l.anchor, l.element, l.region, l.rel FROM links l "
+    "JOIN urls s ON s.id = l.source_id WHERE l.target_id = ? AND l.source_id != l.target_id "
+    "ORDER BY s.url, l.rowid")
 # Network errors that mean a URL answered nothing at all.
 NO_RESPONSE_ERRORS = frozenset({"dns", "refused", "timeout", "tls", "connection", "too-large", "error"})
 
@@ -128,22 +134,29 @@ class AnalysisContext:
 
     # -- fetches and pages ----------------------------------------------------------------
 
+    # fetches and pages iterate in URL order, so whatever a rule lists or picks first while
+    # walking them is the same on every crawl of the site (ids follow the crawl's order).
+
     @cached_property
     def fetches(self) -> dict[int, sqlite3.Row]:
-        return {row["url_id"]: row for row in self.db.execute("SELECT * FROM fetches")}
+        return {row["url_id"]: row for row in self.db.execute(
+            "SELECT f.* FROM fetches f JOIN urls u ON u.id = f.url_id ORDER BY u.url")}
 
     @cached_property
     def pages(self) -> dict[int, sqlite3.Row]:
         """Page facts without the bulky columns (minhash, structured_data)."""
         return {row["url_id"]: row for row in self.db.execute(
-            "SELECT url_id, title, meta_description, h1, meta_robots, x_robots_tag, viewport, "
-            "lang, meta_refresh, encoding, word_count, content_hash FROM pages")}
+            "SELECT p.url_id, p.title, p.meta_description, p.h1, p.meta_robots, p.x_robots_tag, "
+            "p.viewport, p.lang, p.meta_refresh, p.encoding, p.word_count, p.content_hash "
+            "FROM pages p JOIN urls u ON u.id = p.url_id ORDER BY u.url")}
 
     def iter_page_column(self, column: str) -> Iterator[tuple[int, Any]]:
         """Stream one bulky column (``minhash``, ``structured_data``) page by page."""
         if column not in ("minhash", "structured_data"):
             raise ValueError(column)
-        yield from self.db.execute(f"SELECT url_id, {column} FROM pages WHERE {column} IS NOT NULL")
+        yield from self.db.execute(
+            f"SELECT p.url_id, p.{column} FROM pages p JOIN urls u ON u.id = p.url_id "
+            f"WHERE p.{column} IS NOT NULL ORDER BY u.url")
 
     def structured_data(self, url_id: int) -> dict[str, Any]:
         row = self.db.execute("SELECT structured_data FROM pages WHERE url_id = ?", (url_id,)).fetchone()
@@ -230,12 +243,8 @@ class AnalysisContext:
     def inbound_links(self, url_id: int) -> list[dict[str, Any]]:
         """Every link edge to the URL from another page, by source URL, then in page order
         (url ids follow the crawl's arrival order, so they must not order evidence)."""
-        rows = self.db.execute(
-            "SELECT s.url, l.anchor, l.element, l.region, l.rel FROM links l "
-            "JOIN urls s ON s.id = l.source_id WHERE l.target_id = ? "
-            "AND l.source_id != l.target_id ORDER BY s.url, l.rowid", (url_id,))
-        return [{"source": r[0], "anchor": r[1], "element": r[2], "region": r[3], "rel": r[4]}
-                for r in rows]
+        return [{"source": self.urls[r[0]], "anchor": r[1], "element": r[2], "region": r[3],
+                 "rel": r[4]} for r in self.db.execute(_INBOUND_EDGES, (url_id,))]
 
     @cached_property
     def sitemap_listing(self) -> dict[int, list[str]]:
@@ -329,9 +338,9 @@ class AnalysisContext:
             links=self.inbound_links(url_id) if edges else [],
             link_count=edges,
             source_pages=pages,
-            sitemaps=self.sitemap_listing.get(url_id, []),
-            redirects=[self.urls[i] for i in self.redirects_to.get(url_id, [])],
-            canonicals=[self.urls[i] for i in self.canonicalised_from.get(url_id, [])],
+            sitemaps=sorted(self.sitemap_listing.get(url_id, [])),
+            redirects=sorted(self.urls[i] for i in self.redirects_to.get(url_id, [])),
+            canonicals=sorted(self.urls[i] for i in self.canonicalised_from.get(url_id, [])),
         )
 
     def inbound_where(self, url_id: int, keep: Callable[[dict[str, Any]], bool]) -> Inbound:
@@ -389,16 +398,19 @@ class AnalysisContext:
     # -- host and scheme variants ---------------------------------------------------------
 
     def variants(self) -> list[dict[str, Any]]:
-        """Variant answers, with same-site variants ("see-fetch") filled in from fetches."""
+        """Variant answers, with variants the site leads to ("see-fetch": crawled as pages)
+        filled in from fetches. ``canonical_url_id``: the one canonical the answer declares.
+        Variant-only URLs are here and nowhere else: they have no fetch row."""
         rows = []
         for row in self.db.execute("SELECT * FROM variants"):
-            variant = dict(row)
+            variant = {"canonical_url_id": None, **dict(row)}  # (older stores: no column)
             if variant["error"] == "see-fetch":
                 fetch = self.fetches.get(variant["url_id"])
                 if fetch is None:
                     continue  # never fetched (a crawl limit): nothing to judge
                 variant.update(status=fetch["status"], location=fetch["location"],
-                               location_url_id=fetch["location_url_id"], error=fetch["error"])
+                               location_url_id=fetch["location_url_id"], error=fetch["error"],
+                               canonical_url_id=self.canonical_target(variant["url_id"]))
             rows.append(variant)
         return rows
 

@@ -45,7 +45,7 @@ from readiness.crawl.remeasure import QuietRemeasurer
 from readiness.crawl.robots import RobotsRules
 from readiness.crawl.sitemaps import ERROR_WORDS, parse_sitemap
 from readiness.crawl.stylesheets import css_urls
-from readiness.crawl.variants import url_variants
+from readiness.crawl.variants import VariantSample, sample_key, url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
@@ -133,7 +133,8 @@ class SiteSpider(scrapy.Spider):
         self._robots_pending: set[str] = set()
         self._robots_loaded: set[str] = set()  # distributed: hosts whose shared rules are read
         self._sitemaps_seen: set[str] = set()
-        self._variant_templates: set[str] = set()
+        self._variant_sample = VariantSample(self.crawl_cfg.variant_samples)
+        self._variant_probes: int | None = None  # under way; None until they are requested
         self.remeasurer: QuietRemeasurer | None = None  # made when the store opens
         self.limits_hit: set[str] = set()
         self.parse_workers: ParseWorkers | None = None  # started by from_crawler
@@ -275,6 +276,8 @@ class SiteSpider(scrapy.Spider):
         if self.remeasurer is not None and self.remeasurer.due():
             raise DontCloseSpider
         if self.distributed is not None and not self._run_over and not self._may_leave_run():
+            raise DontCloseSpider
+        if self._probe_variants_once():
             raise DontCloseSpider
 
     def _download_quietly(self, url: str):
@@ -748,7 +751,7 @@ class SiteSpider(scrapy.Spider):
             "contact": _contact(facts),
             "structured_data": facts.structured_data or None,
         })
-        yield from self._variant_requests(page_url, url_id, depth)
+        self._sample_for_variants(page_url)
         base = page_url
         if facts.base_href:
             base = self.normalizer.normalize(facts.base_href, page_url) or page_url
@@ -761,11 +764,7 @@ class SiteSpider(scrapy.Spider):
         # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
         canonical_rows, hreflang_rows = [], []
         header_links = parse_link_header(headers.get("link", ""))
-        sources = [("html", raw, base) for raw in facts.canonicals] + [
-            ("body", raw, base) for raw in facts.body_canonicals] + [
-            ("header", raw, page_url) for raw, params in header_links
-            if "canonical" in params.get("rel", "").lower().split()]
-        for source, raw, raw_base in sources:
+        for source, raw, raw_base in _canonical_sources(facts, header_links, page_url, base):
             target_id, request = self._declared(raw, raw_base, url_id, depth, "canonical")
             canonical_rows.append((url_id, source, raw, target_id))
             if request is not None:
@@ -858,20 +857,37 @@ class SiteSpider(scrapy.Spider):
 
     # -- host and scheme variants ----------------------------------------------------------
 
-    def _variant_requests(self, page_url: str, url_id: int, depth: int) -> Iterable[scrapy.Request]:
-        """Variants of the home page and of the first page of each template (path segment)."""
-        page_parts = urlsplit(page_url)
-        path = page_parts.path
-        template = path.strip("/").split("/", 1)[0] if path.strip("/") else ""
-        if template in self._variant_templates:
-            return
-        if self.distributed is not None:  # sampled once for the whole run
-            self._variant_templates.add(template)
-            if not self.distributed.sample_template(template, self.crawl_cfg.variant_samples):
-                return
-        elif template and len(self._variant_templates) > self.crawl_cfg.variant_samples:
-            return
-        self._variant_templates.add(template)
+    def _sample_for_variants(self, page_url: str) -> None:
+        """Offer a page the site led the crawl to for the variant sample (taken at the end)."""
+        key = sample_key(page_url)
+        if self._variant_sample.offer(key) and self.distributed is not None:
+            self.distributed.offer_variant_page(key)
+
+    def _probe_variants_once(self) -> bool:
+        """Once the crawl (a distributed run: every worker) has nothing else to do, request
+        the variants of the sampled pages; True while they are under way.
+
+        Chosen after the crawl, so the sample is a function of the site (VariantSample), and
+        a variant the site itself links to is known to be an ordinary page by then.
+        """
+        if self._variant_probes is not None:
+            return self._variant_probes > 0
+        self._variant_probes = 0
+        if self.distributed is None:
+            pages = self._variant_sample.pages()
+        elif self._run_over or not self.distributed.claim_variant_probes():
+            return False  # another worker of the run probes them
+        else:
+            run_sample = VariantSample(self.crawl_cfg.variant_samples)
+            for key in self.distributed.variant_page_keys():
+                run_sample.offer(key)
+            pages = run_sample.pages()
+        for page_url in pages:
+            self._request_variants(page_url)
+        return self._variant_probes > 0
+
+    def _request_variants(self, page_url: str) -> None:
+        page_id = self.store.intern(page_url, True)
         production = self.normalizer.unmap_host(page_url)
         for raw, kind in url_variants(production):
             variant = self.normalizer.normalize(raw)
@@ -883,39 +899,69 @@ class SiteSpider(scrapy.Spider):
                 continue
             internal = self.scope.is_internal(variant)
             variant_id = self.store.intern(variant, internal)
-            if internal and urlsplit(variant).scheme == page_parts.scheme:
-                # Same site, same scheme: an ordinary page URL (fetched once, facts recorded).
-                self.store.add("variants", {"url_id": variant_id, "of_url_id": url_id,
-                                            "kind": kind, "error": "see-fetch"})
-                request = self._decide(variant, depth, "variant", url_id, variant_id, internal)
-                if request is not None:
-                    yield request
-                continue
+            row = {"url_id": variant_id, "of_url_id": page_id, "kind": kind}
             if not self._first_decision(variant_id):
+                # Reached by the site (a link, a sitemap, a redirect): an ordinary page whose
+                # answer is in fetches. An outside URL probed already is no site variant.
+                if internal:
+                    self.store.add("variants", {**row, "error": "see-fetch"})
+                continue
+            if internal and self.crawl_cfg.robots == "obey" and not self.robots.allowed(variant):
                 continue
             self.stats.inc_value("readiness/variants/requested")
-            yield scrapy.Request(
-                variant, callback=self.parse_variant, errback=self.variant_failed,
-                dont_filter=True, priority=-depth - 1,
-                meta={"variant": (variant_id, url_id, kind), "download_slot": netloc(variant),
-                      "dont_retry": True})
+            # Straight to the downloader: the answer is the variant's status and Location only,
+            # never parsed as a page of the site nor followed.
+            request = scrapy.Request(variant, dont_filter=True, meta={
+                "download_slot": netloc(variant), "dont_retry": True})
+            self._variant_probes += 1
+            deferred = deferred_from_coro(self.crawler.engine.download_async(request))
+            deferred.addCallbacks(
+                lambda response, row=row: deferred_from_coro(self._variant_answered(response, row)),
+                self._variant_failed, errbackArgs=(row,))
+            deferred.addBoth(self._variant_done, variant)
 
-    def parse_variant(self, response) -> None:
-        variant_id, of_id, kind = response.meta["variant"]
-        row = {"url_id": variant_id, "of_url_id": of_id, "kind": kind, "status": response.status}
+    async def _variant_answered(self, response, row: dict[str, Any]) -> None:
+        row["status"] = response.status
         location = response.headers.get(b"Location")
         if location:
             row["location"] = location.decode("latin-1").strip()
             target = self.normalizer.normalize(row["location"], response.url)
             if target is not None:
                 row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))
+        if 200 <= response.status < 300 and isinstance(response, HtmlResponse):
+            # A served copy that declares the real page canonical is consolidated (CAN010).
+            row["canonical_url_id"] = await self._variant_canonical(response)
         self.store.add("variants", row)
 
-    def variant_failed(self, failure: Failure) -> None:
-        variant_id, of_id, kind = failure.request.meta["variant"]
+    async def _variant_canonical(self, response) -> int | None:
+        """The one URL a variant's head and Link header declare canonical (None: none, or
+        several)."""
+        parsed = await self._parsed(response)
+        if parsed is None:
+            return None
+        facts = parsed.facts
+        base = response.url
+        if facts.base_href:
+            base = self.normalizer.normalize(facts.base_href, response.url) or response.url
+        header_links = parse_link_header(kept_headers(response.headers).get("link", ""))
+        targets = {self.normalizer.normalize(raw, raw_base) for source, raw, raw_base
+                   in _canonical_sources(facts, header_links, response.url, base)
+                   if source != "body"}  # search engines ignore canonicals outside <head>
+        targets.discard(None)
+        if len(targets) != 1:
+            return None
+        target = targets.pop()
+        return self.store.intern(target, self.scope.is_internal(target))
+
+    def _variant_failed(self, failure: Failure, row: dict[str, Any]) -> None:
         error, _detail = classify_failure(failure)
-        self.store.add("variants", {"url_id": variant_id, "of_url_id": of_id, "kind": kind,
-                                    "error": error})
+        self.store.add("variants", {**row, "error": error})
+
+    def _variant_done(self, result: Any, variant: str) -> None:
+        self._variant_probes -= 1
+        if isinstance(result, Failure):  # a bug in recording the answer, not a network error
+            logger.error("recording the answer of variant %s failed: %s", variant,
+                         result.getTraceback())
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
@@ -939,6 +985,16 @@ class SiteSpider(scrapy.Spider):
     async def probe_failed(self, failure: Failure):
         async for request in self.prober.on_failure(failure):
             yield request
+
+
+def _canonical_sources(facts, header_links: list[tuple[str, dict[str, str]]], page_url: str,
+                       base: str) -> list[tuple[str, str, str]]:
+    """(source, raw URL, base to resolve it against) of every canonical a page declares:
+    in its head (html), outside it (body), in its Link header (header)."""
+    return [("html", raw, base) for raw in facts.canonicals] + [
+        ("body", raw, base) for raw in facts.body_canonicals] + [
+        ("header", raw, page_url) for raw, params in header_links
+        if "canonical" in params.get("rel", "").lower().split()]
 
 
 def _contact(facts) -> dict[str, list[str]] | None:

@@ -138,8 +138,10 @@ CREATE TABLE IF NOT EXISTS probes (
 );
 
 -- Host and scheme variants of the home page and a sample of templates (http/https ×
--- www/non-www × trailing slash × /index.html), requested once each and not followed, so the
--- canonical rules can tell whether every variant redirects in one hop to the real URL.
+-- www/non-www × trailing slash × /index.html), requested once each when the crawl is done,
+-- never parsed as pages nor followed, so the canonical rules can tell whether every variant
+-- redirects in one hop to the real URL. A variant URL nothing on the site points to has no
+-- fetches row: page rules never judge URLs the crawl made up.
 CREATE TABLE IF NOT EXISTS variants (
     url_id      INTEGER PRIMARY KEY REFERENCES urls(id),  -- the variant URL as requested
     of_url_id   INTEGER NOT NULL REFERENCES urls(id),     -- the crawled page it is a variant of
@@ -147,6 +149,8 @@ CREATE TABLE IF NOT EXISTS variants (
     status      INTEGER,
     location    TEXT,              -- raw Location when it redirects
     location_url_id INTEGER REFERENCES urls(id),
-    error       TEXT               -- dns refused timeout tls … when there was no response;
-                                   -- "see-fetch": same-site URL crawled as a page, its answer is in fetches
+    error       TEXT,              -- dns refused timeout tls … when there was no response;
+                                   -- "see-fetch": a URL the site itself leads to, crawled as
+                                   -- a page: its answer is in fetches
+    canonical_url_id INTEGER REFERENCES urls(id)  -- a 2xx HTML answer's one declared canonical
 );

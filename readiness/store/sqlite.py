@@ -41,7 +41,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "sitemaps": ("url_id", "parent_id", "found_in", "status", "error", "kind", "entries"),
     "sitemap_entries": ("sitemap_id", "url_id", "raw", "lastmod"),
     "robots": ("host", "url", "status", "error", "body", "sitemaps", "fetched_at"),
-    "variants": ("url_id", "of_url_id", "kind", "status", "location", "location_url_id", "error"),
+    "variants": ("url_id", "of_url_id", "kind", "status", "location", "location_url_id", "error",
+                 "canonical_url_id"),
     "probes": (
         "url_id", "verdict", "status", "error", "method", "final_url", "hops", "attempts",
         "elapsed_ms", "cached", "checked_at",

@@ -283,6 +283,20 @@ def test_variant_answering_200_with_canonical_to_its_page_is_only_a_notice(tmp_p
     assert findings[f"{SITE}/copy.html"].severity is Severity.ERROR
 
 
+def test_a_probed_variant_is_judged_by_the_canonical_its_answer_declares(tmp_path):
+    # Variants nothing links to are no pages: their one canonical is in the variants row.
+    store = StoreBuilder(tmp_path)
+    store.page("/team/", canonical=f"{SITE}/team/")
+    store.page("/about/")
+    store.add("variants", {"url_id": store.id("/team/index.html"), "of_url_id": store.id("/team/"),
+                           "kind": "index", "status": 200,
+                           "canonical_url_id": store.id("/team/")})
+    variant(store, "/about/index.html", "/about/", "index", status=200)
+    findings = {f.url: f for f in store.run(HostVariantNotRedirected)}
+    assert findings[f"{SITE}/team/index.html"].severity is Severity.NOTICE
+    assert findings[f"{SITE}/about/index.html"].severity is Severity.ERROR
+
+
 def test_variant_redirect_temporary_two_hops_or_elsewhere(tmp_path):
     store = StoreBuilder(tmp_path)
     store.page("/", canonical=f"{SITE}/")
