@@ -159,7 +159,8 @@ def facts_by_url(store) -> dict[str, object]:
 # message once the times it quotes are masked, must be identical.
 MEASURED_KEYS = frozenset({
     "ttfb_ms", "elapsed_ms", "median_ttfb_ms", "median_elapsed_ms", "overlapping_requests",
-    "overlapping_median_ms", "crawl_concurrency", "crawl_delay_s"})
+    "overlapping_median_ms", "crawl_concurrency", "crawl_delay_s", "crawl_sample_ms",
+    "quiet_samples_ms", "crawl_ms"})
 MEASURED_TIME = re.compile(r"[\d,.]+ ms\b")
 
 

@@ -17,11 +17,10 @@ from readiness.demo.server import SiteServer
 from readiness.rules.base import Severity
 from readiness.rules.engine import analyze
 
-# (crawl.concurrency, crawl.parse_workers) of the compared crawls. Not concurrency 1 (yet):
-# there a page's full download time includes its wait in the download slot behind the 2.5 s
-# /experience/slow, so EXP002 fires on whichever pages queued behind it (the timing class
-# of issue 9 section 2, measured in the quiet instead, removes that).
-RUNS = [(2, 0), (4, 1), (16, 1)]
+# (crawl.concurrency, crawl.parse_workers) of the compared crawls. Concurrency 1 is the hard
+# case: a page's crawl-time download includes its wait behind the 2.5 s /experience/slow, and
+# only the quiet re-measurement (EXP001/EXP002 judge nothing else) keeps those pages unflagged.
+RUNS = [(1, 0), (4, 1), (16, 1)]
 
 
 SITE_PAGES = ["http://s.test/", "http://s.test/?page=2", "http://s.test/blog/",

@@ -669,6 +669,8 @@ class SiteSpider(scrapy.Spider):
 
     async def parse_page(self, response) -> AsyncIterator[scrapy.Request]:
         url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
+        if self.distributed is not None:  # the request may come from another worker's shard
+            self.store.know(response.url, url_id, True)
         meta = response.meta
         status = response.status
         headers = response.headers

@@ -145,6 +145,13 @@ class SQLiteCrawlStore:
     def url_id(self, url: str) -> int | None:
         return self._ids.get(url)
 
+    def know(self, url: str, url_id: int, internal: bool) -> None:
+        """Record ``url`` under the id another worker of a distributed run gave it, so this
+        shard can name what it fetched (the quiet re-measurement reads URLs from the shard)."""
+        if url not in self._ids:
+            self._ids[url] = url_id
+            self._add("urls", (url_id, url, 1 if internal else 0))
+
     # -- facts -------------------------------------------------------------------------------
 
     def add(self, table: str, row: dict[str, Any]) -> None:
