@@ -150,7 +150,7 @@ class RedisCoordination(LocalCoordination):
         if not self.run_name:
             raise ValueError("crawl.distributed.redis_url is set: start every worker of the "
                              "run with the same -a run=NAME")
-        self.distributed = None  # a DistributedRun once joined (store_location)
+        self.shared_run = None  # a DistributedRun once joined (store_location)
         self._robots_loaded: set[str] = set()
         self._idle_mark: tuple[int, float] | None = None  # (activity count, since when)
         self._opened_at = 0.0
@@ -181,19 +181,19 @@ class RedisCoordination(LocalCoordination):
 
         run_dir = Path(out) if out else reports_dir / self.run_name
         dist_cfg = self.crawl_cfg.distributed
-        self.distributed = DistributedRun(dist_cfg.redis_url, self.run_name,
+        self.shared_run = DistributedRun(dist_cfg.redis_url, self.run_name,
                                           presence_seconds=dist_cfg.presence_seconds)
-        assign = self.distributed.assign_ids
-        location = (run_dir, run_dir / "shards" / f"{self.distributed.worker}.sqlite",
+        assign = self.shared_run.assign_ids
+        location = (run_dir, run_dir / "shards" / f"{self.shared_run.worker}.sqlite",
                     {"assign_id": lambda url: assign([url])[0]})
         try:
-            role = "seeds the run" if self.distributed.join() else "joins the run"
+            role = "seeds the run" if self.shared_run.join() else "joins the run"
         except RunFinished as exc:
             logger.error("%s: nothing to do", exc)
             self.joined = self.seeds = False
             return location
-        self.seeds = self.distributed.coordinator
-        logger.info("worker %s %s %s", self.distributed.worker, role, self.run_name)
+        self.seeds = self.shared_run.coordinator
+        logger.info("worker %s %s %s", self.shared_run.worker, role, self.run_name)
         # An idle Scrapy engine looks at its scheduler only every 5 s (heartbeat); other
         # workers fill the shared queue any time, so look more often.
         self._opened_at = time.monotonic()
@@ -213,9 +213,9 @@ class RedisCoordination(LocalCoordination):
 
             remove_store_files(store_path)
             return None
-        if not self.distributed.leave():
+        if not self.shared_run.leave():
             logger.info("worker %s left run %s; the last worker out merges the store",
-                        self.distributed.worker, self.run_name)
+                        self.shared_run.worker, self.run_name)
             return None
         return self._merge_run(store_path, run_dir)
 
@@ -224,56 +224,56 @@ class RedisCoordination(LocalCoordination):
         from readiness.store.merge import merge_run
 
         target = run_dir / "crawl.sqlite"
-        merged = merge_run(store_path.parent, self.distributed.members(), target,
+        merged = merge_run(store_path.parent, self.shared_run.members(), target,
                            self.run_name)
-        self.distributed.clean_up()
+        self.shared_run.clean_up()
         logger.info("run %s: %d shard(s) merged into %s", self.run_name, merged, target)
         return target
 
     # -- seeding --------------------------------------------------------------------------
 
     def robots_expected(self, hosts: list[str]) -> None:
-        self.distributed.robots_expected(hosts)
+        self.shared_run.robots_expected(hosts)
 
     def robots_settled(self, host: str, body: str | None) -> bool:
         # Any worker may have fetched this; the others read the rules from the run.
         self._robots_loaded.add(host)
-        return not self.distributed.robots_settled(host, body)
+        return not self.shared_run.robots_settled(host, body)
 
     def shared_robots(self, host: str) -> str | None:
         if host in self._robots_loaded:
             return None
-        body = self.distributed.shared_robots(host)
+        body = self.shared_run.shared_robots(host)
         if body is None:  # not settled yet (or not a site host): ask again next time
             return None
         self._robots_loaded.add(host)
         return body
 
     def seeded(self) -> None:
-        self.distributed.mark_seeded()
+        self.shared_run.mark_seeded()
 
     # -- decisions ------------------------------------------------------------------------
 
     def first_decision(self, url_id: int) -> bool:
         # Another worker may have decided already (the local bit then saves asking again).
-        return super().first_decision(url_id) and self.distributed.first_decision(url_id)
+        return super().first_decision(url_id) and self.shared_run.first_decision(url_id)
 
     def take_page(self) -> bool:
-        return self.distributed.count_page() <= self.crawl_cfg.max_pages
+        return self.shared_run.count_page() <= self.crawl_cfg.max_pages
 
     def first_sitemap(self, url: str) -> bool:
-        return self.distributed.first_sitemap(url)
+        return self.shared_run.first_sitemap(url)
 
     # -- variants -------------------------------------------------------------------------
 
     def offer_variant_page(self, key: str) -> None:
-        self.distributed.offer_variant_page(key)
+        self.shared_run.offer_variant_page(key)
 
     def variant_pages(self, sample: VariantSample) -> list[str] | None:
-        if not self.joined or not self.distributed.claim_variant_probes():
+        if not self.joined or not self.shared_run.claim_variant_probes():
             return None  # another worker of the run probes them
         run_sample = VariantSample(sample.templates)
-        for key in self.distributed.variant_page_keys():
+        for key in self.shared_run.variant_page_keys():
             run_sample.offer(key)
         return run_sample.pages()
 
@@ -301,7 +301,7 @@ class RedisCoordination(LocalCoordination):
         now = time.monotonic()
         if self._idle_mark is None or self._idle_mark[0] != handled:
             self._idle_mark = (handled, now)
-        self.distributed.report(idle=self._out_of_work(now))
+        self.shared_run.report(idle=self._out_of_work(now))
 
     def _out_of_work(self, now: float) -> bool:
         idle_for = now - self._idle_mark[1] if self._idle_mark is not None else 0.0
@@ -313,11 +313,11 @@ class RedisCoordination(LocalCoordination):
         shared queue empty too), the run has been seeded, and no other live worker is busy
         (one that is could still add requests)."""
         now = time.monotonic()
-        if not self.distributed.seeded:
+        if not self.shared_run.seeded:
             waited = now - self._opened_at
             if waited < self.crawl_cfg.distributed.seed_wait_seconds:
                 return False
             logger.error("run %s was not seeded within %.0f s: is its first worker running?",
                          self.run_name, self.crawl_cfg.distributed.seed_wait_seconds)
             return True
-        return self._out_of_work(now) and not self.distributed.others_busy()
+        return self._out_of_work(now) and not self.shared_run.others_busy()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
@@ -89,10 +89,11 @@ class SiteSpider(scrapy.Spider):
         get = self.crawler.get_extension
         self.store = store
         self.stats = self.crawler.stats
-        self.robots = get(RobotsTxt)
-        self.sitemaps = get(Sitemaps)
-        self.recorder = get(PageRecorder)
-        self.outbound = get(OutboundProbes)
+        needed = (RobotsTxt, Sitemaps, PageRecorder, OutboundProbes)
+        self.robots, self.sitemaps, self.recorder, self.outbound = map(get, needed)
+        missing = [cls.__name__ for cls in needed if get(cls) is None]
+        if missing:
+            raise NotConfigured(f"the crawl needs these EXTENSIONS: {', '.join(missing)}")
         # What keeps the crawl open once nothing else is scheduled, in this order: the quiet
         # re-measurement first (nothing else downloads meanwhile), then the rest of a
         # distributed run, then the variant probes (sampled from the whole crawl).
