@@ -16,33 +16,27 @@ from pathlib import Path
 
 from scrapy import signals
 
-from readiness.crawl.signals import store_opened
+from readiness.crawl.component import StoreComponent
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
 
 
-class OutboundProbes:
+class OutboundProbes(StoreComponent):
     def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        self.spider = crawler.spider
-        self.probe_cfg = self.spider.crawl_cfg.probe
+        super().__init__(crawler)
+        self.probe_cfg = self.crawl_cfg.probe
         self.reports_dir = Path(crawler.settings.get("READINESS_REPORTS_DIR", "reports"))
         self.prober: OutboundProber | None = None
         self.cache: ProbeCache | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler) -> "OutboundProbes":
-        extension = cls(crawler)
-        crawler.signals.connect(extension.store_opened, signal=store_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     def store_opened(self, store, run_dir) -> None:
+        super().store_opened(store, run_dir)
         probe_cfg = self.probe_cfg
         cache_path = probe_cfg.cache_path or (self.reports_dir / ".probe-cache.sqlite")
         self.cache = ProbeCache(cache_path, probe_cfg.cache_ttl_hours)
         self.prober = OutboundProber(self.spider, probe_cfg, store, self.cache,
-                                     self.crawler.stats)
+                                     self.stats)
         downloader = self.crawler.engine.downloader
         downloader.per_slot_settings = OutboundSlotSettings(
             downloader.per_slot_settings, self.spider.site_netlocs, probe_cfg)

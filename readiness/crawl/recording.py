@@ -21,9 +21,9 @@ from twisted.python.failure import Failure
 
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import kept_headers, parse_link_header
+from readiness.crawl.component import StoreComponent
 from readiness.crawl.middlewares import _ms, _timing_sample
 from readiness.crawl.parsing import ParsedPage
-from readiness.crawl.signals import store_opened
 from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.workers import ParseWorkers
 from readiness.urls import is_http
@@ -46,27 +46,15 @@ class _NoVariants:
         pass
 
 
-class PageRecorder:
+class PageRecorder(StoreComponent):
     def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        spider = crawler.spider
-        self.crawl_cfg = spider.crawl_cfg
-        self.normalizer = spider.normalizer
-        self.scope = spider.scope
-        self.coordination = spider.coordination
-        self.decide = spider.decide
-
-    @classmethod
-    def from_crawler(cls, crawler) -> "PageRecorder":
-        extension = cls(crawler)
-        crawler.signals.connect(extension.store_opened, signal=store_opened)
-        return extension
+        super().__init__(crawler)
+        self.decide = self.spider.decide
 
     def store_opened(self, store, run_dir) -> None:
         from readiness.crawl.variants import VariantProbes
 
-        self.store = store
-        self.stats = self.crawler.stats
+        super().store_opened(store, run_dir)
         self.parser = self.crawler.get_extension(ParseWorkers)
         self.variants = self.crawler.get_extension(VariantProbes) or _NoVariants()
 

@@ -33,9 +33,10 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.middlewares import _timing_sample
-from readiness.crawl.signals import store_closing, store_opened
+from readiness.crawl.signals import store_closing
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -163,26 +164,20 @@ class QuietRemeasurer:
 
 
 
-class QuietRemeasurement:
+class QuietRemeasurement(StoreComponent):
     """The extension around :class:`QuietRemeasurer` (``crawl.remeasure_*``)."""
 
     def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        self.crawl_cfg = crawler.spider.crawl_cfg
+        super().__init__(crawler)
         self.remeasurer: QuietRemeasurer | None = None  # made when the store opens
-
-    @classmethod
-    def from_crawler(cls, crawler) -> "QuietRemeasurement":
-        extension = cls(crawler)
-        crawler.signals.connect(extension.store_opened, signal=store_opened)
-        crawler.signals.connect(extension.store_closing, signal=store_closing)
-        return extension
+        crawler.signals.connect(self.store_closing, signal=store_closing)
 
     def store_opened(self, store, run_dir) -> None:
+        super().store_opened(store, run_dir)
         cfg = self.crawl_cfg
         self.remeasurer = QuietRemeasurer(
             store, cfg.remeasure_slow_ms, cfg.remeasure_download_ms, cfg.remeasure_times,
-            self._download_quietly, _timing_sample, self.crawler.stats)
+            self._download_quietly, _timing_sample, self.stats)
 
     def keeps_crawl_open(self) -> bool:
         """At spider_idle: measure the slow pages again, in the quiet."""

@@ -23,8 +23,8 @@ import time
 
 from protego import Protego
 
+from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
-from readiness.crawl.signals import store_opened
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -51,21 +51,10 @@ class RobotsRules:
         return parser.can_fetch(url, self.user_agent)
 
 
-class RobotsTxt:
+class RobotsTxt(StoreComponent):
     def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        self.coordination = crawler.spider.coordination
+        super().__init__(crawler)
         self.rules = RobotsRules(crawler.settings.get("USER_AGENT"))
-        self.store = None
-
-    @classmethod
-    def from_crawler(cls, crawler) -> "RobotsTxt":
-        extension = cls(crawler)
-        crawler.signals.connect(extension.store_opened, signal=store_opened)
-        return extension
-
-    def store_opened(self, store, run_dir) -> None:
-        self.store = store
 
     def allowed(self, url: str) -> bool:
         # The rules of ``url``'s host, as the worker that fetched it read them.
@@ -90,7 +79,7 @@ class RobotsTxt:
                            "site; readiness goes on as if allowed", host, response.status)
         self.store.add("robots", {"host": host, "url": response.url, "status": response.status,
                                   "body": body, "sitemaps": sitemaps, "fetched_at": time.time()})
-        self.crawler.stats.inc_value(f"readiness/robots/status/{response.status}")
+        self.stats.inc_value(f"readiness/robots/status/{response.status}")
         return host, sitemaps, body
 
     def record_failure(self, failure) -> str:

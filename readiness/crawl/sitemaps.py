@@ -21,8 +21,8 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from readiness.crawl.auxiliary import aux_request
+from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
-from readiness.crawl.signals import store_opened
 from readiness.urls import is_http, netloc, origin
 
 logger = logging.getLogger(__name__)
@@ -94,27 +94,12 @@ def _parse_text(body: bytes) -> ParsedSitemap:
     return ParsedSitemap("text", [(line, None) for line in lines if is_http(line)])
 
 
-class Sitemaps:
+class Sitemaps(StoreComponent):
     def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        self.spider = spider = crawler.spider
-        self.crawl_cfg = spider.crawl_cfg
-        self.normalizer = spider.normalizer
-        self.scope = spider.scope
-        self.site_netlocs = spider.site_netlocs
-        self.start_url = spider.start_url
-        self.coordination = spider.coordination
+        super().__init__(crawler)
+        self.site_netlocs = self.spider.site_netlocs
+        self.start_url = self.spider.start_url
         self._sitemaps_seen: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler) -> "Sitemaps":
-        extension = cls(crawler)
-        crawler.signals.connect(extension.store_opened, signal=store_opened)
-        return extension
-
-    def store_opened(self, store, run_dir) -> None:
-        self.store = store
-        self.stats = self.crawler.stats
 
     def from_robots(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
         """Requests for the sitemaps of a host whose robots.txt is in."""

@@ -26,10 +26,10 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import kept_headers, parse_link_header
 from readiness.crawl.recording import _canonical_sources
-from readiness.crawl.signals import store_opened
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -132,34 +132,22 @@ def url_variants(url: str) -> list[tuple[str, str]]:
     return variants
 
 
-class VariantProbes:
+class VariantProbes(StoreComponent):
     """The Scrapy extension that samples pages while crawling and requests their variants
     once the crawl is otherwise done (the spider asks it at spider_idle, after the quiet
     re-measurement). ``crawl.variant_samples`` sizes the sample; without this extension in
     EXTENSIONS no variant is requested at all."""
 
     def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        spider = crawler.spider
-        self.crawl_cfg = spider.crawl_cfg
-        self.normalizer = spider.normalizer
-        self.scope = spider.scope
-        self.coordination = spider.coordination
+        super().__init__(crawler)
         self._variant_sample = VariantSample(self.crawl_cfg.variant_samples)
         self._variant_probes: int | None = None  # under way; None until they are requested
-
-    @classmethod
-    def from_crawler(cls, crawler) -> "VariantProbes":
-        extension = cls(crawler)
-        crawler.signals.connect(extension.store_opened, signal=store_opened)
-        return extension
 
     def store_opened(self, store, run_dir) -> None:
         from readiness.crawl.robots import RobotsTxt
         from readiness.crawl.workers import ParseWorkers
 
-        self.store = store
-        self.stats = self.crawler.stats
+        super().store_opened(store, run_dir)
         self.robots = self.crawler.get_extension(RobotsTxt)
         self.parser = self.crawler.get_extension(ParseWorkers)
 
