@@ -22,7 +22,10 @@ from typing import Any
 from twisted.internet import task
 
 from readiness.config import CrawlConfig
+from readiness.crawl.distributed import DistributedRun, RunFinished
+from readiness.crawl.run_store import new_run_dir
 from readiness.crawl.variants import VariantSample
+from readiness.store.sqlite import remove_store_files
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +71,6 @@ class LocalCoordination:
     def store_location(self, reports_dir: Path, out: str | None,
                        start_url: str) -> tuple[Path, Path, dict[str, Any]]:
         """(run folder, store file, store keyword arguments) for this process's store."""
-        from readiness.crawl.run_store import new_run_dir
-
         run_dir = Path(out) if out else new_run_dir(reports_dir, start_url)
         return run_dir, run_dir / "crawl.sqlite", {}
 
@@ -177,8 +178,6 @@ class RedisCoordination(LocalCoordination):
                        start_url: str) -> tuple[Path, Path, dict[str, Any]]:
         """Register with the run named by ``-a run=``; a shard with the run's shared URL ids
         (the last worker out merges the shards)."""
-        from readiness.crawl.distributed import DistributedRun, RunFinished
-
         run_dir = Path(out) if out else reports_dir / self.run_name
         dist_cfg = self.crawl_cfg.distributed
         self.shared_run = DistributedRun(dist_cfg.redis_url, self.run_name,
@@ -209,8 +208,6 @@ class RedisCoordination(LocalCoordination):
         if self._queue_poll is not None and self._queue_poll.running:
             self._queue_poll.stop()
         if not self.joined:  # this worker's empty shard is not part of the run
-            from readiness.store.sqlite import remove_store_files
-
             remove_store_files(store_path)
             return None
         if not self.shared_run.leave():

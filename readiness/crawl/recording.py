@@ -19,12 +19,13 @@ import scrapy
 from scrapy.http import HtmlResponse, TextResponse
 from twisted.python.failure import Failure
 
-from readiness.crawl.errors import classify_failure
-from readiness.crawl.headers import kept_headers, parse_link_header
 from readiness.crawl.component import StoreComponent
+from readiness.crawl.errors import classify_failure
+from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
 from readiness.crawl.middlewares import _ms, _timing_sample
 from readiness.crawl.parsing import ParsedPage
 from readiness.crawl.stylesheets import css_urls
+from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
 from readiness.urls import is_http
 
@@ -52,8 +53,6 @@ class PageRecorder(StoreComponent):
         self.decide = self.spider.decide
 
     def store_opened(self, store, run_dir) -> None:
-        from readiness.crawl.variants import VariantProbes
-
         super().store_opened(store, run_dir)
         self.parser = self.crawler.get_extension(ParseWorkers)
         self.variants = self.crawler.get_extension(VariantProbes) or _NoVariants()
@@ -137,7 +136,7 @@ class PageRecorder(StoreComponent):
         # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
         canonical_rows, hreflang_rows = [], []
         header_links = parse_link_header(headers.get("link", ""))
-        for source, raw, raw_base in _canonical_sources(facts, header_links, page_url, base):
+        for source, raw, raw_base in canonical_sources(facts, header_links, page_url, base):
             target_id, request = self._declared(raw, raw_base, url_id, depth, "canonical")
             canonical_rows.append((url_id, source, raw, target_id))
             if request is not None:
@@ -240,16 +239,6 @@ class PageRecorder(StoreComponent):
             "discovered_from": source_id, "elapsed_ms": _ms(request.meta.get("readiness_elapsed")),
             "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
         })
-
-
-def _canonical_sources(facts, header_links: list[tuple[str, dict[str, str]]], page_url: str,
-                       base: str) -> list[tuple[str, str, str]]:
-    """(source, raw URL, base to resolve it against) of every canonical a page declares:
-    in its head (html), outside it (body), in its Link header (header)."""
-    return [("html", raw, base) for raw in facts.canonicals] + [
-        ("body", raw, base) for raw in facts.body_canonicals] + [
-        ("header", raw, page_url) for raw, params in header_links
-        if "canonical" in params.get("rel", "").lower().split()]
 
 
 def _contact(facts) -> dict[str, list[str]] | None:

@@ -28,8 +28,9 @@ from twisted.python.failure import Failure
 
 from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
-from readiness.crawl.headers import kept_headers, parse_link_header
-from readiness.crawl.recording import _canonical_sources
+from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
+from readiness.crawl.robots import RobotsTxt
+from readiness.crawl.workers import ParseWorkers
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -144,9 +145,6 @@ class VariantProbes(StoreComponent):
         self._variant_probes: int | None = None  # under way; None until they are requested
 
     def store_opened(self, store, run_dir) -> None:
-        from readiness.crawl.robots import RobotsTxt
-        from readiness.crawl.workers import ParseWorkers
-
         super().store_opened(store, run_dir)
         self.robots = self.crawler.get_extension(RobotsTxt)
         self.parser = self.crawler.get_extension(ParseWorkers)
@@ -233,7 +231,7 @@ class VariantProbes(StoreComponent):
             base = self.normalizer.normalize(facts.base_href, response.url) or response.url
         header_links = parse_link_header(kept_headers(response.headers).get("link", ""))
         targets = {self.normalizer.normalize(raw, raw_base) for source, raw, raw_base
-                   in _canonical_sources(facts, header_links, response.url, base)
+                   in canonical_sources(facts, header_links, response.url, base)
                    if source != "body"}  # search engines ignore canonicals outside <head>
         targets.discard(None)
         if len(targets) != 1:
