@@ -36,6 +36,7 @@ from readiness.crawl.robots import RobotsTxt
 from readiness.crawl.signals import store_opened
 from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
+from readiness.crawl.workers import ParseWorkers
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
 
@@ -89,9 +90,9 @@ class SiteSpider(scrapy.Spider):
         get = self.crawler.get_extension
         self.store = store
         self.stats = self.crawler.stats
-        needed = (RobotsTxt, Sitemaps, PageRecorder, OutboundProbes)
-        self.robots, self.sitemaps, self.recorder, self.outbound = map(get, needed)
-        missing = [cls.__name__ for cls in needed if get(cls) is None]
+        handed_work = (RobotsTxt, Sitemaps, PageRecorder, OutboundProbes)
+        self.robots, self.sitemaps, self.recorder, self.outbound = map(get, handed_work)
+        missing = [cls.__name__ for cls in (*handed_work, ParseWorkers) if get(cls) is None]
         if missing:
             raise NotConfigured(f"the crawl needs these EXTENSIONS: {', '.join(missing)}")
         # What keeps the crawl open once nothing else is scheduled, in this order: the quiet
