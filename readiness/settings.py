@@ -4,12 +4,13 @@ The crawl records facts about every URL it meets, so several Scrapy defaults are
 on purpose: redirects are followed by the spider itself (each hop is a fetch of its own),
 every HTTP status reaches the spider, and robots.txt is applied by the spider so blocked URLs
 are recorded instead of silently dropped. Values a user tunes per site (concurrency, delay,
-limits) come from the YAML ``crawl:`` section; these are the project-wide defaults.
+limits, timeouts, user agent) come from the YAML ``crawl:`` section, whose defaults are in
+readiness/config/models.py (readiness/crawl/crawl_settings.py maps it onto Scrapy's settings);
+this file holds only what no YAML key sets.
 """
 
 BOT_NAME = "readiness"
-SPIDER_MODULES = ["readiness.spiders"]
-NEWSPIDER_MODULE = "readiness.spiders"
+SPIDER_MODULES = ["readiness.crawl.spider"]
 
 USER_AGENT = "readiness/0.1 (+https://github.com/readiness-seo/readiness; link-building readiness check)"
 
@@ -38,20 +39,12 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # repeat that work.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
-CONCURRENT_REQUESTS = 32
 # Scrapy runs each callback's output through CONCURRENT_ITEMS asyncio tasks per response;
 # the spider yields no items and only unseen requests, so one worker is enough, and the
 # 100-task default was ~17% of the crawl's CPU time (bench/README.md).
 CONCURRENT_ITEMS = 1
-# The site's own hosts get crawl.concurrency / crawl.delay (the spider sets these from the
-# YAML; this default also sizes the HTTP connection pool per host); every other host gets
-# crawl.probe.concurrency_per_host / crawl.probe.delay (readiness.probe.outbound.OutboundSlotSettings).
-CONCURRENT_REQUESTS_PER_DOMAIN = 16
-DOWNLOAD_DELAY = 0
-DOWNLOAD_TIMEOUT = 20
-# Huge or endless pages are cut off and recorded as "too-large", not buffered forever.
-DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# CONCURRENT_REQUESTS(_PER_DOMAIN), DOWNLOAD_DELAY, DOWNLOAD_TIMEOUT, DOWNLOAD_MAXSIZE and
+# USER_AGENT (when crawl.user_agent is set) come from the YAML: readiness/crawl/crawl_settings.py.
 # Search engines crawl without cookies, and so does readiness: what it sees is what they see
 # (a page that only works with a consent cookie set is a finding, not something to hide).
 COOKIES_ENABLED = False
@@ -96,7 +89,20 @@ EXTENSIONS_BASE = {
     "scrapy.extensions.spiderstate.SpiderState": 0,
     "scrapy.extensions.throttle.AutoThrottle": 0,
 }
+# The crawl's components (docs/architecture.md): each found by its name here, built with
+# from_crawler, and switched off by setting it to None. RunStore and the four the spider
+# hands its work to (RobotsTxt, Sitemaps, PageRecorder, OutboundProbes) and ParseWorkers,
+# which parses every page, are needed; the others are optional.
 EXTENSIONS = {
+    "readiness.crawl.run_store.RunStore": 100,
+    "readiness.crawl.workers.ParseWorkers": 110,
+    "readiness.crawl.robots.RobotsTxt": 120,
+    "readiness.crawl.sitemaps.Sitemaps": 130,
+    "readiness.crawl.recording.PageRecorder": 140,
+    "readiness.crawl.outbound.OutboundProbes": 150,
+    "readiness.crawl.remeasure.QuietRemeasurement": 160,
+    "readiness.crawl.variants.VariantProbes": 170,
+    "readiness.report.on_close.AnalyzeOnClose": 180,
     "readiness.crawl.progress.ProgressLine": 500,
 }
 
@@ -107,6 +113,10 @@ READINESS_REPORTS_DIR = "reports"
 READINESS_ANALYZE_ON_CLOSE = True
 # The crawl store implementation (one SQLite file per run by default).
 READINESS_STORE_CLASS = "readiness.store.sqlite.SQLiteCrawlStore"
+# What one crawl shares between its deciders (URL ids, decided-set, page budget …): this
+# process, or the Redis of a distributed run (crawl_settings.py chooses from
+# crawl.distributed.redis_url).
+READINESS_COORDINATION = "readiness.crawl.coordination.LocalCoordination"
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # Twisted's own epoll reactor: measured faster and ~20 MB lighter than Scrapy's default

@@ -1,1 +1,2 @@
-"""Stage 1, the crawl: the pieces SiteSpider (readiness/spiders/site.py) is made of."""
+"""Stage 1, the crawl: SiteSpider (spider.py), which decides and schedules, and the Scrapy
+components it hands the rest to (docs/architecture.md)."""

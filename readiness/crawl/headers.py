@@ -1,4 +1,5 @@
-"""HTTP header facts: which headers are kept, and the Link header parser."""
+"""HTTP header facts: which headers are kept, the Link header parser, and the canonicals a page
+declares in its head, its body and its Link header."""
 
 from __future__ import annotations
 
@@ -43,3 +44,13 @@ def parse_link_header(value: str) -> list[tuple[str, dict[str, str]]]:
         }
         links.append((match.group(1).strip(), params))
     return links
+
+
+def canonical_sources(facts, header_links: list[tuple[str, dict[str, str]]], page_url: str,
+                       base: str) -> list[tuple[str, str, str]]:
+    """(source, raw URL, base to resolve it against) of every canonical a page declares:
+    in its head (html), outside it (body), in its Link header (header)."""
+    return [("html", raw, base) for raw in facts.canonicals] + [
+        ("body", raw, base) for raw in facts.body_canonicals] + [
+        ("header", raw, page_url) for raw, params in header_links
+        if "canonical" in params.get("rel", "").lower().split()]

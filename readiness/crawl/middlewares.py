@@ -2,7 +2,9 @@
 
 Ordered at 990 (closest to the network), so ``process_response`` runs before
 HttpCompressionMiddleware has decompressed the body: the byte count stored is what crossed
-the wire, and Content-Encoding is still visible.
+the wire, and Content-Encoding is still visible. ``_timing_sample`` reads a response's timing (Scrapy's
+``download_latency``: time to first byte; this middleware's ``readiness_elapsed``: the whole
+download) for the fetch row and the quiet re-measurement.
 """
 
 from __future__ import annotations
@@ -22,3 +24,13 @@ class FetchTimingMiddleware:
         # HttpCompressionMiddleware drops this header once it has decompressed the body.
         request.meta["readiness_content_encoding"] = response.headers.getlist(b"Content-Encoding")
         return response
+
+
+def _timing_sample(response) -> dict[str, float | None]:
+    meta = response.meta
+    return {"ttfb_ms": _ms(meta.get("download_latency")),
+            "elapsed_ms": _ms(meta.get("readiness_elapsed"))}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)

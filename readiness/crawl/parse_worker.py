@@ -1,6 +1,6 @@
 """A parse worker process: pages in on stdin, their facts out, one frame at a time.
 
-Started by ParseWorkers (readiness/crawl/workers.py) as ``python -m
+Started by ParseWorkerPool (readiness/crawl/workers.py) as ``python -m
 readiness.crawl.parse_worker``; not a command for people. Every frame, both ways, is a
 4-byte big-endian length and a pickle:
 

@@ -16,6 +16,10 @@ quiet phase only the chosen pages' samples are.
 failed or did not answer 200 is a sample with ``error`` (no timing), so a page whose every
 re-measurement failed keeps only its crawl sample and is not judged slow (EXP001/EXP002 name
 it in one notice instead).
+
+:class:`QuietRemeasurement` is the Scrapy extension that runs it: made when the store opens,
+asked by the spider at spider_idle (before the variant probes, so they do not disturb the
+quiet), finished when the crawl closes. Off when both thresholds are 0.
 """
 
 from __future__ import annotations
@@ -24,10 +28,16 @@ import logging
 from collections import deque
 from typing import Any, Callable
 
+import scrapy
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
+from readiness.crawl.middlewares import _timing_sample
+from readiness.crawl.signals import store_closing
+from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
 
@@ -152,3 +162,35 @@ class QuietRemeasurer:
         fetch["timings"] = [crawl_sample, *self._samples[url_id]]
         self.store.add("fetches", fetch)  # replaces the row, now with every sample
 
+
+
+class QuietRemeasurement(StoreComponent):
+    """The extension around :class:`QuietRemeasurer` (``crawl.remeasure_*``)."""
+
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self.remeasurer: QuietRemeasurer | None = None  # made when the store opens
+        crawler.signals.connect(self.store_closing, signal=store_closing)
+
+    def store_opened(self, store, run_dir) -> None:
+        super().store_opened(store, run_dir)
+        cfg = self.crawl_cfg
+        self.remeasurer = QuietRemeasurer(
+            store, cfg.remeasure_slow_ms, cfg.remeasure_download_ms, cfg.remeasure_times,
+            self._download_quietly, _timing_sample, self.stats)
+
+    def keeps_crawl_open(self) -> bool:
+        """At spider_idle: measure the slow pages again, in the quiet."""
+        return self.remeasurer is not None and self.remeasurer.due()
+
+    def store_closing(self, store, reason: str) -> None:
+        if self.remeasurer is not None:  # interrupted mid-way: keep what was measured
+            self.remeasurer.finish()
+
+    def _download_quietly(self, url: str):
+        """One request of a quiet re-measurement, straight to the downloader, not through
+        the scheduler: in a distributed run the shared queue could hand it to a worker that
+        never saw the first sample."""
+        request = scrapy.Request(url, dont_filter=True, meta={
+            "download_slot": netloc(url), "dont_retry": True})
+        return deferred_from_coro(self.crawler.engine.download_async(request))

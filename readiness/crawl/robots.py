@@ -10,13 +10,26 @@ Unreachable or failing robots.txt files do not block the crawl: a 4xx means "no 
 (RFC 9309); for 5xx and network errors search engines assume "disallow all", which the
 indexing rules report as an error, but the crawl goes on as if allowed so the rest of the
 site can still be checked.
+
+:class:`RobotsTxt` is the Scrapy extension holding the crawl's rules: it records each
+robots.txt answer the spider's callbacks hand it, and in a distributed run reads the rules
+another worker fetched (the coordination's ``shared_robots``).
 """
 
 from __future__ import annotations
 
+import logging
+import time
+
 from protego import Protego
 
+from readiness.crawl.component import StoreComponent
+from readiness.crawl.errors import classify_failure
 from readiness.urls import netloc
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_MAX_BYTES = 512 * 1024
 
 
 class RobotsRules:
@@ -36,3 +49,45 @@ class RobotsRules:
             return True
         # Protego matches "readiness/0.1 (...)" against a "readiness" group, else "*".
         return parser.can_fetch(url, self.user_agent)
+
+
+class RobotsTxt(StoreComponent):
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self.rules = RobotsRules(crawler.settings.get("USER_AGENT"))
+
+    def allowed(self, url: str) -> bool:
+        # The rules of ``url``'s host, as the worker that fetched it read them.
+        host = netloc(url)
+        shared = self.coordination.shared_robots(host)
+        if shared:
+            self.rules.add(host, shared)
+        return self.rules.allowed(url)
+
+    def record(self, response) -> tuple[str, list[str], str | None]:
+        """(host, its Sitemap: URLs, robots.txt text or None) of one robots.txt answer."""
+        host = response.meta["robots_host"]
+        sitemaps: list[str] = []
+        body = None
+        if response.status == 200:
+            body = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
+            # Read even with robots: ignore (its Sitemap: lines count); the spider's decision
+            # is what leaves the rules unapplied.
+            sitemaps = self.rules.add(host, body)
+        elif response.status >= 500:
+            logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
+                           "site; readiness goes on as if allowed", host, response.status)
+        self.store.add("robots", {"host": host, "url": response.url, "status": response.status,
+                                  "body": body, "sitemaps": sitemaps, "fetched_at": time.time()})
+        self.stats.inc_value(f"readiness/robots/status/{response.status}")
+        return host, sitemaps, body
+
+    def record_failure(self, failure) -> str:
+        """The host of a robots.txt that could not be fetched."""
+        request = failure.request
+        host = request.meta["robots_host"]
+        error, detail = classify_failure(failure)
+        logger.warning("robots.txt of %s could not be fetched (%s)", host, detail)
+        self.store.add("robots", {"host": host, "url": request.url, "error": error,
+                                  "fetched_at": time.time()})
+        return host

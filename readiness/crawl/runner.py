@@ -10,7 +10,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from readiness.config import ReadinessConfig
-from readiness.spiders.site import SiteSpider, new_run_dir
+from readiness.crawl.run_store import new_run_dir
+from readiness.crawl.spider import SiteSpider
 from readiness.store import open_store
 
 

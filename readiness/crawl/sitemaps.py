@@ -2,19 +2,30 @@
 
 Parsing is lxml's, through Scrapy's ``Sitemap`` iterator (recovering parser, entities
 off). A body that is no sitemap at all is reported as such rather than guessed at.
+
+:class:`Sitemaps` is the Scrapy extension that reads them during the crawl: the sitemaps a
+host's robots.txt names (or its ``/sitemap.xml``, or ``crawl.sitemaps``), each read once,
+from the site's hosts only; every entry recorded, each internal one decided by the spider.
 """
 
 from __future__ import annotations
 
+import logging
 import zlib
 from dataclasses import dataclass, field
+from typing import Iterable
 
+import scrapy
 from lxml import etree
-
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
-from readiness.urls import is_http
+from readiness.crawl.auxiliary import aux_request
+from readiness.crawl.component import StoreComponent
+from readiness.crawl.errors import classify_failure
+from readiness.urls import is_http, netloc, origin
+
+logger = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -81,3 +92,94 @@ def _parse_text(body: bytes) -> ParsedSitemap:
     if not lines or not all(is_http(line) for line in lines[:20]):
         return ParsedSitemap(None, error="not-a-sitemap")
     return ParsedSitemap("text", [(line, None) for line in lines if is_http(line)])
+
+
+class Sitemaps(StoreComponent):
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self.site_netlocs = self.spider.site_netlocs
+        self.start_url = self.spider.start_url
+        self._sitemaps_seen: set[str] = set()
+
+    def from_robots(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
+        """Requests for the sitemaps of a host whose robots.txt is in."""
+        sitemap_sources = [(u, "robots") for u in sitemaps]
+        # A Sitemap: line on a host outside the crawl is recorded, never fetched (and search
+        # engines ignore it unless both hosts are verified): the fallback still applies.
+        on_site = [u for u in sitemaps if self._site_sitemap(u, self.start_url)]
+        if host == netloc(self.start_url) and not on_site and not self.crawl_cfg.sitemaps:
+            sitemap_sources.append((f"{origin(self.start_url)}/sitemap.xml", "fallback"))
+        for raw in self.crawl_cfg.sitemaps:
+            if host == netloc(self.start_url):
+                sitemap_sources.append((raw, "config"))
+        for raw, found_in in sitemap_sources:
+            request = self._sitemap_request(raw, None, found_in, self.start_url)
+            if request is not None:
+                yield request
+
+    def _site_sitemap(self, raw: str, base: str) -> bool:
+        """Is this sitemap URL on one of the site's hosts (the only ones fetched)?"""
+        url = self.normalizer.normalize(raw, base)
+        return url is not None and is_http(url) and netloc(url) in self.site_netlocs
+
+    def _sitemap_request(self, raw: str, parent_id: int | None, found_in: str,
+                         base: str) -> scrapy.Request | None:
+        url = self.normalizer.normalize(raw, base)
+        if url is None or not is_http(url) or url in self._sitemaps_seen:
+            return None
+        self._sitemaps_seen.add(url)
+        if not self.coordination.first_sitemap(url):
+            return None
+        url_id = self.store.intern(url, self.scope.is_internal(url))
+        if netloc(url) not in self.site_netlocs:
+            # Never fetched from a host that is not the site's: recorded for the rules.
+            self.stats.inc_value("readiness/sitemaps/off-site")
+            self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
+                                        "found_in": found_in, "error": "off-site"})
+            return None
+        meta = {"sitemap": (url_id, parent_id, found_in)}
+        return aux_request(url, self.spider.parse_sitemap, self.spider.sitemap_failed, meta)
+
+    def parse(self, response) -> Iterable[scrapy.Request]:
+        """Record one sitemap answer; requests for its child sitemaps and the entries due."""
+        url_id, parent_id, found_in = response.meta["sitemap"]
+        row = {"url_id": url_id, "parent_id": parent_id, "found_in": found_in,
+               "status": response.status}
+        if response.status != 200:
+            row["error"] = f"http-{response.status}"
+            self.store.add("sitemaps", row)
+            return
+        parsed = parse_sitemap(response.body, self.crawl_cfg.max_page_bytes)
+        row.update(kind=parsed.kind, error=parsed.error, entries=len(parsed.entries))
+        self.store.add("sitemaps", row)
+        if parsed.error:
+            logger.warning("sitemap %s %s; %d entries read", response.url,
+                           ERROR_WORDS.get(parsed.error, parsed.error), len(parsed.entries))
+        if parsed.kind == "sitemapindex":
+            for raw, _lastmod in parsed.entries:
+                request = self._sitemap_request(raw, url_id, "index", response.url)
+                if request is not None:
+                    yield request
+            return
+        entries = []
+        decide = self.spider.decide
+        for raw, lastmod in parsed.entries:
+            target = self.normalizer.normalize(raw, response.url)
+            target_id = None
+            if target is not None:
+                internal = self.scope.is_internal(target)
+                target_id = self.store.intern(target, internal)
+                if internal:
+                    request = decide(target, 0, "sitemap", url_id, target_id, internal)
+                    if request is not None:
+                        yield request
+            entries.append((url_id, target_id, raw, lastmod))
+        self.store.add_many("sitemap_entries", entries)
+        self.stats.inc_value("readiness/sitemap_entries", len(entries))
+
+    def failed(self, failure) -> None:
+        url_id, parent_id, found_in = failure.request.meta["sitemap"]
+        error, detail = classify_failure(failure)
+        logger.warning("sitemap %s could not be fetched (%s)", failure.request.url, detail)
+        self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
+                                    "found_in": found_in, "error": error})

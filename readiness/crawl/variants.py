@@ -10,12 +10,30 @@ The sample is a function of the site, never of the order responses arrive in
 (:class:`VariantSample`): two crawls of an unchanged site probe the same variants, so their
 findings are the same. It is taken when the crawl has nothing else to do, from every page
 the site led the crawl to.
+
+:class:`VariantProbes` is the Scrapy extension that does it.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import HtmlResponse
+from scrapy.utils.defer import deferred_from_coro
+from twisted.python.failure import Failure
+
+from readiness.crawl.component import StoreComponent
+from readiness.crawl.errors import classify_failure
+from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
+from readiness.crawl.robots import RobotsTxt
+from readiness.crawl.workers import ParseWorkers
+from readiness.urls import netloc
+
+logger = logging.getLogger(__name__)
 
 
 def template_of(url: str) -> str:
@@ -113,3 +131,120 @@ def url_variants(url: str) -> list[tuple[str, str]]:
     elif not path.rsplit("/", 1)[-1].count("."):
         variants.append((urlunsplit((scheme, netloc, path + "/", query, "")), "slash"))
     return variants
+
+
+class VariantProbes(StoreComponent):
+    """The Scrapy extension that samples pages while crawling and requests their variants
+    once the crawl is otherwise done (the spider asks it at spider_idle, after the quiet
+    re-measurement). ``crawl.variant_samples`` sizes the sample; without this extension in
+    EXTENSIONS no variant is requested at all."""
+
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self._variant_sample = VariantSample(self.crawl_cfg.variant_samples)
+        self._variant_probes: int | None = None  # under way; None until they are requested
+
+    def store_opened(self, store, run_dir) -> None:
+        super().store_opened(store, run_dir)
+        self.robots = self.crawler.get_extension(RobotsTxt)
+        self.parser = self.crawler.get_extension(ParseWorkers)
+
+    def offer(self, page_url: str) -> None:
+        """Offer a page the site led the crawl to for the variant sample (taken at the end)."""
+        key = sample_key(page_url)
+        if self._variant_sample.offer(key):
+            self.coordination.offer_variant_page(key)
+
+    def keeps_crawl_open(self) -> bool:
+        """Once the crawl (a distributed run: every worker) has nothing else to do, request
+        the variants of the sampled pages; True while they are under way.
+
+        Chosen after the crawl, so the sample is a function of the site (VariantSample), and
+        a variant the site itself links to is known to be an ordinary page by then.
+        """
+        if self._variant_probes is not None:
+            return self._variant_probes > 0
+        self._variant_probes = 0
+        pages = self.coordination.variant_pages(self._variant_sample)
+        if pages is None:
+            return False  # another worker of the run probes them
+        for page_url in pages:
+            self._request_variants(page_url)
+        return self._variant_probes > 0
+
+    def _request_variants(self, page_url: str) -> None:
+        page_id = self.store.intern(page_url, True)
+        production = self.normalizer.unmap_host(page_url)
+        for raw, kind in url_variants(production):
+            variant = self.normalizer.normalize(raw)
+            if variant is None or variant == page_url:
+                continue
+            # A staging check must never reach the real production hosts: with a host map,
+            # only variants that map to a crawled host are requested.
+            if self.normalizer.host_map and not self.normalizer.is_mapped(raw):
+                continue
+            internal = self.scope.is_internal(variant)
+            variant_id = self.store.intern(variant, internal)
+            row = {"url_id": variant_id, "of_url_id": page_id, "kind": kind}
+            if not self.coordination.first_decision(variant_id):
+                # Reached by the site (a link, a sitemap, a redirect): an ordinary page whose
+                # answer is in fetches. An outside URL probed already is no site variant.
+                if internal:
+                    self.store.add("variants", {**row, "error": "see-fetch"})
+                continue
+            if internal and self.crawl_cfg.robots == "obey" and not self.robots.allowed(variant):
+                continue
+            self.stats.inc_value("readiness/variants/requested")
+            # Straight to the downloader: the answer is the variant's status and Location only,
+            # never parsed as a page of the site nor followed.
+            request = scrapy.Request(variant, dont_filter=True, meta={
+                "download_slot": netloc(variant), "dont_retry": True})
+            self._variant_probes += 1
+            deferred = deferred_from_coro(self.crawler.engine.download_async(request))
+            deferred.addCallbacks(
+                lambda response, row=row: deferred_from_coro(self._variant_answered(response, row)),
+                self._variant_failed, errbackArgs=(row,))
+            deferred.addBoth(self._variant_done, variant)
+
+    async def _variant_answered(self, response, row: dict[str, Any]) -> None:
+        row["status"] = response.status
+        location = response.headers.get(b"Location")
+        if location:
+            row["location"] = location.decode("latin-1").strip()
+            target = self.normalizer.normalize(row["location"], response.url)
+            if target is not None:
+                row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))
+        if 200 <= response.status < 300 and isinstance(response, HtmlResponse):
+            # A served copy that declares the real page canonical is consolidated (CAN010).
+            row["canonical_url_id"] = await self._variant_canonical(response)
+        self.store.add("variants", row)
+
+    async def _variant_canonical(self, response) -> int | None:
+        """The one URL a variant's head and Link header declare canonical (None: none, or
+        several)."""
+        parsed = await self.parser.parse(response)
+        if parsed is None:
+            return None
+        facts = parsed.facts
+        base = response.url
+        if facts.base_href:
+            base = self.normalizer.normalize(facts.base_href, response.url) or response.url
+        header_links = parse_link_header(kept_headers(response.headers).get("link", ""))
+        targets = {self.normalizer.normalize(raw, raw_base) for source, raw, raw_base
+                   in canonical_sources(facts, header_links, response.url, base)
+                   if source != "body"}  # search engines ignore canonicals outside <head>
+        targets.discard(None)
+        if len(targets) != 1:
+            return None
+        target = targets.pop()
+        return self.store.intern(target, self.scope.is_internal(target))
+
+    def _variant_failed(self, failure: Failure, row: dict[str, Any]) -> None:
+        error, _detail = classify_failure(failure)
+        self.store.add("variants", {**row, "error": error})
+
+    def _variant_done(self, result: Any, variant: str) -> None:
+        self._variant_probes -= 1
+        if isinstance(result, Failure):  # a bug in recording the answer, not a network error
+            logger.error("recording the answer of variant %s failed: %s", variant,
+                         result.getTraceback())

@@ -1,15 +1,18 @@
-"""Parse worker processes: page parsing on the machine's other cores.
+"""Parse workers (``crawl.parse_workers``): page parsing on the machine's other cores.
 
 The crawl process is single-threaded (Scrapy on one Twisted reactor) and, on a fast site,
 CPU-bound: per page, Scrapy's own request/response machinery and readiness's parsing
 (decode, lxml tree, facts, MinHash, structured data, compression) cost about the same.
-ParseWorkers moves the parsing into child processes (readiness/crawl/parse_worker.py), so
+ParseWorkerPool moves the parsing into child processes (readiness/crawl/parse_worker.py), so
 the crawl process only downloads, decides which URLs to fetch and writes the store. Every
 decision stays in the crawl process; workers only turn bytes into facts.
 
 Pages travel over the workers' stdin/stdout pipes, read by the reactor like any socket (no
 threads). A worker that dies is reported once and its pages are parsed in the crawl process
 instead, so a crash costs time, never facts.
+
+:class:`ParseWorkers` is the Scrapy extension that owns the pool (started with the crawler,
+closed with the spider) and parses each page the crawl asks about, in a worker or here.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import logging
 import os
 import pickle
 import sys
+from functools import cached_property
 from typing import Any
 
+from scrapy import signals
 from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
 from readiness.crawl.parse_worker import FRAME_HEADER, encode_frame
-from readiness.crawl.parsing import PageParseError
+from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
+from readiness.crawl.signals import store_opened
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +147,7 @@ class _WorkerProtocol(protocol.ProcessProtocol):
             d.errback(Failure(WorkerLost(f"parse worker {self.number} ended")))
 
 
-class ParseWorkers:
+class ParseWorkerPool:
     """``count`` parse worker processes; ``parse`` sends a page to the least busy one."""
 
     def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool) -> None:
@@ -185,3 +191,74 @@ class ParseWorkers:
         for worker in self._workers:
             if worker.alive:
                 worker.transport.closeStdin()
+
+
+class ParseWorkers:
+    """The crawl's page parser: in ``crawl.parse_workers`` worker processes (``auto``: one on
+    a machine with two or more cores), or in the crawl process when there are none or the
+    last one ended."""
+
+    def __init__(self, crawl_cfg, stats, coordination) -> None:
+        self.stats = stats
+        self.coordination = coordination
+        self.keep_html = crawl_cfg.store_html
+        self.extractor_args = {"boilerplate_selectors": list(crawl_cfg.boilerplate_selectors)}
+        self.pool: ParseWorkerPool | None = None
+        workers = crawl_cfg.parse_workers
+        if workers == "auto":
+            workers = 1 if available_cores() >= 2 else 0
+        if workers:
+            self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html)
+            self.pool.start()
+
+    @classmethod
+    def from_crawler(cls, crawler) -> "ParseWorkers":
+        # Started now rather than when the crawl opens: the worker's imports (~0.5 s) then
+        # overlap Scrapy's own start-up instead of the first pages.
+        spider = crawler.spider
+        extension = cls(spider.crawl_cfg, crawler.stats, spider.coordination)
+        crawler.signals.connect(extension.store_opened, signal=store_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def store_opened(self, store, run_dir) -> None:
+        if self.pool is None:
+            return
+        if not self.coordination.joined:  # started for a distributed run that had already ended
+            self.pool.close()
+            self.pool = None
+        else:  # logged here: the crawl's log file only exists from now on
+            logger.info("started %d parse worker(s)", self.pool.count)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    @cached_property
+    def extractor(self):
+        """The extractor for pages parsed in this process: every page when there are no
+        parse workers, else only the pages of a worker that ended. Imported on first use,
+        since a crawl with workers never needs its libraries here."""
+        from readiness.crawl.extract import PageExtractor
+
+        return PageExtractor(**self.extractor_args)
+
+    async def parse(self, response) -> ParsedPage | None:
+        """The page parsed by a worker when one is running, else here; None if unparsable."""
+        url, body, encoding = response.url, response.body, response.encoding
+        try:
+            workers = self.pool
+            if workers is not None and workers.alive:
+                try:
+                    return await workers.parse(url, body, encoding)
+                except WorkerLost:  # already logged by the pool; parse it here instead
+                    self.stats.inc_value("readiness/parse_worker_lost")
+                except WorkerFailed as exc:  # a bug in extraction, with the worker's traceback
+                    logger.error("parsing %s failed in a parse worker:\n%s", url, exc)
+                    self.stats.inc_value("readiness/parse_errors")
+                    return None
+            return parse_html(self.extractor, url, body, encoding, self.keep_html)
+        except PageParseError as exc:  # undecodable or empty body: the fetch row still stands
+            logger.warning("could not parse %s: %s", url, exc)
+            self.stats.inc_value("readiness/parse_errors")
+            return None

@@ -1,0 +1,259 @@
+"""Recording what the crawl fetched: a fetch row per response or failure, and for a page
+its facts, link edges, canonicals and hreflang alternates (a stylesheet: its url() edges).
+
+PageRecorder is a Scrapy extension the spider hands each page response to; it writes to the
+store as it goes and asks the spider to decide about every new URL a page leads to, yielding
+the requests back. It is not an item pipeline: an edge's target id comes from the store as
+the edge is written, and the decision about it needs that id, so writing and deciding are
+one pass over the page's links; an item per page would also add a pipeline round and an
+``item_scraped`` signal to every response (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import AsyncIterator, Iterable
+
+import scrapy
+from scrapy.http import HtmlResponse, TextResponse
+from twisted.python.failure import Failure
+
+from readiness.crawl.component import StoreComponent
+from readiness.crawl.errors import classify_failure
+from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
+from readiness.crawl.middlewares import _ms, _timing_sample
+from readiness.crawl.parsing import ParsedPage
+from readiness.crawl.stylesheets import css_urls
+from readiness.crawl.variants import VariantProbes
+from readiness.crawl.workers import ParseWorkers
+from readiness.urls import is_http
+
+logger = logging.getLogger(__name__)
+
+# Elements whose internal targets are pages worth fetching.
+PAGE_ELEMENTS = frozenset({"a", "area", "iframe"})
+# <link rel=...> values naming a host to warm up, not a URL anyone will load.
+NON_URL_LINK_RELS = frozenset({"preconnect", "dns-prefetch"})
+# <link rel=...> values that load a resource with the page (weight, broken assets).
+RESOURCE_LINK_RELS = frozenset({"stylesheet", "icon", "shortcut", "preload", "apple-touch-icon",
+                                "manifest", "modulepreload"})
+
+
+class _NoVariants:
+    """Stands in for VariantProbes when that extension is off."""
+
+    def offer(self, page_url: str) -> None:
+        pass
+
+
+class PageRecorder(StoreComponent):
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self.decide = self.spider.decide
+
+    def store_opened(self, store, run_dir) -> None:
+        super().store_opened(store, run_dir)
+        self.parser = self.crawler.get_extension(ParseWorkers)
+        self.variants = self.crawler.get_extension(VariantProbes) or _NoVariants()
+
+    async def on_page(self, response) -> AsyncIterator[scrapy.Request]:
+        """Record a page fetch (its row, its facts, its links); requests for what it leads to."""
+        url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
+        self.coordination.page_fetched(response.url, url_id)
+        meta = response.meta
+        status = response.status
+        headers = response.headers
+        fetch = {
+            "url_id": url_id, "status": status, "fetched": 1, "robots_blocked": robots_blocked,
+            **_timing_sample(response),
+            "bytes": meta.get("readiness_wire_bytes", len(response.body)),
+            "content_type": headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
+            "headers": kept_headers(headers, meta.get("readiness_content_encoding")),
+            "retries": meta.get("retry_times", 0),
+            "fetched_at": time.time(),
+        }
+        self.stats.inc_value("readiness/fetched")
+        self.stats.inc_value(f"readiness/status/{status}")
+        location = headers.get(b"Location")
+        if 300 <= status < 400 and location:
+            raw = location.decode("latin-1").strip()
+            fetch["location"] = raw
+            target = self.normalizer.normalize(raw, response.url)
+            if target is not None:
+                target_id = self.store.intern(target, self.scope.is_internal(target))
+                fetch["location_url_id"] = target_id
+                self.store.add("fetches", fetch)
+                # A redirect hop is not a click: the target keeps this URL's depth.
+                request = self.decide(target, depth, "redirect", url_id, target_id)
+                if request is not None:
+                    yield request
+                return
+        self.store.add("fetches", fetch)
+        if status == 200 and (isinstance(response, HtmlResponse) or (
+                isinstance(response, TextResponse)
+                and b"html" in (headers.get(b"Content-Type") or b""))):
+            parsed = await self.parser.parse(response)
+            if parsed is not None:
+                for request in self._record_page(response, url_id, depth, parsed,
+                                                 fetch["headers"]):
+                    yield request
+        elif (status == 200 and self.crawl_cfg.fetch_resources
+                and isinstance(response, TextResponse)
+                and b"text/css" in (headers.get(b"Content-Type") or b"").lower()):
+            for request in self._record_stylesheet(response, url_id, depth):
+                yield request
+
+    def _record_page(self, response, url_id: int, depth: int, parsed: ParsedPage,
+                     headers: dict[str, str]) -> Iterable[scrapy.Request]:
+        """Store the page's facts and link edges; requests for the URLs it leads to.
+        ``headers``: the fetch row's kept headers (names lower-cased, values joined)."""
+        page_url = response.url
+        facts = parsed.facts
+        if parsed.html_zlib is not None:
+            self.store.add_many("bodies", [(url_id, parsed.html_zlib)])
+        self.store.add("pages", {
+            "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,
+            "h1": facts.h1, "meta_robots": facts.meta_robots,
+            "x_robots_tag": headers.get("x-robots-tag"), "viewport": facts.viewport,
+            "lang": facts.lang, "meta_refresh": facts.meta_refresh,
+            "encoding": response.encoding, "word_count": facts.word_count,
+            "content_hash": facts.content_hash, "minhash": facts.minhash,
+            "contact": _contact(facts),
+            "structured_data": facts.structured_data or None,
+        })
+        self.variants.offer(page_url)
+        base = page_url
+        if facts.base_href:
+            base = self.normalizer.normalize(facts.base_href, page_url) or page_url
+        normalize = self.normalizer.normalize
+        intern = self.store.intern
+        is_internal = self.scope.is_internal
+        child_depth = depth + 1
+        fetch_resources = self.crawl_cfg.fetch_resources
+
+        # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
+        canonical_rows, hreflang_rows = [], []
+        header_links = parse_link_header(headers.get("link", ""))
+        for source, raw, raw_base in canonical_sources(facts, header_links, page_url, base):
+            target_id, request = self._declared(raw, raw_base, url_id, depth, "canonical")
+            canonical_rows.append((url_id, source, raw, target_id))
+            if request is not None:
+                yield request
+        alternates = [("html", lang, raw, base) for lang, raw in facts.hreflang] + [
+            ("header", params["hreflang"], raw, page_url) for raw, params in header_links
+            if "hreflang" in params]
+        for source, lang, raw, raw_base in alternates:
+            target_id, request = self._declared(raw, raw_base, url_id, child_depth, "hreflang")
+            hreflang_rows.append((url_id, lang, raw, target_id, source))
+            if request is not None:
+                yield request
+        self.store.add_many("canonicals", canonical_rows)
+        self.store.add_many("hreflang", hreflang_rows)
+
+        if facts.meta_refresh:
+            target = _meta_refresh_target(facts.meta_refresh)
+            target = normalize(target, base) if target else None
+            if target is not None:
+                request = self.decide(target, depth, "meta-refresh", url_id)
+                if request is not None:
+                    yield request
+
+        # Link edges: every one recorded; each new target fetched or probed once.
+        edges = []
+        known_id = self.store.url_id
+        decided = self.coordination.decided
+        for link in facts.links:
+            target = normalize(link.raw, base)
+            target_id = known_id(target) if target is not None else None
+            # Most links on a page (nav, footer) point at URLs already decided: record the
+            # edge and move on without the scope and decision work.
+            undecided = target is not None and (
+                target_id is None or target_id >= len(decided) or not decided[target_id])
+            if undecided:
+                internal = is_internal(target)
+                if target_id is None:
+                    target_id = intern(target, internal)
+            edges.append((url_id, target_id, link.raw, link.anchor, link.rel, link.element,
+                          link.region))
+            if not undecided:
+                continue
+            discovered_by = "link"
+            if link.element == "link":
+                rels = set(link.rel.split()) if link.rel else set()
+                if rels & NON_URL_LINK_RELS or (internal and not rels & RESOURCE_LINK_RELS):
+                    continue
+            if internal and link.element not in PAGE_ELEMENTS:
+                if not fetch_resources:
+                    continue
+                discovered_by = "resource"
+            request = self.decide(target, child_depth, discovered_by, url_id, target_id,
+                                   internal)
+            if request is not None:
+                yield request
+        self.store.add_many("links", edges)
+        self.stats.inc_value("readiness/links", len(edges))
+        self.stats.inc_value("readiness/pages")
+
+    def _record_stylesheet(self, response, url_id: int,
+                           depth: int) -> Iterable[scrapy.Request]:
+        """The site's own stylesheet: an edge for each url() it loads (background images,
+        fonts, @import), the stylesheet as source, each new target decided once like the
+        resources of a page (so broken-page rules see a missing background image)."""
+        edges = []
+        for raw in css_urls(response.text):
+            target = self.normalizer.normalize(raw, response.url)  # relative to the CSS file
+            if target is None or not is_http(target):
+                continue
+            internal = self.scope.is_internal(target)
+            target_id = self.store.intern(target, internal)
+            edges.append((url_id, target_id, raw, None, None, "css", "stylesheet"))
+            request = self.decide(target, depth + 1, "resource", url_id, target_id, internal)
+            if request is not None:
+                yield request
+        self.store.add_many("links", edges)
+        self.stats.inc_value("readiness/stylesheet_urls", len(edges))
+
+    def _declared(self, raw: str, raw_base: str, page_id: int, depth: int,
+                  kind: str) -> tuple[int | None, scrapy.Request | None]:
+        """The id of a URL a page declares (canonical, hreflang), and its request if due."""
+        target = self.normalizer.normalize(raw, raw_base)
+        if target is None:
+            return None, None
+        internal = self.scope.is_internal(target)
+        target_id = self.store.intern(target, internal)
+        if target_id == page_id:
+            return target_id, None
+        return target_id, self.decide(target, depth, kind, page_id, target_id, internal)
+
+    def on_failure(self, failure: Failure) -> None:
+        request = failure.request
+        url_id, depth, discovered_by, source_id, robots_blocked = request.meta["page"]
+        error, detail = classify_failure(failure)
+        self.stats.inc_value(f"readiness/errors/{error}")
+        logger.info("fetch failed: %s (%s)", request.url, detail)
+        self.store.add("fetches", {
+            "url_id": url_id, "error": error, "error_detail": detail, "fetched": 1,
+            "robots_blocked": robots_blocked, "depth": depth, "discovered_by": discovered_by,
+            "discovered_from": source_id, "elapsed_ms": _ms(request.meta.get("readiness_elapsed")),
+            "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
+        })
+
+
+def _contact(facts) -> dict[str, list[str]] | None:
+    """Visible phone links and address blocks: what a visitor sees of the practice's NAP."""
+    tel = [link.raw for link in facts.links if link.raw[:4].lower() == "tel:"]
+    if not tel and not facts.addresses:
+        return None
+    return {"tel": tel, "addresses": facts.addresses}
+
+
+def _meta_refresh_target(content: str) -> str | None:
+    """``5; url=/next`` -> ``/next``."""
+    _, _, rest = content.partition(";")
+    rest = rest.strip()
+    if rest[:4].lower() == "url=":
+        return rest[4:].strip().strip("'\"") or None
+    return None
+

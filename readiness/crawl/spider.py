@@ -1,0 +1,242 @@
+"""SiteSpider: stage 1 (the site's own pages) and stage 2 (outbound probes) of a crawl.
+
+The spider decides and schedules; the components named in settings.py's EXTENSIONS do the
+rest (docs/architecture.md). It must not inherit three Scrapy behaviours:
+
+* redirects are followed here, one fetch per hop, so chains and loops survive deduplication;
+* robots.txt is applied here, so blocked URLs are recorded rather than silently dropped;
+* link edges are written when they are extracted, not when their target is fetched.
+
+Every URL is decided once (:meth:`SiteSpider.decide`): the crawl store's URL index gives each
+URL an id, and the coordination's decided-set says whether the URL was already fetched,
+skipped or probed. That is the crawl's whole per-URL memory; page facts go to the store.
+
+Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config=FILE]
+[-a out=DIR] [-a run=NAME]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.misc import build_from_crawler, load_object
+from twisted.python.failure import Failure
+
+from readiness.config import ReadinessConfig, load_config
+from readiness.crawl.auxiliary import aux_request, follow_aux_redirect
+from readiness.crawl.crawl_settings import crawl_settings
+from readiness.crawl.outbound import OutboundProbes
+from readiness.crawl.recording import PageRecorder
+from readiness.crawl.remeasure import QuietRemeasurement
+from readiness.crawl.robots import RobotsTxt
+from readiness.crawl.signals import store_opened
+from readiness.crawl.sitemaps import Sitemaps
+from readiness.crawl.variants import VariantProbes
+from readiness.crawl.workers import ParseWorkers
+from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, url: str | None = None, config: str | ReadinessConfig | None = None,
+                 out: str | None = None, run: str | None = None, *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not url:
+            raise ValueError("a start URL is required: scrapy crawl site -a url=https://…")
+        # A path (scrapy crawl -a config=…, scrapyd) or an already validated config (the CLI).
+        if isinstance(config, ReadinessConfig):
+            self.config_path, self.cfg = None, config
+        else:
+            self.config_path, self.cfg = config, load_config(config)
+        self.out = out
+        self.crawl_cfg = self.cfg.crawl
+        # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
+        self.run_name = run
+        self.normalizer = UrlNormalizer(self.crawl_cfg.host_map, self.crawl_cfg.strip_params)
+        start = self.normalizer.normalize(url)
+        if start is None or not is_http(start):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.start_url = start
+        self.seed_urls = [start] + [
+            u for u in (self.normalizer.normalize(s) for s in self.crawl_cfg.start_urls) if u
+        ]
+        self.site_netlocs = {netloc(u) for u in self.seed_urls}
+        for host in self.crawl_cfg.extra_hosts:
+            mapped = self.normalizer.normalize(host if "://" in host else f"http://{host}/")
+            if mapped:
+                self.site_netlocs.add(netloc(mapped))
+        self.scope = Scope(self.site_netlocs, self.crawl_cfg.include, self.crawl_cfg.exclude)
+        self.limits_hit: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "SiteSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Before the settings freeze and the components read them.
+        crawler.settings.update(crawl_settings(spider.crawl_cfg, spider.run_name), "spider")
+        spider.coordination = build_from_crawler(
+            load_object(crawler.settings["READINESS_COORDINATION"]), crawler, spider)
+        crawler.signals.connect(spider._store_opened, signal=store_opened)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        return spider
+
+    def _store_opened(self, store, run_dir) -> None:
+        """The store is open: the components the spider hands its work to."""
+        get = self.crawler.get_extension
+        self.store = store
+        self.stats = self.crawler.stats
+        handed_work = (RobotsTxt, Sitemaps, PageRecorder, OutboundProbes)
+        self.robots, self.sitemaps, self.recorder, self.outbound = map(get, handed_work)
+        missing = [cls.__name__ for cls in (*handed_work, ParseWorkers) if get(cls) is None]
+        if missing:
+            raise NotConfigured(f"the crawl needs these EXTENSIONS: {', '.join(missing)}")
+        # What keeps the crawl open once nothing else is scheduled, in this order: the quiet
+        # re-measurement first (nothing else downloads meanwhile), then the rest of a
+        # distributed run, then the variant probes (sampled from the whole crawl).
+        self._after_crawl = [phase for phase in (get(QuietRemeasurement), self.coordination,
+                                                 get(VariantProbes)) if phase is not None]
+
+    def _idle(self, spider) -> None:
+        if any(phase.keeps_crawl_open() for phase in self._after_crawl):
+            raise DontCloseSpider
+
+    # -- seeds: robots.txt first, then start URLs and sitemaps ----------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if not self.coordination.seeds:
+            return  # the run's first worker seeds it; the others take from the shared queue
+        origins = sorted({origin(u) for u in self.seed_urls} |
+                         {f"{urlsplit(self.start_url).scheme}://{n}" for n in self.site_netlocs})
+        hosts = sorted({netloc(o) for o in origins})
+        self.coordination.robots_expected(hosts)
+        requested: set[str] = set()
+        for host_origin in origins:
+            host = netloc(host_origin)
+            if host in requested:
+                continue
+            requested.add(host)
+            yield aux_request(f"{host_origin}/robots.txt", self.parse_robots,
+                              self.robots_failed, {"robots_host": host})
+
+    def parse_robots(self, response) -> Iterable[scrapy.Request]:
+        redirect = follow_aux_redirect(response, self.normalizer, self.site_netlocs)
+        if redirect is not None:
+            yield redirect
+            return
+        host, sitemaps, body = self.robots.record(response)
+        yield from self._robots_done(host, sitemaps, body)
+
+    def robots_failed(self, failure: Failure) -> Iterable[scrapy.Request]:
+        yield from self._robots_done(self.robots.record_failure(failure), [])
+
+    def _robots_done(self, host: str, sitemaps: list[str],
+                     body: str | None = None) -> Iterable[scrapy.Request]:
+        every_host_settled = self.coordination.robots_settled(host, body)
+        yield from self.sitemaps.from_robots(host, sitemaps)
+        if every_host_settled:
+            yield from self._seed()
+
+    def _seed(self) -> Iterable[scrapy.Request]:
+        """The start URLs, once every site host's robots.txt is known."""
+        for url in self.seed_urls:
+            request = self.decide(url, depth=0, discovered_by="start", source_id=None)
+            if request is not None:
+                yield request
+        self.coordination.seeded()
+
+    def parse_sitemap(self, response) -> Iterable[scrapy.Request]:
+        redirect = follow_aux_redirect(response, self.normalizer, self.site_netlocs)
+        if redirect is not None:
+            yield redirect
+            return
+        yield from self.sitemaps.parse(response)
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        self.sitemaps.failed(failure)
+
+    # -- deciding about a URL, once --------------------------------------------------------
+
+    def decide(self, url: str, depth: int, discovered_by: str, source_id: int | None,
+               url_id: int | None = None, internal: bool | None = None) -> scrapy.Request | None:
+        """Fetch, skip (and record why) or probe ``url``; None unless a request is due.
+        ``url_id`` and ``internal``, when the caller has them already."""
+        if internal is None:
+            internal = self.scope.is_internal(url)
+        if url_id is None:
+            url_id = self.store.intern(url, internal)
+        if not self.coordination.first_decision(url_id):
+            return None
+        if not internal:
+            if not is_http(url) or not self.crawl_cfg.probe.enabled:
+                return None
+            return self.outbound.prober.start(url, url_id)
+        skip = self._skip_reason(url, depth)
+        robots_blocked = False
+        if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
+            robots_blocked = True
+            self.stats.inc_value("readiness/robots_blocked")
+            if self.crawl_cfg.robots == "obey":
+                skip = "robots-blocked"
+        # max_pages limits pages, not their images; checked last, so only a page that will be
+        # fetched takes a place in the budget.
+        if skip is None and discovered_by != "resource" and not self.coordination.take_page():
+            self.limits_hit.add("max_pages")
+            skip = "max-pages"
+        if skip is not None:
+            self.stats.inc_value(f"readiness/skipped/{skip}")
+            self.store.add("fetches", {
+                "url_id": url_id, "error": skip, "fetched": 0, "robots_blocked": robots_blocked,
+                "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
+            })
+            return None
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
+            priority=-depth,
+            meta={"page": (url_id, depth, discovered_by, source_id, robots_blocked),
+                  "download_slot": netloc(url)},
+        )
+
+    def _skip_reason(self, url: str, depth: int) -> str | None:
+        cfg = self.crawl_cfg
+        if self.scope.is_excluded(url):
+            return "excluded"
+        if len(url) > cfg.max_url_length or self._repeats_segments(url):
+            return "trap"
+        if depth > cfg.max_depth:
+            self.limits_hit.add("max_depth")
+            return "max-depth"
+        return None
+
+    def _repeats_segments(self, url: str) -> bool:
+        """/a/b/a/b/a/b/… calendars and relative-link loops generate endless URLs."""
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        if len(segments) <= self.crawl_cfg.max_repeated_segments:
+            return False
+        counts: dict[str, int] = {}
+        for segment in segments:
+            counts[segment] = counts.get(segment, 0) + 1
+            if counts[segment] > self.crawl_cfg.max_repeated_segments:
+                return True
+        return False
+
+    # -- callbacks: pages (readiness.crawl.recording) and probes (readiness.probe) ---------
+
+    async def parse_page(self, response) -> AsyncIterator[scrapy.Request]:
+        async for request in self.recorder.on_page(response):
+            yield request
+
+    def page_failed(self, failure: Failure) -> None:
+        self.recorder.on_failure(failure)
+
+    async def probe_response(self, response):
+        async for request in self.outbound.prober.on_response(response):
+            yield request
+
+    async def probe_failed(self, failure: Failure):
+        async for request in self.outbound.prober.on_failure(failure):
+            yield request
