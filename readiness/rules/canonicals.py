@@ -133,7 +133,7 @@ def canonical_evidence(ctx: AnalysisContext, page_id: int, target_id: int) -> di
 
 
 def _weight(ctx: AnalysisContext, url_id: int) -> int:
-    return ctx.inbound(url_id).total
+    return ctx.inbound_total(url_id)
 
 
 # -- rules ---------------------------------------------------------------------------------

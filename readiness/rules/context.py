@@ -423,6 +423,13 @@ class AnalysisContext:
             canonicals=sorted(self.urls[i] for i in self.canonicalised_from.get(url_id, [])),
         )
 
+    def inbound_total(self, url_id: int) -> int:
+        """``inbound(url_id).total`` without listing the edges (weights and rankings need
+        the count only; a page the whole navigation links to has an edge per page)."""
+        edges, _pages = self.link_counts.get(url_id, (0, 0))
+        return (edges + len(self.sitemap_listing.get(url_id, ()))
+                + len(self.redirects_to.get(url_id, ())) + len(self.canonicalised_from.get(url_id, ())))
+
     def inbound_where(self, url_id: int, keep: Callable[[dict[str, Any]], bool]) -> Inbound:
         """inbound(), counting only the link edges ``keep`` accepts.
 

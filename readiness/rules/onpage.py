@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from typing import Any, Iterator
 
 from pydantic import Field
@@ -482,16 +483,17 @@ class NofollowOnlyInbound(Rule):
         def click(edge: dict[str, Any]) -> bool:
             return edge["element"] in CLICK_ELEMENTS
 
+        # Counted in one pass over the click edges; only a page to report lists its edges.
+        clicks: Counter = Counter()
+        followed: Counter = Counter()
+        for link in ctx.links(CLICK_ELEMENTS, not_self=True, fields=("target_id", "rel")):
+            clicks[link.target_id] += 1
+            if not is_nofollow(link.rel):
+                followed[link.target_id] += 1
         for url_id, _fetch, _page in ctx.indexable_pages():
-            if not ctx.link_counts.get(url_id):
+            if not clicks[url_id] or followed[url_id]:
                 continue
             inbound = ctx.inbound_where(url_id, click)
-            if not inbound.link_count:
-                continue
-            followed = ctx.inbound_where(
-                url_id, lambda e: click(e) and not is_nofollow(e["rel"]))
-            if followed.link_count:
-                continue
             yield self.finding(
                 ctx.urls[url_id],
                 f"all {inbound.link_count} internal links to this page are nofollow "

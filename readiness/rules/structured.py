@@ -192,12 +192,12 @@ class IncompletePracticeSchema(Rule):
                     continue
                 key = (tuple(entity.types), entity.text("name") or entity.id or "",
                        tuple(missing_required), tuple(missing_recommended))
-                group = groups.setdefault(key, {"entity": entity, "pages": []})
-                if url_id not in group["pages"]:
-                    group["pages"].append(url_id)
+                # pages: a dict as an ordered set (one practice item is on every page)
+                group = groups.setdefault(key, {"entity": entity, "pages": {}})
+                group["pages"][url_id] = None
         for (types, ident, missing_required, missing_recommended), group in groups.items():
             entity: Entity = group["entity"]
-            pages = sorted(group["pages"], key=lambda i: (-ctx.inbound(i).total, ctx.urls[i]))
+            pages = sorted(group["pages"], key=lambda i: (-ctx.inbound_total(i), ctx.urls[i]))
             missing = list(missing_required) + list(missing_recommended)
             severity = None
             if not missing_required:
@@ -215,7 +215,7 @@ class IncompletePracticeSchema(Rule):
                  "pages": [ctx.urls[i] for i in pages], "page_count": len(pages),
                  "fix": "add " + ", ".join(missing) + " to the item"},
                 subject="|".join([*types, ident, *missing]),
-                weight=sum(ctx.inbound(i).total for i in pages), severity=severity)
+                weight=sum(ctx.inbound_total(i) for i in pages), severity=severity)
 
 
 class MissingPracticeSchema(Rule):
