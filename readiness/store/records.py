@@ -5,7 +5,7 @@ A record class is one table: its fields are the columns, in order, with their Py
 ``column()`` saying what the column holds. Everything else comes from these declarations: the
 schema (``schema_sql()``), how the writer encodes a row (JSON fields as JSON text), how the
 reader decodes one (JSON parsed, enums as enums), ``readiness.testing.StoreBuilder`` and the
-column tables of docs/store.md (``python -m readiness.store.records --docs``). Adding a fact is
+column tables of docs/store.md (``python -m readiness.rules.docs`` writes them). Adding a fact is
 one field here, its extractor and its test.
 
 Facts only: nothing here is a verdict (rules decide those from these facts). Bump
@@ -14,6 +14,7 @@ Facts only: nothing here is a verdict (rules decide those from these facts). Bum
 
 import dataclasses
 import json
+import re
 import types
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -107,7 +108,7 @@ class Meta(Record):
 
     table = "meta"
     one_row_per = "key"
-    key: str = column("the name (see below)", default=REQUIRED, key=True)
+    key: str = column("the name (the keys are listed below the tables)", default=REQUIRED, key=True)
     value: Any = column("its value", default=REQUIRED, json=True)
 
 
@@ -120,8 +121,9 @@ class Url(Record):
     conflict = "ignore"
     id: int = column("the URL's id, which every other table refers to", default=REQUIRED,
                      key=True)
-    url: str = column("normalised (w3lib canonicalize_url, host map, tracking params stripped)",
-                      default=REQUIRED, unique=True)
+    url: str = column("normalised (w3lib canonicalize_url, default port and fragment dropped, "
+                      "tracking parameters stripped, host map applied)", default=REQUIRED,
+                      unique=True)
     internal: bool = column("the site's own URL (crawled); false: outbound (probed) or non-HTTP",
                             default=REQUIRED)
 
@@ -160,8 +162,9 @@ class Fetch(Record):
         json=True)
     retries: int = column("download retries", default=0, sql_default="0")
     timings: list[dict[str, Any]] | None = column(
-        "[{ttfb_ms, elapsed_ms} | {error}]: the crawl's sample, then quiet re-measurements of "
-        "slow pages (readiness.crawl.remeasure)", json=True)
+        "a page measured again once the crawl was idle (crawl.remeasure_slow_ms, "
+        "remeasure_download_ms): [crawl sample, quiet sample …], each {ttfb_ms, elapsed_ms}, or "
+        "{error} when that request failed or did not answer 200", json=True)
     fetched_at: float | None = column("unix time")
 
 
@@ -491,6 +494,8 @@ def _type_words(f: dataclasses.Field) -> str:
     base, none = _base_type(f.type)
     if f.metadata["json"]:
         words = "JSON"
+    elif isinstance(base, type) and issubclass(base, Enum):
+        words = f"TEXT ({base.__name__})"
     elif base is bool:
         words = "0/1"
     else:
@@ -502,19 +507,33 @@ def _type_words(f: dataclasses.Field) -> str:
     return words + (", NULL" if none else "")
 
 
+def _markdown(text: str) -> str:
+    """A doc string as a table cell: pipes escaped, <tags> and {json} shown as code."""
+    text = text.replace("|", "\\|")
+    return re.sub(r"(<[^>]+>|\{[^}]*\}|\[[^\]]*\])", r"`\1`", text)
+
+
 def docs_tables() -> str:
     """The column tables of docs/store.md, one per record."""
     parts = []
     for cls in RECORDS:
         doc = " ".join((cls.__doc__ or "").split())
-        rows = [f"| `{f.name}` | {_type_words(f)} | {f.metadata['doc'].replace('|', '/')} |"
+        rows = [f"| `{f.name}` | {_type_words(f)} | {_markdown(f.metadata['doc'])} |"
                 for f in dataclasses.fields(cls)]
         parts.append(f"### `{cls.table}` — one row per {cls.one_row_per}\n\n{doc}\n\n"
                      "| column | type | what it holds |\n|---|---|---|\n" + "\n".join(rows))
     return "\n\n".join(parts) + "\n"
 
 
-if __name__ == "__main__":
-    import sys
+DOCS_BEGIN = "<!-- The tables below are generated from readiness/store/records.py "
+DOCS_END = "<!-- end of the generated tables -->"
 
-    print(docs_tables() if "--docs" in sys.argv else schema_sql(), end="")
+
+def store_markdown(current: str) -> str:
+    """docs/store.md with its generated section (between the markers) made from the records."""
+    head, found, rest = current.partition(DOCS_BEGIN)
+    _old, found_end, tail = rest.partition(DOCS_END)
+    if not found or not found_end:
+        raise ValueError("docs/store.md lacks the generated-tables markers")
+    return (f"{head}{DOCS_BEGIN}(python -m readiness.rules.docs); edit them there -->\n\n"
+            f"{docs_tables()}\n{DOCS_END}{tail}")
