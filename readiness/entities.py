@@ -16,8 +16,10 @@ people working at a location (a doctor's own Physician item, :func:`names_a_pers
 its phone and address, never its name.
 
 A model, not a rule module: the structured-data rules (readiness.rules.structured) and custom
-YAML rules (readiness.rules.custom, ``structured_data:`` conditions) both read it. It sits
-beside the analysis context, reading the facts through it (never through SQL).
+YAML rules (readiness.rules.custom, ``structured_data:`` conditions) both read it. It reads a
+site's facts through :class:`SiteFacts`, the part of the analysis context it needs
+(readiness.rules.context.AnalysisContext is one), never through SQL, and imports no rule
+module: the rules import it.
 """
 
 from __future__ import annotations
@@ -26,13 +28,24 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 from urllib.parse import unquote, urljoin
 
 from readiness.urls import glob_matches, glob_to_regex
 
-if TYPE_CHECKING:
-    from readiness.rules.context import AnalysisContext
+
+class SiteFacts(Protocol):
+    """What the model reads of an analysis (AnalysisContext provides it)."""
+
+    urls: dict[int, str]              # url id -> URL
+    home_id: int | None               # the page the start URL ends on
+
+    def indexable_pages(self) -> Iterator[tuple[int, Any, Any]]: ...
+
+    def structured_data(self, url_id: int) -> dict[str, Any]: ...
+
+    def links(self, *, source_id: int | None = None, raw_prefix: str | None = None,
+              fields: Iterable[str] | None = None) -> Iterator[Any]: ...
 
 # A name is a person's when it starts with a title or ends with a professional credential.
 PERSON_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx"})
@@ -234,7 +247,7 @@ def _read_rdfa(nodes: list[dict[str, Any]], page_url: str) -> list[Entity]:
     return entities
 
 
-def page_entities(ctx: AnalysisContext, url_id: int) -> list[Entity]:
+def page_entities(ctx: SiteFacts, url_id: int) -> list[Entity]:
     return read_entities(ctx.structured_data(url_id), ctx.urls[url_id])
 
 
@@ -411,7 +424,7 @@ def _majority(counter: Counter, prefer: set[Any]) -> Any:
 class NapModel:
     """The site's locations and every page's NAP statements, built once per check."""
 
-    def __init__(self, ctx: AnalysisContext, options: Any) -> None:
+    def __init__(self, ctx: SiteFacts, options: Any) -> None:
         self.ctx = ctx
         self.options = options
         self.country = options.default_country_code
@@ -616,7 +629,7 @@ def _merge_phone_counts(counts: Counter) -> Counter:
     return merged
 
 
-def visible_phones(ctx: AnalysisContext, url_id: int, contact: dict[str, list[str]],
+def visible_phones(ctx: SiteFacts, url_id: int, contact: dict[str, list[str]],
                    country: str | None, ignored: set[str]) -> dict[str, str]:
     """key -> as written, of the page's tel: links (links table and pages.contact)."""
     raws = list(contact["tel"])
