@@ -44,6 +44,8 @@ class SiteFacts(Protocol):
 
     def structured_data(self, url_id: int) -> dict[str, Any]: ...
 
+    def page_field(self, name: str) -> Iterator[tuple[int, Any]]: ...
+
     def links(self, *, source_id: int | None = None, raw_prefix: str | None = None,
               fields: Iterable[str] | None = None) -> Iterator[Any]: ...
 
@@ -251,6 +253,15 @@ def page_entities(ctx: SiteFacts, url_id: int) -> list[Entity]:
     return read_entities(ctx.structured_data(url_id), ctx.urls[url_id])
 
 
+def site_entities(ctx: SiteFacts, url_ids: Iterable[int]) -> Iterator[tuple[int, list[Entity]]]:
+    """(url id, its entities) of each of ``url_ids`` with structured data, in URL order: one
+    pass over the store instead of a query per page."""
+    wanted = set(url_ids)
+    for url_id, data in ctx.page_field("structured_data"):
+        if url_id in wanted:
+            yield url_id, read_entities(data, ctx.urls[url_id])
+
+
 def is_practice(entity: Entity, types: Iterable[str]) -> bool:
     wanted = set(types)
     return bool(wanted & set(entity.types))
@@ -433,9 +444,9 @@ class NapModel:
         self.staff = set(options.staff_types)
         self.pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         self.statements: dict[int, list[Statement]] = defaultdict(list)
-        for url_id in self.pages:
+        for url_id, entities in site_entities(ctx, self.pages):
             seen: set[tuple] = set()
-            for entity in page_entities(ctx, url_id):
+            for entity in entities:
                 if set(entity.types) & set(options.person_types):
                     continue
                 if states_practice(entity, self.types):

@@ -21,10 +21,10 @@ from readiness.entities import (
     digits_in,
     is_practice,
     name_key,
-    page_entities,
     same_address,
     same_name,
     same_phone,
+    site_entities,
     states_practice,
     text_words,
     visible_phones,
@@ -174,8 +174,9 @@ class IncompletePracticeSchema(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         expectations = self.options.types
         groups: dict[tuple, dict[str, Any]] = {}
-        for url_id, _fetch, _page in ctx.indexable_pages():
-            for entity in page_entities(ctx, url_id):
+        indexable = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
+        for url_id, entities in site_entities(ctx, indexable):
+            for entity in entities:
                 if set(entity.types) & set(self.options.person_types):
                     continue
                 if not states_practice(entity, expectations):
@@ -253,8 +254,8 @@ class MissingPracticeSchema(Rule):
         pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         if not pages:
             return
-        for url_id in pages:
-            if any(is_practice(e, self.options.practice_types) for e in page_entities(ctx, url_id)):
+        for _url_id, entities in site_entities(ctx, pages):
+            if any(is_practice(e, self.options.practice_types) for e in entities):
                 return
         url_id = ctx.home_id if ctx.home_id in pages else pages[0]
         yield self.finding(
