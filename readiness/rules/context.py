@@ -151,7 +151,8 @@ class AnalysisContext:
 
     @cached_property
     def internal_ids(self) -> frozenset[int]:
-        return frozenset(url.id for url in self.store.records(Url, "t.internal = 1", fields=("id",)))
+        return frozenset(url.id for url in self.store.records(Url, "t.internal = 1",
+                                                              fields=("id",)))
 
     def is_internal(self, url_id: int) -> bool:
         return url_id in self.internal_ids
@@ -428,7 +429,8 @@ class AnalysisContext:
         the count only; a page the whole navigation links to has an edge per page)."""
         edges, _pages = self.link_counts.get(url_id, (0, 0))
         return (edges + len(self.sitemap_listing.get(url_id, ()))
-                + len(self.redirects_to.get(url_id, ())) + len(self.canonicalised_from.get(url_id, ())))
+                + len(self.redirects_to.get(url_id, ()))
+                + len(self.canonicalised_from.get(url_id, ())))
 
     def inbound_where(self, url_id: int, keep: Callable[[dict[str, Any]], bool]) -> Inbound:
         """inbound(), counting only the link edges ``keep`` accepts.

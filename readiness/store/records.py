@@ -108,7 +108,8 @@ class Meta(Record):
 
     table = "meta"
     one_row_per = "key"
-    key: str = column("the name (the keys are listed below the tables)", default=REQUIRED, key=True)
+    key: str = column("the name (the keys are listed below the tables)", default=REQUIRED,
+                      key=True)
     value: Any = column("its value", default=REQUIRED, json=True)
 
 

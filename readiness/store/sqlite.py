@@ -32,7 +32,9 @@ from readiness.store.records import (
     schema_sql,
 )
 
-COLUMNS: dict[str, tuple[str, ...]] = {cls.table: columns(cls) for cls in RECORDS if cls is not Meta}
+# The meta table is written by set_meta (key by key), every other one in batches.
+COLUMNS: dict[str, tuple[str, ...]] = {cls.table: columns(cls) for cls in RECORDS
+                                       if cls is not Meta}
 # urls first: every other row refers to url ids.
 TABLE_ORDER = tuple(COLUMNS)
 _VERBS = {"replace": "INSERT OR REPLACE", "ignore": "INSERT OR IGNORE", None: "INSERT"}
