@@ -13,12 +13,13 @@ from pathlib import Path
 
 from readiness import __version__, exitcodes
 from readiness.config import ConfigError, load_config
+from readiness.store.records import NETWORK_ERRORS, FetchOutcome
 from readiness.urls import UrlNormalizer
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
     exitcodes.OK, exitcodes.USAGE, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
 # Network errors that mean the site itself could not be reached.
-UNREACHABLE_ERRORS = {"dns", "refused", "timeout", "tls", "connection", "error"}
+UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 
 
 class UsageError(Exception):
@@ -181,7 +182,7 @@ def report_crawl(result) -> int:
         print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
               file=sys.stderr)
         return EXIT_INCONCLUSIVE
-    if start["error"] == "robots-blocked":
+    if start["error"] == FetchOutcome.ROBOTS_BLOCKED:
         print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
               "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
         return EXIT_INCONCLUSIVE

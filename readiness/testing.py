@@ -6,8 +6,10 @@
     store.page("/about")
     findings = store.run(RedirectChain)
 
-Relative URLs are resolved against ``start_url``; URLs on its host are internal. The store is
-written with the same writer the crawl uses, so rules are tested against real store files.
+Relative URLs are resolved against ``start_url``; URLs on its host are internal. Every fact is
+a record of readiness.store.records (keyword arguments are its fields, checked by its
+constructor), written with the same writer the crawl uses, so rules are tested against real
+store files.
 """
 
 from __future__ import annotations
@@ -22,11 +24,23 @@ from urllib.parse import urljoin, urlsplit
 from readiness.rules.base import Finding, Rule
 from readiness.rules.context import AnalysisContext
 from readiness.store import SQLiteCrawlStore, open_store
+from readiness.store.records import (
+    BY_TABLE,
+    Canonical,
+    Fetch,
+    Link,
+    Page,
+    Probe,
+    Robots,
+    Sitemap,
+    SitemapEntry,
+)
 
 if TYPE_CHECKING:
     from readiness.crawl.content import MainContentReader
 
-Link = str | tuple[str, dict[str, Any]]
+# A link as a test writes it: the target, or (target, {anchor, rel, element, region, raw}).
+LinkSpec = str | tuple[str, dict[str, Any]]
 
 
 class StoreBuilder:
@@ -56,56 +70,54 @@ class StoreBuilder:
 
     def fetch(self, url: str, status: int | None = 200, error: str | None = None,
               location: str | None = None, headers: dict[str, str] | None = None,
-              fetched: bool = True, robots_blocked: bool = False, **columns: Any) -> int:
+              fetched: bool = True, robots_blocked: bool = False, **fields: Any) -> int:
+        """A fetch (a Fetch record: ``fields`` are its other fields)."""
         url_id = self.id(url)
-        row = {"url_id": url_id, "status": status, "error": error, "fetched": int(fetched),
-               "robots_blocked": int(robots_blocked), "headers": headers or {},
-               "discovered_by": columns.pop("discovered_by", "link"),
-               "depth": columns.pop("depth", 1), "fetched_at": time.time(), **columns}
+        fields = {"discovered_by": "link", "depth": 1, "fetched_at": time.time(), **fields}
         if location is not None:
-            row["location"] = location
-            row["location_url_id"] = self.id(location)
-        self.writer.add("fetches", row)
+            fields.update(location=location, location_url_id=self.id(location))
+        self.writer.add(Fetch(url_id=url_id, status=status, error=error, fetched=fetched,
+                              robots_blocked=robots_blocked, headers=headers or {}, **fields))
         return url_id
 
-    def page(self, url: str, links: Iterable[Link] = (), status: int = 200,
+    def page(self, url: str, links: Iterable[LinkSpec] = (), status: int = 200,
              title: str | None = "A page", canonical: str | list[str] | None = None,
              header_canonical: str | None = None, body_canonical: str | None = None,
              text: str | None = None,
              headers: dict[str, str] | None = None, fetch: dict[str, Any] | None = None,
-             **page_columns: Any) -> int:
-        """An HTML page: its fetch, its facts and its outgoing link edges."""
+             **page_fields: Any) -> int:
+        """An HTML page: its fetch (``fetch``: more Fetch fields), its facts (``page_fields``:
+        Page fields; ``text`` gives word_count, content_hash and minhash as the crawl would)
+        and its outgoing link edges."""
         url_id = self.fetch(url, status=status, headers=headers, content_type="text/html",
                             **(fetch or {}))
         if text is not None:
-            page_columns.setdefault("word_count", len(text.split()))
-            page_columns.setdefault("content_hash", hashlib.blake2b(
+            page_fields.setdefault("word_count", len(text.split()))
+            page_fields.setdefault("content_hash", hashlib.blake2b(
                 " ".join(text.lower().split()).encode(), digest_size=16).hexdigest())
-            page_columns.setdefault("minhash", _minhash(text))
-        if "x_robots_tag" not in page_columns and headers and "x-robots-tag" in headers:
-            page_columns["x_robots_tag"] = headers["x-robots-tag"]
-        self.writer.add("pages", {"url_id": url_id, "title": title, **page_columns})
+            page_fields.setdefault("minhash", _minhash(text))
+        if "x_robots_tag" not in page_fields and headers and "x-robots-tag" in headers:
+            page_fields["x_robots_tag"] = headers["x-robots-tag"]
+        self.writer.add(Page(url_id=url_id, title=title, **page_fields))
         canonicals = [canonical] if isinstance(canonical, str) else list(canonical or [])
-        for raw in canonicals:
-            self.writer.add("canonicals", {"page_id": url_id, "source": "html", "raw": raw,
-                                           "target_id": self.id(raw)})
-        for source, raw in (("header", header_canonical), ("body", body_canonical)):
-            if raw:
-                self.writer.add("canonicals", {"page_id": url_id, "source": source, "raw": raw,
-                                               "target_id": self.id(raw)})
+        declared = [("html", raw) for raw in canonicals] + [
+            (source, raw) for source, raw in (("header", header_canonical),
+                                              ("body", body_canonical)) if raw]
+        for source, raw in declared:
+            self.writer.add(Canonical(page_id=url_id, source=source, raw=raw,
+                                      target_id=self.id(raw)))
         for link in links:
             self.link(url, link)
         return url_id
 
-    def link(self, source: str, link: Link) -> None:
+    def link(self, source: str, link: LinkSpec) -> None:
         """An edge to ``target``; attrs: anchor, rel, element, region, and ``raw`` (the href
         as written, default the target itself)."""
         target, attrs = (link, {}) if isinstance(link, str) else link
-        self.writer.add("links", {
-            "source_id": self.id(source), "target_id": self.id(target),
-            "raw": attrs.get("raw", target),
-            "anchor": attrs.get("anchor", "link text"), "rel": attrs.get("rel"),
-            "element": attrs.get("element", "a"), "region": attrs.get("region", "main")})
+        self.writer.add(Link(
+            source_id=self.id(source), target_id=self.id(target), raw=attrs.get("raw", target),
+            anchor=attrs.get("anchor", "link text"), rel=attrs.get("rel"),
+            element=attrs.get("element", "a"), region=attrs.get("region", "main")))
 
     def redirect(self, url: str, location: str, status: int = 301) -> int:
         return self.fetch(url, status=status, location=location)
@@ -114,27 +126,24 @@ class StoreBuilder:
               error: str | None = None, hops: list[dict[str, Any]] | None = None,
               final_url: str | None = None) -> int:
         url_id = self.id(url)
-        self.writer.add("probes", {
-            "url_id": url_id, "verdict": verdict, "status": status, "error": error,
-            "method": "GET", "final_url": final_url or self.url(url), "hops": hops or [],
-            "attempts": 1, "checked_at": time.time()})
+        self.writer.add(Probe(url_id=url_id, verdict=verdict, status=status, error=error,
+                              method="GET", final_url=final_url or self.url(url), hops=hops or [],
+                              attempts=1, checked_at=time.time()))
         return url_id
 
     def sitemap_entry(self, url: str, sitemap: str = "/sitemap.xml") -> None:
         sitemap_id = self.id(sitemap)
-        self.writer.add("sitemaps", {"url_id": sitemap_id, "found_in": "robots", "status": 200,
-                                     "kind": "urlset"})
-        self.writer.add("sitemap_entries", {"sitemap_id": sitemap_id, "url_id": self.id(url),
-                                            "raw": self.url(url)})
+        self.writer.add(Sitemap(url_id=sitemap_id, found_in="robots", status=200, kind="urlset"))
+        self.writer.add(SitemapEntry(sitemap_id=sitemap_id, url_id=self.id(url),
+                                     raw=self.url(url)))
 
     def robots(self, status: int | None = 200, body: str = "", error: str | None = None) -> None:
-        self.writer.add("robots", {"host": self.host, "url": self.url("/robots.txt"),
-                                   "status": status, "error": error, "body": body,
-                                   "sitemaps": [], "fetched_at": time.time()})
+        self.writer.add(Robots(host=self.host, url=self.url("/robots.txt"), status=status,
+                               error=error, body=body, sitemaps=[], fetched_at=time.time()))
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        """Any other row, in the store's own column names."""
-        self.writer.add(table, row)
+        """Any other fact: a record of ``table``, ``row`` its fields."""
+        self.writer.add(BY_TABLE[table](**row))
 
     # -- using it --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Name the reason a request got no response, in the store's vocabulary.
+"""Name the reason a request got no response: a network error of the store's FetchOutcome.
 
 ``dns`` and ``refused`` mean nobody is there (a broken link); ``timeout``, ``tls`` and
 ``connection`` are conditions a retry or a browser may get past; ``too-large`` is our own
@@ -19,26 +19,30 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-_CLASSES: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
-    ((CannotResolveHostError, tx_error.DNSLookupError), "dns"),
-    ((DownloadConnectionRefusedError, tx_error.ConnectionRefusedError), "refused"),
-    ((DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError), "timeout"),
-    ((DownloadCancelledError,), "too-large"),
+from readiness.store.records import FetchOutcome
+
+_CLASSES: tuple[tuple[tuple[type[BaseException], ...], FetchOutcome], ...] = (
+    ((CannotResolveHostError, tx_error.DNSLookupError), FetchOutcome.DNS),
+    ((DownloadConnectionRefusedError, tx_error.ConnectionRefusedError), FetchOutcome.REFUSED),
+    ((DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError),
+     FetchOutcome.TIMEOUT),
+    ((DownloadCancelledError,), FetchOutcome.TOO_LARGE),
     ((ResponseDataLossError, ResponseFailed, ResponseNeverReceived, DownloadFailedError,
-      tx_error.ConnectionLost, tx_error.ConnectionDone, tx_error.ConnectError), "connection"),
+      tx_error.ConnectionLost, tx_error.ConnectionDone, tx_error.ConnectError),
+     FetchOutcome.CONNECTION),
 )
 
 
-def classify_failure(failure: Failure) -> tuple[str, str]:
-    """(error class, one-line detail) for a download failure."""
+def classify_failure(failure: Failure) -> tuple[FetchOutcome, str]:
+    """(network error, one-line detail) for a download failure."""
     exc = failure.value
     detail = f"{type(exc).__name__}: {exc}".strip()[:500]
     name = type(exc).__name__.lower()
     if "ssl" in name or "tls" in name or "certificate" in detail.lower():
-        return "tls", detail
-    for types, label in _CLASSES:
+        return FetchOutcome.TLS, detail
+    for types, outcome in _CLASSES:
         if isinstance(exc, types):
-            if label == "connection" and "ssl" in detail.lower():
-                return "tls", detail
-            return label, detail
-    return "error", detail
+            if outcome == FetchOutcome.CONNECTION and "ssl" in detail.lower():
+                return FetchOutcome.TLS, detail
+            return outcome, detail
+    return FetchOutcome.ERROR, detail

@@ -2,7 +2,7 @@
 
 ``readiness.crawl.parsing.parse_html`` calls ``extract`` for every HTML response, in a parse
 worker process or in the crawl process (readiness/crawl/workers.py); the facts feed the store's ``pages``, ``links``, ``canonicals`` and
-``hreflang`` tables (readiness/store/schema.sql). Facts are recorded as written (URLs raw,
+``hreflang`` tables (readiness/store/records.py). Facts are recorded as written (URLs raw,
 resolved later by the spider against ``base_href``): judging them is the rules' work.
 
 This runs once per crawled page, so it is written for speed: a few C-level ``iter`` and

@@ -1,12 +1,15 @@
 """The facts readiness keeps about one HTML page, as PageExtractor (extract.py) reads them.
 
 Kept apart from the extractor so that code which only carries facts (the crawl process,
-receiving them from a parse worker) does not import the parsing libraries.
+receiving them from a parse worker) does not import the parsing libraries. ``page_record``
+turns them into the page's record of the store (readiness.store.records.Page).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from readiness.store.records import Page
 
 
 @dataclass(slots=True)
@@ -37,3 +40,21 @@ class PageFacts:
     minhash: bytes | None            # None when fewer words than one shingle
     structured_data: dict            # see readiness/crawl/structured.py
     addresses: list[str]             # whitespace-collapsed text of each <address> (NAP checks)
+
+    def page_record(self, url_id: int, x_robots_tag: str | None, encoding: str | None) -> Page:
+        """The page's row of the store: these facts, and what its response says (the
+        X-Robots-Tag header, the encoding the body was decoded with)."""
+        return Page(
+            url_id=url_id, title=self.title, meta_description=self.meta_description,
+            h1=self.h1, meta_robots=self.meta_robots, x_robots_tag=x_robots_tag,
+            viewport=self.viewport, lang=self.lang, meta_refresh=self.meta_refresh,
+            encoding=encoding, word_count=self.word_count, content_hash=self.content_hash,
+            minhash=self.minhash, contact=self.contact(),
+            structured_data=self.structured_data or None)
+
+    def contact(self) -> dict[str, list[str]] | None:
+        """Visible phone links and address blocks: what a visitor sees of the practice's NAP."""
+        tel = [link.raw for link in self.links if link.raw[:4].lower() == "tel:"]
+        if not tel and not self.addresses:
+            return None
+        return {"tel": tel, "addresses": self.addresses}

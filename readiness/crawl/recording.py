@@ -27,6 +27,7 @@ from readiness.crawl.parsing import ParsedPage
 from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
+from readiness.store.records import Body, Canonical, Fetch, Hreflang
 from readiness.urls import is_http
 
 logger = logging.getLogger(__name__)
@@ -64,40 +65,40 @@ class PageRecorder(StoreComponent):
         meta = response.meta
         status = response.status
         headers = response.headers
-        fetch = {
-            "url_id": url_id, "status": status, "fetched": 1, "robots_blocked": robots_blocked,
+        fetch = Fetch(
+            url_id=url_id, status=status, fetched=True, robots_blocked=robots_blocked,
             **_timing_sample(response),
-            "bytes": meta.get("readiness_wire_bytes", len(response.body)),
-            "content_type": headers.get(b"Content-Type", b"").decode("latin-1") or None,
-            "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
-            "headers": kept_headers(headers, meta.get("readiness_content_encoding")),
-            "retries": meta.get("retry_times", 0),
-            "fetched_at": time.time(),
-        }
+            bytes=meta.get("readiness_wire_bytes", len(response.body)),
+            content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            depth=depth, discovered_by=discovered_by, discovered_from=source_id,
+            headers=kept_headers(headers, meta.get("readiness_content_encoding")),
+            retries=meta.get("retry_times", 0),
+            fetched_at=time.time(),
+        )
         self.stats.inc_value("readiness/fetched")
         self.stats.inc_value(f"readiness/status/{status}")
         location = headers.get(b"Location")
         if 300 <= status < 400 and location:
             raw = location.decode("latin-1").strip()
-            fetch["location"] = raw
+            fetch.location = raw
             target = self.normalizer.normalize(raw, response.url)
             if target is not None:
                 target_id = self.store.intern(target, self.scope.is_internal(target))
-                fetch["location_url_id"] = target_id
-                self.store.add("fetches", fetch)
+                fetch.location_url_id = target_id
+                self.store.add(fetch)
                 # A redirect hop is not a click: the target keeps this URL's depth.
                 request = self.decide(target, depth, "redirect", url_id, target_id)
                 if request is not None:
                     yield request
                 return
-        self.store.add("fetches", fetch)
+        self.store.add(fetch)
         if status == 200 and (isinstance(response, HtmlResponse) or (
                 isinstance(response, TextResponse)
                 and b"html" in (headers.get(b"Content-Type") or b""))):
             parsed = await self.parser.parse(response)
             if parsed is not None:
                 for request in self._record_page(response, url_id, depth, parsed,
-                                                 fetch["headers"]):
+                                                 fetch.headers):
                     yield request
         elif (status == 200 and self.crawl_cfg.fetch_resources
                 and isinstance(response, TextResponse)
@@ -112,17 +113,8 @@ class PageRecorder(StoreComponent):
         page_url = response.url
         facts = parsed.facts
         if parsed.html_zlib is not None:
-            self.store.add_many("bodies", [(url_id, parsed.html_zlib)])
-        self.store.add("pages", {
-            "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,
-            "h1": facts.h1, "meta_robots": facts.meta_robots,
-            "x_robots_tag": headers.get("x-robots-tag"), "viewport": facts.viewport,
-            "lang": facts.lang, "meta_refresh": facts.meta_refresh,
-            "encoding": response.encoding, "word_count": facts.word_count,
-            "content_hash": facts.content_hash, "minhash": facts.minhash,
-            "contact": _contact(facts),
-            "structured_data": facts.structured_data or None,
-        })
+            self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
+        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"), response.encoding))
         self.variants.offer(page_url)
         base = page_url
         if facts.base_href:
@@ -138,7 +130,8 @@ class PageRecorder(StoreComponent):
         header_links = parse_link_header(headers.get("link", ""))
         for source, raw, raw_base in canonical_sources(facts, header_links, page_url, base):
             target_id, request = self._declared(raw, raw_base, url_id, depth, "canonical")
-            canonical_rows.append((url_id, source, raw, target_id))
+            canonical_rows.append(Canonical(page_id=url_id, source=source, raw=raw,
+                                            target_id=target_id))
             if request is not None:
                 yield request
         alternates = [("html", lang, raw, base) for lang, raw in facts.hreflang] + [
@@ -146,11 +139,12 @@ class PageRecorder(StoreComponent):
             if "hreflang" in params]
         for source, lang, raw, raw_base in alternates:
             target_id, request = self._declared(raw, raw_base, url_id, child_depth, "hreflang")
-            hreflang_rows.append((url_id, lang, raw, target_id, source))
+            hreflang_rows.append(Hreflang(page_id=url_id, lang=lang, raw=raw, target_id=target_id,
+                                          source=source))
             if request is not None:
                 yield request
-        self.store.add_many("canonicals", canonical_rows)
-        self.store.add_many("hreflang", hreflang_rows)
+        self.store.add_all(canonical_rows)
+        self.store.add_all(hreflang_rows)
 
         if facts.meta_refresh:
             target = _meta_refresh_target(facts.meta_refresh)
@@ -233,20 +227,11 @@ class PageRecorder(StoreComponent):
         error, detail = classify_failure(failure)
         self.stats.inc_value(f"readiness/errors/{error}")
         logger.info("fetch failed: %s (%s)", request.url, detail)
-        self.store.add("fetches", {
-            "url_id": url_id, "error": error, "error_detail": detail, "fetched": 1,
-            "robots_blocked": robots_blocked, "depth": depth, "discovered_by": discovered_by,
-            "discovered_from": source_id, "elapsed_ms": _ms(request.meta.get("readiness_elapsed")),
-            "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
-        })
-
-
-def _contact(facts) -> dict[str, list[str]] | None:
-    """Visible phone links and address blocks: what a visitor sees of the practice's NAP."""
-    tel = [link.raw for link in facts.links if link.raw[:4].lower() == "tel:"]
-    if not tel and not facts.addresses:
-        return None
-    return {"tel": tel, "addresses": facts.addresses}
+        self.store.add(Fetch(
+            url_id=url_id, error=error, error_detail=detail, fetched=True,
+            robots_blocked=robots_blocked, depth=depth, discovered_by=discovered_by,
+            discovered_from=source_id, elapsed_ms=_ms(request.meta.get("readiness_elapsed")),
+            retries=request.meta.get("retry_times", 0), fetched_at=time.time()))
 
 
 def _meta_refresh_target(content: str) -> str | None:

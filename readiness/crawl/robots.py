@@ -25,6 +25,7 @@ from protego import Protego
 
 from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
+from readiness.store.records import Robots
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -77,8 +78,8 @@ class RobotsTxt(StoreComponent):
         elif response.status >= 500:
             logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
                            "site; readiness goes on as if allowed", host, response.status)
-        self.store.add("robots", {"host": host, "url": response.url, "status": response.status,
-                                  "body": body, "sitemaps": sitemaps, "fetched_at": time.time()})
+        self.store.add(Robots(host=host, url=response.url, status=response.status, body=body,
+                              sitemaps=sitemaps, fetched_at=time.time()))
         self.stats.inc_value(f"readiness/robots/status/{response.status}")
         return host, sitemaps, body
 
@@ -88,6 +89,5 @@ class RobotsTxt(StoreComponent):
         host = request.meta["robots_host"]
         error, detail = classify_failure(failure)
         logger.warning("robots.txt of %s could not be fetched (%s)", host, detail)
-        self.store.add("robots", {"host": host, "url": request.url, "error": error,
-                                  "fetched_at": time.time()})
+        self.store.add(Robots(host=host, url=request.url, error=error, fetched_at=time.time()))
         return host

@@ -23,6 +23,8 @@ from scrapy.utils.sitemap import Sitemap
 from readiness.crawl.auxiliary import aux_request
 from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
+from readiness.store.records import SitemapEntry
+from readiness.store.records import Sitemap as SitemapRecord  # scrapy's Sitemap parses them
 from readiness.urls import is_http, netloc, origin
 
 logger = logging.getLogger(__name__)
@@ -134,8 +136,8 @@ class Sitemaps(StoreComponent):
         if netloc(url) not in self.site_netlocs:
             # Never fetched from a host that is not the site's: recorded for the rules.
             self.stats.inc_value("readiness/sitemaps/off-site")
-            self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
-                                        "found_in": found_in, "error": "off-site"})
+            self.store.add(SitemapRecord(url_id=url_id, parent_id=parent_id, found_in=found_in,
+                                         error="off-site"))
             return None
         meta = {"sitemap": (url_id, parent_id, found_in)}
         return aux_request(url, self.spider.parse_sitemap, self.spider.sitemap_failed, meta)
@@ -143,15 +145,16 @@ class Sitemaps(StoreComponent):
     def parse(self, response) -> Iterable[scrapy.Request]:
         """Record one sitemap answer; requests for its child sitemaps and the entries due."""
         url_id, parent_id, found_in = response.meta["sitemap"]
-        row = {"url_id": url_id, "parent_id": parent_id, "found_in": found_in,
-               "status": response.status}
+        sitemap = SitemapRecord(url_id=url_id, parent_id=parent_id, found_in=found_in,
+                                status=response.status)
         if response.status != 200:
-            row["error"] = f"http-{response.status}"
-            self.store.add("sitemaps", row)
+            sitemap.error = f"http-{response.status}"
+            self.store.add(sitemap)
             return
         parsed = parse_sitemap(response.body, self.crawl_cfg.max_page_bytes)
-        row.update(kind=parsed.kind, error=parsed.error, entries=len(parsed.entries))
-        self.store.add("sitemaps", row)
+        sitemap.kind, sitemap.error = parsed.kind, parsed.error
+        sitemap.entries = len(parsed.entries)
+        self.store.add(sitemap)
         if parsed.error:
             logger.warning("sitemap %s %s; %d entries read", response.url,
                            ERROR_WORDS.get(parsed.error, parsed.error), len(parsed.entries))
@@ -173,13 +176,14 @@ class Sitemaps(StoreComponent):
                     request = decide(target, 0, "sitemap", url_id, target_id, internal)
                     if request is not None:
                         yield request
-            entries.append((url_id, target_id, raw, lastmod))
-        self.store.add_many("sitemap_entries", entries)
+            entries.append(SitemapEntry(sitemap_id=url_id, url_id=target_id, raw=raw,
+                                        lastmod=lastmod))
+        self.store.add_all(entries)
         self.stats.inc_value("readiness/sitemap_entries", len(entries))
 
     def failed(self, failure) -> None:
         url_id, parent_id, found_in = failure.request.meta["sitemap"]
         error, detail = classify_failure(failure)
         logger.warning("sitemap %s could not be fetched (%s)", failure.request.url, detail)
-        self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
-                                    "found_in": found_in, "error": error})
+        self.store.add(SitemapRecord(url_id=url_id, parent_id=parent_id, found_in=found_in,
+                                     error=error))

@@ -37,6 +37,7 @@ from readiness.crawl.signals import store_opened
 from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
+from readiness.store.records import Fetch, FetchOutcome
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
 
@@ -181,18 +182,17 @@ class SiteSpider(scrapy.Spider):
             robots_blocked = True
             self.stats.inc_value("readiness/robots_blocked")
             if self.crawl_cfg.robots == "obey":
-                skip = "robots-blocked"
+                skip = FetchOutcome.ROBOTS_BLOCKED
         # max_pages limits pages, not their images; checked last, so only a page that will be
         # fetched takes a place in the budget.
         if skip is None and discovered_by != "resource" and not self.coordination.take_page():
             self.limits_hit.add("max_pages")
-            skip = "max-pages"
+            skip = FetchOutcome.MAX_PAGES
         if skip is not None:
             self.stats.inc_value(f"readiness/skipped/{skip}")
-            self.store.add("fetches", {
-                "url_id": url_id, "error": skip, "fetched": 0, "robots_blocked": robots_blocked,
-                "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
-            })
+            self.store.add(Fetch(url_id=url_id, error=skip, fetched=False,
+                                 robots_blocked=robots_blocked, depth=depth,
+                                 discovered_by=discovered_by, discovered_from=source_id))
             return None
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
@@ -201,15 +201,15 @@ class SiteSpider(scrapy.Spider):
                   "download_slot": netloc(url)},
         )
 
-    def _skip_reason(self, url: str, depth: int) -> str | None:
+    def _skip_reason(self, url: str, depth: int) -> FetchOutcome | None:
         cfg = self.crawl_cfg
         if self.scope.is_excluded(url):
-            return "excluded"
+            return FetchOutcome.EXCLUDED
         if len(url) > cfg.max_url_length or self._repeats_segments(url):
-            return "trap"
+            return FetchOutcome.TRAP
         if depth > cfg.max_depth:
             self.limits_hit.add("max_depth")
-            return "max-depth"
+            return FetchOutcome.MAX_DEPTH
         return None
 
     def _repeats_segments(self, url: str) -> bool:

@@ -31,6 +31,7 @@ from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsTxt
 from readiness.crawl.workers import ParseWorkers
+from readiness.store.records import FetchOutcome, Variant
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -185,12 +186,13 @@ class VariantProbes(StoreComponent):
                 continue
             internal = self.scope.is_internal(variant)
             variant_id = self.store.intern(variant, internal)
-            row = {"url_id": variant_id, "of_url_id": page_id, "kind": kind}
+            answer = Variant(url_id=variant_id, of_url_id=page_id, kind=kind)
             if not self.coordination.first_decision(variant_id):
                 # Reached by the site (a link, a sitemap, a redirect): an ordinary page whose
                 # answer is in fetches. An outside URL probed already is no site variant.
                 if internal:
-                    self.store.add("variants", {**row, "error": "see-fetch"})
+                    answer.error = FetchOutcome.SEE_FETCH
+                    self.store.add(answer)
                 continue
             if internal and self.crawl_cfg.robots == "obey" and not self.robots.allowed(variant):
                 continue
@@ -202,22 +204,24 @@ class VariantProbes(StoreComponent):
             self._variant_probes += 1
             deferred = deferred_from_coro(self.crawler.engine.download_async(request))
             deferred.addCallbacks(
-                lambda response, row=row: deferred_from_coro(self._variant_answered(response, row)),
-                self._variant_failed, errbackArgs=(row,))
+                lambda response, answer=answer: deferred_from_coro(
+                    self._variant_answered(response, answer)),
+                self._variant_failed, errbackArgs=(answer,))
             deferred.addBoth(self._variant_done, variant)
 
-    async def _variant_answered(self, response, row: dict[str, Any]) -> None:
-        row["status"] = response.status
+    async def _variant_answered(self, response, answer: Variant) -> None:
+        answer.status = response.status
         location = response.headers.get(b"Location")
         if location:
-            row["location"] = location.decode("latin-1").strip()
-            target = self.normalizer.normalize(row["location"], response.url)
+            answer.location = location.decode("latin-1").strip()
+            target = self.normalizer.normalize(answer.location, response.url)
             if target is not None:
-                row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))
+                answer.location_url_id = self.store.intern(target,
+                                                           self.scope.is_internal(target))
         if 200 <= response.status < 300 and isinstance(response, HtmlResponse):
             # A served copy that declares the real page canonical is consolidated (CAN010).
-            row["canonical_url_id"] = await self._variant_canonical(response)
-        self.store.add("variants", row)
+            answer.canonical_url_id = await self._variant_canonical(response)
+        self.store.add(answer)
 
     async def _variant_canonical(self, response) -> int | None:
         """The one URL a variant's head and Link header declare canonical (None: none, or
@@ -239,9 +243,9 @@ class VariantProbes(StoreComponent):
         target = targets.pop()
         return self.store.intern(target, self.scope.is_internal(target))
 
-    def _variant_failed(self, failure: Failure, row: dict[str, Any]) -> None:
-        error, _detail = classify_failure(failure)
-        self.store.add("variants", {**row, "error": error})
+    def _variant_failed(self, failure: Failure, answer: Variant) -> None:
+        answer.error, _detail = classify_failure(failure)
+        self.store.add(answer)
 
     def _variant_done(self, result: Any, variant: str) -> None:
         self._variant_probes -= 1

@@ -31,6 +31,7 @@ from readiness.probe.verdicts import (
     verdict_for_error,
     verdict_for_status,
 )
+from readiness.store.records import FetchOutcome, Probe
 from readiness.urls import netloc
 
 MAX_REDIRECTS = 10
@@ -116,7 +117,7 @@ class OutboundProber:
             state["hops"].append({"url": state["current"], "status": status, "location": target})
             seen = {hop["url"] for hop in state["hops"]}
             if target in seen or len(state["hops"]) > MAX_REDIRECTS:
-                self._finish(state, Verdict.BROKEN, status=status, error="redirect-loop")
+                self._finish(state, Verdict.BROKEN, status=status, error=FetchOutcome.REDIRECT_LOOP)
                 return
             state.update(current=target, method="HEAD")
             yield self._request(state)
@@ -161,7 +162,7 @@ class OutboundProber:
         yield self._request(state)
 
     def _finish(self, state: dict[str, Any], verdict: Verdict, status: int | None = None,
-                error: str | None = None, detail: str | None = None) -> None:
+                error: FetchOutcome | None = None, detail: str | None = None) -> None:
         result = {
             "verdict": verdict.value, "status": status, "error": error, "method": state["method"],
             "final_url": state["current"], "hops": state["hops"], "attempts": state["attempt"],
@@ -175,4 +176,4 @@ class OutboundProber:
 
     def _record(self, url_id: int, url: str, result: dict[str, Any]) -> None:
         self.stats.inc_value(f"readiness/probes/verdict/{result['verdict']}")
-        self.store.add("probes", {"url_id": url_id, **result})
+        self.store.add(Probe(url_id=url_id, **result))

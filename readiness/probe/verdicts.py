@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Iterable
 
 from readiness.rules.base import plural
+from readiness.store.records import FetchOutcome
 
 
 class Verdict(StrEnum):
@@ -25,10 +26,11 @@ class Verdict(StrEnum):
 
 
 BROKEN_STATUSES = frozenset({404, 410})
-BROKEN_ERRORS = frozenset({"dns", "refused"})
+BROKEN_ERRORS = frozenset({FetchOutcome.DNS, FetchOutcome.REFUSED})
 # Worth another attempt after a pause: rate limits, overload and network trouble.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
-RETRY_ERRORS = frozenset({"timeout", "connection", "dns", "refused"})
+RETRY_ERRORS = frozenset({FetchOutcome.TIMEOUT, FetchOutcome.CONNECTION, FetchOutcome.DNS,
+                          FetchOutcome.REFUSED})
 # HEAD answers that do not prove anything: many servers mishandle HEAD, so confirm with GET.
 HEAD_UNRELIABLE_MIN_STATUS = 400
 # Only these verdicts are reused from the cross-run cache; failures are always re-checked.
@@ -57,10 +59,10 @@ def verdict_for_status(status: int, redirected: bool, bot_wall: bool = False) ->
     return Verdict.UNVERIFIABLE
 
 
-def verdict_for_error(error: str) -> Verdict:
+def verdict_for_error(error: FetchOutcome) -> Verdict:
     if error in BROKEN_ERRORS:
         return Verdict.BROKEN
-    if error == "timeout":
+    if error == FetchOutcome.TIMEOUT:
         return Verdict.TIMEOUT
     return Verdict.UNVERIFIABLE
 
@@ -72,10 +74,13 @@ def verdict_for_error(error: str) -> Verdict:
 # crawl that reached (nearly) no outside host says something about the machine, not the links.
 
 # The name or the connection failed: the host never answered anything over HTTP.
-UNREACHABLE_ERRORS = frozenset({"dns", "refused", "timeout", "connection"})
+UNREACHABLE_ERRORS = frozenset({FetchOutcome.DNS, FetchOutcome.REFUSED, FetchOutcome.TIMEOUT,
+                                FetchOutcome.CONNECTION})
 # The same, in plain words (the inconclusive note).
-ERROR_WORDS = {"dns": "names do not resolve", "refused": "connections refused",
-               "timeout": "no answer in time", "connection": "connections dropped"}
+ERROR_WORDS = {FetchOutcome.DNS: "names do not resolve",
+               FetchOutcome.REFUSED: "connections refused",
+               FetchOutcome.TIMEOUT: "no answer in time",
+               FetchOutcome.CONNECTION: "connections dropped"}
 # Fewer outside hosts tried than this and the run cannot tell an offline runner from a few
 # dead hosts: each failure stands as the probe judged it.
 OFFLINE_MIN_HOSTS = 3

@@ -12,7 +12,6 @@ Targets the crawl never fetched (limits, exclusions, unprobed outbound URLs) are
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -21,16 +20,16 @@ from readiness.rules.base import Finding, Rule, Severity, plural
 from readiness.rules.context import (
     CLICK_ELEMENTS,
     EVIDENCE_LIMIT,
-    NO_RESPONSE_ERRORS,
     AnalysisContext,
     is_noindex,
 )
+from readiness.store.records import NETWORK_ERRORS, FetchOutcome, Variant
 from readiness.urls import netloc
 
 FAMILY = "canonicals"
 PERMANENT_STATUSES = frozenset({301, 308})
 # A page too large for the crawler still answered; only real silence counts as an error.
-TARGET_NO_RESPONSE = NO_RESPONSE_ERRORS - {"too-large"}
+TARGET_NO_RESPONSE = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 # Outbound targets: only the probe verdicts that prove the page is missing or failing.
 PROBE_ERROR_VERDICTS = frozenset({"broken", "server-error"})
 PROBE_OK_VERDICTS = frozenset({"ok", "redirected"})
@@ -43,8 +42,8 @@ MAX_VARIANT_HOPS = 10
 
 def declarations(ctx: AnalysisContext, page_id: int) -> list[dict[str, Any]]:
     """Every canonical a page declares, as written: [{source, raw, target}]."""
-    return [{"source": row["source"], "raw": row["raw"],
-             "target": ctx.urls[row["target_id"]] if row["target_id"] is not None else None}
+    return [{"source": row.source, "raw": row.raw,
+             "target": ctx.urls[row.target_id] if row.target_id is not None else None}
             for row in ctx.canonicals.get(page_id, [])]
 
 
@@ -60,13 +59,13 @@ def index_blocks(ctx: AnalysisContext, url_id: int) -> list[str]:
     """Why search engines may not index a URL that answers: robots.txt and noindex only."""
     fetch = ctx.fetches.get(url_id)
     reasons: list[str] = []
-    if fetch is not None and fetch["robots_blocked"]:
+    if fetch is not None and fetch.robots_blocked:
         reasons.append("blocked by robots.txt")
     page = ctx.pages.get(url_id)
     if page is not None:
-        if is_noindex(page["meta_robots"]):
+        if is_noindex(page.meta_robots):
             reasons.append("noindex in meta robots")
-        if is_noindex(page["x_robots_tag"]):
+        if is_noindex(page.x_robots_tag):
             reasons.append("noindex in X-Robots-Tag header")
     elif is_noindex(ctx.headers(url_id).get("x-robots-tag")):
         reasons.append("noindex in X-Robots-Tag header")
@@ -104,23 +103,23 @@ def resolve_target(ctx: AnalysisContext, target_id: int) -> CanonicalTarget:
         if probe is None:
             return resolved
         # The probe followed the outbound redirects itself; its hops continue the walk.
-        resolved.hops += json.loads(probe["hops"]) if probe["hops"] else []
-        resolved.final_url = probe["final_url"] or resolved.final_url
-        if probe["verdict"] in PROBE_ERROR_VERDICTS:
+        resolved.hops += probe.hops or []
+        resolved.final_url = probe.final_url or resolved.final_url
+        if probe.verdict in PROBE_ERROR_VERDICTS:
             resolved.outcome = "error"
-        elif probe["verdict"] in PROBE_OK_VERDICTS:
+        elif probe.verdict in PROBE_OK_VERDICTS:
             resolved.outcome = "ok"
         # unverifiable (bot walls) and timeouts say nothing about the page: unknown.
         return resolved
     fetch = ctx.fetches.get(resolved.final_id) if resolved.final_id is not None else None
-    if fetch is not None and fetch["robots_blocked"]:
+    if fetch is not None and fetch.robots_blocked:
         # Checked before "unresolved": with robots: obey a blocked URL is never fetched.
         resolved.outcome = "blocked"
         resolved.blocks = index_blocks(ctx, resolved.final_id)
         return resolved
     if walk.unresolved or fetch is None:
         return resolved
-    status, error = fetch["status"], fetch["error"]
+    status, error = fetch.status, fetch.error
     if (status is not None and status >= 400) or (status is None and error in TARGET_NO_RESPONSE):
         resolved.outcome = "error"
     elif status is not None and 200 <= status < 300:
@@ -134,7 +133,7 @@ def canonical_evidence(ctx: AnalysisContext, page_id: int, target_id: int) -> di
 
 
 def _weight(ctx: AnalysisContext, url_id: int) -> int:
-    return ctx.inbound(url_id).total
+    return ctx.inbound_total(url_id)
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -172,7 +171,7 @@ class CanonicalMissing(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
             rows = ctx.canonicals.get(url_id, [])
-            if any(row["target_id"] is not None for row in rows):
+            if any(row.target_id is not None for row in rows):
                 continue
             if not rows and url_id in ctx.body_canonicals:  # CAN012: it is there, misplaced
                 continue
@@ -180,7 +179,7 @@ class CanonicalMissing(Rule):
                 continue
             if rows:
                 message = ("declares a canonical that is not a valid URL: "
-                           + ", ".join(repr(row["raw"]) for row in rows))
+                           + ", ".join(repr(row.raw) for row in rows))
             else:
                 message = "declares no canonical URL"
             yield self.finding(
@@ -401,11 +400,11 @@ class ConflictingCanonicals(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
             rows = ctx.canonicals.get(url_id, [])
-            distinct = {row["target_id"] if row["target_id"] is not None else f"raw:{row['raw']}"
+            distinct = {row.target_id if row.target_id is not None else f"raw:{row.raw}"
                         for row in rows}
             if len(distinct) < 2:
                 continue
-            listed = ", ".join(f"{row['raw']} ({row['source']})" for row in rows)
+            listed = ", ".join(f"{row.raw} ({row.source})" for row in rows)
             yield self.finding(
                 ctx.urls[url_id],
                 f"declares {len(distinct)} different canonicals: {listed}",
@@ -490,10 +489,10 @@ class CanonicalOutsideHead(Rule):
             yield self.finding(
                 ctx.urls[url_id],
                 "canonical outside <head>, ignored by search engines: "
-                + ", ".join(repr(row["raw"]) for row in ignored),
-                {"ignored": [{"raw": row["raw"],
-                              "resolved": ctx.urls[row["target_id"]]
-                              if row["target_id"] is not None else None} for row in ignored],
+                + ", ".join(repr(row.raw) for row in ignored),
+                {"ignored": [{"raw": row.raw,
+                              "resolved": ctx.urls[row.target_id]
+                              if row.target_id is not None else None} for row in ignored],
                  "read_by_search_engines": declarations(ctx, url_id),
                  "fix": "move the <link rel=canonical> into <head>, before anything that "
                         "cannot be in a head (img, iframe, div, text)"},
@@ -568,10 +567,10 @@ class ParameterisedDuplicate(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         groups: dict[tuple[str, str], list[int]] = {}
         for url_id, _fetch, page in ctx.html_pages():
-            if not page["content_hash"]:
+            if not page.content_hash:
                 continue
             parts = urlsplit(ctx.urls[url_id])
-            key = (parts._replace(query="", fragment="").geturl(), page["content_hash"])
+            key = (parts._replace(query="", fragment="").geturl(), page.content_hash)
             groups.setdefault(key, []).append(url_id)
         for members in groups.values():
             if len(members) < 2:
@@ -593,23 +592,10 @@ class ParameterisedDuplicate(Rule):
                     weight=_weight(ctx, url_id))
 
 
-@dataclass(slots=True)
-class Variant:
-    url_id: int
-    of_url_id: int
-    kind: str
-    status: int | None
-    location_url_id: int | None
-    error: str | None
-    canonical_url_id: int | None
-
-
 def variants(ctx: AnalysisContext) -> dict[int, Variant]:
     # ctx.variants() fills in same-site variants that were crawled as ordinary pages.
-    rows = sorted(ctx.variants(), key=lambda row: row["url_id"])
-    return {row["url_id"]: Variant(row["url_id"], row["of_url_id"], row["kind"], row["status"],
-                                   row["location_url_id"], row["error"], row["canonical_url_id"])
-            for row in rows}
+    return {variant.url_id: variant
+            for variant in sorted(ctx.variants(), key=lambda variant: variant.url_id)}
 
 
 def variant_page(ctx: AnalysisContext, variant: Variant) -> int:
@@ -635,7 +621,7 @@ def variant_hops(ctx: AnalysisContext, variant: Variant, by_id: dict[int, Varian
             status, location = other.status, other.location_url_id
         elif ctx.is_redirect(current):
             fetch = ctx.fetches[current]
-            status, location = fetch["status"], fetch["location_url_id"]
+            status, location = fetch.status, fetch.location_url_id
         else:
             break
         hops.append({"url": ctx.urls[current], "status": status, "location": ctx.urls[location]})
@@ -772,17 +758,13 @@ def tracking_links(ctx: AnalysisContext) -> dict[int, list[dict[str, Any]]]:
     (``crawl.strip_params``: the crawl folds them into the clean URL), sorted by source URL.
     Each edge as evidence lists it, with ``raw`` (the href) and ``parameters`` (the names)."""
     by_target: dict[int, list[dict[str, Any]]] = {}
-    clicks = ", ".join("?" * len(CLICK_ELEMENTS))
     # The href is kept raw in the store, so the crawl's per-link path pays nothing for this.
-    for source_id, target_id, raw, anchor, element, region in ctx.db.execute(
-            "SELECT l.source_id, l.target_id, l.raw, l.anchor, l.element, l.region FROM links l "
-            "JOIN urls u ON u.id = l.target_id WHERE u.internal = 1 AND l.raw LIKE '%?%' "
-            f"AND l.element IN ({clicks})", CLICK_ELEMENTS):
-        parameters = ctx.normalizer.stripped_params(raw)
+    for link in ctx.links(CLICK_ELEMENTS, target="internal", raw_contains="?"):
+        parameters = ctx.normalizer.stripped_params(link.raw)
         if parameters:
-            by_target.setdefault(target_id, []).append({
-                "source": ctx.urls[source_id], "raw": raw, "parameters": parameters,
-                "anchor": anchor, "element": element, "region": region})
+            by_target.setdefault(link.target_id, []).append({
+                "source": ctx.urls[link.source_id], "raw": link.raw, "parameters": parameters,
+                "anchor": link.anchor, "element": link.element, "region": link.region})
     for edges in by_target.values():
         edges.sort(key=lambda edge: (edge["source"], edge["raw"]))
     return by_target

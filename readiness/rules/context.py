@@ -1,23 +1,37 @@
-"""What rules see: the crawl store plus the derived facts several rules share.
+"""What rules see: the crawl store's records, decoded, plus the derived facts rules share.
 
-Rules never touch SQL for the common questions — "what links here?", "where does this
-redirect end?", "is this page indexable, and why not?" — they ask the context, which computes
-each answer once per analysis. Everything is derived from the store alone (no network), so
+Rules never touch SQL nor decode storage: they read typed records (readiness.store.records:
+JSON fields parsed, enums as enums) and ask the context the common questions — "what links
+here?", "where does this redirect end?", "is this page indexable, and why not?" — which it
+answers once per analysis. Everything is derived from the store alone (no network), so
 ``readiness analyze`` is a pure function of (store, config).
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 from readiness.probe.verdicts import OutboundCheck, outbound_check, probes_enabled
 from readiness.store import CrawlStoreReader
+from readiness.store.records import (
+    Body,
+    Canonical,
+    Fetch,
+    FetchOutcome,
+    Link,
+    Page,
+    Probe,
+    Robots,
+    Sitemap,
+    SitemapEntry,
+    Url,
+    Variant,
+    record,
+)
 from readiness.urls import DEFAULT_STRIP_PARAMS, UrlNormalizer, is_http, netloc
 
 # Link elements a visitor clicks to reach a page (and a crawler follows as navigation).
@@ -31,8 +45,9 @@ _INBOUND_EDGES = (
     "SELECT l.source_id, l.anchor, l.element, l.region, l.rel FROM links l "
     "JOIN urls s ON s.id = l.source_id WHERE l.target_id = ? AND l.source_id != l.target_id "
     "ORDER BY s.url, l.rowid")
-# Network errors that mean a URL answered nothing at all.
-NO_RESPONSE_ERRORS = frozenset({"dns", "refused", "timeout", "tls", "connection", "too-large", "error"})
+# Page facts kept per page in ``pages``; the bulky ones (declared ``deferred``) are streamed.
+_PAGE_FIELDS = tuple(f for f in Page.__dataclass_fields__
+                     if not Page.__dataclass_fields__[f].metadata["deferred"])
 
 
 @dataclass(slots=True)
@@ -78,10 +93,24 @@ class Indexability:
     reasons: list[str]              # empty when indexable; plain words otherwise
 
 
+# The stored fields of a probe (JudgedProbe adds the analysis's own).
+_PROBE_FIELDS = tuple(Probe.__dataclass_fields__)
+
+
+@record
+class JudgedProbe(Probe):
+    """A stored probe as this analysis judges it: on an offline runner (``outbound``) an
+    unreachable host's verdict is ``unverifiable`` with ``inconclusive`` set and the stored
+    verdict kept as ``probed_verdict``, so no rule calls it broken."""
+
+    inconclusive: bool = False
+    probed_verdict: str | None = None
+
+
 class AnalysisContext:
     def __init__(self, store: CrawlStoreReader) -> None:
         self.store = store
-        self.db: sqlite3.Connection = store.db
+        self._db = store.db
 
     # -- crawl metadata ----------------------------------------------------------------
 
@@ -114,7 +143,7 @@ class AnalysisContext:
 
     @cached_property
     def urls(self) -> dict[int, str]:
-        return dict(self.db.execute("SELECT id, url FROM urls"))
+        return dict(self._db.execute("SELECT id, url FROM urls"))
 
     @cached_property
     def ids(self) -> dict[str, int]:
@@ -122,7 +151,8 @@ class AnalysisContext:
 
     @cached_property
     def internal_ids(self) -> frozenset[int]:
-        return frozenset(r[0] for r in self.db.execute("SELECT id FROM urls WHERE internal = 1"))
+        return frozenset(url.id for url in self.store.records(Url, "t.internal = 1",
+                                                              fields=("id",)))
 
     def is_internal(self, url_id: int) -> bool:
         return url_id in self.internal_ids
@@ -138,63 +168,62 @@ class AnalysisContext:
     # walking them is the same on every crawl of the site (ids follow the crawl's order).
 
     @cached_property
-    def fetches(self) -> dict[int, sqlite3.Row]:
-        return {row["url_id"]: row for row in self.db.execute(
-            "SELECT f.* FROM fetches f JOIN urls u ON u.id = f.url_id ORDER BY u.url")}
+    def fetches(self) -> dict[int, Fetch]:
+        return {fetch.url_id: fetch for fetch in self.store.records(Fetch, by_url="url_id")}
 
     @cached_property
-    def pages(self) -> dict[int, sqlite3.Row]:
-        """Page facts without the bulky columns (minhash, structured_data)."""
-        return {row["url_id"]: row for row in self.db.execute(
-            "SELECT p.url_id, p.title, p.meta_description, p.h1, p.meta_robots, p.x_robots_tag, "
-            "p.viewport, p.lang, p.meta_refresh, p.encoding, p.word_count, p.content_hash "
-            "FROM pages p JOIN urls u ON u.id = p.url_id ORDER BY u.url")}
+    def pages(self) -> dict[int, Page]:
+        """Page facts without the bulky fields (``deferred`` in records.py: minhash, contact,
+        structured_data), which are left unset here: stream them with ``page_field()``."""
+        return {page.url_id: page for page in self.store.records(
+            Page, fields=_PAGE_FIELDS, by_url="url_id")}
 
-    def iter_page_column(self, column: str) -> Iterator[tuple[int, Any]]:
-        """Stream one bulky column (``minhash``, ``structured_data``) page by page."""
-        if column not in ("minhash", "structured_data"):
-            raise ValueError(column)
-        yield from self.db.execute(
-            f"SELECT p.url_id, p.{column} FROM pages p JOIN urls u ON u.id = p.url_id "
-            f"WHERE p.{column} IS NOT NULL ORDER BY u.url")
+    def page_field(self, name: Literal["minhash", "structured_data", "contact"]
+                   ) -> Iterator[tuple[int, Any]]:
+        """(url id, value) of one bulky page field, decoded, page by page in URL order (pages
+        where it is NULL left out): a whole site's would not fit in memory at once."""
+        if not Page.__dataclass_fields__[name].metadata["deferred"]:
+            raise ValueError(f"{name} is in pages already")
+        for page in self.store.records(Page, f"t.{name} IS NOT NULL", fields=("url_id", name),
+                                       by_url="url_id"):
+            yield page.url_id, getattr(page, name)
+
+    def _page_value(self, url_id: int, name: str) -> Any:
+        page = next(self.store.records(Page, "t.url_id = ?", (url_id,), fields=(name,)), None)
+        return getattr(page, name) if page is not None else None
 
     def structured_data(self, url_id: int) -> dict[str, Any]:
-        row = self.db.execute("SELECT structured_data FROM pages WHERE url_id = ?", (url_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
+        return self._page_value(url_id, "structured_data") or {}
 
     def contact(self, url_id: int) -> dict[str, list[str]]:
         """Visible contact facts of a page: {"tel": [raw tel: hrefs], "addresses": [...]}.
 
         Empty lists when the page has none or the store predates the ``contact`` column.
         """
-        try:
-            row = self.db.execute("SELECT contact FROM pages WHERE url_id = ?", (url_id,)).fetchone()
-        except sqlite3.OperationalError:  # an older store without the column
-            return {"tel": [], "addresses": []}
-        data = json.loads(row[0]) if row and row[0] else {}
+        data = self._page_value(url_id, "contact") or {}
         return {"tel": list(data.get("tel") or []), "addresses": list(data.get("addresses") or [])}
 
     def html(self, url_id: int) -> str | None:
         """The page's HTML as crawled (None when the crawl did not keep it)."""
-        row = self.db.execute("SELECT html FROM bodies WHERE url_id = ?", (url_id,)).fetchone()
-        return zlib.decompress(row[0]).decode("utf-8") if row else None
+        body = next(self.store.records(Body, "t.url_id = ?", (url_id,)), None)
+        return zlib.decompress(body.html).decode("utf-8") if body is not None else None
 
     def status(self, url_id: int) -> int | None:
         fetch = self.fetches.get(url_id)
-        return fetch["status"] if fetch is not None else None
+        return fetch.status if fetch is not None else None
 
     def headers(self, url_id: int) -> dict[str, str]:
         fetch = self.fetches.get(url_id)
-        return json.loads(fetch["headers"]) if fetch is not None and fetch["headers"] else {}
+        return (fetch.headers or {}) if fetch is not None else {}
 
-    def html_pages(self) -> Iterator[tuple[int, sqlite3.Row, sqlite3.Row]]:
+    def html_pages(self) -> Iterator[tuple[int, Fetch, Page]]:
         """(url_id, fetch, page) for every internal HTML page that answered 200."""
         for url_id, page in self.pages.items():
             fetch = self.fetches.get(url_id)
-            if fetch is not None and fetch["status"] == 200:
+            if fetch is not None and fetch.status == 200:
                 yield url_id, fetch, page
 
-    def indexable_pages(self) -> Iterator[tuple[int, sqlite3.Row, sqlite3.Row]]:
+    def indexable_pages(self) -> Iterator[tuple[int, Fetch, Page]]:
         """html_pages() that search engines may index: where backlinks should land."""
         for url_id, fetch, page in self.html_pages():
             if self.indexability(url_id).indexable:
@@ -208,92 +237,146 @@ class AnalysisContext:
         or inconclusive because the runner reached (nearly) no outside host."""
         linked = [self.urls[url_id] for url_id in self.link_counts
                   if url_id not in self.internal_ids and is_http(self.urls[url_id])]
-        tried = [(netloc(self.urls[row["url_id"]]), row["status"], row["error"],
-                  _followed_redirects(row["hops"]))
-                 for row in self.db.execute("SELECT url_id, status, error, hops FROM probes "
-                                            "WHERE cached = 0")]
+        tried = [(netloc(self.urls[probe.url_id]), probe.status, probe.error, bool(probe.hops))
+                 for probe in self._stored_probes if not probe.cached]
         return outbound_check(probes_enabled(self.meta), len(linked),
                               len({netloc(url) for url in linked}), tried)
 
     @cached_property
-    def probes(self) -> dict[int, dict[str, Any]]:
-        """One probe per outbound URL, as stored; on an offline runner (``outbound``), an
-        unreachable host's verdict is ``unverifiable`` with ``inconclusive`` set and the
-        stored verdict kept as ``probed_verdict``, so no rule calls it broken."""
+    def _stored_probes(self) -> list[JudgedProbe]:
+        return list(self.store.records(JudgedProbe, fields=_PROBE_FIELDS))
+
+    @cached_property
+    def probes(self) -> dict[int, JudgedProbe]:
+        """One probe per outbound URL, as this analysis judges it (JudgedProbe)."""
         unreachable = self.outbound.unreachable_hosts if self.outbound.inconclusive else ()
         probes = {}
-        for row in self.db.execute("SELECT * FROM probes"):
-            probe = dict(row)
-            probe["inconclusive"] = (not probe["cached"]
-                                     and netloc(self.urls[probe["url_id"]]) in unreachable)
-            if probe["inconclusive"]:
-                probe["probed_verdict"], probe["verdict"] = probe["verdict"], "unverifiable"
-            probes[probe["url_id"]] = probe
+        for probe in self._stored_probes:
+            probe.inconclusive = (not probe.cached
+                                  and netloc(self.urls[probe.url_id]) in unreachable)
+            probe.probed_verdict = None
+            if probe.inconclusive:
+                probe.probed_verdict, probe.verdict = probe.verdict, "unverifiable"
+            probes[probe.url_id] = probe
         return probes
 
     # -- links, sitemaps, canonicals ----------------------------------------------------
 
+    def links(self, elements: Iterable[str] | None = None,
+              target: Literal["any", "internal", "outbound", "none"] = "any",
+              source_id: int | None = None, raw_prefix: str | None = None,
+              raw_contains: str | None = None, not_self: bool = False,
+              fields: Iterable[str] | None = None) -> Iterator[Link]:
+        """Link edges, streamed (a site's edges would not all fit in memory as records), in
+        store order, filtered before they are decoded: ``elements`` (a, img …), ``target``
+        (``internal``/``outbound`` URLs, or ``none``: the raw value is not a URL),
+        ``source_id`` (one page's links), ``raw_prefix`` (case-insensitive) and
+        ``raw_contains``, ``not_self`` (no edge from a page to itself); ``fields``: only
+        these (the others are left unset)."""
+        where, params = [], []
+        if elements is not None:
+            elements = tuple(elements)
+            where.append(f"t.element IN ({', '.join('?' * len(elements))})")
+            params += elements
+        if target == "none":
+            where.append("t.target_id IS NULL")
+        elif target in ("internal", "outbound"):
+            where.append("t.target_id IN (SELECT id FROM urls WHERE internal = ?)")
+            params.append(1 if target == "internal" else 0)
+        elif target != "any":
+            raise ValueError(target)
+        if source_id is not None:
+            where.append("t.source_id = ?")
+            params.append(source_id)
+        if raw_prefix is not None:
+            where.append(f"lower(substr(t.raw, 1, {len(raw_prefix)})) = ?")
+            params.append(raw_prefix.lower())
+        if raw_contains is not None:
+            where.append("instr(t.raw, ?) > 0")
+            params.append(raw_contains)
+        if not_self:
+            where.append("t.target_id IS NOT NULL AND t.target_id != t.source_id")
+        return self.store.records(Link, " AND ".join(where), tuple(params), fields=fields)
+
     @cached_property
     def link_counts(self) -> dict[int, tuple[int, int]]:
         """target id -> (edges, distinct linking pages), internal sources only."""
-        return {row[0]: (row[1], row[2]) for row in self.db.execute(
+        return {row[0]: (row[1], row[2]) for row in self._db.execute(
             "SELECT target_id, COUNT(*), COUNT(DISTINCT source_id) FROM links "
             "WHERE target_id IS NOT NULL AND target_id != source_id GROUP BY target_id")}
+
+    @cached_property
+    def clicked_ids(self) -> frozenset[int]:
+        """URL ids another page links to with a click (<a>, <area>)."""
+        clicks = ", ".join("?" * len(CLICK_ELEMENTS))
+        return frozenset(row[0] for row in self._db.execute(
+            f"SELECT DISTINCT target_id FROM links WHERE target_id IS NOT NULL AND "
+            f"target_id != source_id AND element IN ({clicks})", CLICK_ELEMENTS))
 
     def inbound_links(self, url_id: int) -> list[dict[str, Any]]:
         """Every link edge to the URL from another page, by source URL, then in page order
         (url ids follow the crawl's arrival order, so they must not order evidence)."""
         return [{"source": self.urls[r[0]], "anchor": r[1], "element": r[2], "region": r[3],
-                 "rel": r[4]} for r in self.db.execute(_INBOUND_EDGES, (url_id,))]
+                 "rel": r[4]} for r in self._db.execute(_INBOUND_EDGES, (url_id,))]
 
     @cached_property
     def sitemap_listing(self) -> dict[int, list[str]]:
         """url id -> sitemap URLs listing it."""
         listing: dict[int, list[str]] = {}
-        for url_id, sitemap_id in self.db.execute(
-                "SELECT url_id, sitemap_id FROM sitemap_entries WHERE url_id IS NOT NULL"):
-            listing.setdefault(url_id, []).append(self.urls[sitemap_id])
+        for entry in self.store.records(SitemapEntry, "t.url_id IS NOT NULL",
+                                        fields=("url_id", "sitemap_id")):
+            listing.setdefault(entry.url_id, []).append(self.urls[entry.sitemap_id])
         return {url_id: sorted(sitemaps) for url_id, sitemaps in listing.items()}
+
+    @cached_property
+    def sitemaps(self) -> list[Sitemap]:
+        """Every sitemap file the crawl found, in URL order."""
+        return list(self.store.records(Sitemap, by_url="url_id"))
+
+    @cached_property
+    def robots(self) -> list[Robots]:
+        """Every site host's robots.txt, by host."""
+        return sorted(self.store.records(Robots), key=lambda robots: robots.host)
 
     @cached_property
     def redirects_to(self) -> dict[int, list[int]]:
         """target id -> ids of URLs whose redirect Location points at it."""
         incoming: dict[int, list[int]] = {}
         for url_id, fetch in self.fetches.items():
-            target = fetch["location_url_id"]
-            if target is not None and fetch["status"] and 300 <= fetch["status"] < 400:
+            target = fetch.location_url_id
+            if target is not None and fetch.status and 300 <= fetch.status < 400:
                 incoming.setdefault(target, []).append(url_id)
         return {target: self.by_url(ids) for target, ids in incoming.items()}
 
     @cached_property
-    def canonicals(self) -> dict[int, list[sqlite3.Row]]:
+    def canonicals(self) -> dict[int, list[Canonical]]:
         """page id -> the canonical declarations search engines read (source html|header,
         raw, target_id); ones outside <head> are in ``body_canonicals``."""
-        by_page: dict[int, list[sqlite3.Row]] = {}
-        for row in self.db.execute("SELECT * FROM canonicals WHERE source != 'body'"):
-            by_page.setdefault(row["page_id"], []).append(row)
+        by_page: dict[int, list[Canonical]] = {}
+        for canonical in self.store.records(Canonical, "t.source != 'body'"):
+            by_page.setdefault(canonical.page_id, []).append(canonical)
         return by_page
 
     @cached_property
-    def body_canonicals(self) -> dict[int, list[sqlite3.Row]]:
+    def body_canonicals(self) -> dict[int, list[Canonical]]:
         """page id -> its <link rel=canonical>s outside <head>, which search engines ignore."""
-        by_page: dict[int, list[sqlite3.Row]] = {}
-        for row in self.db.execute("SELECT * FROM canonicals WHERE source = 'body'"):
-            by_page.setdefault(row["page_id"], []).append(row)
+        by_page: dict[int, list[Canonical]] = {}
+        for canonical in self.store.records(Canonical, "t.source = 'body'"):
+            by_page.setdefault(canonical.page_id, []).append(canonical)
         return by_page
 
     @cached_property
     def canonicalised_from(self) -> dict[int, list[int]]:
         incoming: dict[int, list[int]] = {}
         for page_id, rows in self.canonicals.items():
-            for row in rows:
-                if row["target_id"] is not None and row["target_id"] != page_id:
-                    incoming.setdefault(row["target_id"], []).append(page_id)
+            for canonical in rows:
+                if canonical.target_id is not None and canonical.target_id != page_id:
+                    incoming.setdefault(canonical.target_id, []).append(page_id)
         return {target: self.by_url(ids) for target, ids in incoming.items()}
 
     def canonical_target(self, url_id: int) -> int | None:
         """The single canonical a page declares (None when none, or when they conflict)."""
-        targets = {row["target_id"] for row in self.canonicals.get(url_id, [])}
+        targets = {canonical.target_id for canonical in self.canonicals.get(url_id, [])}
         targets.discard(None)
         return next(iter(targets)) if len(targets) == 1 else None
 
@@ -306,12 +389,10 @@ class AnalysisContext:
         a redirect costs no click. URLs no click path reaches are absent.
         """
         edges: dict[int, list[int]] = {}
-        clicks = ", ".join("?" * len(CLICK_ELEMENTS))
-        for source, target in self.db.execute(
-                f"SELECT DISTINCT source_id, target_id FROM links WHERE element IN ({clicks}) "
-                "AND target_id IS NOT NULL AND target_id != source_id", CLICK_ELEMENTS):
-            if target in self.internal_ids:
-                edges.setdefault(source, []).append(target)
+        internal = self.internal_ids
+        for link in self.links(CLICK_ELEMENTS, not_self=True, fields=("source_id", "target_id")):
+            if link.target_id in internal:  # (a repeated edge costs the walk nothing)
+                edges.setdefault(link.source_id, []).append(link.target_id)
         start = self.ids.get(self.start_url)
         if start is None:
             return {}
@@ -321,7 +402,7 @@ class AnalysisContext:
             current = queue.popleft()
             depth = depths[current]
             if self.is_redirect(current):
-                target = self.fetches[current]["location_url_id"]
+                target = self.fetches[current].location_url_id
                 if target in self.internal_ids and depths.get(target, depth + 1) > depth:
                     depths[target] = depth
                     queue.appendleft(target)
@@ -342,6 +423,14 @@ class AnalysisContext:
             redirects=sorted(self.urls[i] for i in self.redirects_to.get(url_id, [])),
             canonicals=sorted(self.urls[i] for i in self.canonicalised_from.get(url_id, [])),
         )
+
+    def inbound_total(self, url_id: int) -> int:
+        """``inbound(url_id).total`` without listing the edges (weights and rankings need
+        the count only; a page the whole navigation links to has an edge per page)."""
+        edges, _pages = self.link_counts.get(url_id, (0, 0))
+        return (edges + len(self.sitemap_listing.get(url_id, ()))
+                + len(self.redirects_to.get(url_id, ()))
+                + len(self.canonicalised_from.get(url_id, ())))
 
     def inbound_where(self, url_id: int, keep: Callable[[dict[str, Any]], bool]) -> Inbound:
         """inbound(), counting only the link edges ``keep`` accepts.
@@ -366,8 +455,8 @@ class AnalysisContext:
 
     def is_redirect(self, url_id: int) -> bool:
         fetch = self.fetches.get(url_id)
-        return bool(fetch is not None and fetch["status"] and 300 <= fetch["status"] < 400
-                    and fetch["location_url_id"] is not None)
+        return bool(fetch is not None and fetch.status and 300 <= fetch.status < 400
+                    and fetch.location_url_id is not None)
 
     def walk_redirects(self, url_id: int, max_hops: int = 20) -> RedirectWalk:
         hops: list[dict[str, Any]] = []
@@ -375,8 +464,8 @@ class AnalysisContext:
         current = url_id
         while self.is_redirect(current) and len(hops) < max_hops:
             fetch = self.fetches[current]
-            target = fetch["location_url_id"]
-            hops.append({"url": self.urls[current], "status": fetch["status"],
+            target = fetch.location_url_id
+            hops.append({"url": self.urls[current], "status": fetch.status,
                          "location": self.urls[target]})
             if target in seen:
                 return RedirectWalk(hops, self.urls[target], None, None, True, False, False)
@@ -386,33 +475,32 @@ class AnalysisContext:
         if current not in self.internal_ids:
             probe = self.probes.get(current)
             # An offline runner's probe says nothing about the target: unresolved.
-            unknown = probe is None or probe["inconclusive"]
-            return RedirectWalk(hops, self.urls[current], probe["status"] if probe else None,
-                                probe["error"] if probe else None, False, True, unknown)
+            unknown = probe is None or probe.inconclusive
+            return RedirectWalk(hops, self.urls[current], probe.status if probe else None,
+                                probe.error if probe else None, False, True, unknown)
         return RedirectWalk(
             hops, self.urls[current],
-            final["status"] if final is not None else None,
-            final["error"] if final is not None else None,
-            False, False, final is None or not final["fetched"])
+            final.status if final is not None else None,
+            final.error if final is not None else None,
+            False, False, final is None or not final.fetched)
 
     # -- host and scheme variants ---------------------------------------------------------
 
-    def variants(self) -> list[dict[str, Any]]:
+    def variants(self) -> list[Variant]:
         """Variant answers, with variants the site leads to ("see-fetch": crawled as pages)
         filled in from fetches. ``canonical_url_id``: the one canonical the answer declares.
         Variant-only URLs are here and nowhere else: they have no fetch row."""
-        rows = []
-        for row in self.db.execute("SELECT * FROM variants"):
-            variant = {"canonical_url_id": None, **dict(row)}  # (older stores: no column)
-            if variant["error"] == "see-fetch":
-                fetch = self.fetches.get(variant["url_id"])
+        variants = []
+        for variant in self.store.records(Variant):
+            if variant.error == FetchOutcome.SEE_FETCH:
+                fetch = self.fetches.get(variant.url_id)
                 if fetch is None:
                     continue  # never fetched (a crawl limit): nothing to judge
-                variant.update(status=fetch["status"], location=fetch["location"],
-                               location_url_id=fetch["location_url_id"], error=fetch["error"],
-                               canonical_url_id=self.canonical_target(variant["url_id"]))
-            rows.append(variant)
-        return rows
+                variant.status, variant.location = fetch.status, fetch.location
+                variant.location_url_id, variant.error = fetch.location_url_id, fetch.error
+                variant.canonical_url_id = self.canonical_target(variant.url_id)
+            variants.append(variant)
+        return variants
 
     # -- indexability ----------------------------------------------------------------------
 
@@ -428,21 +516,21 @@ class AnalysisContext:
         if fetch is None:
             return Indexability(False, ["never fetched"])
         reasons: list[str] = []
-        if fetch["robots_blocked"]:
+        if fetch.robots_blocked:
             reasons.append("blocked by robots.txt")
-        status = fetch["status"]
+        status = fetch.status
         if status is None:
-            if fetch["error"] != "robots-blocked":
-                reasons.append(f"not fetched ({fetch['error']})")
+            if fetch.error != FetchOutcome.ROBOTS_BLOCKED:
+                reasons.append(f"not fetched ({fetch.error})")
         elif 300 <= status < 400:
             reasons.append(f"redirects ({status})")
         elif status != 200:
             reasons.append(f"answers {status}")
         page = self.pages.get(url_id)
         if page is not None:
-            if is_noindex(page["meta_robots"]):
+            if is_noindex(page.meta_robots):
                 reasons.append("noindex in meta robots")
-            if is_noindex(page["x_robots_tag"]):
+            if is_noindex(page.x_robots_tag):
                 reasons.append("noindex in X-Robots-Tag header")
             target = self.canonical_target(url_id)
             if target is not None and target != url_id:
@@ -452,11 +540,6 @@ class AnalysisContext:
             if is_noindex(headers.get("x-robots-tag")):
                 reasons.append("noindex in X-Robots-Tag header")
         return Indexability(not reasons, reasons)
-
-
-def _followed_redirects(hops: str | None) -> bool:
-    """Did a probe follow a redirect (its stored ``hops`` JSON list is not empty)?"""
-    return hops not in (None, "", "[]")
 
 
 def robots_directives(value: str | None) -> set[str]:

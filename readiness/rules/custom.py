@@ -36,7 +36,7 @@ from readiness.crawl.headers import KEPT_HEADERS
 from readiness.crawl.parsing import html5_document
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
-from readiness.rules.structured import page_entities
+from readiness.entities import page_entities
 from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "custom"
@@ -262,9 +262,9 @@ class _PageView:
     def text_of(self, place: str) -> str:
         page = self.page
         if place == "title":
-            return (page["title"] or "") if page else ""
+            return (page.title or "") if page else ""
         if place == "meta_description":
-            return (page["meta_description"] or "") if page else ""
+            return (page.meta_description or "") if page else ""
         if self.root is None:
             return ""
         if place == "h1":
@@ -347,13 +347,13 @@ class CustomRule(Rule):
         # and then counted as excluded findings); ``exclude`` works as for built-in rules.
         scope = glob_to_regex(self.spec.include)
         for url_id, fetch in sorted(ctx.fetches.items()):
-            if not ctx.is_internal(url_id) or not fetch["fetched"] or fetch["status"] is None:
+            if not ctx.is_internal(url_id) or not fetch.fetched or fetch.status is None:
                 continue
-            if fetch["discovered_by"] == "resource":
+            if fetch.discovered_by == "resource":
                 continue
             # Host, scheme, slash and index.html variants the crawl made up to test redirects
             # are the canonical rules' concern; judge one only if the site links to it.
-            if fetch["discovered_by"] == "variant" and not ctx.link_counts.get(url_id):
+            if fetch.discovered_by == "variant" and not ctx.link_counts.get(url_id):
                 continue
             if scope is not None and not glob_matches(scope, ctx.urls[url_id]):
                 continue

@@ -1,6 +1,7 @@
 """Generate what is derived from the rule classes: the shipped rule set, the JSON Schema and
-docs/rules.md. ``python -m readiness.rules.docs`` rewrites all three; tests fail when any is
-stale, so docs cannot drift from code.
+docs/rules.md (and docs/store.md's tables, from the store's records). ``python -m
+readiness.rules.docs`` rewrites them all; tests fail when any is stale, so docs cannot drift
+from code.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from readiness.config.rules import settings_model
 from readiness.rules.base import Rule
 from readiness.rules.custom import CustomRuleSpec
 from readiness.rules.registry import RuleRegistry, default_registry
+from readiness.store.records import store_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_YAML = ROOT / "readiness" / "rulesets" / "default.yaml"
 SCHEMA_JSON = ROOT / "rules" / "schema.json"
 RULES_MD = ROOT / "docs" / "rules.md"
+STORE_MD = ROOT / "docs" / "store.md"
 
 FAMILY_TITLES = {
     "links": "Outbound links", "status": "Status codes", "redirects": "Redirects",
@@ -131,6 +134,7 @@ def generated_files(registry: RuleRegistry) -> dict[Path, str]:
         DEFAULT_YAML: default_ruleset_yaml(registry),
         SCHEMA_JSON: json.dumps(json_schema(registry), indent=2, ensure_ascii=False) + "\n",
         RULES_MD: rules_markdown(registry),
+        STORE_MD: store_markdown(STORE_MD.read_text(encoding="utf-8")),
     }
 
 

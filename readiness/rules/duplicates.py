@@ -36,7 +36,7 @@ CANONICALISE_FIX = ("pick one URL to keep; point the others at it with rel=canon
 def content_candidates(ctx: AnalysisContext, min_words: int) -> dict[int, Any]:
     """Indexable pages with enough main content to be compared (fewer words is thin)."""
     return {url_id: page for url_id, _fetch, page in ctx.indexable_pages()
-            if page["word_count"] is not None and page["word_count"] >= min_words}
+            if page.word_count is not None and page.word_count >= min_words}
 
 
 def by_inbound(ctx: AnalysisContext, url_ids: Iterable[int]) -> list[int]:
@@ -110,8 +110,8 @@ class DuplicateContent(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         groups: dict[str, list[int]] = defaultdict(list)
         for url_id, page in content_candidates(ctx, self.options.min_words).items():
-            if page["content_hash"]:
-                groups[page["content_hash"]].append(url_id)
+            if page.content_hash:
+                groups[page.content_hash].append(url_id)
         for url_ids in groups.values():
             if len(url_ids) < 2:
                 continue
@@ -182,14 +182,14 @@ class NearDuplicateContent(Rule):
         # the copies join whatever cluster their representative joins.
         copies: dict[str, list[int]] = defaultdict(list)
         blobs: dict[int, bytes] = {}
-        for url_id, blob in ctx.iter_page_column("minhash"):
+        for url_id, blob in ctx.page_field("minhash"):
             page = candidates.get(url_id)
-            if page is None or not page["content_hash"]:
+            if page is None or not page.content_hash:
                 continue
             if blobs and len(blob) != len(next(iter(blobs.values()))):
                 continue  # made with other MinHash settings: not comparable
-            copies[page["content_hash"]].append(url_id)
-            if len(copies[page["content_hash"]]) == 1:
+            copies[page.content_hash].append(url_id)
+            if len(copies[page.content_hash]) == 1:
                 blobs[url_id] = blob
         if len(blobs) < 2:
             return
@@ -337,7 +337,7 @@ class ThinContent(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.indexable_pages():
-            words = page["word_count"]
+            words = page.word_count
             if words is None or words >= self.options.min_words:
                 continue
             inbound = ctx.inbound(url_id)
@@ -360,14 +360,14 @@ class _SharedValueRule(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         groups: dict[str, list[int]] = defaultdict(list)
         for url_id, _fetch, page in ctx.indexable_pages():
-            key = normalised(page[self.column])
+            key = normalised(getattr(page, self.column))
             if key:
                 groups[key].append(url_id)
         for key, url_ids in groups.items():
             if len(url_ids) < 2:
                 continue
             members = by_inbound(ctx, url_ids)
-            value = " ".join(ctx.pages[members[0]][self.column].split())
+            value = " ".join(getattr(ctx.pages[members[0]], self.column).split())
             yield self.finding(
                 ctx.urls[members[0]], f"{len(members)} pages share the {self.label} \"{value}\"",
                 {self.column: value, "members": [ctx.urls[i] for i in members],

@@ -15,7 +15,6 @@ counted.
 from __future__ import annotations
 
 import bisect
-import json
 import re
 import statistics
 from collections import defaultdict
@@ -25,6 +24,7 @@ from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import AnalysisContext
+from readiness.store.records import Fetch
 from readiness.urls import origin
 
 FAMILY = "experience"
@@ -51,7 +51,7 @@ _VIEWPORT_SPLIT = re.compile(r"[,;]")
 STAGING_WORDS = "staging (crawl.host_map): the production server may behave differently"
 
 
-def timing_samples(fetch: Any, column: str) -> tuple[float | None, list[float], list[str]]:
+def timing_samples(fetch: Fetch, column: str) -> tuple[float | None, list[float], list[str]]:
     """(the crawl's own sample, the quiet re-measurements, their errors) of ``column``
     (ttfb_ms, elapsed_ms) for one URL.
 
@@ -60,13 +60,12 @@ def timing_samples(fetch: Any, column: str) -> tuple[float | None, list[float], 
     """
     quiet: list[float] = []
     errors: list[str] = []
-    if "timings" in fetch.keys() and fetch["timings"]:
-        for sample in json.loads(fetch["timings"])[1:]:
-            if sample.get(column) is not None:
-                quiet.append(sample[column])
-            elif sample.get("error"):
-                errors.append(sample["error"])
-    return fetch[column], quiet, errors
+    for sample in (fetch.timings or [])[1:]:
+        if sample.get(column) is not None:
+            quiet.append(sample[column])
+        elif sample.get("error"):
+            errors.append(sample["error"])
+    return getattr(fetch, column), quiet, errors
 
 
 def on_staging(ctx: AnalysisContext, url: str) -> bool:
@@ -109,12 +108,13 @@ def loads_with_page(element: str, rel: str | None) -> bool:
 def page_resources(ctx: AnalysisContext) -> dict[int, list[dict[str, Any]]]:
     """page id -> the resources it loads, once each: {url_id, url, raw, element, rel}."""
     resources: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for source, target, raw, element, rel in ctx.db.execute(
-            "SELECT source_id, target_id, raw, element, rel FROM links "
-            "WHERE element IN ('img', 'script', 'link', 'iframe') AND target_id IS NOT NULL"):
-        if loads_with_page(element, rel) and target not in resources[source]:
-            resources[source][target] = {"url_id": target, "url": ctx.urls[target], "raw": raw,
-                                         "element": element, "rel": rel}
+    for link in ctx.links(RESOURCE_ELEMENTS):
+        target = link.target_id
+        if (target is not None and loads_with_page(link.element, link.rel)
+                and target not in resources[link.source_id]):
+            resources[link.source_id][target] = {
+                "url_id": target, "url": ctx.urls[target], "raw": link.raw,
+                "element": link.element, "rel": link.rel}
     return {page: list(found.values()) for page, found in resources.items()}
 
 
@@ -131,10 +131,11 @@ class _Overlap:
     def __init__(self, ctx: AnalysisContext, column: str) -> None:
         spans = []
         for url_id, fetch in ctx.fetches.items():
-            if fetch["fetched_at"] is None or fetch["elapsed_ms"] is None or fetch[column] is None:
+            measured = getattr(fetch, column)
+            if fetch.fetched_at is None or fetch.elapsed_ms is None or measured is None:
                 continue
-            sent = fetch["fetched_at"] - fetch["elapsed_ms"] / 1000
-            spans.append((sent, sent + fetch[column] / 1000, url_id, fetch[column]))
+            sent = fetch.fetched_at - fetch.elapsed_ms / 1000
+            spans.append((sent, sent + measured / 1000, url_id, measured))
         spans.sort()
         self.spans = spans
         self.starts = [span[0] for span in spans]
@@ -213,7 +214,7 @@ class _SlowTimingRule(Rule):
         overlap = _Overlap(ctx, self.column)
         server_slow: list[dict[str, Any]] = []
         for url_id, fetch, _page in ctx.indexable_pages():
-            crawl_ms = fetch[self.column]
+            crawl_ms = getattr(fetch, self.column)
             if crawl_ms is None or crawl_ms <= warn_ms:
                 continue
             peers = overlap.peers(url_id)
@@ -410,7 +411,7 @@ class MissingViewport(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.indexable_pages():
-            if page["viewport"] is not None:
+            if page.viewport is not None:
                 continue
             inbound = ctx.inbound(url_id)
             yield self.finding(
@@ -468,7 +469,7 @@ class InvalidViewport(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.indexable_pages():
-            content = page["viewport"]
+            content = page.viewport
             if content is None:
                 continue  # missing-viewport's
             problems = self.problems(content)
@@ -519,13 +520,13 @@ class HeavyPage(Rule):
         max_html, max_total = self.options.max_html_bytes, self.options.max_total_bytes
         resources = page_resources(ctx) if max_total is not None else {}
         for url_id, fetch, _page in ctx.indexable_pages():
-            html_bytes = fetch["bytes"] or 0
+            html_bytes = fetch.bytes or 0
             fetched = []
             for resource in resources.get(url_id, []):
                 resource_fetch = ctx.fetches.get(resource["url_id"])
-                if resource_fetch is not None and resource_fetch["bytes"]:
+                if resource_fetch is not None and resource_fetch.bytes:
                     fetched.append({"url": resource["url"], "element": resource["element"],
-                                    "bytes": resource_fetch["bytes"]})
+                                    "bytes": resource_fetch.bytes})
             total = html_bytes + sum(r["bytes"] for r in fetched)
             reasons = []
             if html_bytes > max_html:
@@ -577,9 +578,9 @@ class MixedContent(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         insecure: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for source, target, raw, element, rel in ctx.db.execute(
-                "SELECT source_id, target_id, raw, element, rel FROM links "
-                "WHERE element IN ('img', 'script', 'link', 'iframe') ORDER BY source_id"):
+        for link in ctx.links(RESOURCE_ELEMENTS):
+            source, target, raw, element, rel = (link.source_id, link.target_id, link.raw,
+                                                 link.element, link.rel)
             if not loads_with_page(element, rel):
                 continue
             written = raw.strip().lower()
@@ -640,14 +641,14 @@ class LargeImage(Rule):
         limit = self.options.max_image_bytes
         for url_id in sorted(ctx.fetches):
             fetch = ctx.fetches[url_id]
-            if (fetch["discovered_by"] != "resource" or fetch["status"] != 200
-                    or not media_type(fetch["content_type"]).startswith("image/")
-                    or not fetch["bytes"] or fetch["bytes"] <= limit):
+            if (fetch.discovered_by != "resource" or fetch.status != 200
+                    or not media_type(fetch.content_type).startswith("image/")
+                    or not fetch.bytes or fetch.bytes <= limit):
                 continue
             inbound = ctx.inbound(url_id)
             yield self.finding(
-                ctx.urls[url_id], f"image is {kb(fetch['bytes'])} (over {kb(limit)})",
-                {"bytes": fetch["bytes"], "content_type": fetch["content_type"],
+                ctx.urls[url_id], f"image is {kb(fetch.bytes)} (over {kb(limit)})",
+                {"bytes": fetch.bytes, "content_type": fetch.content_type,
                  "max_image_bytes": limit,
                  "fix": "resize to display size and compress (WebP/AVIF, srcset)",
                  **inbound.evidence()}, weight=inbound.source_pages)
@@ -690,9 +691,9 @@ class UncompressedResponse(Rule):
         groups: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
         for url_id in sorted(ctx.fetches):
             fetch = ctx.fetches[url_id]
-            kind = media_type(fetch["content_type"])
-            size = fetch["bytes"] or 0
-            if (fetch["status"] != 200 or size < self.options.min_bytes
+            kind = media_type(fetch.content_type)
+            size = fetch.bytes or 0
+            if (fetch.status != 200 or size < self.options.min_bytes
                     or not kind.startswith(COMPRESSIBLE_TYPES)):
                 continue
             encoding = ctx.headers(url_id).get("content-encoding", "").strip().lower()

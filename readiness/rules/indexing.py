@@ -8,12 +8,11 @@ say, plus the robots.txt and sitemap files themselves.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from typing import Any, Iterator
 
 from readiness.rules.base import Finding, Rule, Severity
-from readiness.rules.context import CLICK_ELEMENTS, AnalysisContext, is_noindex, robots_directives
+from readiness.rules.context import AnalysisContext, is_noindex, robots_directives
+from readiness.store.records import Page, Robots
 
 FAMILY = "indexing"
 
@@ -34,9 +33,9 @@ def seed_ids(ctx: AnalysisContext) -> set[int]:
 def noindex_sources(ctx: AnalysisContext, url_id: int) -> list[str]:
     """Where a 200 response says noindex: "meta robots", "X-Robots-Tag" (empty when nowhere)."""
     page = ctx.pages.get(url_id)
-    header = page["x_robots_tag"] if page is not None else ctx.headers(url_id).get("x-robots-tag")
+    header = page.x_robots_tag if page is not None else ctx.headers(url_id).get("x-robots-tag")
     sources = []
-    if page is not None and is_noindex(page["meta_robots"]):
+    if page is not None and is_noindex(page.meta_robots):
         sources.append("meta robots")
     if is_noindex(header):
         sources.append("X-Robots-Tag")
@@ -45,16 +44,13 @@ def noindex_sources(ctx: AnalysisContext, url_id: int) -> list[str]:
 
 def readable_sitemaps(ctx: AnalysisContext) -> list[str]:
     """URLs of the sitemaps (urlsets) read completely: only these make absence meaningful."""
-    return sorted(ctx.urls[row[0]] for row in ctx.db.execute(
-        "SELECT url_id FROM sitemaps WHERE status = 200 AND error IS NULL AND kind = 'urlset'"))
+    return sorted(ctx.urls[sitemap.url_id] for sitemap in ctx.sitemaps
+                  if sitemap.status == 200 and sitemap.error is None and sitemap.kind == "urlset")
 
 
 def linked_ids(ctx: AnalysisContext) -> set[int]:
     """Pages another page links to with <a>/<area>, directly, by redirect or by canonical."""
-    placeholders = ", ".join("?" * len(CLICK_ELEMENTS))
-    linked = {row[0] for row in ctx.db.execute(
-        f"SELECT DISTINCT target_id FROM links WHERE target_id IS NOT NULL AND "
-        f"target_id != source_id AND element IN ({placeholders})", CLICK_ELEMENTS)}
+    linked = set(ctx.clicked_ids)
     # A link to a URL that redirects or canonicalises here reaches this page too.
     for url_id in list(linked):
         if ctx.is_redirect(url_id):
@@ -150,7 +146,7 @@ class LinkedPageBlockedByRobots(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch in sorted(ctx.fetches.items()):
-            if not fetch["robots_blocked"] or not ctx.is_internal(url_id):
+            if not fetch.robots_blocked or not ctx.is_internal(url_id):
                 continue
             if not ctx.link_counts.get(url_id):
                 continue
@@ -199,8 +195,8 @@ class ConflictingIndexingDirectives(Rule):
             target = ctx.canonical_target(url_id)
             yield self.finding(
                 ctx.urls[url_id], "conflicting indexing directives: " + "; ".join(conflicts),
-                {"conflicts": conflicts, "meta_robots": page["meta_robots"],
-                 "x_robots_tag": page["x_robots_tag"],
+                {"conflicts": conflicts, "meta_robots": page.meta_robots,
+                 "x_robots_tag": page.x_robots_tag,
                  "canonical": ctx.urls[target] if target is not None else None,
                  "fix": "keep one directive: the canonical for a duplicate, noindex for a page "
                         "to hide; make meta robots and X-Robots-Tag agree",
@@ -208,9 +204,9 @@ class ConflictingIndexingDirectives(Rule):
                 weight=inbound.total)
 
     @staticmethod
-    def conflicts(ctx: AnalysisContext, url_id: int, page: sqlite3.Row) -> list[str]:
-        meta = index_statements(page["meta_robots"])
-        header = index_statements(page["x_robots_tag"])
+    def conflicts(ctx: AnalysisContext, url_id: int, page: Page) -> list[str]:
+        meta = index_statements(page.meta_robots)
+        header = index_statements(page.x_robots_tag)
         found = []
         target = ctx.canonical_target(url_id)
         if "noindex" in meta | header and target is not None and target != url_id:
@@ -346,7 +342,7 @@ class OrphanPage(Rule):
             if url_id in linked or url_id in seeds or not ctx.indexability(url_id).indexable:
                 continue
             inbound = ctx.inbound(url_id)
-            message = f"no internal link points here (found by {fetch['discovered_by']})"
+            message = f"no internal link points here (found by {fetch.discovered_by})"
             severity = None
             if not complete:
                 severity = Severity.NOTICE
@@ -355,7 +351,7 @@ class OrphanPage(Rule):
                             "link to it")
             yield self.finding(
                 ctx.urls[url_id], message,
-                {"discovered_by": fetch["discovered_by"], "crawl_complete": complete,
+                {"discovered_by": fetch.discovered_by, "crawl_complete": complete,
                  "limits_hit": limits, "fix": "link to it from related pages, or remove it",
                  **inbound.evidence()},
                 weight=inbound.total, severity=severity)
@@ -390,15 +386,13 @@ class MissingRobotsOrSitemap(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for row in ctx.db.execute("SELECT * FROM robots ORDER BY host"):
-            finding = self.robots_finding(row)
+        for robots in ctx.robots:
+            finding = self.robots_finding(robots)
             if finding is not None:
                 yield finding
         if not readable_sitemaps(ctx):
-            tried = [{"url": ctx.urls[r["url_id"]], "found_in": r["found_in"],
-                      "status": r["status"], "error": r["error"], "kind": r["kind"]}
-                     for r in ctx.db.execute("SELECT s.* FROM sitemaps s JOIN urls u "
-                                             "ON u.id = s.url_id ORDER BY u.url")]
+            tried = [{"url": ctx.urls[s.url_id], "found_in": s.found_in, "status": s.status,
+                      "error": s.error, "kind": s.kind} for s in ctx.sitemaps]
             detail = "; ".join(
                 f"{t['url']}: " + (t["error"] or ("index of unreadable sitemaps"
                                                   if t["kind"] == "sitemapindex" else "empty"))
@@ -410,23 +404,23 @@ class MissingRobotsOrSitemap(Rule):
                  "fix": "publish a sitemap and announce it with a Sitemap: line in robots.txt"},
                 subject="sitemap", severity=Severity.WARNING)
 
-    def robots_finding(self, row: sqlite3.Row) -> Finding | None:
-        status, error = row["status"], row["error"]
-        evidence = {"robots_url": row["url"], "status": status, "error": error}
+    def robots_finding(self, robots: Robots) -> Finding | None:
+        status, error = robots.status, robots.error
+        evidence = {"robots_url": robots.url, "status": status, "error": error}
         if status == 200:
             return None
         if status is None or status >= 500 or status == 429:
             outcome = f"answers {status}" if status is not None else f"could not be fetched ({error})"
             return self.finding(
-                row["url"], f"robots.txt {outcome}: search engines stop crawling the site "
+                robots.url, f"robots.txt {outcome}: search engines stop crawling the site "
                 "until it answers",
                 {**evidence, "fix": "make robots.txt answer 200 (an empty file is fine)"},
-                subject=f"robots:{row['host']}", severity=Severity.ERROR)
+                subject=f"robots:{robots.host}", severity=Severity.ERROR)
         return self.finding(
-            row["url"], f"no robots.txt (answers {status}): everything may be crawled, but "
+            robots.url, f"no robots.txt (answers {status}): everything may be crawled, but "
             "there is no Sitemap: line to announce the sitemap",
             {**evidence, "fix": "serve a robots.txt with a Sitemap: line"},
-            subject=f"robots:{row['host']}", severity=Severity.NOTICE)
+            subject=f"robots:{robots.host}", severity=Severity.NOTICE)
 
 
 class NonIndexablePage(Rule):
@@ -498,10 +492,10 @@ class SitemapOnOtherHost(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         named_by = self._robots_naming(ctx)
-        rows = ctx.db.execute("SELECT url_id, parent_id, found_in FROM sitemaps "
-                              "WHERE error = 'off-site'").fetchall()
-        for url_id, parent_id, found_in in sorted(rows, key=lambda r: ctx.urls[r[0]]):
-            url = ctx.urls[url_id]
+        for sitemap in ctx.sitemaps:
+            if sitemap.error != "off-site":
+                continue
+            url, parent_id, found_in = ctx.urls[sitemap.url_id], sitemap.parent_id, sitemap.found_in
             if found_in == "robots":
                 where = named_by.get(url, [])
             elif parent_id is not None:
@@ -520,10 +514,9 @@ class SitemapOnOtherHost(Rule):
     def _robots_naming(ctx: AnalysisContext) -> dict[str, list[str]]:
         """sitemap URL -> the robots.txt files whose Sitemap: lines name it."""
         naming: dict[str, list[str]] = {}
-        for robots_url, sitemaps in ctx.db.execute(
-                "SELECT url, sitemaps FROM robots WHERE sitemaps IS NOT NULL ORDER BY host"):
-            for raw in json.loads(sitemaps):
-                url = ctx.normalizer.normalize(raw, robots_url)
+        for robots in ctx.robots:
+            for raw in robots.sitemaps or []:
+                url = ctx.normalizer.normalize(raw, robots.url)
                 if url is not None:
-                    naming.setdefault(url, []).append(robots_url)
+                    naming.setdefault(url, []).append(robots.url)
         return naming

@@ -9,14 +9,14 @@ outbound URL that only a redirect leads to is RDR003's business, not a link find
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
-from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext, Inbound
+from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext, Inbound, JudgedProbe
+from readiness.store.records import FetchOutcome
 from readiness.urls import glob_matches, glob_to_regex
 
 FAMILY = "links"
@@ -27,43 +27,42 @@ CONNECTION_HINT_RELS = frozenset({"preconnect", "dns-prefetch"})
 # Elements that load a resource into the page: over http on an https page, mixed content.
 EMBED_ELEMENTS = frozenset({"iframe", "img", "script", "link"})
 NETWORK_ERROR_WORDS = {
-    "dns": "host does not resolve",
-    "refused": "connection refused",
-    "timeout": "no answer in time",
-    "tls": "TLS (https) handshake fails",
-    "connection": "connection drops before a full response",
-    "too-large": "response bigger than the size limit",
-    "redirect-loop": "redirects in a loop",
+    FetchOutcome.DNS: "host does not resolve",
+    FetchOutcome.REFUSED: "connection refused",
+    FetchOutcome.TIMEOUT: "no answer in time",
+    FetchOutcome.TLS: "TLS (https) handshake fails",
+    FetchOutcome.CONNECTION: "connection drops before a full response",
+    FetchOutcome.TOO_LARGE: "response bigger than the size limit",
+    FetchOutcome.REDIRECT_LOOP: "redirects in a loop",
 }
 
 
-def probe_evidence(probe: dict[str, Any]) -> dict[str, Any]:
-    hops = probe["hops"]
+def probe_evidence(probe: JudgedProbe) -> dict[str, Any]:
     evidence = {
-        "verdict": probe["verdict"], "status": probe["status"], "error": probe["error"],
-        "hops": json.loads(hops) if isinstance(hops, str) else (hops or []),
-        "final_url": probe["final_url"], "attempts": probe["attempts"],
-        "method": probe["method"], "cached": bool(probe["cached"]),
+        "verdict": probe.verdict, "status": probe.status, "error": probe.error,
+        "hops": probe.hops or [],
+        "final_url": probe.final_url, "attempts": probe.attempts,
+        "method": probe.method, "cached": bool(probe.cached),
     }
-    if probe["inconclusive"]:  # the runner was offline (AnalysisContext.outbound)
-        evidence.update(inconclusive=True, probed_verdict=probe["probed_verdict"])
+    if probe.inconclusive:  # the runner was offline (AnalysisContext.outbound)
+        evidence.update(inconclusive=True, probed_verdict=probe.probed_verdict)
     return evidence
 
 
 def linked_probes(ctx: AnalysisContext,
-                  verdict: str) -> Iterator[tuple[int, dict[str, Any], Inbound]]:
+                  verdict: str) -> Iterator[tuple[int, JudgedProbe, Inbound]]:
     """(url id, probe, inbound) of outbound URLs with ``verdict`` that site pages link to."""
     for url_id in sorted(ctx.probes):
         probe = ctx.probes[url_id]
-        if probe["verdict"] != verdict or ctx.is_internal(url_id) or url_id not in ctx.link_counts:
+        if probe.verdict != verdict or ctx.is_internal(url_id) or url_id not in ctx.link_counts:
             continue
         yield url_id, probe, ctx.inbound(url_id)
 
 
-def outcome_words(probe: dict[str, Any]) -> str:
+def outcome_words(probe: JudgedProbe) -> str:
     """What the probe met, in plain words: "answers 404", "host does not resolve"."""
-    status, error = probe["status"], probe["error"]
-    if error == "redirect-loop":
+    status, error = probe.status, probe.error
+    if error == FetchOutcome.REDIRECT_LOOP:
         return NETWORK_ERROR_WORDS[error]
     if error:
         what = NETWORK_ERROR_WORDS.get(error, f"fails ({error})")
@@ -73,9 +72,9 @@ def outcome_words(probe: dict[str, Any]) -> str:
         what = f"answers {status}" + (" (gone)" if status == 410 else "")
     else:
         what = "gives no usable answer"
-    if probe_evidence(probe)["hops"] and probe["final_url"]:
+    if probe_evidence(probe)["hops"] and probe.final_url:
         joiner = ", which " if what.startswith("answers") else ": "
-        return f"redirects to {probe['final_url']}{joiner}{what}"
+        return f"redirects to {probe.final_url}{joiner}{what}"
     return what
 
 
@@ -152,8 +151,8 @@ class UnverifiableOutboundLink(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, "unverifiable"):
-            status, error = probe["status"], probe["error"]
-            if probe["inconclusive"]:
+            status, error = probe.status, probe.error
+            if probe.inconclusive:
                 # Said once in the verdict (summary.outbound); here only what this URL met.
                 yield self.finding(
                     ctx.urls[url_id],
@@ -202,7 +201,7 @@ class OutboundLinkServerError(Rule):
         for url_id, probe, inbound in linked_probes(ctx, "server-error"):
             yield self.finding(
                 ctx.urls[url_id],
-                f"{outcome_words(probe)} after {plural(probe['attempts'], 'attempt')}; "
+                f"{outcome_words(probe)} after {plural(probe.attempts, 'attempt')}; "
                 f"{linked_from(inbound)}",
                 {**probe_evidence(probe),
                  "fix": "check again later; if it keeps failing, link elsewhere or remove the "
@@ -236,7 +235,7 @@ class OutboundLinkTimeout(Rule):
         for url_id, probe, inbound in linked_probes(ctx, "timeout"):
             yield self.finding(
                 ctx.urls[url_id],
-                f"does not answer in time ({plural(probe['attempts'], 'attempt')}); "
+                f"does not answer in time ({plural(probe.attempts, 'attempt')}); "
                 f"{linked_from(inbound)}",
                 {**probe_evidence(probe),
                  "fix": "open it in a browser; if it does not load, link elsewhere or remove "
@@ -294,7 +293,7 @@ class OutboundLinkToRedirect(Rule):
             if glob_matches(allowed, url):
                 continue
             evidence = probe_evidence(probe)
-            final_url = probe["final_url"]
+            final_url = probe.final_url
             if is_https_upgrade(url, final_url):
                 what = f"redirects to {final_url} (an upgrade to https)"
             else:
@@ -348,9 +347,9 @@ class InsecureOutboundLink(Rule):
             elements.add(edge["element"])
             return True
 
-        targets = [row[0] for row in ctx.db.execute(
-            "SELECT DISTINCT links.target_id FROM links JOIN urls ON urls.id = links.target_id "
-            "WHERE urls.internal = 0 AND urls.url LIKE 'http://%' ORDER BY links.target_id")]
+        # Linked outbound http:// URLs (link_counts: every URL a page links to).
+        targets = sorted(url_id for url_id in ctx.link_counts if not ctx.is_internal(url_id)
+                         and ctx.urls[url_id][:7].lower() == "http://")
         for url_id in targets:
             if ctx.normalizer.unmap_host(ctx.urls[url_id]).startswith("https://"):
                 continue  # a local stand-in (host map) for an https site
@@ -372,8 +371,8 @@ class InsecureOutboundLink(Rule):
             fix = f"use {secure} if the other site serves it, or link elsewhere"
             if probe is not None:
                 evidence.update(probe_evidence(probe))
-                if is_https_upgrade(url, probe["final_url"]):
-                    fix = f"use {probe['final_url']}: the http address redirects there"
+                if is_https_upgrade(url, probe.final_url):
+                    fix = f"use {probe.final_url}: the http address redirects there"
             yield self.finding(url, message, {**evidence, "fix": fix, **inbound.evidence()},
                                weight=inbound.total)
 
@@ -427,12 +426,10 @@ class MalformedLink(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         by_raw: dict[str, list[dict[str, Any]]] = {}
-        for source_id, raw, anchor, element, region in ctx.db.execute(
-                "SELECT source_id, raw, anchor, element, region FROM links "
-                "WHERE target_id IS NULL"):
-            by_raw.setdefault(raw, []).append({
-                "source": ctx.urls[source_id], "anchor": anchor, "element": element,
-                "region": region})
+        for link in ctx.links(target="none"):
+            by_raw.setdefault(link.raw, []).append({
+                "source": ctx.urls[link.source_id], "anchor": link.anchor,
+                "element": link.element, "region": link.region})
         for raw in sorted(by_raw):
             edges = sorted(by_raw[raw], key=lambda edge: (edge["source"], edge["element"]))
             pages = sorted({edge["source"] for edge in edges})

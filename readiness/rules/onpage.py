@@ -13,9 +13,9 @@ starts again at every sitemap entry.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
+from collections import Counter
 from typing import Any, Iterator
 
 from pydantic import Field
@@ -79,7 +79,7 @@ class MissingTitle(_PageRule):
     fix = "add a <title> naming what the page is about"
 
     def problem(self, ctx, url_id, page):
-        title = page["title"]
+        title = page.title
         if title is None:
             return "no <title>", {"title": None}
         if not title.strip():
@@ -96,7 +96,7 @@ class _LengthRule(_PageRule):
 
     def problem(self, ctx, url_id, page):
         # Characters as people see them: "í" typed as i + accent is one.
-        value = unicodedata.normalize("NFC", " ".join((page[self.column] or "").split()))
+        value = unicodedata.normalize("NFC", " ".join((getattr(page, self.column) or "").split()))
         if not value:
             return None  # the missing-* rules' finding
         length = len(value)
@@ -192,7 +192,7 @@ class MissingMetaDescription(_PageRule):
     fix = "add a <meta name=\"description\"> of one or two sentences"
 
     def problem(self, ctx, url_id, page):
-        description = page["meta_description"]
+        description = page.meta_description
         if description is None:
             return "no meta description", {"meta_description": None}
         if not description.strip():
@@ -256,7 +256,7 @@ class MetaDescriptionTooShort(_LengthRule):
 
 
 def headings(page: Any) -> list[str]:
-    return [h for h in json.loads(page["h1"] or "[]") if isinstance(h, str)]
+    return [h for h in page.h1 or [] if isinstance(h, str)]
 
 
 class MissingH1(_PageRule):
@@ -349,7 +349,7 @@ class MissingLang(_PageRule):
     fix = "set <html lang=\"…\"> to the page's language tag, e.g. en or en-GB"
 
     def problem(self, ctx, url_id, page):
-        lang = page["lang"]
+        lang = page.lang
         if lang is None:
             return "no lang attribute on <html>", {"lang": None}
         if not lang.strip():
@@ -391,11 +391,12 @@ class ImageMissingAlt(_PageRule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         missing: dict[int, dict[str, dict[str, Any]]] = {}
-        for source, target, raw, anchor in ctx.db.execute(
-                "SELECT source_id, target_id, raw, anchor FROM links WHERE element = 'img'"):
+        for link in ctx.links(("img",), fields=("source_id", "target_id", "raw", "anchor")):
+            anchor = link.anchor
             if anchor is None or (self.options.flag_empty_alt and not anchor.strip()):
-                url = ctx.urls.get(target, raw) if target is not None else raw
-                missing.setdefault(source, {}).setdefault(
+                raw = link.raw
+                url = ctx.urls.get(link.target_id, raw) if link.target_id is not None else raw
+                missing.setdefault(link.source_id, {}).setdefault(
                     url, {"src": raw, "url": url, "alt": anchor})
         self._missing = missing
         yield from super().check(ctx)
@@ -482,16 +483,17 @@ class NofollowOnlyInbound(Rule):
         def click(edge: dict[str, Any]) -> bool:
             return edge["element"] in CLICK_ELEMENTS
 
+        # Counted in one pass over the click edges; only a page to report lists its edges.
+        clicks: Counter = Counter()
+        followed: Counter = Counter()
+        for link in ctx.links(CLICK_ELEMENTS, not_self=True, fields=("target_id", "rel")):
+            clicks[link.target_id] += 1
+            if not is_nofollow(link.rel):
+                followed[link.target_id] += 1
         for url_id, _fetch, _page in ctx.indexable_pages():
-            if not ctx.link_counts.get(url_id):
+            if not clicks[url_id] or followed[url_id]:
                 continue
             inbound = ctx.inbound_where(url_id, click)
-            if not inbound.link_count:
-                continue
-            followed = ctx.inbound_where(
-                url_id, lambda e: click(e) and not is_nofollow(e["rel"]))
-            if followed.link_count:
-                continue
             yield self.finding(
                 ctx.urls[url_id],
                 f"all {inbound.link_count} internal links to this page are nofollow "
@@ -526,18 +528,16 @@ class NoOutgoingInternalLinks(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         linking: set[int] = set()
-        clicks = f"element IN ({', '.join('?' * len(CLICK_ELEMENTS))})"
-        for source, target, rel in ctx.db.execute(
-                f"SELECT source_id, target_id, rel FROM links WHERE {clicks} "
-                "AND target_id IS NOT NULL AND target_id != source_id", CLICK_ELEMENTS):
-            if target in ctx.internal_ids and not is_nofollow(rel):
-                linking.add(source)
+        internal = ctx.internal_ids
+        for link in ctx.links(CLICK_ELEMENTS, not_self=True,
+                              fields=("source_id", "target_id", "rel")):
+            if link.target_id in internal and not is_nofollow(link.rel):
+                linking.add(link.source_id)
         for url_id, _fetch, _page in ctx.indexable_pages():
             if url_id in linking:
                 continue
-            outbound = ctx.db.execute(
-                f"SELECT COUNT(*) FROM links WHERE source_id = ? AND {clicks}",
-                (url_id, *CLICK_ELEMENTS)).fetchone()[0]
+            outbound = sum(1 for _ in ctx.links(CLICK_ELEMENTS, source_id=url_id,
+                                                fields=("source_id",)))
             inbound = ctx.inbound(url_id)
             yield self.finding(
                 ctx.urls[url_id], "links to no other page of the site",

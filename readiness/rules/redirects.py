@@ -235,7 +235,7 @@ class MetaRefreshRedirect(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.html_pages():
-            refresh = page["meta_refresh"]
+            refresh = page.meta_refresh
             if not refresh or "url=" not in refresh.lower():
                 continue
             inbound = ctx.inbound(url_id)

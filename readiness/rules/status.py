@@ -8,12 +8,12 @@ A URL that only redirects point at is reported once, on the redirect people ente
 
 from __future__ import annotations
 
-import sqlite3
 from http import HTTPStatus
 from typing import Any, Callable, Iterator
 
 from readiness.rules.base import Finding, Rule, Severity, plural
-from readiness.rules.context import NO_RESPONSE_ERRORS, AnalysisContext, Inbound
+from readiness.rules.context import AnalysisContext, Inbound
+from readiness.store.records import NETWORK_ERRORS, Fetch, FetchOutcome
 
 FAMILY = "status"
 GONE_STATUSES = frozenset({404, 410})
@@ -21,13 +21,14 @@ GONE_STATUSES = frozenset({404, 410})
 PAGE_ELEMENTS = frozenset({"a", "area", "iframe"})
 # What each network error class means, in words a site owner can act on.
 NO_RESPONSE_WORDS = {
-    "dns": "its host does not resolve (DNS)",
-    "refused": "the connection is refused",
-    "timeout": "it does not answer in time",
-    "tls": "the TLS (https) handshake fails",
-    "connection": "the connection drops before a full response",
-    "too-large": "its response is bigger than the crawl's size limit (crawl.max_page_bytes)",
-    "error": "the request fails",
+    FetchOutcome.DNS: "its host does not resolve (DNS)",
+    FetchOutcome.REFUSED: "the connection is refused",
+    FetchOutcome.TIMEOUT: "it does not answer in time",
+    FetchOutcome.TLS: "the TLS (https) handshake fails",
+    FetchOutcome.CONNECTION: "the connection drops before a full response",
+    FetchOutcome.TOO_LARGE: ("its response is bigger than the crawl's size limit "
+                             "(crawl.max_page_bytes)"),
+    FetchOutcome.ERROR: "the request fails",
 }
 
 
@@ -58,7 +59,7 @@ def reference_words(inbound: Inbound, start_url: bool = False) -> str:
 def start_ids(ctx: AnalysisContext) -> set[int]:
     seeds = {ctx.ids.get(url) for url in ctx.meta.get("seed_urls", [])}
     seeds.update(url_id for url_id, fetch in ctx.fetches.items()
-                 if fetch["discovered_by"] == "start")
+                 if fetch.discovered_by == "start")
     seeds.discard(None)
     return seeds
 
@@ -80,8 +81,8 @@ def reached_only_through_redirects(inbound: Inbound, start_url: bool) -> bool:
 
 
 def referenced_fetches(
-        ctx: AnalysisContext, select: Callable[[sqlite3.Row], bool],
-) -> Iterator[tuple[int, sqlite3.Row, Inbound, bool]]:
+        ctx: AnalysisContext, select: Callable[[Fetch], bool],
+) -> Iterator[tuple[int, Fetch, Inbound, bool]]:
     """(url id, fetch, inbound, is start URL) of internal fetches ``select`` picks that a link,
     sitemap or canonical points at, or that are start URLs. A failing URL reached only through
     redirects is left out: it is one problem, reported once, where the link points (RDR003)."""
@@ -96,11 +97,11 @@ def referenced_fetches(
             yield url_id, fetch, inbound, start
 
 
-def fetch_evidence(fetch: sqlite3.Row, inbound: Inbound, start_url: bool) -> dict[str, Any]:
+def fetch_evidence(fetch: Fetch, inbound: Inbound, start_url: bool) -> dict[str, Any]:
     return {
-        "status": fetch["status"], "error": fetch["error"], "error_detail": fetch["error_detail"],
-        "retries": fetch["retries"], "start_url": start_url,
-        "discovered_by": fetch["discovered_by"], **inbound.evidence(),
+        "status": fetch.status, "error": fetch.error, "error_detail": fetch.error_detail,
+        "retries": fetch.retries, "start_url": start_url,
+        "discovered_by": fetch.discovered_by, **inbound.evidence(),
     }
 
 
@@ -137,10 +138,10 @@ class BrokenInternalPage(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(
-                ctx, lambda fetch: fetch["status"] in GONE_STATUSES):
+                ctx, lambda fetch: fetch.status in GONE_STATUSES):
             yield self.finding(
                 ctx.urls[url_id],
-                f"answers {fetch['status']} and is {reference_words(inbound, start)}",
+                f"answers {fetch.status} and is {reference_words(inbound, start)}",
                 {**fetch_evidence(fetch, inbound, start),
                  "fix": "restore the page or 301-redirect it to the closest live page, "
                         "then update the links and sitemaps"},
@@ -179,11 +180,11 @@ class InternalServerError(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(ctx, _fails):
-            status, error = fetch["status"], fetch["error"]
+            status, error = fetch.status, fetch.error
             outcome = status_words(status) if status is not None else NO_RESPONSE_WORDS.get(
                 error, f"the request fails ({error})")
             # Our size limit, not necessarily the server's fault.
-            cap = Severity.WARNING if error == "too-large" else None
+            cap = Severity.WARNING if error == FetchOutcome.TOO_LARGE else None
             yield self.finding(
                 ctx.urls[url_id], f"{outcome}; it is {reference_words(inbound, start)}",
                 {**fetch_evidence(fetch, inbound, start),
@@ -191,11 +192,11 @@ class InternalServerError(Rule):
                 weight=inbound.total + int(start), at_most=cap)
 
 
-def _fails(fetch: sqlite3.Row) -> bool:
-    status = fetch["status"]
+def _fails(fetch: Fetch) -> bool:
+    status = fetch.status
     if status is not None:
         return 500 <= status < 600
-    return bool(fetch["fetched"]) and fetch["error"] in NO_RESPONSE_ERRORS
+    return fetch.fetched and fetch.error in NETWORK_ERRORS
 
 
 class InternalLinkToRedirect(Rule):
@@ -233,7 +234,7 @@ class InternalLinkToRedirect(Rule):
                 continue
             walk = ctx.walk_redirects(url_id)
             if walk.loop or (walk.final_status is not None and walk.final_status >= 400) or (
-                    walk.final_status is None and walk.final_error in NO_RESPONSE_ERRORS):
+                    walk.final_status is None and walk.final_error in NETWORK_ERRORS):
                 continue
             inbound = ctx.inbound_where(url_id, lambda edge: edge["element"] in PAGE_ELEMENTS)
             if not inbound.link_count:
@@ -281,9 +282,9 @@ class InternalClientError(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(
-                ctx, lambda fetch: fetch["status"] is not None and 400 <= fetch["status"] < 500
-                and fetch["status"] not in GONE_STATUSES):
-            status = fetch["status"]
+                ctx, lambda fetch: fetch.status is not None and 400 <= fetch.status < 500
+                and fetch.status not in GONE_STATUSES):
+            status = fetch.status
             if status == 429:
                 fix = ("the server rate-limited the crawl: re-crawl with a larger crawl.delay; "
                        "if visitors are refused too, relax the rate limit")

@@ -19,6 +19,7 @@ from readiness.store.sqlite import (
     COLUMNS,
     SCHEMA_VERSION,
     TABLE_ORDER,
+    indexes_sql,
     insert_verb,
     remove_store_files,
     schema_sql,
@@ -75,7 +76,7 @@ def merge_shards(shards: list[Path], target: Path, meta: dict[str, Any]) -> None
     db = sqlite3.connect(target, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(schema_sql("schema.sql"))
+        db.executescript(schema_sql())
         db.execute("BEGIN")
         for shard in shards:
             db.execute("ATTACH DATABASE ? AS shard", (str(shard),))
@@ -90,7 +91,7 @@ def merge_shards(shards: list[Path], target: Path, meta: dict[str, Any]) -> None
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                        (key, json.dumps(value)))
         db.execute("COMMIT")
-        db.executescript(schema_sql("indexes.sql"))
+        db.executescript(indexes_sql())
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()

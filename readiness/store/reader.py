@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
-from readiness.store.sqlite import schema_sql
+from readiness.store.records import Record, columns, decoder
+from readiness.store.sqlite import indexes_sql
+
+R = TypeVar("R", bound=Record)
 
 
 class CrawlStoreReader:
@@ -21,8 +24,9 @@ class CrawlStoreReader:
             raise FileNotFoundError(f"no crawl store at {self.path}")
         self.db = sqlite3.connect(self.path)
         self.db.row_factory = sqlite3.Row
+        self._columns: dict[str, frozenset[str]] = {}
         try:
-            self.db.executescript(schema_sql("indexes.sql"))
+            self.db.executescript(indexes_sql())
         except sqlite3.OperationalError:  # read-only copy: queries still work, only slower
             pass
 
@@ -40,6 +44,37 @@ class CrawlStoreReader:
 
     def query(self, sql: str, params: tuple | dict = ()) -> Iterator[sqlite3.Row]:
         return self.db.execute(sql, params)
+
+    def records(self, cls: type[R], where: str = "", params: tuple = (),
+                fields: Iterable[str] | None = None, by_url: str | None = None) -> Iterator[R]:
+        """``cls`` records of its table, decoded (JSON parsed, enums as enums).
+
+        ``where``: an SQL condition on the table, aliased ``t``; ``fields``: only these (the
+        others are left unset: reading one raises AttributeError); ``by_url``: a url-id
+        column to order by its URL, the same order on every crawl of the site (ids follow
+        the crawl's arrival order). A column an older store lacks reads as NULL.
+        """
+        names = tuple(fields) if fields is not None else columns(cls)
+        present = self._table_columns(cls.table)
+        selected = ", ".join(f"t.{name}" if name in present else f"NULL AS {name}"
+                             for name in names)
+        sql = f"SELECT {selected} FROM {cls.table} t"
+        if by_url is not None:
+            sql += f" JOIN urls u ON u.id = t.{by_url}"
+        if where:
+            sql += f" WHERE {where}"
+        if by_url is not None:
+            sql += " ORDER BY u.url"
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: the decoder builds the record
+        return map(decoder(cls, names), cursor.execute(sql, params))
+
+    def _table_columns(self, table: str) -> frozenset[str]:
+        known = self._columns.get(table)
+        if known is None:
+            known = self._columns[table] = frozenset(
+                row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
+        return known
 
     def fetch(self, url: str) -> sqlite3.Row | None:
         return self.db.execute(

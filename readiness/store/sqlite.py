@@ -1,6 +1,7 @@
 """Write a crawl into SQLite in batches as facts stream in.
 
-The crawl calls ``add_*`` for every fact; rows wait in small per-table buffers and are written
+The crawl calls ``add(record)`` for every fact (the records are declared in records.py, and the
+schema with them); rows wait in small per-table buffers and are written
 with ``executemany`` and committed every ``batch_rows`` rows or ``flush_seconds`` seconds,
 whichever comes first. So memory does not grow with the site, and an interrupted crawl
 (Ctrl-C, a kill) leaves a consistent store holding everything up to the last commit: SQLite's
@@ -18,53 +19,36 @@ import sqlite3
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-SCHEMA_VERSION = 1
+from readiness.store.records import (
+    BY_TABLE,
+    RECORDS,
+    SCHEMA_VERSION,
+    Meta,
+    Record,
+    columns,
+    row_values,
+    schema_sql,
+)
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "urls": ("id", "url", "internal"),
-    "fetches": (
-        "url_id", "status", "error", "error_detail", "fetched", "robots_blocked", "location",
-        "location_url_id", "ttfb_ms", "elapsed_ms", "bytes", "content_type", "depth",
-        "discovered_by", "discovered_from", "headers", "retries", "timings", "fetched_at",
-    ),
-    "pages": (
-        "url_id", "title", "meta_description", "h1", "meta_robots", "x_robots_tag", "viewport",
-        "lang", "meta_refresh", "encoding", "word_count", "content_hash", "minhash",
-        "contact", "structured_data",
-    ),
-    "bodies": ("url_id", "html"),
-    "canonicals": ("page_id", "source", "raw", "target_id"),
-    "hreflang": ("page_id", "lang", "raw", "target_id", "source"),
-    "links": ("source_id", "target_id", "raw", "anchor", "rel", "element", "region"),
-    "sitemaps": ("url_id", "parent_id", "found_in", "status", "error", "kind", "entries"),
-    "sitemap_entries": ("sitemap_id", "url_id", "raw", "lastmod"),
-    "robots": ("host", "url", "status", "error", "body", "sitemaps", "fetched_at"),
-    "variants": ("url_id", "of_url_id", "kind", "status", "location", "location_url_id", "error",
-                 "canonical_url_id"),
-    "probes": (
-        "url_id", "verdict", "status", "error", "method", "final_url", "hops", "attempts",
-        "elapsed_ms", "cached", "checked_at",
-    ),
-}
-# Tables where a later fact about the same key replaces the earlier one.
-REPLACED_TABLES = {"fetches", "pages", "bodies", "sitemaps", "robots", "probes", "variants"}
+# The meta table is written by set_meta (key by key), every other one in batches.
+COLUMNS: dict[str, tuple[str, ...]] = {cls.table: columns(cls) for cls in RECORDS
+                                       if cls is not Meta}
 # urls first: every other row refers to url ids.
-TABLE_ORDER = ("urls", "fetches", "pages", "bodies", "canonicals", "hreflang", "links", "sitemaps",
-                "sitemap_entries", "robots", "probes", "variants")
+TABLE_ORDER = tuple(COLUMNS)
+_VERBS = {"replace": "INSERT OR REPLACE", "ignore": "INSERT OR IGNORE", None: "INSERT"}
 
 
-def schema_sql(name: str) -> str:
-    return resources.files("readiness.store").joinpath(name).read_text(encoding="utf-8")
+def indexes_sql() -> str:
+    """The indexes, built when a crawl closes (or a store is opened for analysis)."""
+    return resources.files("readiness.store").joinpath("indexes.sql").read_text(encoding="utf-8")
 
 
 def insert_verb(table: str) -> str:
-    """How a row is written: later facts about the same key replace earlier ones in
-    REPLACED_TABLES; a URL row is the same wherever it comes from."""
-    if table == "urls":
-        return "INSERT OR IGNORE"
-    return "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
+    """How a row is written: its record's ``conflict`` (a later fact about the same key
+    replaces the earlier one; a URL row is the same wherever it comes from)."""
+    return _VERBS[BY_TABLE[table].conflict]
 
 
 def remove_store_files(path: str | Path) -> None:
@@ -110,7 +94,7 @@ class SQLiteCrawlStore:
         # NORMAL in WAL mode: a commit survives a crashed process (not a power cut), at a
         # fraction of FULL's fsync cost.
         db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(schema_sql("schema.sql"))
+        db.executescript(schema_sql())
         self._db = db
         # Reopening an existing store: rebuild the URL index so ids stay stable.
         for url_id, url in db.execute("SELECT id, url FROM urls"):
@@ -125,7 +109,7 @@ class SQLiteCrawlStore:
         for key, value in (meta or {}).items():
             self.set_meta(key, value)
         self.flush()
-        self._db.executescript(schema_sql("indexes.sql"))
+        self._db.executescript(indexes_sql())
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
         self._db = None
@@ -154,12 +138,29 @@ class SQLiteCrawlStore:
 
     # -- facts -------------------------------------------------------------------------------
 
-    def add(self, table: str, row: dict[str, Any]) -> None:
-        """Queue one row; missing columns are NULL, dicts and lists are stored as JSON."""
-        self._add(table, tuple(_sql_value(row.get(column)) for column in COLUMNS[table]))
+    def add(self, record: Record | str, row: dict[str, Any] | None = None) -> None:
+        """Queue one record (``add(Fetch(...))``).
+
+        ``add(table, {column: value})`` is the same in the table's own column names (missing
+        columns are NULL; dicts and lists are stored as JSON, strings as they are), for
+        callers that copy rows they read back from the store.
+        """
+        if row is None:
+            self._add(record.table, row_values(record))
+            return
+        unknown = set(row) - set(COLUMNS[record])
+        if unknown:
+            raise KeyError(f"{record} has no column {', '.join(sorted(unknown))}")
+        self._add(record, tuple(_sql_value(row.get(column)) for column in COLUMNS[record]))
+
+    def add_all(self, records: Iterable[Record]) -> None:
+        """Queue records of any tables."""
+        for record in records:
+            self._add(record.table, row_values(record))
 
     def add_many(self, table: str, rows: list[tuple]) -> None:
-        """Queue rows already in column order (the hot path for link edges)."""
+        """Queue rows already encoded in the table's column order (its record's field order):
+        the hot path for link edges, which skips building a record per edge."""
         if rows:
             self._buffers[table].extend(rows)
             self._pending += len(rows)

@@ -3,6 +3,7 @@
 import pytest
 from rule_helpers import urls
 
+from readiness.entities import names_a_person, phone_key, read_entities, same_phone
 from readiness.rules.base import Severity
 from readiness.rules.structured import (
     IncompletePracticeSchema,
@@ -10,10 +11,6 @@ from readiness.rules.structured import (
     InconsistentNap,
     InvalidStructuredData,
     MissingPracticeSchema,
-    names_a_person,
-    phone_key,
-    read_entities,
-    same_phone,
 )
 from readiness.testing import StoreBuilder
 

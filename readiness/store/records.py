@@ -1,0 +1,540 @@
+"""The crawl store's tables, each declared once as a typed record.
+
+A record class is one table: its fields are the columns, in order, with their Python types
+(``int | None`` is a nullable INTEGER, ``bool`` an INTEGER 0/1, an enum its value as TEXT) and a
+``column()`` saying what the column holds. Everything else comes from these declarations: the
+schema (``schema_sql()``), how the writer encodes a row (JSON fields as JSON text), how the
+reader decodes one (JSON parsed, enums as enums), ``readiness.testing.StoreBuilder`` and the
+column tables of docs/store.md (``python -m readiness.rules.docs`` writes them). Adding a fact is
+one field here, its extractor and its test.
+
+Facts only: nothing here is a verdict (rules decide those from these facts). Bump
+``SCHEMA_VERSION`` when a table changes.
+"""
+
+import dataclasses
+import json
+import re
+import types
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any, Callable, ClassVar, Iterable, Union, get_args, get_origin
+
+SCHEMA_VERSION = 1
+
+
+class FetchOutcome(StrEnum):
+    """Why a URL has no HTTP answer in the store (the ``error`` of fetches, probes, variants
+    and robots). Two kinds that must never be confused: a *network error* (a request was sent
+    and no usable response came back) and a *skip reason* (the crawl decided not to send it).
+    Values are the strings stores and findings have always held."""
+
+    # network errors: nobody there (a broken link) ...
+    DNS = "dns"
+    REFUSED = "refused"
+    # ... or conditions a retry or a browser may get past
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    CONNECTION = "connection"
+    TOO_LARGE = "too-large"        # our own DOWNLOAD_MAXSIZE cut-off (huge or endless pages)
+    ERROR = "error"                # any other download failure
+    # skip reasons: deliberately not fetched
+    ROBOTS_BLOCKED = "robots-blocked"
+    EXCLUDED = "excluded"
+    MAX_DEPTH = "max-depth"
+    MAX_PAGES = "max-pages"
+    TRAP = "trap"
+    # probes only: the redirects came back to a URL they had passed
+    REDIRECT_LOOP = "redirect-loop"
+    # variants only: a URL the site itself leads to, crawled as a page (its answer is its fetch)
+    SEE_FETCH = "see-fetch"
+
+    @property
+    def is_network_error(self) -> bool:
+        return self in NETWORK_ERRORS
+
+    @property
+    def is_skip(self) -> bool:
+        return self in SKIP_REASONS
+
+
+# A request was sent and nothing usable came back: the URL answered nothing at all.
+NETWORK_ERRORS = frozenset({FetchOutcome.DNS, FetchOutcome.REFUSED, FetchOutcome.TIMEOUT,
+                            FetchOutcome.TLS, FetchOutcome.CONNECTION, FetchOutcome.TOO_LARGE,
+                            FetchOutcome.ERROR})
+SKIP_REASONS = frozenset({FetchOutcome.ROBOTS_BLOCKED, FetchOutcome.EXCLUDED,
+                          FetchOutcome.MAX_DEPTH, FetchOutcome.MAX_PAGES, FetchOutcome.TRAP})
+
+
+def column(doc: str, *, default: Any = None, json: bool = False, key: bool = False,
+           unique: bool = False, references: str | None = None, sql_default: str | None = None,
+           deferred: bool = False) -> Any:
+    """A column's declaration: ``doc`` (schema comment and docs/store.md), ``json`` (stored as
+    JSON text, decoded on read), ``key`` (PRIMARY KEY), ``references`` (a url id),
+    ``sql_default`` (the DEFAULT clause), ``deferred`` (bulky: AnalysisContext streams it
+    instead of keeping it per page). ``default`` is the value a record gets when not given
+    (a list/dict default is copied per record)."""
+    metadata = {"doc": doc, "json": json, "key": key, "unique": unique,
+                "references": references, "sql_default": sql_default, "deferred": deferred}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default),
+                                 metadata=metadata)
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+REQUIRED = dataclasses.MISSING
+record = dataclass(slots=True, kw_only=True)
+
+
+class Record:
+    """A row of ``table``. ``conflict``: how a row is written when its key exists already —
+    ``replace`` (a later fact about the same key replaces the earlier one), ``ignore`` (a URL
+    row is the same wherever it comes from) or ``None`` (no key: rows accumulate)."""
+
+    __slots__ = ()
+    table: ClassVar[str]
+    one_row_per: ClassVar[str]
+    conflict: ClassVar[str | None] = "replace"
+
+
+# -- the tables, in write order (urls first: every other row refers to url ids) --------------
+
+
+@record
+class Meta(Record):
+    """The run: what was crawled, with which configuration, and how it ended."""
+
+    table = "meta"
+    one_row_per = "key"
+    key: str = column("the name (the keys are listed below the tables)", default=REQUIRED,
+                      key=True)
+    value: Any = column("its value", default=REQUIRED, json=True)
+
+
+@record
+class Url(Record):
+    """Every URL the crawl met, once: pages, redirect targets, link targets, sitemap entries."""
+
+    table = "urls"
+    one_row_per = "URL met anywhere"
+    conflict = "ignore"
+    id: int = column("the URL's id, which every other table refers to", default=REQUIRED,
+                     key=True)
+    url: str = column("normalised (w3lib canonicalize_url, default port and fragment dropped, "
+                      "tracking parameters stripped, host map applied)", default=REQUIRED,
+                      unique=True)
+    internal: bool = column("the site's own URL (crawled); false: outbound (probed) or non-HTTP",
+                            default=REQUIRED)
+
+
+@record
+class Fetch(Record):
+    """One row per site URL the crawl decided about: fetched, or deliberately not fetched."""
+
+    table = "fetches"
+    one_row_per = "site URL decided about"
+    url_id: int = column("the URL", default=REQUIRED, key=True, references="urls")
+    status: int | None = column("HTTP status; NULL when no response")
+    error: FetchOutcome | None = column(
+        "NULL, or a network error (dns refused timeout tls connection too-large error) or a "
+        "skip reason (robots-blocked excluded max-depth max-pages trap)")
+    error_detail: str | None = column("the download failure, one line")
+    fetched: bool = column("a request was sent", default=REQUIRED)
+    robots_blocked: bool = column(
+        "disallowed by robots.txt (fetched anyway when crawl.robots: report)", default=False,
+        sql_default="0")
+    location: str | None = column("raw Location header of a redirect")
+    location_url_id: int | None = column("the Location, resolved", references="urls")
+    ttfb_ms: float | None = column("request sent -> response headers (during the crawl)")
+    elapsed_ms: float | None = column("request sent -> whole body received (during the crawl)")
+    bytes: int | None = column("body bytes as transferred (compressed if the server compressed)")
+    content_type: str | None = column("the Content-Type header")
+    depth: int | None = column("crawl depth from the nearest seed (start URL 0, sitemap "
+                               "entries 0)")
+    discovered_by: str | None = column(
+        "start sitemap link redirect canonical hreflang meta-refresh resource (an image, "
+        "script or stylesheet of a page); variant only in stores crawled before variants were "
+        "probed after the crawl")
+    discovered_from: int | None = column("the URL it was found on", references="urls")
+    headers: dict[str, str] | None = column(
+        "selected response headers, names lower-cased (x-robots-tag, link, content-encoding …)",
+        json=True)
+    retries: int = column("download retries", default=0, sql_default="0")
+    timings: list[dict[str, Any]] | None = column(
+        "a page measured again once the crawl was idle (crawl.remeasure_slow_ms, "
+        "remeasure_download_ms): [crawl sample, quiet sample …], each {ttfb_ms, elapsed_ms}, or "
+        "{error} when that request failed or did not answer 200", json=True)
+    fetched_at: float | None = column("unix time")
+
+
+@record
+class Page(Record):
+    """Facts parsed from each HTML page that answered 200."""
+
+    table = "pages"
+    one_row_per = "200 HTML page"
+    url_id: int = column("the page", default=REQUIRED, key=True, references="urls")
+    title: str | None = column("whitespace-collapsed; NULL without a <title>, '' if empty")
+    meta_description: str | None = column("whitespace-collapsed; '' when the meta has no content")
+    h1: list[str] | None = column("text of each <h1>", json=True)
+    meta_robots: str | None = column("content of <meta name=robots|googlebot>, joined with ', '")
+    x_robots_tag: str | None = column("X-Robots-Tag header(s), joined with ', '")
+    viewport: str | None = column("content of <meta name=viewport>, NULL when absent")
+    lang: str | None = column("<html lang>")
+    meta_refresh: str | None = column("raw content of <meta http-equiv=refresh>")
+    encoding: str | None = column("encoding the body was decoded with")
+    word_count: int | None = column("words of main content (nav/header/footer/aside stripped)")
+    content_hash: str | None = column("blake2b of whitespace-normalised main content")
+    minhash: bytes | None = column(
+        "MinHash signature of main-content word shingles (uint32 x num_perm, see below)",
+        deferred=True)
+    contact: dict[str, list[str]] | None = column(
+        '{"tel": [raw tel: hrefs], "addresses": [text of <address> blocks]}', json=True,
+        deferred=True)
+    structured_data: dict[str, Any] | None = column(
+        '{"json-ld": [...], "microdata": [...], "rdfa": [...], "opengraph": [...], '
+        '"errors": [{syntax, error, snippet}]}', json=True, deferred=True)
+
+
+@record
+class Body(Record):
+    """The HTML of each 200 page (crawl.store_html), so rules written later — custom YAML rules
+    with CSS/XPath selectors among them — can be run by re-analysing, without re-crawling."""
+
+    table = "bodies"
+    one_row_per = "200 HTML page"
+    url_id: int = column("the page", default=REQUIRED, key=True, references="urls")
+    html: bytes = column("zlib-compressed UTF-8 text of the decoded page", default=REQUIRED)
+
+
+@record
+class Canonical(Record):
+    """rel=canonical from the HTML and from HTTP Link headers."""
+
+    table = "canonicals"
+    one_row_per = "canonical declaration"
+    conflict = None
+    page_id: int = column("the declaring page", default=REQUIRED, references="urls")
+    source: str = column("html (<link> in <head>) | body (outside <head>: ignored by search "
+                         "engines) | header (HTTP Link)", default=REQUIRED)
+    raw: str = column("as written", default=REQUIRED)
+    target_id: int | None = column("NULL when raw is not a valid URL", references="urls")
+
+
+@record
+class Hreflang(Record):
+    """rel=alternate hreflang from the HTML head and from HTTP Link headers."""
+
+    table = "hreflang"
+    one_row_per = "alternate declaration"
+    conflict = None
+    page_id: int = column("the declaring page", default=REQUIRED, references="urls")
+    lang: str = column("the hreflang value", default=REQUIRED)
+    raw: str = column("as written", default=REQUIRED)
+    target_id: int | None = column("NULL when raw is not a valid URL", references="urls")
+    source: str = column("html | header", default="html", sql_default="'html'")
+
+
+@record
+class Link(Record):
+    """Every link edge, recorded when extracted (not when its target is fetched)."""
+
+    table = "links"
+    one_row_per = "link edge"
+    conflict = None
+    source_id: int = column("the linking page (or stylesheet, for css edges)", default=REQUIRED,
+                            references="urls")
+    target_id: int | None = column(
+        "NULL when raw is not a URL a browser could follow: no host, a port that is not a "
+        "number, a space or another forbidden character in the host (LNK007)",
+        references="urls")
+    raw: str = column("as written (tracking parameters the normalised target lost are read "
+                      "from it, CAN013)", default=REQUIRED)
+    anchor: str | None = column("link text, or img alt inside the link")
+    rel: str | None = column("rel attribute as written (nofollow sponsored ugc …)")
+    element: str = column("a area link img script iframe; css (a url() in a site stylesheet)",
+                          default=REQUIRED)
+    region: str = column("nav header footer aside main; stylesheet (css edges)",
+                         default=REQUIRED)
+
+
+@record
+class Sitemap(Record):
+    """Every sitemap file the crawl found (fetched, or recorded and never fetched)."""
+
+    table = "sitemaps"
+    one_row_per = "sitemap file"
+    url_id: int = column("the sitemap's URL", default=REQUIRED, key=True, references="urls")
+    parent_id: int | None = column("the sitemap index listing it; NULL for a root",
+                                   references="urls")
+    found_in: str = column("robots config fallback (= /sitemap.xml) index", default=REQUIRED)
+    status: int | None = column("HTTP status")
+    error: str | None = column(
+        "NULL, or a network error, invalid-xml invalid-gzip not-a-sitemap too-large http-404 … "
+        "or off-site (another host's: recorded, never fetched)")
+    kind: str | None = column("urlset | sitemapindex")
+    entries: int = column("entries read", default=0, sql_default="0")
+
+
+@record
+class SitemapEntry(Record):
+    """Every <loc> of a urlset sitemap."""
+
+    table = "sitemap_entries"
+    one_row_per = "<loc>"
+    conflict = None
+    sitemap_id: int = column("the sitemap", default=REQUIRED, references="urls")
+    url_id: int | None = column("the <loc>, resolved", references="urls")
+    raw: str = column("as written", default=REQUIRED)
+    lastmod: str | None = column("<lastmod> as written")
+
+
+@record
+class Robots(Record):
+    """robots.txt of each site host."""
+
+    table = "robots"
+    one_row_per = "site host"
+    host: str = column("netloc the file governs", default=REQUIRED, key=True)
+    url: str = column("where it was read", default=REQUIRED)
+    status: int | None = column("HTTP status")
+    error: FetchOutcome | None = column("network error when there was no response")
+    body: str | None = column("first 512 KiB")
+    sitemaps: list[str] | None = column("its Sitemap: lines", json=True)
+    fetched_at: float | None = column("unix time")
+
+
+@record
+class Probe(Record):
+    """Stage 2: one row per distinct outbound URL."""
+
+    table = "probes"
+    one_row_per = "outbound URL"
+    url_id: int = column("the outbound URL", default=REQUIRED, key=True, references="urls")
+    verdict: str = column("ok redirected broken server-error unverifiable timeout",
+                          default=REQUIRED)
+    status: int | None = column("final HTTP status")
+    error: FetchOutcome | None = column("network error when there was no response, or "
+                                        "redirect-loop")
+    method: str | None = column("HEAD or GET (the request that decided)")
+    final_url: str | None = column("after redirects")
+    hops: list[dict[str, Any]] | None = column("[{url, status, location}] of redirects followed",
+                                              json=True)
+    attempts: int = column("requests sent", default=REQUIRED)
+    elapsed_ms: float | None = column("all attempts, first request to verdict")
+    cached: bool = column("reused from the cross-run cache (reports/.probe-cache.sqlite)",
+                          default=False, sql_default="0")
+    checked_at: float = column("unix time", default=REQUIRED)
+
+
+@record
+class Variant(Record):
+    """Host and scheme variants of the home page and a sample of templates (http/https ×
+    www/non-www × trailing slash × /index.html), requested once each when the crawl is done,
+    never parsed as pages nor followed, so the canonical rules can tell whether every variant
+    redirects in one hop to the real URL. A variant URL nothing on the site points to has no
+    fetches row: page rules never judge URLs the crawl made up."""
+
+    table = "variants"
+    one_row_per = "host/scheme variant"
+    url_id: int = column("the variant URL as requested", default=REQUIRED, key=True,
+                         references="urls")
+    of_url_id: int = column("the crawled page it is a variant of", default=REQUIRED,
+                            references="urls")
+    kind: str = column("scheme host slash index (comma-joined when combined)", default=REQUIRED)
+    status: int | None = column("HTTP status")
+    location: str | None = column("raw Location when it redirects")
+    location_url_id: int | None = column("the Location, resolved", references="urls")
+    error: FetchOutcome | None = column(
+        "a network error when there was no response; see-fetch: a URL the site itself leads "
+        "to, crawled as a page: its answer is in fetches")
+    canonical_url_id: int | None = column("a 2xx HTML answer's one declared canonical",
+                                          references="urls")
+
+
+RECORDS: tuple[type[Record], ...] = (Meta, Url, Fetch, Page, Body, Canonical, Hreflang, Link,
+                                     Sitemap, SitemapEntry, Robots, Probe, Variant)
+BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORDS}
+
+
+# -- what a declaration says ---------------------------------------------------------------
+
+
+def columns(cls: type[Record]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _base_type(annotation: Any) -> tuple[Any, bool]:
+    """(the type without None, whether None is allowed)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return args[0], len(args) < len(get_args(annotation))
+    return annotation, False
+
+
+def sql_type(field: dataclasses.Field) -> str:
+    if field.metadata["json"]:
+        return "TEXT"
+    base, _nullable = _base_type(field.type)
+    if base in (int, bool):
+        return "INTEGER"
+    if base is float:
+        return "REAL"
+    if base is bytes:
+        return "BLOB"
+    return "TEXT"
+
+
+def nullable(field: dataclasses.Field) -> bool:
+    return _base_type(field.type)[1]
+
+
+def create_table(cls: type[Record]) -> str:
+    """The CREATE TABLE statement of ``cls``, a comment per column."""
+    fields = dataclasses.fields(cls)
+    lines = []
+    for i, f in enumerate(fields):
+        meta = f.metadata
+        parts = [f.name, sql_type(f)]
+        if meta["key"]:
+            parts.append("PRIMARY KEY")
+        if not nullable(f) and not meta["key"]:
+            parts.append("NOT NULL")
+        if meta["unique"]:
+            parts.append("UNIQUE")
+        if meta["sql_default"] is not None:
+            parts.append(f"DEFAULT {meta['sql_default']}")
+        if meta["references"]:
+            parts.append(f"REFERENCES {meta['references']}(id)")
+        comma = "," if i < len(fields) - 1 else ""
+        lines.append(f"    {' '.join(parts)}{comma} -- {meta['doc']}")
+    doc = " ".join((cls.__doc__ or "").split())
+    return f"-- {doc}\nCREATE TABLE IF NOT EXISTS {cls.table} (\n" + "\n".join(lines) + "\n);"
+
+
+def schema_sql() -> str:
+    """The whole store schema (indexes are apart, in indexes.sql: built when a crawl closes)."""
+    return "\n\n".join(create_table(cls) for cls in RECORDS) + "\n"
+
+
+# -- encoding and decoding -------------------------------------------------------------------
+
+
+def _encoder(f: dataclasses.Field) -> Callable[[Any], Any] | None:
+    if f.metadata["json"]:
+        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
+    if _base_type(f.type)[0] is bool:
+        return lambda value: None if value is None else int(value)
+    return None
+
+
+def _decoder(f: dataclasses.Field) -> Callable[[Any], Any] | None:
+    base = _base_type(f.type)[0]
+    if f.metadata["json"]:
+        return lambda value: None if value is None else json.loads(value)
+    if base is bool:
+        return lambda value: None if value is None else bool(value)
+    if isinstance(base, type) and issubclass(base, Enum):
+        return lambda value: None if value is None else base(value)
+    return None
+
+
+_ENCODERS: dict[type[Record], tuple[tuple[str, Callable | None], ...]] = {
+    cls: tuple((f.name, _encoder(f)) for f in dataclasses.fields(cls)) for cls in RECORDS}
+
+
+def row_values(record: Record) -> tuple:
+    """``record`` as the tuple its table's INSERT takes (JSON fields as text)."""
+    return tuple(getattr(record, name) if encode is None else encode(getattr(record, name))
+                 for name, encode in _ENCODERS[type(record)])
+
+
+_DECODERS: dict[tuple[type, tuple[str, ...]], Callable[[tuple], Any]] = {}
+
+
+def decoder(cls: type, names: Iterable[str]) -> Callable[[tuple], Any]:
+    """A function from a row of columns ``names`` (in that order) to a ``cls`` record.
+
+    Compiled once per (record, columns), the way namedtuple and dataclasses compile their
+    constructors: a link pass of an analysis decodes a million rows. Fields not among
+    ``names`` are left unset, so reading one raises AttributeError instead of passing off a
+    column that was never loaded (a deferred one, or one an older store lacks) as NULL.
+    ``cls`` may be a subclass of a record with fields of its own (set by the caller).
+    """
+    names = tuple(names)
+    cache_key = (cls, names)
+    decode = _DECODERS.get(cache_key)
+    if decode is None:
+        by_name = {f.name: f for f in dataclasses.fields(cls)}
+        namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+        body = []
+        for i, name in enumerate(names):
+            convert = _decoder(by_name[name])
+            if convert is None:
+                body.append(f"    r.{name} = row[{i}]")
+            else:
+                namespace[f"convert_{name}"] = convert
+                body.append(f"    r.{name} = convert_{name}(row[{i}])")
+        source = "def decode(row):\n    r = new(cls)\n" + "\n".join(body) + "\n    return r\n"
+        exec(source, namespace)  # noqa: S102 - field names come from the declarations above
+        decode = _DECODERS[cache_key] = namespace["decode"]
+    return decode
+
+
+def decoded(cls: type[Record], cursor) -> Iterable[Any]:
+    """The rows of ``cursor`` (any columns of ``cls``'s table) as ``cls`` records."""
+    return map(decoder(cls, [d[0] for d in cursor.description]), cursor)
+
+
+# -- docs/store.md ---------------------------------------------------------------------------
+
+
+def _type_words(f: dataclasses.Field) -> str:
+    base, none = _base_type(f.type)
+    if f.metadata["json"]:
+        words = "JSON"
+    elif isinstance(base, type) and issubclass(base, Enum):
+        words = f"TEXT ({base.__name__})"
+    elif base is bool:
+        words = "0/1"
+    else:
+        words = sql_type(f)
+    if f.metadata["key"]:
+        words += ", key"
+    if f.metadata["references"]:
+        words += ", url id"
+    return words + (", NULL" if none else "")
+
+
+def _markdown(text: str) -> str:
+    """A doc string as a table cell: pipes escaped, <tags> and {json} shown as code."""
+    text = text.replace("|", "\\|")
+    return re.sub(r"(<[^>]+>|\{[^}]*\}|\[[^\]]*\])", r"`\1`", text)
+
+
+def docs_tables() -> str:
+    """The column tables of docs/store.md, one per record."""
+    parts = []
+    for cls in RECORDS:
+        doc = " ".join((cls.__doc__ or "").split())
+        rows = [f"| `{f.name}` | {_type_words(f)} | {_markdown(f.metadata['doc'])} |"
+                for f in dataclasses.fields(cls)]
+        parts.append(f"### `{cls.table}` — one row per {cls.one_row_per}\n\n{doc}\n\n"
+                     "| column | type | what it holds |\n|---|---|---|\n" + "\n".join(rows))
+    return "\n\n".join(parts) + "\n"
+
+
+DOCS_BEGIN = "<!-- The tables below are generated from readiness/store/records.py "
+DOCS_END = "<!-- end of the generated tables -->"
+
+
+def store_markdown(current: str) -> str:
+    """docs/store.md with its generated section (between the markers) made from the records."""
+    head, found, rest = current.partition(DOCS_BEGIN)
+    _old, found_end, tail = rest.partition(DOCS_END)
+    if not found or not found_end:
+        raise ValueError("docs/store.md lacks the generated-tables markers")
+    return (f"{head}{DOCS_BEGIN}(python -m readiness.rules.docs); edit them there -->\n\n"
+            f"{docs_tables()}\n{DOCS_END}{tail}")
