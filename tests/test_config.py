@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import REPO, run_cli
 
-from readiness.config import ConfigError, load_config, load_config_text
+from readiness.config import ConfigError
+from readiness.rules.settings import load_config, load_config_text
 
 
 def error_of(text: str, filename: str = "site.yaml", base_dir=".") -> str:

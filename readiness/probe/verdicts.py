@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Iterable
 
-from readiness.rules.base import plural
+from readiness.words import plural
 
 
 class Verdict(StrEnum):

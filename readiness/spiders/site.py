@@ -36,7 +36,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from readiness import __version__
-from readiness.config import ReadinessConfig, load_config
+from readiness.config import ReadinessConfig, read_config
 from readiness.crawl.distributed import DistributedRun, RunFinished
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import kept_headers, parse_link_header
@@ -48,7 +48,7 @@ from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantSample, sample_key, url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
-from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
+from readiness.crawl.outbound import OutboundProber, OutboundSlotSettings
 from readiness.store.sqlite import remove_store_files
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
@@ -101,7 +101,7 @@ class SiteSpider(scrapy.Spider):
         if isinstance(config, ReadinessConfig):
             self.config_path, self.cfg = None, config
         else:
-            self.config_path, self.cfg = config, load_config(config)
+            self.config_path, self.cfg = config, read_config(config)
         self.out = out
         self.crawl_cfg = self.cfg.crawl
         # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
@@ -978,7 +978,7 @@ class SiteSpider(scrapy.Spider):
             "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
         })
 
-    # -- outbound probes (the logic lives in readiness.probe.outbound) --------------------
+    # -- outbound probes (the logic lives in readiness.crawl.outbound) --------------------
 
     async def probe_response(self, response):
         async for request in self.prober.on_response(response):

@@ -88,9 +88,9 @@ def test_no_previous_run_gives_empty_history(tmp_path):
 
 
 def test_previous_run_compares_pages_when_both_stores_exist(tmp_path):
-    from readiness.config import load_config
     from readiness.report.outputs import prepare_document, write_outputs
     from readiness.rules.engine import analyze
+    from readiness.rules.settings import load_config
 
     reports = tmp_path / "reports"
     first = build_site(reports / "site-1", loop=True, extra_pages=2)
