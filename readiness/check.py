@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from readiness import exitcodes
+
+if TYPE_CHECKING:
+    from readiness.config import ReadinessConfig
 
 EXIT_OK, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
     exitcodes.OK, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
@@ -84,3 +88,21 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     if gate["exit_code"] == EXIT_INCONCLUSIVE:
         print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)
     return gate["exit_code"]
+
+
+def load_run(path: Path, config: ReadinessConfig | None = None
+             ) -> tuple[dict[str, Any], Path | None, Path]:
+    """One side of ``readiness diff``: (findings document, crawl store or None, what was read).
+
+    A run folder or a crawl store uses the findings.json beside it when there is one, and
+    otherwise analyses the store with ``config`` (the shipped rule set when None).
+    """
+    from readiness.report.compare import read_run
+    from readiness.report.findings import findings_document
+    from readiness.rules.engine import analyze
+    from readiness.rules.settings import load_config
+
+    document, store, read = read_run(path)
+    if document is None:
+        document = findings_document(analyze(store, config or load_config()))
+    return document, store, read

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from readiness import __version__, exitcodes
-from readiness.check import analyze_store, report_crawl
+from readiness.check import analyze_store, load_run, report_crawl
 from readiness.config import ConfigError
 from readiness.rules.settings import load_config
 from readiness.urls import UrlNormalizer
@@ -190,12 +190,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from readiness.report.compare import (
-        compare_documents,
-        comparison_json,
-        load_run,
-        print_comparison,
-    )
+    from readiness.report.compare import compare_documents, comparison_json, print_comparison
 
     config = load_config(args.config) if args.config else None
     sides = []

@@ -53,12 +53,12 @@ def test_host_map_resolves_production_urls_of_either_scheme_to_staging():
 
 
 def test_public_urls_rewrite_whole_origins_only():
-    public = PublicUrls({"https://www.clinic.example": STAGING})
+    public = PublicUrls(UrlNormalizer({"https://www.clinic.example": STAGING}))
     assert public.text(f"see {STAGING}/a and http://127.0.0.1:80801/b") == \
         "see https://www.clinic.example/a and http://127.0.0.1:80801/b"
     assert public.deep({"hops": [{"url": f"{STAGING}/x"}]}) == \
         {"hops": [{"url": "https://www.clinic.example/x"}]}
-    assert not PublicUrls({})
+    assert not PublicUrls(UrlNormalizer())
 
 
 def test_scope_include_exclude_globs():

@@ -157,7 +157,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta
         outbound = ctx.outbound.to_dict()
-    public = PublicUrls.from_meta(meta)
+        public = PublicUrls(ctx.normalizer)
     if public:
         for finding in findings:
             finding.url = public.text(finding.url)

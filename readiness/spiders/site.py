@@ -114,7 +114,7 @@ class SiteSpider(scrapy.Spider):
         self._idle_mark: tuple[int, float] | None = None  # (activity count, since when)
         self._opened_at = 0.0
         self._queue_poll: task.LoopingCall | None = None
-        self.normalizer = UrlNormalizer(self.crawl_cfg.host_map, self.crawl_cfg.strip_params)
+        self.normalizer = UrlNormalizer.from_config(self.crawl_cfg)
         start = self.normalizer.normalize(url)
         if start is None or not is_http(start):
             raise ValueError(f"not an http(s) URL: {url!r}")

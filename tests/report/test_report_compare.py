@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from planted import build_site, document, finding
 
+from readiness.check import load_run
 from readiness.report.compare import (
     add_run_comparisons,
     compare_documents,
     earlier_runs,
-    load_run,
     page_changes,
 )
 from readiness.testing import StoreBuilder
