@@ -1,8 +1,10 @@
 """What ``readiness check`` does after the crawl: judge whether the crawl can be trusted, then
-analyse the store, write the reports and apply the gate.
+analyse the store, write the reports and apply the gate; and a run for ``readiness diff``,
+analysed when it has no findings yet.
 
-The CLI's ``crawl``/``analyze``/``check`` commands and the demo share these steps; they sit
-below both so neither imports the other (docs/architecture.md, "Layers").
+These steps join the stages (crawl, rules, report), so they sit above all three; the CLI's
+commands and the demo share them from here, and neither imports the other
+(docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ PyYAML's node tree knows the line of every key; pydantic knows what is wrong and
 (``loc``). This module joins the two so a mistake reads
 ``site.yaml:12: unknown key 'max_pagez' in crawl — did you mean 'max_pages'?``.
 
-:func:`read_config` reads a file and the files it ``extends``, and validates what the
-configuration layer knows: the file's sections and the ``crawl:`` section. The entries of
-``rules:`` and ``custom_rules:`` are kept as written, each with the file and lines it came
-from (:class:`RuleEntry`): only the rules know their options, so
-``readiness.rules.settings`` validates them, once, with the same file:line messages.
+:func:`read_config` reads a file and the files it ``extends``, checks each file's sections,
+merges the ``crawl:`` sections (a site file over its parents) and validates the result once.
+The entries of ``rules:`` and ``custom_rules:`` are kept as written, each with the file and
+lines it came from (:class:`ConfigEntry`): only the rules know their options, so
+``readiness.rules.settings`` validates them, once, the same way. Either way an error names
+the file and line where the offending key was written.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ DEFAULT_RULESET = "default"
 
 
 @dataclass(frozen=True)
-class RuleEntry:
-    """One entry of a ``rules:`` or ``custom_rules:`` section, as written.
+class ConfigEntry:
+    """One file's ``crawl:`` section, or one entry of its ``rules:`` or ``custom_rules:``, as
+    written.
 
-    ``key`` is the rule code or name as written (or the index in ``custom_rules``),
-    ``lines`` the line of each key inside the entry (``()`` is the entry's own line).
+    ``key`` is ``crawl``, the rule code or name as written, or the index in
+    ``custom_rules``; ``lines`` the line of each key inside the entry (``()`` is the entry's
+    own line).
     """
 
     key: str | int
@@ -56,7 +59,7 @@ def default_ruleset_path() -> Path:
 
 def read_config(path: str | Path | None = None) -> ReadinessConfig:
     """Read a configuration file and the files it extends; ``None`` reads the shipped rule
-    set. The crawl section is validated, the rule entries are kept as written."""
+    set. The crawl settings are validated, the rule entries kept as written."""
     return _resolve(_load_layer(Path(path) if path else default_ruleset_path(), ()))
 
 
@@ -67,9 +70,9 @@ def read_config_text(text: str, filename: str = "<config>",
 
 @dataclass
 class _Layer:
-    crawl: dict[str, Any]
-    rules: list[RuleEntry]     # base files' first, each file's in the order written
-    custom: list[RuleEntry]
+    crawl: list[ConfigEntry]     # each file's crawl: section, base files' first
+    rules: list[ConfigEntry]     # base files' first, each file's in the order written
+    custom: list[ConfigEntry]
     sources: list[str]
 
 
@@ -94,11 +97,12 @@ def _layer_from_text(text: str, filename: str, base_dir: Path,
                      chain: tuple[Path, ...]) -> _Layer:
     data, lines = parse_yaml(text, filename)
     validate(ConfigFile, data, lines, filename)
-    rules = [RuleEntry(str(key), entry or {}, filename, _sub_lines(lines, ("rules", key)))
+    rules = [ConfigEntry(str(key), entry or {}, filename, _sub_lines(lines, ("rules", key)))
              for key, entry in (data.get("rules") or {}).items()]
-    custom = [RuleEntry(index, entry, filename, _sub_lines(lines, ("custom_rules", index)))
+    custom = [ConfigEntry(index, entry, filename, _sub_lines(lines, ("custom_rules", index)))
               for index, entry in enumerate(data.get("custom_rules") or [])]
-    layer = _Layer(data.get("crawl") or {}, rules, custom, [filename])
+    crawl = ConfigEntry("crawl", data.get("crawl") or {}, filename, _sub_lines(lines, ("crawl",)))
+    layer = _Layer([crawl], rules, custom, [filename])
     extends = data.get("extends")
     if extends:
         if extends == DEFAULT_RULESET:
@@ -111,14 +115,39 @@ def _layer_from_text(text: str, filename: str, base_dir: Path,
                     "'default' for the shipped rule set or a path relative to this file",
                     filename, line_for(lines, ("extends",)))
         parent = _load_layer(parent_path, chain)
-        layer = _Layer(_deep_merge(parent.crawl, layer.crawl), parent.rules + layer.rules,
+        layer = _Layer(parent.crawl + layer.crawl, parent.rules + layer.rules,
                        parent.custom + layer.custom, parent.sources + layer.sources)
     return layer
 
 
 def _resolve(layer: _Layer) -> ReadinessConfig:
-    return ReadinessConfig(crawl=CrawlConfig.model_validate(layer.crawl), sources=layer.sources,
+    return ReadinessConfig(crawl=_crawl_config(layer.crawl), sources=layer.sources,
                            rule_entries=layer.rules, custom_rule_entries=layer.custom)
+
+
+def _crawl_config(sections: list[ConfigEntry]) -> CrawlConfig:
+    """The crawl sections merged (a site file over its parents, nested keys one by one) and
+    validated once; an error names the file that wrote the offending key."""
+    merged: dict[str, Any] = {}
+    written_by: dict[Loc, ConfigEntry] = {}
+    for section in sections:
+        merged = _deep_merge(merged, section.values)
+        written_by.update(dict.fromkeys(_key_paths(section.values), section))
+
+    def origin(loc: Loc) -> ConfigEntry:
+        for cut in range(len(loc), 0, -1):
+            if loc[:cut] in written_by:
+                return written_by[loc[:cut]]
+        return sections[-1]
+
+    return validate(CrawlConfig, merged, {}, "", origin=origin)
+
+
+def _key_paths(values: dict[str, Any], prefix: Loc = ()):
+    for key, value in values.items():
+        yield prefix + (key,)
+        if isinstance(value, dict):
+            yield from _key_paths(value, prefix + (key,))
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +216,7 @@ def line_for(lines: dict[Loc, int], loc: Loc) -> int | None:
 
 
 def validate(model: type[BaseModel], data: Any, lines: dict[Loc, int], filename: str,
-             prefix: Loc = (), origin: Callable[[Loc], RuleEntry] | None = None):
+             prefix: Loc = (), origin: Callable[[Loc], ConfigEntry] | None = None):
     """Validate ``data`` against ``model``; the first error becomes a ConfigError.
 
     ``prefix`` is where ``data`` sits in the file (for messages), ``lines`` are relative to it.

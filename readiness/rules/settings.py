@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.config.errors import ConfigError
-from readiness.config.loader import Loc, RuleEntry, read_config, read_config_text, validate
+from readiness.config.loader import ConfigEntry, Loc, read_config, read_config_text, validate
 from readiness.config.models import ReadinessConfig
 from readiness.config.rules import settings_model
 from readiness.rules.custom import CustomRuleSpec
@@ -48,10 +48,10 @@ def validate_rules(config: ReadinessConfig,
         "custom_rules": _custom_rules(config.custom_rule_entries, registry)})
 
 
-def _rule_settings(entries: list[RuleEntry], registry: RuleRegistry) -> dict[str, Any]:
+def _rule_settings(entries: list[ConfigEntry], registry: RuleRegistry) -> dict[str, Any]:
     merged: dict[str, dict[str, Any]] = {}    # code -> values, later files over earlier
-    written_by: dict[str, dict[str, RuleEntry]] = {}  # code -> key -> the entry that set it
-    last_entry: dict[str, RuleEntry] = {}
+    written_by: dict[str, dict[str, ConfigEntry]] = {}  # code -> key -> the entry that set it
+    last_entry: dict[str, ConfigEntry] = {}
     seen_in_file: set[tuple[str, str]] = set()
     for entry in entries:
         rule = registry.get(entry.key)
@@ -67,7 +67,7 @@ def _rule_settings(entries: list[RuleEntry], registry: RuleRegistry) -> dict[str
         last_entry[rule.code] = entry
     settings = {}
     for code, values in merged.items():
-        def origin(loc: Loc, code: str = code) -> RuleEntry:
+        def origin(loc: Loc, code: str = code) -> ConfigEntry:
             return written_by[code].get(loc[0] if loc else None, last_entry[code])
 
         settings[code] = validate(settings_model(registry.get(code)), values, {}, "",
@@ -75,7 +75,7 @@ def _rule_settings(entries: list[RuleEntry], registry: RuleRegistry) -> dict[str
     return settings
 
 
-def _custom_rules(entries: list[RuleEntry], registry: RuleRegistry) -> list[CustomRuleSpec]:
+def _custom_rules(entries: list[ConfigEntry], registry: RuleRegistry) -> list[CustomRuleSpec]:
     specs: list[CustomRuleSpec] = []
     by_file: dict[str, list[CustomRuleSpec]] = {}
     for entry in entries:
