@@ -114,3 +114,13 @@ def test_load_run_accepts_findings_store_or_folder(tmp_path):
         assert doc["run"]["run_id"] == "saved" and found_store == store
     with pytest.raises(ValueError, match="no run at"):
         load_run(tmp_path / "missing")
+
+
+def test_the_report_stage_reads_runs_and_never_analyses(tmp_path):
+    from readiness.report.compare import read_run
+
+    store = build_site(tmp_path / "run", loop=True)
+    assert read_run(store.parent) == (None, store, store)  # no findings yet: nothing made
+    (tmp_path / "run" / "findings.json").write_text(json.dumps(document([], run_id="saved")))
+    doc, found_store, read = read_run(store)
+    assert (doc["run"]["run_id"], found_store, read) == ("saved", store, store.parent / "findings.json")
