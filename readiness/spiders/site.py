@@ -36,7 +36,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from readiness import __version__
-from readiness.config import ReadinessConfig, read_config
+from readiness.config import ReadinessConfig
 from readiness.crawl.distributed import DistributedRun, RunFinished
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import kept_headers, parse_link_header
@@ -49,6 +49,7 @@ from readiness.crawl.variants import VariantSample, sample_key, url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
 from readiness.crawl.outbound import OutboundProber, OutboundSlotSettings
+from readiness.rules.settings import load_config  # the analysis on close needs the rules
 from readiness.store.sqlite import remove_store_files
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
@@ -101,7 +102,7 @@ class SiteSpider(scrapy.Spider):
         if isinstance(config, ReadinessConfig):
             self.config_path, self.cfg = None, config
         else:
-            self.config_path, self.cfg = config, read_config(config)
+            self.config_path, self.cfg = config, load_config(config)
         self.out = out
         self.crawl_cfg = self.cfg.crawl
         # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
