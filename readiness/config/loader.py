@@ -126,21 +126,30 @@ def _resolve(layer: _Layer) -> ReadinessConfig:
 
 
 def _crawl_config(sections: list[ConfigEntry]) -> CrawlConfig:
-    """The crawl sections merged (a site file over its parents, nested keys one by one) and
-    validated once; an error names the file that wrote the offending key."""
+    """The crawl sections merged (nested keys one by one) and validated once."""
+    merged, origin = merge_entries(sections, deep=True)
+    return validate(CrawlConfig, merged, {}, "", origin=origin)
+
+
+def merge_entries(entries: list[ConfigEntry], deep: bool = False
+                  ) -> tuple[dict[str, Any], Callable[[Loc], ConfigEntry]]:
+    """The values of ``entries`` merged, later over earlier (a site file over its parents;
+    nested mappings key by key when ``deep``), and the origin of a key: the entry that
+    wrote it, whose file and line an error about it names (see :func:`validate`)."""
     merged: dict[str, Any] = {}
     written_by: dict[Loc, ConfigEntry] = {}
-    for section in sections:
-        merged = _deep_merge(merged, section.values)
-        written_by.update(dict.fromkeys(_key_paths(section.values), section))
+    for entry in entries:
+        merged = _deep_merge(merged, entry.values) if deep else {**merged, **entry.values}
+        keys = _key_paths(entry.values) if deep else ((key,) for key in entry.values)
+        written_by.update(dict.fromkeys(keys, entry))
 
     def origin(loc: Loc) -> ConfigEntry:
         for cut in range(len(loc), 0, -1):
             if loc[:cut] in written_by:
                 return written_by[loc[:cut]]
-        return sections[-1]
+        return entries[-1]  # about the whole entry: the last file that configured it
 
-    return validate(CrawlConfig, merged, {}, "", origin=origin)
+    return merged, origin
 
 
 def _key_paths(values: dict[str, Any], prefix: Loc = ()):

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from readiness.config.errors import ConfigError
-from readiness.config.loader import ConfigEntry, Loc, read_config, read_config_text, validate
+from readiness.config.loader import (
+    ConfigEntry,
+    merge_entries,
+    read_config,
+    read_config_text,
+    validate,
+)
 from readiness.config.models import ReadinessConfig
 from readiness.config.rules import settings_model
 from readiness.rules.custom import CustomRuleSpec
@@ -49,27 +55,19 @@ def validate_rules(config: ReadinessConfig,
 
 
 def _rule_settings(entries: list[ConfigEntry], registry: RuleRegistry) -> dict[str, Any]:
-    merged: dict[str, dict[str, Any]] = {}    # code -> values, later files over earlier
-    written_by: dict[str, dict[str, ConfigEntry]] = {}  # code -> key -> the entry that set it
-    last_entry: dict[str, ConfigEntry] = {}
-    seen_in_file: set[tuple[str, str]] = set()
+    by_code: dict[str, list[ConfigEntry]] = {}   # code -> its entries, base files' first
     for entry in entries:
         rule = registry.get(entry.key)
         if rule is None:
             raise ConfigError(f"unknown rule '{entry.key}'{rule_hint(entry.key, registry)}",
                               entry.file, entry.line)
-        if (entry.file, rule.code) in seen_in_file:
+        if any(other.file == entry.file for other in by_code.get(rule.code, ())):
             raise ConfigError(f"rule {rule.code} ({rule.name}) is configured twice",
                               entry.file, entry.line)
-        seen_in_file.add((entry.file, rule.code))
-        merged.setdefault(rule.code, {}).update(entry.values)
-        written_by.setdefault(rule.code, {}).update(dict.fromkeys(entry.values, entry))
-        last_entry[rule.code] = entry
+        by_code.setdefault(rule.code, []).append(entry)
     settings = {}
-    for code, values in merged.items():
-        def origin(loc: Loc, code: str = code) -> ConfigEntry:
-            return written_by[code].get(loc[0] if loc else None, last_entry[code])
-
+    for code, rule_entries in by_code.items():
+        values, origin = merge_entries(rule_entries)
         settings[code] = validate(settings_model(registry.get(code)), values, {}, "",
                                   prefix=("rules",), origin=origin)
     return settings
