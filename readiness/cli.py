@@ -14,7 +14,6 @@ from pathlib import Path
 from readiness import __version__, exitcodes
 from readiness.check import analyze_store, load_run, report_crawl
 from readiness.config import ConfigError
-from readiness.rules.settings import load_config
 from readiness.urls import UrlNormalizer
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
@@ -139,6 +138,8 @@ def check_url(url: str) -> str:
 def crawl_config(path: str | None, no_outbound: bool = False):
     """The rule file for a crawl in this process (a distributed one is for workers);
     ``--no-outbound`` switches the outbound probes off."""
+    from readiness.rules.settings import load_config
+
     config = load_config(path)
     if no_outbound:
         config.crawl.probe.enabled = False
@@ -169,6 +170,8 @@ def resolve_store(path: str) -> Path:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from readiness.rules.settings import load_config
+
     store = resolve_store(args.store)
     settings = gate_settings(args)
     config = load_config(args.config)
@@ -191,6 +194,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from readiness.report.compare import compare_documents, comparison_json, print_comparison
+    from readiness.rules.settings import load_config
 
     config = load_config(args.config) if args.config else None
     sides = []
