@@ -45,7 +45,7 @@ CONCURRENT_REQUESTS = 32
 CONCURRENT_ITEMS = 1
 # The site's own hosts get crawl.concurrency / crawl.delay (the spider sets these from the
 # YAML; this default also sizes the HTTP connection pool per host); every other host gets
-# crawl.probe.concurrency_per_host / crawl.probe.delay (readiness.crawl.outbound.OutboundSlotSettings).
+# crawl.probe.concurrency_per_host / crawl.probe.delay (readiness.probe.outbound.OutboundSlotSettings).
 CONCURRENT_REQUESTS_PER_DOMAIN = 16
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 20

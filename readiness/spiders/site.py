@@ -48,7 +48,7 @@ from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantSample, sample_key, url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
-from readiness.crawl.outbound import OutboundProber, OutboundSlotSettings
+from readiness.crawl.prober import OutboundProber, OutboundSlotSettings
 from readiness.rules.settings import load_config  # the analysis on close needs the rules
 from readiness.store.sqlite import remove_store_files
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
@@ -979,7 +979,7 @@ class SiteSpider(scrapy.Spider):
             "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
         })
 
-    # -- outbound probes (the logic lives in readiness.crawl.outbound) --------------------
+    # -- outbound probes (the logic lives in readiness.crawl.prober) --------------------
 
     async def probe_response(self, response):
         async for request in self.prober.on_response(response):
