@@ -12,14 +12,12 @@ import sys
 from pathlib import Path
 
 from readiness import __version__, exitcodes
-from readiness.config import ConfigError, load_config
-from readiness.store.records import NETWORK_ERRORS, FetchOutcome
+from readiness.check import analyze_store, load_run, report_crawl
+from readiness.config import ConfigError
 from readiness.urls import UrlNormalizer
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
     exitcodes.OK, exitcodes.USAGE, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
-# Network errors that mean the site itself could not be reached.
-UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 
 
 class UsageError(Exception):
@@ -140,6 +138,8 @@ def check_url(url: str) -> str:
 def crawl_config(path: str | None, no_outbound: bool = False):
     """The rule file for a crawl in this process (a distributed one is for workers);
     ``--no-outbound`` switches the outbound probes off."""
+    from readiness.rules.settings import load_config
+
     config = load_config(path)
     if no_outbound:
         config.crawl.probe.enabled = False
@@ -160,37 +160,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return report_crawl(result)
 
 
-def report_crawl(result) -> int:
-    """Print where the store is and whether the crawl can be trusted; the exit status."""
-    from readiness.probe.verdicts import probes_enabled
-    from readiness.store import open_store
-
-    meta = result.meta
-    with open_store(result.store_path) as store:
-        start = store.fetch(meta["start_url"])
-        pages = store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
-        probes = store.count("probes")
-    checked = (f"{probes} outbound URLs checked" if probes_enabled(meta)
-               else "outbound links not checked")
-    print(f"store: {result.store_path}")
-    print(f"crawl: {pages} URLs fetched, {checked}, "
-          f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
-          f"({meta.get('finish_reason')}"
-          f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
-    if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
-        reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
-        print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
-              file=sys.stderr)
-        return EXIT_INCONCLUSIVE
-    if start["error"] == FetchOutcome.ROBOTS_BLOCKED:
-        print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
-              "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
-        return EXIT_INCONCLUSIVE
-    if meta.get("finish_reason") == "shutdown":
-        return EXIT_INTERRUPTED
-    return EXIT_OK
-
-
 def resolve_store(path: str) -> Path:
     store = Path(path)
     if store.is_dir():
@@ -200,44 +169,9 @@ def resolve_store(path: str) -> Path:
     return store
 
 
-def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
-                  baseline: Path | None = None, min_pages: int | None = None,
-                  show_gate: bool = True) -> int:
-    """Run the rules and write the chosen outputs beside the store, all from one findings
-    document that also holds the comparison with the previous run of the site (and with the
-    baseline); print the verdict and the gate; return the exit status."""
-    from readiness.report.compare import comparison_line, print_comparison
-    from readiness.report.outputs import FORMATS, prepare_document, write_outputs
-    from readiness.report.terminal import print_summary
-    from readiness.rules.engine import analyze
-
-    analysis = analyze(store, config)
-    document = prepare_document(analysis, fail_on, baseline, min_pages)
-    written = write_outputs(document, store.parent, formats or FORMATS)
-    print_summary(document, sys.stdout)
-    if document.get("previous"):
-        print(comparison_line(document["previous"]))
-    if document.get("baseline"):
-        print_comparison(document["baseline"], document, sys.stdout, limit=10,
-                         show_unchanged=True)
-        baseline_site = document["baseline"]["against"]["start_url"]
-        if baseline_site != document["run"]["start_url"]:
-            print(f"readiness: warning: the baseline is a run of {baseline_site}, not of "
-                  f"{document['run']['start_url']}: few findings can match", file=sys.stderr)
-    gate = document["gate"]
-    if show_gate:
-        print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
-              f"{gate['status'].upper()} — {gate['reason']}")
-    for fmt in ("json", "csv", "junit", "md", "html"):  # the report last: the one to open
-        if fmt in written:
-            label = {"json": "findings", "html": "report", "md": "summary"}.get(fmt, fmt)
-            print(f"{label}: {written[fmt]}")
-    if gate["exit_code"] == EXIT_INCONCLUSIVE:
-        print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)
-    return gate["exit_code"]
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from readiness.rules.settings import load_config
+
     store = resolve_store(args.store)
     settings = gate_settings(args)
     config = load_config(args.config)
@@ -259,12 +193,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from readiness.report.compare import (
-        compare_documents,
-        comparison_json,
-        load_run,
-        print_comparison,
-    )
+    from readiness.report.compare import compare_documents, comparison_json, print_comparison
+    from readiness.rules.settings import load_config
 
     config = load_config(args.config) if args.config else None
     sides = []
@@ -288,6 +218,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     from readiness.rules.registry import default_registry
+    from readiness.rules.settings import rule_hint
 
     registry = default_registry()
     if not args.code:
@@ -301,8 +232,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return EXIT_OK
     rule = registry.get(args.code)
     if rule is None:
-        from readiness.config.loader import _rule_hint
-        raise UsageError(f"unknown rule {args.code!r}{_rule_hint(args.code, registry)}")
+        raise UsageError(f"unknown rule {args.code!r}{rule_hint(args.code, registry)}")
     print(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.value})\n")
     print(rule.summary() + "\n")
     for title, body in rule.doc_sections().items():

@@ -66,6 +66,10 @@ class UrlNormalizer:
     (``{"https://www.clinic.example": "http://127.0.0.1:8080"}``), so a staging site whose
     pages link, canonicalise and list sitemap entries in production URLs is crawled as if it
     were production: those URLs resolve to staging.
+
+    One is built per crawl (:meth:`from_config`) and one per analysis (:meth:`from_meta`, the
+    settings the store was crawled with), and passed on from there: the crawl's components,
+    the rules (``AnalysisContext.normalizer``) and :class:`PublicUrls` share it.
     """
 
     def __init__(
@@ -89,6 +93,25 @@ class UrlNormalizer:
         # (base, href) once is the biggest saving on the per-page path. Bounded, so memory
         # stays flat however large the site.
         self._resolve = lru_cache(maxsize=cache_size)(self._resolve_uncached)
+
+    @classmethod
+    def from_config(cls, crawl) -> "UrlNormalizer":
+        """The normaliser of a crawl configured by ``crawl`` (``CrawlConfig``: its host_map
+        and strip_params)."""
+        return cls(crawl.host_map, crawl.strip_params)
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "UrlNormalizer":
+        """The normaliser a stored crawl used: the ``crawl:`` settings its meta recorded
+        (none in an older store: no host map, the default tracking tags)."""
+        crawl = (meta.get("config") or {}).get("crawl") or {}
+        strip = crawl.get("strip_params")
+        return cls(crawl.get("host_map") or {}, DEFAULT_STRIP_PARAMS if strip is None else strip)
+
+    @property
+    def production_origins(self) -> dict[str, str]:
+        """Crawled origin -> the production origin it stands for."""
+        return dict(self._production)
 
     @staticmethod
     def _clean_origin(value: str) -> str:
@@ -229,17 +252,16 @@ class PublicUrls:
     the staging port changes, and people read the URLs they will publish.
     """
 
-    def __init__(self, host_map: dict[str, str] | None) -> None:
-        normalizer = UrlNormalizer(host_map or {})
+    def __init__(self, normalizer: UrlNormalizer) -> None:
         # Longest crawled origin first, so http://h:80 never half-matches http://h:8080.
-        pairs = sorted(normalizer._production.items(), key=lambda p: -len(p[0]))
+        pairs = sorted(normalizer.production_origins.items(), key=lambda p: -len(p[0]))
         # An origin only matches whole: http://h:4000 must not rewrite http://h:40001.
         self.pairs = [(re.compile(re.escape(crawled) + r"(?![\w.:-])"), production)
                       for crawled, production in pairs]
 
     @classmethod
     def from_meta(cls, meta: dict) -> "PublicUrls":
-        return cls(((meta.get("config") or {}).get("crawl") or {}).get("host_map"))
+        return cls(UrlNormalizer.from_meta(meta))
 
     def __bool__(self) -> bool:
         return bool(self.pairs)

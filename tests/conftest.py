@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from readiness.config import load_config
 from readiness.demo.server import SiteServer
 from readiness.rules.engine import analyze
+from readiness.rules.settings import load_config
 from readiness.store import CrawlStoreReader, open_store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import REPO, run_cli
 
-from readiness.config import ConfigError, load_config, load_config_text
+from readiness.config import ConfigError
+from readiness.rules.settings import load_config, load_config_text
 
 
 def error_of(text: str, filename: str = "site.yaml", base_dir=".") -> str:
@@ -105,3 +106,64 @@ def test_cli_reports_a_bad_rule_file_in_one_line_with_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (f"readiness: configuration error: {bad}:3: unknown key "
                                      "'max_hop' in rules.RDR001 — did you mean 'max_hops'?")
+
+
+def test_a_crawl_key_written_in_a_parent_file_names_that_file(tmp_path):
+    (tmp_path / "base.yaml").write_text("crawl:\n  probe:\n    retires: 2\n")
+    (tmp_path / "site.yaml").write_text("extends: base.yaml\ncrawl:\n  probe: {timeout: 5}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "site.yaml")
+    assert str(caught.value) == (f"{tmp_path / 'base.yaml'}:3: unknown key 'retires' in "
+                                 "crawl.probe — did you mean 'retries'?")
+
+
+def test_a_site_file_value_replaces_its_parents_before_validation(tmp_path):
+    # Validated once, after merging: the error is where the bad value was written, and a
+    # value a site file replaces is the site file's to judge.
+    (tmp_path / "base.yaml").write_text("rules:\n  RDR001:\n    max_hops: 2\n    severity: error\n")
+    (tmp_path / "site.yaml").write_text("extends: base.yaml\nrules:\n  redirect-chain:\n"
+                                        "    max_hops: 0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "site.yaml")
+    assert str(caught.value) == (f"{tmp_path / 'site.yaml'}:4: rules.redirect-chain.max_hops: "
+                                 "input should be greater than or equal to 1 (got 0)")
+
+
+def test_each_rule_option_is_validated_once(tmp_path):
+    from pydantic import field_validator
+
+    from readiness.rules.base import Rule, RuleOptions
+    from readiness.rules.engine import analyze
+    from readiness.rules.registry import RuleRegistry
+    from readiness.testing import StoreBuilder
+
+    validated = []
+
+    class CountedRule(Rule):
+        """Counts how often its option is validated."""
+
+        code, name, family = "TST001", "counted-option", "test"
+
+        class Options(RuleOptions):
+            limit: int = 1
+
+            @field_validator("limit")
+            @classmethod
+            def _count(cls, value: int) -> int:
+                validated.append(value)
+                return value
+
+        def check(self, ctx):
+            yield self.finding(ctx.start_url, f"limit {self.options.limit}")
+
+    registry = RuleRegistry()
+    registry.add(CountedRule, "test")
+    (tmp_path / "base.yaml").write_text("rules:\n  TST001: {limit: 2}\n")
+    (tmp_path / "site.yaml").write_text("extends: base.yaml\nrules:\n  counted-option: {limit: 3}\n")
+    config = load_config(tmp_path / "site.yaml", registry)
+    store = StoreBuilder(tmp_path / "run")
+    store.page("/")
+    analysis = analyze(store.close(), config, registry)
+    assert [f.message for f in analysis.findings] == ["limit 3"]
+    assert analysis.rule_config["TST001"]["options"] == {"limit": 3}
+    assert validated == [3]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from conftest import REPO, crawl_site
 
-from readiness.config import load_config
 from readiness.demo.server import SiteServer
 from readiness.rules.engine import analyze
+from readiness.rules.settings import load_config
 
 BAD_SITE = REPO / "tests" / "bad_site"
 

@@ -12,10 +12,10 @@ import json
 import pytest
 from conftest import crawl_site
 
-from readiness.config import load_config
 from readiness.rules.base import Severity
 from readiness.rules.engine import analyze
 from readiness.rules.experience import STAGING_WORDS
+from readiness.rules.settings import load_config
 
 PRODUCTION = "https://www.fixture-clinic.example"
 

@@ -18,10 +18,11 @@ import zlib
 import pytest
 from conftest import REPO, run_cli
 
-from readiness.config import ConfigError, load_config_text
+from readiness.config import ConfigError
 from readiness.rules.custom import CustomRule, make_custom_rule
 from readiness.rules.engine import analyze
 from readiness.rules.registry import RuleRegistry
+from readiness.rules.settings import load_config_text
 from readiness.testing import StoreBuilder
 
 LOCATION_RULE = """\

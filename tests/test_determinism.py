@@ -11,11 +11,11 @@ import random
 import pytest
 from conftest import FIXTURE_SITE, comparable, crawl_site, finding_differences
 
-from readiness.config import load_config
 from readiness.crawl.variants import VariantSample, sample_key
 from readiness.demo.server import SiteServer
 from readiness.rules.base import Severity
 from readiness.rules.engine import analyze
+from readiness.rules.settings import load_config
 
 # (crawl.concurrency, crawl.parse_workers) of the compared crawls. Concurrency 1 is the hard
 # case: a page's crawl-time download includes its wait behind the 2.5 s /experience/slow, and

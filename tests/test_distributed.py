@@ -25,8 +25,8 @@ from conftest import (
     run_cli,
 )
 
-from readiness.config import load_config
 from readiness.rules.engine import analyze
+from readiness.rules.settings import load_config
 
 pytest.importorskip("scrapy_redis", reason="needs the distributed extra (pip install -e '.[test]')")
 

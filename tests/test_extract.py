@@ -8,7 +8,7 @@ import pytest
 from readiness.crawl import structured
 from readiness.crawl.content import DEFAULT_NUM_PERM, jaccard, minhash_from_bytes
 from readiness.crawl.extract import LinkFact, PageExtractor
-from readiness.crawl.parsing import html5_document
+from readiness.page.tree import html5_document
 
 URL = "https://example.com/page"
 

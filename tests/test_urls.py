@@ -53,12 +53,12 @@ def test_host_map_resolves_production_urls_of_either_scheme_to_staging():
 
 
 def test_public_urls_rewrite_whole_origins_only():
-    public = PublicUrls({"https://www.clinic.example": STAGING})
+    public = PublicUrls(UrlNormalizer({"https://www.clinic.example": STAGING}))
     assert public.text(f"see {STAGING}/a and http://127.0.0.1:80801/b") == \
         "see https://www.clinic.example/a and http://127.0.0.1:80801/b"
     assert public.deep({"hops": [{"url": f"{STAGING}/x"}]}) == \
         {"hops": [{"url": "https://www.clinic.example/x"}]}
-    assert not PublicUrls({})
+    assert not PublicUrls(UrlNormalizer())
 
 
 def test_scope_include_exclude_globs():
@@ -77,3 +77,19 @@ def test_netloc_fast_path_agrees_with_urlsplit():
     for url in ["http://Example.com:8080/a?b#c", "https://a.b", "https://a.b?x=/y",
                 "http://u:p@h.test/x", "https://h.test#frag/x", "mailto:x@y.z"]:
         assert netloc(url) == urlsplit(url).netloc.lower(), url
+
+
+def test_one_normaliser_from_the_crawl_config_or_the_stored_one():
+    from readiness.config import CrawlConfig
+
+    crawl = CrawlConfig(host_map={"https://www.clinic.example": STAGING}, strip_params=["ref"])
+    built = UrlNormalizer.from_config(crawl)
+    stored = UrlNormalizer.from_meta({"config": {"crawl": crawl.model_dump(mode="json")}})
+    for n in (built, stored):
+        assert n.normalize("https://www.clinic.example/a?ref=x&utm_source=y") == \
+            f"{STAGING}/a?utm_source=y"
+        assert PublicUrls(n).text(f"{STAGING}/a") == "https://www.clinic.example/a"
+    # A store from before the config was recorded: no host map, the default tracking tags.
+    older = UrlNormalizer.from_meta({})
+    assert older.normalize("http://site.test/a?utm_source=y") == "http://site.test/a"
+    assert not PublicUrls(older)

@@ -1,14 +1,15 @@
-"""Configuration: YAML files validated into typed models, with file:line errors.
+"""Configuration: YAML files read into typed models, with file:line errors.
 
-``load_config(path)`` is the one entry point; ``ConfigError`` carries a message a person who
-does not read Python can act on.
+``read_config(path)`` reads a file (and what it extends) and validates the crawl section;
+``readiness.rules.settings.load_config`` adds the ``rules:`` entries, validated against the
+rules. ``ConfigError`` carries a message a person who does not read Python can act on.
 """
 
 from readiness.config.errors import ConfigError
-from readiness.config.loader import load_config, load_config_text
+from readiness.config.loader import read_config, read_config_text
 from readiness.config.models import CrawlConfig, ProbeConfig, ReadinessConfig
 
 __all__ = [
-    "ConfigError", "CrawlConfig", "ProbeConfig", "ReadinessConfig", "load_config",
-    "load_config_text",
+    "ConfigError", "CrawlConfig", "ProbeConfig", "ReadinessConfig", "read_config",
+    "read_config_text",
 ]

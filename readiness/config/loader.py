@@ -1,8 +1,15 @@
-"""Load YAML configuration with line numbers, and turn validation errors into plain words.
+"""Read YAML configuration with line numbers, and turn validation errors into plain words.
 
 PyYAML's node tree knows the line of every key; pydantic knows what is wrong and where
 (``loc``). This module joins the two so a mistake reads
 ``site.yaml:12: unknown key 'max_pagez' in crawl — did you mean 'max_pages'?``.
+
+:func:`read_config` reads a file and the files it ``extends``, checks each file's sections,
+merges the ``crawl:`` sections (a site file over its parents) and validates the result once.
+The entries of ``rules:`` and ``custom_rules:`` are kept as written, each with the file and
+lines it came from (:class:`ConfigEntry`): only the rules know their options, so
+``readiness.rules.settings`` validates them, once, the same way. Either way an error names
+the file and line where the offending key was written.
 """
 
 from __future__ import annotations
@@ -11,18 +18,13 @@ import difflib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args, get_origin
+from typing import Any, Callable, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from readiness.config.errors import ConfigError
 from readiness.config.models import ConfigFile, CrawlConfig, ReadinessConfig
-from readiness.config.rules import settings_model
-from readiness.rules.registry import default_registry
-
-if TYPE_CHECKING:
-    from readiness.rules.custom import CustomRuleSpec
 
 Loc = tuple[Any, ...]
 
@@ -30,31 +32,48 @@ Loc = tuple[Any, ...]
 DEFAULT_RULESET = "default"
 
 
+@dataclass(frozen=True)
+class ConfigEntry:
+    """One file's ``crawl:`` section, or one entry of its ``rules:`` or ``custom_rules:``, as
+    written.
+
+    ``key`` is ``crawl``, the rule code or name as written, or the index in
+    ``custom_rules``; ``lines`` the line of each key inside the entry (``()`` is the entry's
+    own line).
+    """
+
+    key: str | int
+    values: Any
+    file: str
+    lines: dict[Loc, int]
+
+    @property
+    def line(self) -> int | None:
+        return line_for(self.lines, ())
+
+
 def default_ruleset_path() -> Path:
     """The shipped rule set (inside the package, so a scrapyd egg carries it too)."""
     return Path(str(resources.files("readiness.rulesets").joinpath("default.yaml")))
 
 
-def load_config(path: str | Path | None = None, registry=None) -> ReadinessConfig:
-    """Read, validate and resolve a configuration file; ``None`` gives the shipped defaults."""
-    registry = registry or default_registry()
-    layer = _load_layer(Path(path) if path else default_ruleset_path(), registry, ())
-    return _resolve(layer, registry)
+def read_config(path: str | Path | None = None) -> ReadinessConfig:
+    """Read a configuration file and the files it extends; ``None`` reads the shipped rule
+    set. The crawl settings are validated, the rule entries kept as written."""
+    return _resolve(_load_layer(Path(path) if path else default_ruleset_path(), ()))
 
 
-def load_config_text(text: str, filename: str = "<config>", registry=None,
+def read_config_text(text: str, filename: str = "<config>",
                      base_dir: str | Path = ".") -> ReadinessConfig:
-    registry = registry or default_registry()
-    layer = _layer_from_text(text, filename, Path(base_dir), registry, ())
-    return _resolve(layer, registry)
+    return _resolve(_layer_from_text(text, filename, Path(base_dir), ()))
 
 
 @dataclass
 class _Layer:
-    crawl: dict[str, Any]
-    rules: dict[str, dict[str, Any]]    # code -> raw entry
+    crawl: list[ConfigEntry]     # each file's crawl: section, base files' first
+    rules: list[ConfigEntry]     # base files' first, each file's in the order written
+    custom: list[ConfigEntry]
     sources: list[str]
-    custom: list[CustomRuleSpec]
 
 
 def _read(path: Path) -> str:
@@ -66,49 +85,24 @@ def _read(path: Path) -> str:
         raise ConfigError(f"cannot read the file ({exc})", str(path)) from None
 
 
-def _load_layer(path: Path, registry, chain: tuple[Path, ...]) -> _Layer:
+def _load_layer(path: Path, chain: tuple[Path, ...]) -> _Layer:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in chain + (resolved,))
         raise ConfigError(f"'extends' goes round in a circle: {cycle}", str(path))
-    return _layer_from_text(_read(path), str(path), path.parent, registry, chain + (resolved,))
+    return _layer_from_text(_read(path), str(path), path.parent, chain + (resolved,))
 
 
-def _layer_from_text(text: str, filename: str, base_dir: Path, registry,
+def _layer_from_text(text: str, filename: str, base_dir: Path,
                      chain: tuple[Path, ...]) -> _Layer:
     data, lines = parse_yaml(text, filename)
     validate(ConfigFile, data, lines, filename)
-    rules: dict[str, dict[str, Any]] = {}
-    for key, entry in (data.get("rules") or {}).items():
-        rule = registry.get(str(key))
-        if rule is None:
-            raise ConfigError(f"unknown rule '{key}'{_rule_hint(str(key), registry)}",
-                              filename, line_for(lines, ("rules", key)))
-        entry = entry or {}
-        validate(settings_model(rule), entry, _sub_lines(lines, ("rules", key)), filename,
-                 prefix=("rules", key))
-        if rule.code in rules:
-            raise ConfigError(f"rule {rule.code} ({rule.name}) is configured twice", filename,
-                              line_for(lines, ("rules", key)))
-        rules[rule.code] = entry
-    # Imported here: readiness.rules.custom imports readiness.config, so a module-level
-    # import would make importing readiness.rules.custom first fail.
-    from readiness.rules.custom import CustomRuleSpec
-
-    custom = []
-    for index, entry in enumerate(data.get("custom_rules") or []):
-        where = ("custom_rules", index)
-        spec = validate(CustomRuleSpec, entry, _sub_lines(lines, where), filename, prefix=where)
-        clash = registry.get(spec.code) or registry.get(spec.name)
-        if clash is not None:
-            raise ConfigError(
-                f"custom rule {spec.code} {spec.name} clashes with built-in rule {clash.code} "
-                f"{clash.name} — pick another code and name", filename, line_for(lines, where))
-        if any(other.code == spec.code or other.name == spec.name for other in custom):
-            raise ConfigError(f"custom rule {spec.code} {spec.name} is defined twice in this file",
-                              filename, line_for(lines, where))
-        custom.append(spec)
-    layer = _Layer(data.get("crawl") or {}, rules, [filename], custom)
+    rules = [ConfigEntry(str(key), entry or {}, filename, _sub_lines(lines, ("rules", key)))
+             for key, entry in (data.get("rules") or {}).items()]
+    custom = [ConfigEntry(index, entry, filename, _sub_lines(lines, ("custom_rules", index)))
+              for index, entry in enumerate(data.get("custom_rules") or [])]
+    crawl = ConfigEntry("crawl", data.get("crawl") or {}, filename, _sub_lines(lines, ("crawl",)))
+    layer = _Layer([crawl], rules, custom, [filename])
     extends = data.get("extends")
     if extends:
         if extends == DEFAULT_RULESET:
@@ -120,24 +114,49 @@ def _layer_from_text(text: str, filename: str, base_dir: Path, registry,
                     f"extends: {extends!r} not found (looked for {parent_path}) — use "
                     "'default' for the shipped rule set or a path relative to this file",
                     filename, line_for(lines, ("extends",)))
-        parent = _load_layer(parent_path, registry, chain)
-        layer = _Layer(
-            _deep_merge(parent.crawl, layer.crawl),
-            {code: {**parent.rules.get(code, {}), **layer.rules.get(code, {})}
-             for code in parent.rules.keys() | layer.rules.keys()},
-            parent.sources + layer.sources,
-            # A site file may redefine a parent's custom rule by reusing its code.
-            [spec for spec in parent.custom if spec.code not in {c.code for c in layer.custom}]
-            + layer.custom,
-        )
+        parent = _load_layer(parent_path, chain)
+        layer = _Layer(parent.crawl + layer.crawl, parent.rules + layer.rules,
+                       parent.custom + layer.custom, parent.sources + layer.sources)
     return layer
 
 
-def _resolve(layer: _Layer, registry) -> ReadinessConfig:
-    rules = {code: settings_model(registry.get(code)).model_validate(entry)
-             for code, entry in layer.rules.items()}
-    return ReadinessConfig(crawl=CrawlConfig.model_validate(layer.crawl), rules=rules,
-                           sources=layer.sources, custom_rules=layer.custom)
+def _resolve(layer: _Layer) -> ReadinessConfig:
+    return ReadinessConfig(crawl=_crawl_config(layer.crawl), sources=layer.sources,
+                           rule_entries=layer.rules, custom_rule_entries=layer.custom)
+
+
+def _crawl_config(sections: list[ConfigEntry]) -> CrawlConfig:
+    """The crawl sections merged (nested keys one by one) and validated once."""
+    merged, origin = merge_entries(sections, deep=True)
+    return validate(CrawlConfig, merged, {}, "", origin=origin)
+
+
+def merge_entries(entries: list[ConfigEntry], deep: bool = False
+                  ) -> tuple[dict[str, Any], Callable[[Loc], ConfigEntry]]:
+    """The values of ``entries`` merged, later over earlier (a site file over its parents;
+    nested mappings key by key when ``deep``), and the origin of a key: the entry that
+    wrote it, whose file and line an error about it names (see :func:`validate`)."""
+    merged: dict[str, Any] = {}
+    written_by: dict[Loc, ConfigEntry] = {}
+    for entry in entries:
+        merged = _deep_merge(merged, entry.values) if deep else {**merged, **entry.values}
+        keys = _key_paths(entry.values) if deep else ((key,) for key in entry.values)
+        written_by.update(dict.fromkeys(keys, entry))
+
+    def origin(loc: Loc) -> ConfigEntry:
+        for cut in range(len(loc), 0, -1):
+            if loc[:cut] in written_by:
+                return written_by[loc[:cut]]
+        return entries[-1]  # about the whole entry: the last file that configured it
+
+    return merged, origin
+
+
+def _key_paths(values: dict[str, Any], prefix: Loc = ()):
+    for key, value in values.items():
+        yield prefix + (key,)
+        if isinstance(value, dict):
+            yield from _key_paths(value, prefix + (key,))
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -153,16 +172,6 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def _sub_lines(lines: dict[Loc, int], prefix: Loc) -> dict[Loc, int]:
     n = len(prefix)
     return {loc[n:]: line for loc, line in lines.items() if loc[:n] == prefix}
-
-
-def _rule_hint(key: str, registry) -> str:
-    choices = list(registry.by_code) + list(registry.by_name)
-    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6) or difflib.get_close_matches(
-        key.upper(), list(registry.by_code), n=1, cutoff=0.6)
-    if close:
-        rule = registry.get(close[0])
-        return f" — did you mean '{close[0]}' ({rule.code} {rule.name})? `readiness rules` lists them all"
-    return " — `readiness rules` lists every rule code and name"
 
 
 def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]]:
@@ -216,10 +225,12 @@ def line_for(lines: dict[Loc, int], loc: Loc) -> int | None:
 
 
 def validate(model: type[BaseModel], data: Any, lines: dict[Loc, int], filename: str,
-             prefix: Loc = ()):
+             prefix: Loc = (), origin: Callable[[Loc], ConfigEntry] | None = None):
     """Validate ``data`` against ``model``; the first error becomes a ConfigError.
 
     ``prefix`` is where ``data`` sits in the file (for messages), ``lines`` are relative to it.
+    Data merged from several files gives ``origin``: the entry that wrote the key at a
+    ``loc``, whose file and lines the message names, its key appended to ``prefix``.
     """
     if not isinstance(data, dict):
         where = ".".join(str(p) for p in prefix) or "the file"
@@ -232,6 +243,9 @@ def validate(model: type[BaseModel], data: Any, lines: dict[Loc, int], filename:
         # A misspelt key shows up twice, as unknown and as missing: name the typo.
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(error["loc"])
+        if origin is not None:
+            entry = origin(loc)
+            filename, lines, prefix = entry.file, entry.lines, prefix + (entry.key,)
         message = describe_error(model, {**error, "loc": prefix + loc}, fields_loc=loc)
         raise ConfigError(message, filename, line_for(lines, loc)) from None
 

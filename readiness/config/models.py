@@ -148,7 +148,8 @@ class ConfigFile(StrictModel):
     schema_ref: str | None = Field(None, alias="$schema", description="JSON Schema for editors.")
     extends: str | None = Field(
         None, description="'default' (the shipped rule set) or a path relative to this file.")
-    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    # Checked as a whole once the files are merged (readiness.config.loader), like the rules.
+    crawl: dict[str, Any] = Field(default_factory=dict, description="The crawl settings (CrawlConfig).")
     rules: dict[str, dict[str, Any] | None] = Field(
         default_factory=dict, description="Per-rule settings, keyed by rule code or name.")
     custom_rules: list[dict[str, Any]] = Field(
@@ -156,9 +157,21 @@ class ConfigFile(StrictModel):
 
 
 class ReadinessConfig(BaseModel):
-    """A resolved configuration: ``extends`` applied, rule entries validated and keyed by code."""
+    """A configuration: ``extends`` applied, the crawl section validated.
+
+    ``rule_entries`` and ``custom_rule_entries`` are the ``rules:`` and ``custom_rules:``
+    entries as written (``readiness.config.loader.ConfigEntry``, base files' first). Only the
+    rules know their options, so ``readiness.rules.settings.validate_rules`` validates them
+    once and fills ``rules`` and ``custom_rules``; until then both are None.
+    """
 
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
-    rules: dict[str, Any] = Field(default_factory=dict)   # code -> that rule's settings model
-    custom_rules: list[Any] = Field(default_factory=list) # CustomRuleSpec, base files' first
+    rules: dict[str, Any] | None = None      # code -> that rule's settings model
+    custom_rules: list[Any] | None = None    # CustomRuleSpec, base files' first
     sources: list[str] = Field(default_factory=list)      # files it was read from, base first
+    rule_entries: list[Any] = Field(default_factory=list, exclude=True)
+    custom_rule_entries: list[Any] = Field(default_factory=list, exclude=True)
+
+    @property
+    def rules_validated(self) -> bool:
+        return self.rules is not None and self.custom_rules is not None

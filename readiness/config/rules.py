@@ -81,8 +81,13 @@ def settings_model(rule_cls: type) -> type[BaseModel]:
 
 
 def split_settings(rule_cls: type, settings: BaseModel) -> tuple[BaseModel, dict[str, Any]]:
-    """(the rule's Options instance, the common keys as a dict)."""
-    data = settings.model_dump()
+    """(the rule's Options instance, the common keys as a dict).
+
+    ``settings`` is already validated (readiness.rules.settings): the options are taken
+    over as they are, not validated a second time.
+    """
     common = {key: getattr(settings, key) for key in COMMON_KEYS}
-    options = rule_cls.Options(**{k: v for k, v in data.items() if k not in COMMON_KEYS})
+    options = rule_cls.Options.model_construct(
+        _fields_set=settings.model_fields_set - set(COMMON_KEYS),
+        **{name: getattr(settings, name) for name in rule_cls.Options.model_fields})
     return options, common

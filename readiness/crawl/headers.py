@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import re
 
-# Headers the rules read; everything else is left out of the store.
-KEPT_HEADERS = (
-    "content-type", "content-length", "content-encoding", "x-robots-tag", "link", "location",
-    "refresh", "cache-control", "last-modified", "etag", "server", "retry-after", "vary",
-    "strict-transport-security", "content-language",
-)
+from readiness.page.headers import KEPT_HEADERS
 
 _LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,<]+)*)")
 _LINK_PARAM = re.compile(r";\s*([^=;\s]+)\s*=\s*(\"[^\"]*\"|[^;,\s]*)")

@@ -1,5 +1,5 @@
 """Outbound probes during the crawl: each outside URL the spider decides to probe, checked once
-(the checking itself is readiness.probe.outbound; its verdicts readiness.probe.verdicts).
+(the checking itself is readiness.crawl.prober; its verdicts readiness.probe.verdicts).
 
 A Scrapy extension: when the store opens it makes the run's :class:`OutboundProber` and the
 cross-run :class:`ProbeCache` (``crawl.probe.cache_path``, default
@@ -18,7 +18,7 @@ from scrapy import signals
 
 from readiness.crawl.component import StoreComponent
 from readiness.probe.cache import ProbeCache
-from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
+from readiness.crawl.prober import OutboundProber, OutboundSlotSettings
 
 
 class OutboundProbes(StoreComponent):

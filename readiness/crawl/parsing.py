@@ -13,13 +13,11 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import lxml.html
 from lxml import etree
-from parsel.selector import create_root_node
-from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode
 
 from readiness.crawl.facts import PageFacts
+from readiness.page.tree import html5_document
 
 if TYPE_CHECKING:  # the crawl process imports the extractor only when it parses pages itself
     from readiness.crawl.extract import PageExtractor
@@ -37,22 +35,6 @@ class PageParseError(Exception):
 class ParsedPage:
     facts: PageFacts
     html_zlib: bytes | None  # the decoded page as zlib-compressed UTF-8, when kept
-
-
-def html5_document(text: str, base_url: str | None = None) -> lxml.html.HtmlElement:
-    """The lxml tree of ``text`` as a browser's HTML5 parser builds it.
-
-    libxml2's HTML parser predates HTML5 tree construction: it drops the attributes of an
-    ``<html>`` tag that comes after anything else (``<script>…</script><html lang="en">``
-    loses its lang), and merges no later ``<html>`` tag into the root as browsers do. lexbor
-    (selectolax) builds the HTML5 tree, with scripting on as in a browser that runs scripts
-    (``<noscript>`` in ``<head>`` is text, so a tracking ``<img>`` inside it does not end the
-    head); its serialisation is a document libxml2 reads without repairs, so every reader
-    downstream (extract.py, content.py, structured.py, custom rules) keeps its lxml tree and
-    sees the browser's. Measured in bench/html_parsers.py: +0.13 ms per 13 KB page.
-    """
-    html5 = LexborHTMLParser(text, scripting=True).html or ""
-    return create_root_node(html5, lxml.html.HTMLParser, base_url=base_url)
 
 
 def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,

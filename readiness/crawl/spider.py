@@ -26,7 +26,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
-from readiness.config import ReadinessConfig, load_config
+from readiness.config import ReadinessConfig, read_config
 from readiness.crawl.auxiliary import aux_request, follow_aux_redirect
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
@@ -54,12 +54,14 @@ class SiteSpider(scrapy.Spider):
         if isinstance(config, ReadinessConfig):
             self.config_path, self.cfg = None, config
         else:
-            self.config_path, self.cfg = config, load_config(config)
+            # The crawl sections validated; the rules are validated by whoever analyses
+            # (readiness.report.on_close.AnalyzeOnClose, at start-up, before any request).
+            self.config_path, self.cfg = config, read_config(config)
         self.out = out
         self.crawl_cfg = self.cfg.crawl
         # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
         self.run_name = run
-        self.normalizer = UrlNormalizer(self.crawl_cfg.host_map, self.crawl_cfg.strip_params)
+        self.normalizer = UrlNormalizer.from_config(self.crawl_cfg)
         start = self.normalizer.normalize(url)
         if start is None or not is_http(start):
             raise ValueError(f"not an http(s) URL: {url!r}")

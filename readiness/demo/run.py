@@ -12,8 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from readiness import exitcodes
-from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig, load_config
+from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig
 from readiness.demo.server import SiteServer
+from readiness.rules.settings import load_config
 
 PRODUCTION_ORIGIN = "https://www.brightsmile-dental.example"
 OUTSIDE_ORIGINS = {"https://dental-health-association.example": "ext_a",
@@ -39,7 +40,7 @@ def demo_config(server: SiteServer) -> ReadinessConfig:
 
 
 def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
-    from readiness.cli import analyze_store, report_crawl
+    from readiness.check import analyze_store, report_crawl
     from readiness.crawl.runner import run_crawl
 
     with SiteServer(demo_site_dir()) as server:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Iterable
 
-from readiness.rules.base import plural
 from readiness.store.records import FetchOutcome
+from readiness.words import plural
 
 
 class Verdict(StrEnum):

@@ -351,11 +351,11 @@ def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextI
             w(f"  status changed: {page['url']} {page['old']} -> {page['new']}\n")
 
 
-def load_run(path: Path, config=None) -> tuple[dict[str, Any], Path | None, Path]:
-    """One side of ``readiness diff``: (findings document, crawl store or None, what was read).
-
-    A run folder or a crawl store uses the findings.json beside it when there is one, and
-    otherwise analyses the store with ``config`` (the shipped rule set when None).
+def read_run(path: Path) -> tuple[dict[str, Any] | None, Path | None, Path]:
+    """One side of ``readiness diff`` as stored: (findings document or None, crawl store or
+    None, what was read). A run folder or a crawl store uses the findings.json beside it;
+    without one the document is None, and the store is what the caller analyses
+    (``readiness.check.load_run``): the report stage reads findings, it never makes them.
     """
     if path.is_dir():
         findings, store = path / FINDINGS_FILE, path / STORE_FILE
@@ -371,11 +371,7 @@ def load_run(path: Path, config=None) -> tuple[dict[str, Any], Path | None, Path
         return document, store if store.is_file() else store_beside(findings, document), findings
     if not store.is_file():
         raise ValueError(f"no findings.json or crawl.sqlite in {path}")
-    from readiness.config import load_config
-    from readiness.report.findings import findings_document
-    from readiness.rules.engine import analyze
-
-    return findings_document(analyze(store, config or load_config())), store, store
+    return None, store, store
 
 
 def comparison_json(comparison: dict[str, Any]) -> str:

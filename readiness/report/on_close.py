@@ -28,7 +28,10 @@ class AnalyzeOnClose:
     def from_crawler(cls, crawler) -> "AnalyzeOnClose":
         if not crawler.settings.getbool("READINESS_ANALYZE_ON_CLOSE"):
             raise NotConfigured
-        extension = cls(crawler.spider.cfg)
+        from readiness.rules.settings import validate_rules
+
+        # A bad rule file stops the crawl here, before any request (scrapy crawl, scrapyd).
+        extension = cls(validate_rules(crawler.spider.cfg))
         crawler.signals.connect(extension.run_stored, signal=run_stored)
         return extension
 

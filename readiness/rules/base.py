@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
+from readiness.words import plural  # noqa: F401 - the rule families' import of it
+
 if TYPE_CHECKING:
     from readiness.rules.context import AnalysisContext
 
@@ -75,11 +77,6 @@ class Finding:
             "severity": self.severity.value, "url": self.url, "message": self.message,
             "evidence": self.evidence, "weight": self.weight, "accepted": self.accepted,
         }
-
-
-def plural(count: int, word: str) -> str:
-    """``plural(3, "page")`` -> "3 pages"."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 _SECTION = re.compile(r"^(What it checks|Why it matters|Example|How to fix|Options|"

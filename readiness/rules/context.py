@@ -32,7 +32,7 @@ from readiness.store.records import (
     Variant,
     record,
 )
-from readiness.urls import DEFAULT_STRIP_PARAMS, UrlNormalizer, is_http, netloc
+from readiness.urls import UrlNormalizer, is_http, netloc
 
 # Link elements a visitor clicks to reach a page (and a crawler follows as navigation).
 CLICK_ELEMENTS = ("a", "area")
@@ -135,9 +135,7 @@ class AnalysisContext:
     def normalizer(self) -> UrlNormalizer:
         """The crawl's host map and strip_params: ``unmap_host`` gives the production URL of
         a crawled one, ``stripped_params`` the tracking tags a link's raw href carried."""
-        strip = self.crawl_config.get("strip_params")
-        return UrlNormalizer(self.crawl_config.get("host_map") or {},
-                             DEFAULT_STRIP_PARAMS if strip is None else strip)
+        return UrlNormalizer.from_meta(self.meta)
 
     # -- URLs ----------------------------------------------------------------------------
 

@@ -32,8 +32,8 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from readiness.config.rules import AcceptEntry, check_glob
-from readiness.crawl.headers import KEPT_HEADERS
-from readiness.crawl.parsing import html5_document
+from readiness.page.headers import KEPT_HEADERS
+from readiness.page.tree import html5_document
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.entities import page_entities

@@ -19,6 +19,7 @@ from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
+from readiness.rules.settings import validate_rules
 from readiness.store import open_store
 from readiness.urls import PublicUrls, glob_matches, glob_to_regex
 
@@ -79,6 +80,7 @@ def configured_rules(config: ReadinessConfig, registry: RuleRegistry
                      ) -> Iterator[tuple[type[Rule], RuleOptions, dict[str, Any]]]:
     """(rule class, its options, the common settings) of every rule, enabled or not:
     the registry's, then the YAML's custom rules."""
+    config = validate_rules(config, registry)
     for rule_cls in registry.rules():
         settings = config.rules.get(rule_cls.code)
         if settings is None:
@@ -127,6 +129,7 @@ def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[
 def analyze(store_path: str | Path, config: ReadinessConfig,
             registry: RuleRegistry | None = None) -> Analysis:
     registry = registry or default_registry()
+    config = validate_rules(config, registry)
     store_path = Path(store_path)
     findings: list[Finding] = []
     runs: list[RuleRun] = []
@@ -154,7 +157,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta
         outbound = ctx.outbound.to_dict()
-    public = PublicUrls.from_meta(meta)
+        public = PublicUrls(ctx.normalizer)
     if public:
         for finding in findings:
             finding.url = public.text(finding.url)

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from planted import build_site, document, finding
 
+from readiness.check import load_run
 from readiness.report.compare import (
     add_run_comparisons,
     compare_documents,
     earlier_runs,
-    load_run,
     page_changes,
 )
 from readiness.testing import StoreBuilder
@@ -88,9 +88,9 @@ def test_no_previous_run_gives_empty_history(tmp_path):
 
 
 def test_previous_run_compares_pages_when_both_stores_exist(tmp_path):
-    from readiness.config import load_config
     from readiness.report.outputs import prepare_document, write_outputs
     from readiness.rules.engine import analyze
+    from readiness.rules.settings import load_config
 
     reports = tmp_path / "reports"
     first = build_site(reports / "site-1", loop=True, extra_pages=2)
@@ -114,3 +114,13 @@ def test_load_run_accepts_findings_store_or_folder(tmp_path):
         assert doc["run"]["run_id"] == "saved" and found_store == store
     with pytest.raises(ValueError, match="no run at"):
         load_run(tmp_path / "missing")
+
+
+def test_the_report_stage_reads_runs_and_never_analyses(tmp_path):
+    from readiness.report.compare import read_run
+
+    store = build_site(tmp_path / "run", loop=True)
+    assert read_run(store.parent) == (None, store, store)  # no findings yet: nothing made
+    (tmp_path / "run" / "findings.json").write_text(json.dumps(document([], run_id="saved")))
+    doc, found_store, read = read_run(store)
+    assert (doc["run"]["run_id"], found_store, read) == ("saved", store, store.parent / "findings.json")

@@ -1,0 +1,111 @@
+"""What ``readiness check`` does after the crawl: judge whether the crawl can be trusted, then
+analyse the store, write the reports and apply the gate; and a run for ``readiness diff``,
+analysed when it has no findings yet.
+
+These steps join the stages (crawl, rules, report), so they sit above all three; the CLI's
+commands and the demo share them from here, and neither imports the other
+(docs/architecture.md, "Layers").
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from readiness import exitcodes
+from readiness.store.records import NETWORK_ERRORS, FetchOutcome
+
+if TYPE_CHECKING:
+    from readiness.config import ReadinessConfig
+
+EXIT_OK, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
+    exitcodes.OK, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
+# Network errors that mean the site itself could not be reached.
+UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
+
+
+def report_crawl(result) -> int:
+    """Print where the store is and whether the crawl can be trusted; the exit status."""
+    from readiness.probe.verdicts import probes_enabled
+    from readiness.store import open_store
+
+    meta = result.meta
+    with open_store(result.store_path) as store:
+        start = store.fetch(meta["start_url"])
+        pages = store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
+        probes = store.count("probes")
+    checked = (f"{probes} outbound URLs checked" if probes_enabled(meta)
+               else "outbound links not checked")
+    print(f"store: {result.store_path}")
+    print(f"crawl: {pages} URLs fetched, {checked}, "
+          f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
+          f"({meta.get('finish_reason')}"
+          f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
+        reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
+        print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
+              file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    if start["error"] == FetchOutcome.ROBOTS_BLOCKED:
+        print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
+              "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    if meta.get("finish_reason") == "shutdown":
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
+                  baseline: Path | None = None, min_pages: int | None = None,
+                  show_gate: bool = True) -> int:
+    """Run the rules and write the chosen outputs beside the store, all from one findings
+    document that also holds the comparison with the previous run of the site (and with the
+    baseline); print the verdict and the gate; return the exit status."""
+    from readiness.report.compare import comparison_line, print_comparison
+    from readiness.report.outputs import FORMATS, prepare_document, write_outputs
+    from readiness.report.terminal import print_summary
+    from readiness.rules.engine import analyze
+
+    analysis = analyze(store, config)
+    document = prepare_document(analysis, fail_on, baseline, min_pages)
+    written = write_outputs(document, store.parent, formats or FORMATS)
+    print_summary(document, sys.stdout)
+    if document.get("previous"):
+        print(comparison_line(document["previous"]))
+    if document.get("baseline"):
+        print_comparison(document["baseline"], document, sys.stdout, limit=10,
+                         show_unchanged=True)
+        baseline_site = document["baseline"]["against"]["start_url"]
+        if baseline_site != document["run"]["start_url"]:
+            print(f"readiness: warning: the baseline is a run of {baseline_site}, not of "
+                  f"{document['run']['start_url']}: few findings can match", file=sys.stderr)
+    gate = document["gate"]
+    if show_gate:
+        print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
+              f"{gate['status'].upper()} — {gate['reason']}")
+    for fmt in ("json", "csv", "junit", "md", "html"):  # the report last: the one to open
+        if fmt in written:
+            label = {"json": "findings", "html": "report", "md": "summary"}.get(fmt, fmt)
+            print(f"{label}: {written[fmt]}")
+    if gate["exit_code"] == EXIT_INCONCLUSIVE:
+        print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)
+    return gate["exit_code"]
+
+
+def load_run(path: Path, config: ReadinessConfig | None = None
+             ) -> tuple[dict[str, Any], Path | None, Path]:
+    """One side of ``readiness diff``: (findings document, crawl store or None, what was read).
+
+    A run folder or a crawl store uses the findings.json beside it when there is one, and
+    otherwise analyses the store with ``config`` (the shipped rule set when None).
+    """
+    from readiness.report.compare import read_run
+    from readiness.report.findings import findings_document
+    from readiness.rules.engine import analyze
+    from readiness.rules.settings import load_config
+
+    document, store, read = read_run(path)
+    if document is None:
+        document = findings_document(analyze(store, config or load_config()))
+    return document, store, read
