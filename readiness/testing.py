@@ -24,7 +24,7 @@ from readiness.rules.context import AnalysisContext
 from readiness.store import SQLiteCrawlStore, open_store
 
 if TYPE_CHECKING:
-    from readiness.crawl.content import MainContentReader
+    from readiness.page.content import MainContentReader
 
 Link = str | tuple[str, dict[str, Any]]
 
@@ -168,6 +168,6 @@ def _minhash(text: str) -> bytes | None:
 
 @lru_cache(maxsize=1)
 def _content_reader() -> "MainContentReader":
-    from readiness.crawl.content import MainContentReader
+    from readiness.page.content import MainContentReader
 
     return MainContentReader()
