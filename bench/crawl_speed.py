@@ -95,6 +95,10 @@ CONTENT_LINKS = 20   # in-content links per page (tree children + seeded random 
 OUTBOUND_KEYS = 50   # outbound URLs are /ext/0 .. /ext/49, so they repeat
 IMAGES = 20
 BIG_PAGES = 2        # pages of ~3 MB of text, linked from the home page (--big-pages)
+GONE_PAGES = 997     # /gone/<k>.html answer 404
+# With defects (the default; --no-defects for a clean site): 1 page in 3 has a title over 60
+# characters, 1 in 5 no meta description, 1 in 7 an image without alt, 1 in 10 a link to a
+# page that is gone, 1 in 10 a link through a redirect, 1 in 50 a link to a missing outbound page.
 BIG_PAGE_BYTES = 3_000_000
 
 CSS = """
@@ -185,10 +189,17 @@ def _sentence(rng: random.Random) -> str:
 
 
 def render_page(i: int, n: int, base: str, outbound_base: str, seed: int,
-                big_pages: int = 0) -> str:
+                big_pages: int = 0, defects: bool = True) -> str:
+    """Page ``i``. With ``defects``, a share of pages carry the everyday problems a real site
+    has (GONE_PAGES), so the reports hold tens of thousands of findings at N = 20,000."""
     rng = random.Random(seed * 1_000_003 + i)
     title = _title(i, rng)
+    if defects and i % 3 == 1:
+        title += " and a longer title that runs well past sixty characters"
     description = " ".join(rng.choices(WORDS, k=22)).capitalize() + "."
+    description_tag = (f'\n  <meta name="description" content="{description}">'
+                       if not (defects and i % 5 == 2) else "")
+    alt = "" if defects and i % 7 == 3 else f' alt="{{heading}}"'
     url = base + page_path(i)
 
     nav = "\n".join(
@@ -216,6 +227,13 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int,
         links.append(f'<a href="{outbound_base}/ext/{k}" rel="noopener">source {k}</a>')
     if i == 0:
         links += [f'<a href="{big_page_path(k)}">the long read {k}</a>' for k in range(big_pages)]
+    if defects and i % 10 == 4:  # a page that is gone, linked from a few pages each
+        links.append(f'<a href="/gone/{i % GONE_PAGES}.html">an old offer</a>')
+    if defects and i % 10 == 6:  # an internal link through a redirect
+        t = rng.randrange(NAV_COUNT + 1, n) if n > NAV_COUNT + 1 else 0
+        links.append(f'<a href="/moved{page_path(t)}">moved page {t}</a>')
+    if defects and i % 50 == 5:
+        links.append(f'<a href="{outbound_base}/missing/{i % 20}">a source that is gone</a>')
 
     # ~400 words of text in paragraphs, the links sprinkled into them.
     paragraphs: list[str] = []
@@ -253,8 +271,7 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int,
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <title>{title}</title>
-  <meta name="description" content="{description}">
+  <title>{title}</title>{description_tag}
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <link rel="canonical" href="{url}">
   <link rel="icon" href="/img/logo.svg">
@@ -293,7 +310,7 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int,
     <article>
       <h1>{title}</h1>
       <p class="byline">By the Bench Co. editorial team · updated 2024-0{1 + i % 9}-1{i % 10}</p>
-      <figure><img src="/img/photo-{img}.jpg" alt="{heading}" width="800" height="450" loading="lazy">
+      <figure><img src="/img/photo-{img}.jpg"{alt.format(heading=heading)} width="800" height="450" loading="lazy">
         <figcaption>{heading}</figcaption></figure>
 {body}
     </article>
@@ -326,7 +343,7 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int,
 
 
 def generate_site(site: Path, n: int, base: str, outbound_base: str, seed: int,
-                  big_pages: int = BIG_PAGES) -> dict:
+                  big_pages: int = BIG_PAGES, defects: bool = True) -> dict:
     site.mkdir(parents=True, exist_ok=True)
     (site / "img").mkdir(exist_ok=True)
     (site / "img" / "logo.svg").write_text(
@@ -339,7 +356,7 @@ def generate_site(site: Path, n: int, base: str, outbound_base: str, seed: int,
     for i in range(n):
         path = page_file(site, i)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = render_page(i, n, base, outbound_base, seed, big_pages).encode("utf-8")
+        data = render_page(i, n, base, outbound_base, seed, big_pages, defects).encode("utf-8")
         path.write_bytes(data)
         total += len(data)
     for k in range(big_pages):
@@ -402,11 +419,13 @@ http {{
         root {site};
         index index.html;
         location / {{ try_files $uri $uri/ =404; }}
+        location /moved/ {{ rewrite ^/moved(/.*)$ $1 permanent; }}
     }}
     server {{
         listen {outbound_host}:{port2};
         server_name _;
         location / {{ default_type text/plain; return 200 "ok\\n"; }}
+        location /missing/ {{ return 404; }}
     }}
 }}
 """
@@ -1056,6 +1075,8 @@ def main(argv: list[str] | None = None) -> int:
                              "site, labelled 'before'; this checkout is then 'after'")
     parser.add_argument("--this", action=argparse.BooleanOptionalAction, default=True,
                         help="run this checkout's readiness (--no-this: only --before's)")
+    parser.add_argument("--defects", action=argparse.BooleanOptionalAction, default=True,
+                        help="plant everyday defects on a share of pages (see GONE_PAGES)")
     parser.add_argument("--big-pages", type=int, default=BIG_PAGES,
                         help=f"pages of ~3 MB of text linked from / (default {BIG_PAGES})")
     parser.add_argument("--profile", action="store_true",
@@ -1111,7 +1132,8 @@ def main(argv: list[str] | None = None) -> int:
             base, outbound_base = f"http://{SITE_HOST}:{port}", f"http://{OUTBOUND_HOST}:{port2}"
             site = tmp / f"site-{n}"
             t0 = time.perf_counter()
-            info = generate_site(site, n, base, outbound_base, args.seed, args.big_pages)
+            info = generate_site(site, n, base, outbound_base, args.seed, args.big_pages,
+                                 args.defects)
             print(f"\n== N={n}: site of {n} pages, {info['avg_kb']:.1f} KB/page avg, "
                   f"{args.big_pages} pages of {BIG_PAGE_BYTES / 1e6:.0f} MB, tree depth "
                   f"<= {max_click_depth(n)}, generated in {time.perf_counter() - t0:.1f}s")
