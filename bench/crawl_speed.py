@@ -36,11 +36,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import psutil  # optional: cross-checks ru_maxrss and watches for grandchildren
-except ImportError:  # pragma: no cover
-    psutil = None
-
 REPO = Path(__file__).resolve().parent.parent
 BARE_SPIDER = Path(__file__).resolve().parent / "bare_spider.py"
 
@@ -48,9 +43,12 @@ SITE_HOST = "127.0.0.1"
 OUTBOUND_HOST = "127.0.0.2"
 DEFAULT_SIZES = (1000, 20000)
 
-TARGET_PAGES_PER_SECOND = 250.0
-TARGET_RSS_MB = 300.0
-TARGET_RSS_AT = 20000
+# The issue's targets (issue 10, "Speed and memory"), for `readiness check`.
+TARGET_AT = 20000
+TARGET_BARE_RATIO = 1.4
+TARGET_TREE_RSS_MB = {20000: 300.0, 100000: 500.0}
+TARGET_ANALYZE_SECONDS = {20000: 10.0, 100000: 60.0}
+TARGET_REPORT_MB = 5.0
 
 READINESS_CONFIG = """\
 crawl:
@@ -96,6 +94,12 @@ BRANCHING = 10       # tree: children of page i are BRANCHING*i+1 .. BRANCHING*i
 CONTENT_LINKS = 20   # in-content links per page (tree children + seeded random pages)
 OUTBOUND_KEYS = 50   # outbound URLs are /ext/0 .. /ext/49, so they repeat
 IMAGES = 20
+BIG_PAGES = 2        # pages of ~3 MB of text, linked from the home page (--big-pages)
+GONE_PAGES = 997     # /gone/<k>.html answer 404
+# With defects (the default; --no-defects for a clean site): 1 page in 3 has a title over 60
+# characters, 1 in 5 no meta description, 1 in 7 an image without alt, 1 in 10 a link to a
+# page that is gone, 1 in 10 a link through a redirect, 1 in 50 a link to a missing outbound page.
+BIG_PAGE_BYTES = 3_000_000
 
 CSS = """
 :root{--fg:#1d1f23;--muted:#5b6270;--accent:#0b63c5;--bg:#ffffff;--line:#e3e6ea}
@@ -146,6 +150,26 @@ def page_path(i: int) -> str:
     return f"/section-{i % 12}/article-{i}.html"
 
 
+def big_page_path(k: int) -> str:
+    return f"/long/read-{k}.html"
+
+
+def render_big_page(k: int, seed: int, size: int = BIG_PAGE_BYTES) -> str:
+    """A page of about ``size`` bytes of running text (~430,000 words at 3 MB): the weight that
+    shows whether per-page work, such as the duplicate-content fingerprint, stays bounded."""
+    rng = random.Random(seed * 7_919 + k)
+    head = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n'
+            f"  <title>The long read {k} — Bench Co.</title>\n</head>\n<body>\n<main>\n"
+            f"  <h1>The long read {k}</h1>\n")
+    tail = '  <p><a href="/">Home</a></p>\n</main>\n</body>\n</html>\n'
+    paragraphs, length = [], len(head) + len(tail)
+    while length < size:
+        paragraph = "  <p>" + " ".join(_sentence(rng) for _ in range(8)) + "</p>\n"
+        paragraphs.append(paragraph)
+        length += len(paragraph)
+    return head + "".join(paragraphs) + tail
+
+
 def page_file(site: Path, i: int) -> Path:
     path = page_path(i)
     return site / (path.lstrip("/") + "index.html" if path.endswith("/") else path.lstrip("/"))
@@ -164,10 +188,18 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words) + "."
 
 
-def render_page(i: int, n: int, base: str, outbound_base: str, seed: int) -> str:
+def render_page(i: int, n: int, base: str, outbound_base: str, seed: int,
+                big_pages: int = 0, defects: bool = True) -> str:
+    """Page ``i``. With ``defects``, a share of pages carry the everyday problems a real site
+    has (GONE_PAGES), so the reports hold tens of thousands of findings at N = 20,000."""
     rng = random.Random(seed * 1_000_003 + i)
     title = _title(i, rng)
+    if defects and i % 3 == 1:
+        title += " and a longer title that runs well past sixty characters"
     description = " ".join(rng.choices(WORDS, k=22)).capitalize() + "."
+    description_tag = (f'\n  <meta name="description" content="{description}">'
+                       if not (defects and i % 5 == 2) else "")
+    alt = "" if defects and i % 7 == 3 else f' alt="{{heading}}"'
     url = base + page_path(i)
 
     nav = "\n".join(
@@ -193,6 +225,15 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int) -> str
     if i % 10 == 7:
         k = rng.randrange(OUTBOUND_KEYS)
         links.append(f'<a href="{outbound_base}/ext/{k}" rel="noopener">source {k}</a>')
+    if i == 0:
+        links += [f'<a href="{big_page_path(k)}">the long read {k}</a>' for k in range(big_pages)]
+    if defects and i % 10 == 4:  # a page that is gone, linked from a few pages each
+        links.append(f'<a href="/gone/{i % GONE_PAGES}.html">an old offer</a>')
+    if defects and i % 10 == 6:  # an internal link through a redirect
+        t = rng.randrange(NAV_COUNT + 1, n) if n > NAV_COUNT + 1 else 0
+        links.append(f'<a href="/moved{page_path(t)}">moved page {t}</a>')
+    if defects and i % 50 == 5:
+        links.append(f'<a href="{outbound_base}/missing/{i % 20}">a source that is gone</a>')
 
     # ~400 words of text in paragraphs, the links sprinkled into them.
     paragraphs: list[str] = []
@@ -230,8 +271,7 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int) -> str
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <title>{title}</title>
-  <meta name="description" content="{description}">
+  <title>{title}</title>{description_tag}
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <link rel="canonical" href="{url}">
   <link rel="icon" href="/img/logo.svg">
@@ -270,7 +310,7 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int) -> str
     <article>
       <h1>{title}</h1>
       <p class="byline">By the Bench Co. editorial team · updated 2024-0{1 + i % 9}-1{i % 10}</p>
-      <figure><img src="/img/photo-{img}.jpg" alt="{heading}" width="800" height="450" loading="lazy">
+      <figure><img src="/img/photo-{img}.jpg"{alt.format(heading=heading)} width="800" height="450" loading="lazy">
         <figcaption>{heading}</figcaption></figure>
 {body}
     </article>
@@ -302,7 +342,8 @@ def render_page(i: int, n: int, base: str, outbound_base: str, seed: int) -> str
 """
 
 
-def generate_site(site: Path, n: int, base: str, outbound_base: str, seed: int) -> dict:
+def generate_site(site: Path, n: int, base: str, outbound_base: str, seed: int,
+                  big_pages: int = BIG_PAGES, defects: bool = True) -> dict:
     site.mkdir(parents=True, exist_ok=True)
     (site / "img").mkdir(exist_ok=True)
     (site / "img" / "logo.svg").write_text(
@@ -315,9 +356,13 @@ def generate_site(site: Path, n: int, base: str, outbound_base: str, seed: int) 
     for i in range(n):
         path = page_file(site, i)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = render_page(i, n, base, outbound_base, seed).encode("utf-8")
+        data = render_page(i, n, base, outbound_base, seed, big_pages, defects).encode("utf-8")
         path.write_bytes(data)
         total += len(data)
+    for k in range(big_pages):
+        path = site / big_page_path(k).lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_big_page(k, seed), encoding="utf-8")
     (site / "robots.txt").write_text(
         f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n")
     with open(site / "sitemap.xml", "w", encoding="utf-8") as fh:
@@ -374,11 +419,13 @@ http {{
         root {site};
         index index.html;
         location / {{ try_files $uri $uri/ =404; }}
+        location /moved/ {{ rewrite ^/moved(/.*)$ $1 permanent; }}
     }}
     server {{
         listen {outbound_host}:{port2};
         server_name _;
         location / {{ default_type text/plain; return 200 "ok\\n"; }}
+        location /missing/ {{ return 404; }}
     }}
 }}
 """
@@ -499,20 +546,24 @@ def nginx_capacity(port: int, n: int, seconds: float = 2.0) -> dict:
 
 @dataclass
 class Run:
-    crawler: str
+    crawler: str                         # "bare" or a readiness checkout's label
     n: int
     returncode: int | None = None
     seconds: float = 0.0
     pages: int | None = None
-    rss_mb: float | None = None          # ru_maxrss from wait4
-    sampled_rss_mb: float | None = None  # psutil samples of the same pid, cross-check
-    cpu_seconds: float | None = None     # user + system of the child (and reaped descendants)
-    descendants: int = 0                 # max processes seen under the child
-    descendants_rss_mb: float | None = None  # peak of their summed RSS (psutil samples)
-    descendants_cpu: dict[int, float] = field(default_factory=dict)  # pid -> last CPU s seen
-    loop_seconds: float | None = None    # spider opened -> closed (the rest is startup/shutdown)
-    store_mb: float | None = None
-    store: Path | None = None
+    rss_mb: float | None = None          # ru_maxrss of the process itself (os.wait4)
+    tree_rss_mb: float | None = None     # peak of the whole tree's summed RSS (sampled)
+    process_hwm_mb: dict[str, float] = field(default_factory=dict)  # role -> VmHWM peak
+    self_cpu: float | None = None        # user + system of the process itself
+    children_cpu: float | None = None    # ... of the descendants it reaped (parse workers)
+    sampled_children_cpu: dict[int, float] = field(default_factory=dict)  # pid -> CPU s
+    descendants: int = 0                 # most processes seen under it at once
+    loop_seconds: float | None = None    # spider opened -> closed (the rest is start-up,
+    store_mb: float | None = None        # analysis, reports and shutdown)
+    report_mb: float | None = None
+    findings_mb: float | None = None
+    analyze: "Run | None" = None         # `readiness analyze` of the same store, measured alone
+    load: tuple[float, float] | None = None  # 1-min load average before and after
     stdout: Path | None = None
     stderr: Path | None = None
     notes: list[str] = field(default_factory=list)
@@ -522,45 +573,97 @@ class Run:
     def pages_per_second(self) -> float | None:
         return self.pages / self.seconds if self.pages is not None and self.seconds else None
 
+    @property
+    def loop_pages_per_second(self) -> float | None:
+        return self.pages / self.loop_seconds if self.pages and self.loop_seconds else None
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SAMPLE_SECONDS = 0.1
+
+
+def _proc_status_mb(pid: int, key: str) -> float | None:
+    """VmRSS / VmHWM of one process from /proc/<pid>/status, in MB; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(key.encode() + b":"):
+                    return int(line.split()[1]) / 1024  # kB
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (/proc/<pid>/task/*/children, recursively)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            found += kids
+            todo += kids
+    return found
+
 
 def _watch(pid: int, stop: threading.Event, run: Run) -> None:
-    if psutil is None:
-        return
+    """Sample the whole process tree from /proc every SAMPLE_SECONDS: the peak of the summed
+    RSS (crawl process + parse workers at one instant) and each process's own high-water mark."""
+    while not stop.is_set():
+        kids = _children(pid)
+        total = 0.0
+        for role, proc in [("main", pid)] + [("workers", k) for k in kids]:
+            rss = _proc_status_mb(proc, "VmRSS")
+            hwm = _proc_status_mb(proc, "VmHWM")
+            if rss is None:
+                continue
+            total += rss
+            if hwm is not None:
+                run.process_hwm_mb[role] = max(run.process_hwm_mb.get(role, 0.0), hwm)
+            if role == "workers":
+                cpu = _process_cpu(proc)
+                if cpu is not None:
+                    run.sampled_children_cpu[proc] = cpu[0]
+        if total:
+            run.tree_rss_mb = max(run.tree_rss_mb or 0.0, total)
+        run.descendants = max(run.descendants, len(kids))
+        stop.wait(SAMPLE_SECONDS)
+
+
+def _process_cpu(pid: int) -> tuple[float, float] | None:
+    """(own CPU s, reaped descendants' CPU s) of a process, also of an exited one not yet
+    reaped (a zombie keeps its /proc/<pid>/stat)."""
     try:
-        proc = psutil.Process(pid)
-        while not stop.is_set():
-            try:
-                rss = proc.memory_info().rss / 2**20
-                kids = proc.children(recursive=True)
-            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-                return
-            kids_rss = 0.0
-            for kid in kids:  # readiness's parse workers
-                with contextlib.suppress(psutil.Error):
-                    kids_rss += kid.memory_info().rss / 2**20
-                    times = kid.cpu_times()
-                    run.descendants_cpu[kid.pid] = times.user + times.system
-            run.sampled_rss_mb = max(run.sampled_rss_mb or 0.0, rss)
-            run.descendants = max(run.descendants, len(kids))
-            if kids:
-                run.descendants_rss_mb = max(run.descendants_rss_mb or 0.0, kids_rss)
-            stop.wait(0.25)
-    except psutil.NoSuchProcess:
-        return
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    utime, stime, cutime, cstime = (int(v) / CLOCK_TICKS for v in fields[11:15])
+    return utime + stime, cutime + cstime
 
 
-def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float,
-                 env: dict | None = None) -> Run:
-    """Run `cmd` as a child, wait for exactly that pid with os.wait4 and keep its rusage."""
-    run.stdout = logdir / f"{run.crawler}-{run.n}.stdout"
-    run.stderr = logdir / f"{run.crawler}-{run.n}.stderr"
+def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float, cwd: Path = REPO,
+                 tag: str = "") -> Run:
+    """Run ``cmd`` as a child; sample its process tree; when it exits, read its own and its
+    reaped descendants' CPU time before reaping it with os.wait4 (which gives ru_maxrss)."""
+    run.stdout = logdir / f"{run.crawler}{tag}-{run.n}.stdout"
+    run.stderr = logdir / f"{run.crawler}{tag}-{run.n}.stderr"
+    load_before = os.getloadavg()[0]
     with open(run.stdout, "wb") as out, open(run.stderr, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                cwd=REPO, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(proc.pid, stop, run), daemon=True)
     watcher.start()
+
     def kill_on_timeout() -> None:
         # Not proc.poll()/proc.kill(): polling could reap the child and lose its rusage.
         if not stop.is_set():
@@ -571,6 +674,9 @@ def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float,
     killer = threading.Timer(timeout, kill_on_timeout)
     killer.start()
     try:
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        run.seconds = time.perf_counter() - t0
+        cpu = _process_cpu(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
     except BaseException:
         proc.kill()
@@ -579,20 +685,27 @@ def run_measured(run: Run, cmd: list[str], logdir: Path, timeout: float,
     finally:
         stop.set()
         killer.cancel()
-    run.seconds = time.perf_counter() - t0
     proc.returncode = run.returncode = os.waitstatus_to_exitcode(status)
     watcher.join()
+    run.load = (load_before, os.getloadavg()[0])
     run.rss_mb = usage.ru_maxrss / 1024  # KB on Linux
-    run.cpu_seconds = usage.ru_utime + usage.ru_stime
-    if run.returncode != 0:
-        tail = run.stderr.read_text(errors="replace").strip().splitlines()[-3:]
-        run.notes.append(f"exit {run.returncode}; end of stderr: " + " | ".join(tail))
+    if cpu is not None:
+        run.self_cpu, run.children_cpu = cpu
+        # A parse worker the crawl never reaped (Twisted reaps on SIGCHLD only) is not in
+        # cutime: its CPU at the last sample is then the figure, a lower bound.
+        run.children_cpu = max(run.children_cpu, sum(run.sampled_children_cpu.values()))
+    else:
+        run.self_cpu = usage.ru_utime + usage.ru_stime
+        run.notes.append("no /proc stat of the exited process: CPU s includes its children")
+    run.tree_rss_mb = max(run.tree_rss_mb or 0.0, run.rss_mb)
     return run
 
 
-def run_bare(n: int, url: str, logdir: Path, timeout: float) -> Run:
-    run = run_measured(Run("bare-scrapy", n), [sys.executable, str(BARE_SPIDER), url],
-                       logdir, timeout)
+def run_bare(n: int, url: str, logdir: Path, timeout: float, kind: str) -> Run:
+    args = [url] if kind == "bare-linkextractor" else ["--seen-set", url]
+    run = run_measured(Run(kind, n), [sys.executable, str(BARE_SPIDER), *args], logdir, timeout)
+    if run.returncode != 0:
+        _note_failure(run)
     stats = None
     for line in reversed(run.stdout.read_text(errors="replace").splitlines()):
         if line.startswith("{"):
@@ -603,77 +716,105 @@ def run_bare(n: int, url: str, logdir: Path, timeout: float) -> Run:
     else:
         run.pages = stats.get("response_received_count", 0)
         run.loop_seconds = stats.get("elapsed_time_seconds")
-        run.detail = (f"{stats.get('dupefilter/filtered', 0):,} duplicate requests dropped "
-                      "by the dupefilter")
+        run.detail = f"{stats.get('dupefilter/filtered', 0):,} requests dropped by the dupefilter"
     return run
 
 
-def readiness_binary() -> Path | None:
-    for candidate in (Path(sys.executable).parent / "readiness", REPO / ".venv" / "bin" / "readiness"):
-        if candidate.exists():
-            return candidate
-    found = shutil.which("readiness")
-    return Path(found) if found else None
+def _note_failure(run: Run) -> None:
+    tail = run.stderr.read_text(errors="replace").strip().splitlines()[-3:]
+    run.notes.append(f"exit {run.returncode}; end of stderr: " + " | ".join(tail))
 
 
-def readiness_available() -> tuple[bool, str]:
-    binary = readiness_binary()
+def readiness_binary(code: Path = REPO) -> Path | None:
+    candidate = code / ".venv" / "bin" / "readiness"
+    if candidate.exists():
+        return candidate
+    if code == REPO:
+        here = Path(sys.executable).parent / "readiness"
+        found = here if here.exists() else shutil.which("readiness")
+        return Path(found) if found else None
+    return None
+
+
+def readiness_available(code: Path = REPO) -> tuple[bool, str]:
+    binary = readiness_binary(code)
     if binary is None:
-        return False, "no readiness executable (pip install -e . in the venv)"
+        return False, f"no readiness executable in {code}/.venv (make .venv/bin/.installed)"
     try:
-        res = subprocess.run([str(binary), "crawl", "--help"], capture_output=True, text=True,
-                             timeout=60, cwd=REPO)
+        res = subprocess.run([str(binary), "check", "--help"], capture_output=True, text=True,
+                             timeout=60, cwd=code)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"{binary} crawl --help: {exc}"
+        return False, f"{binary} check --help: {exc}"
     if res.returncode != 0:
         tail = (res.stderr or res.stdout).strip().splitlines()[-1:] or [""]
-        return False, f"`{binary} crawl --help` exited {res.returncode}: {tail[0]}"
+        return False, f"`{binary} check --help` exited {res.returncode}: {tail[0]}"
     return True, str(binary)
 
 
+# `readiness check` exits 1 when findings fail the gate: the benchmark site has some.
+CHECK_EXIT_CODES = (0, 1)
+
+
 def store_stats(run: Run, out: Path) -> None:
-    store = None
-    for line in run.stdout.read_text(errors="replace").splitlines():
-        m = re.match(r"\s*store:\s*(\S.*)$", line)
-        if m:
-            store = Path(m.group(1).strip())
-    if store is None or not store.exists():
-        store = out / "crawl.sqlite"
+    """Pages fetched (the crawl's own summary line), the store's size and the crawl loop's
+    span, read with plain sqlite3 so another checkout's store reads the same way."""
+    import sqlite3
+
+    m = re.search(r"^crawl: (\d+) URLs fetched", run.stdout.read_text(errors="replace"), re.M)
+    if m:
+        run.pages = int(m.group(1))
+    store = out / "crawl.sqlite"
     if not store.exists():
-        run.notes.append(f"no crawl store found (looked for {store})")
+        run.notes.append(f"no crawl store at {store}")
         return
-    run.store = store
-    size = store.stat().st_size
     wal = store.with_name(store.name + "-wal")
-    if wal.exists():
-        size += wal.stat().st_size
-    run.store_mb = size / 1e6
-    # Imported here: `--crawlers bare` runs without readiness installed.
-    from readiness.store import open_store
+    run.store_mb = (store.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 1e6
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+        except sqlite3.Error as exc:
+            run.notes.append(f"meta not read: {exc}")
+            return
+    try:
+        run.loop_seconds = float(json.loads(meta["finished_at"])) - float(
+            json.loads(meta["started_at"]))
+    except (KeyError, TypeError, ValueError):
+        run.notes.append("no started_at/finished_at in the store's meta (crawl killed?)")
 
-    with open_store(store) as db:
-        run.pages = next(db.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1"))[0]
-        parsed, probes, links = db.count("pages"), db.count("probes"), db.count("links")
-        meta = db.meta()
-    if meta.get("started_at") is not None and meta.get("finished_at") is not None:
-        run.loop_seconds = meta["finished_at"] - meta["started_at"]  # a killed crawl has no end
-    run.detail = f"{parsed:,} HTML pages parsed, {links:,} links stored, {probes} outbound URLs probed"
 
-
-def readiness_crawl_args(url: str, tmp: Path, out: Path) -> list[str]:
-    """`readiness crawl` arguments, the same for the measured and the profiled crawl."""
+def readiness_crawl_args(url: str, tmp: Path, out: Path, command: str = "crawl") -> list[str]:
+    """`readiness crawl|check` arguments, the same for every checkout and the profiled crawl."""
     config = tmp / "readiness-bench.yaml"
     if not config.exists():
         config.write_text(READINESS_CONFIG)
-    return ["crawl", url, "--config", str(config), "--out", str(out)]
+    return [command, url, "--config", str(config), "--out", str(out)]
 
 
-def run_readiness(n: int, url: str, tmp: Path, logdir: Path, timeout: float) -> Run:
-    out = tmp / f"run-{n}"
-    cmd = [str(readiness_binary()), *readiness_crawl_args(url, tmp, out)]
-    run = run_measured(Run("readiness", n), cmd, logdir, timeout)
+def run_readiness(label: str, code: Path, n: int, url: str, tmp: Path, logdir: Path,
+                  timeout: float) -> Run:
+    """`readiness check` (crawl + analysis + every report) of one checkout, then
+    `readiness analyze` of the store it wrote, measured on its own."""
+    # A folder of its own, so no earlier run of the site is "the previous run" to compare with.
+    out = tmp / f"runs-{label}-{n}" / "run"
+    binary = str(readiness_binary(code))
+    cmd = [binary, *readiness_crawl_args(url, tmp, out, "check"), "--quiet"]
+    run = run_measured(Run(label, n), cmd, logdir, timeout, cwd=code)
+    if run.returncode not in CHECK_EXIT_CODES:
+        _note_failure(run)
     store_stats(run, out)
+    for name, attr in (("report.html", "report_mb"), ("findings.json", "findings_mb")):
+        if (out / name).exists():
+            setattr(run, attr, (out / name).stat().st_size / 1e6)
+    if (out / "crawl.sqlite").exists():
+        analyze = run_measured(Run(label, n), [binary, "analyze", str(out), "--config",
+                                               str(tmp / "readiness-bench.yaml")],
+                               logdir, timeout, cwd=code, tag="-analyze")
+        if analyze.returncode not in CHECK_EXIT_CODES:
+            _note_failure(analyze)
+            run.notes += analyze.notes
+        run.analyze = analyze
     return run
+
 
 
 def profile_readiness(n: int, url: str, tmp: Path, profile_out: Path, timeout: float) -> list[Path]:
@@ -815,59 +956,94 @@ def _fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _per_page_ms(seconds: float | None, run: Run) -> float | None:
+    return 1000 * seconds / run.pages if seconds is not None and run.pages else None
+
+
+TABLE_NOTE = """\
+pages/s: pages / wall s of the whole command (`readiness check` = crawl + analysis + every
+report; bare = its crawl); x bare: that over the bare spider's pages/s in the same run;
+loop s: spider opened -> closed, loop pages/s = pages / loop s; CPU ms/page: user+sys of the
+main process itself / of its parse workers (reaped children, read from /proc/<pid>/stat
+before reaping), divided by pages; tree MB: peak of the summed RSS of every process in the
+tree at one instant (/proc every 0.1 s), main/workers HWM: each process's own VmHWM;
+analyze s / CPU s / MB: `readiness analyze` of the same store run alone (rules + every
+report); report/findings MB: report.html and findings.json written by the check; load: 1-min
+load average before -> after the check."""
+
+
+def table_rows(runs: list[Run]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    header = ("crawler", "N", "pages", "wall s", "pages/s", "x bare", "loop s", "loop pages/s",
+              "CPU ms/page main", "CPU ms/page workers", "tree MB", "main HWM MB",
+              "workers HWM MB", "analyze s", "analyze CPU s", "analyze MB", "report.html MB",
+              "findings.json MB", "load")
+    bare = {r.n: r.pages_per_second for r in runs if r.crawler.startswith("bare")}
+    rows = []
+    for r in runs:
+        a = r.analyze
+        ratio = (r.pages_per_second / bare[r.n]
+                 if r.pages_per_second and bare.get(r.n) and not r.crawler.startswith("bare")
+                 else None)
+        rows.append((
+            r.crawler, str(r.n), _fmt(r.pages, "d"), _fmt(r.seconds, ".1f"),
+            _fmt(r.pages_per_second, ".0f"), _fmt(ratio, ".2f"), _fmt(r.loop_seconds, ".1f"),
+            _fmt(r.loop_pages_per_second, ".0f"), _fmt(_per_page_ms(r.self_cpu, r), ".2f"),
+            _fmt(_per_page_ms(r.children_cpu, r) if r.children_cpu else None, ".2f"),
+            _fmt(r.tree_rss_mb, ".0f"), _fmt(r.process_hwm_mb.get("main"), ".0f"),
+            _fmt(r.process_hwm_mb.get("workers"), ".0f"),
+            _fmt(a.seconds if a else None, ".1f"), _fmt(a.self_cpu if a else None, ".1f"),
+            _fmt(a.tree_rss_mb if a else None, ".0f"), _fmt(r.report_mb, ".1f"),
+            _fmt(r.findings_mb, ".1f"),
+            f"{r.load[0]:.1f}->{r.load[1]:.1f}" if r.load else "-"))
+    return header, rows
+
+
 def print_table(runs: list[Run]) -> None:
-    header = ("crawler", "N", "pages", "seconds", "pages/s", "peak RSS MB", "+workers MB",
-              "store MB", "CPU s", "+workers CPU s", "loop s")
-    rows = [(r.crawler, str(r.n), _fmt(r.pages, "d"), _fmt(r.seconds, ".1f"),
-             _fmt(r.pages_per_second, ".0f"), _fmt(r.rss_mb, ".0f"),
-             _fmt(r.descendants_rss_mb, ".0f"), _fmt(r.store_mb, ".1f"),
-             _fmt(r.cpu_seconds, ".1f"),
-             _fmt(sum(r.descendants_cpu.values()) if r.descendants_cpu else None, ".1f"),
-             _fmt(r.loop_seconds, ".1f")) for r in runs]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))
-    print(line)
-    print("-" * len(line))
+    """The table as Markdown (readable in a terminal, pasted as is into the notes)."""
+    header, rows = table_rows(runs)
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
     for row in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(row, widths))))
-    print("seconds: wall time of the whole process; pages/s = pages / seconds; CPU s: user+sys "
-          "of the process;\nloop s: spider opened -> closed (seconds - loop s = startup and "
-          "shutdown)")
-    if psutil is not None and runs:
-        print("peak RSS: ru_maxrss of the crawler process itself (os.wait4 on its pid); "
-              "+workers: peak of the summed RSS of its\nchild processes (readiness's parse "
-              "workers), sampled by psutil every 0.25 s; +workers CPU s: their CPU time at the "
-              "last sample (a lower bound)")
+        print("| " + " | ".join(row) + " |")
+    print(TABLE_NOTE)
     for r in runs:
         for note in r.notes:
             print(f"  note [{r.crawler} N={r.n}]: {note}")
-        if r.sampled_rss_mb and r.rss_mb and r.sampled_rss_mb > r.rss_mb * 1.05:
-            print(f"  note [{r.crawler} N={r.n}]: psutil saw {r.sampled_rss_mb:.0f} MB > ru_maxrss")
 
 
-def check_targets(runs: list[Run]) -> bool:
+def check_targets(runs: list[Run], label: str) -> bool:
+    """The issue's targets, judged on this checkout's runs (``label``)."""
     ok = True
-    ready = [r for r in runs if r.crawler == "readiness"]
+    ready = [r for r in runs if r.crawler == label]
+    bare = {r.n: r.pages_per_second for r in runs if r.crawler.startswith("bare")}
     if not ready:
-        print("targets: not checked (no readiness runs)")
+        print("targets: not checked (no runs of this checkout)")
         return True
-    print(f"targets: readiness >= {TARGET_PAGES_PER_SECOND:.0f} pages/s at every size, "
-          f"peak RSS < {TARGET_RSS_MB:.0f} MB at {TARGET_RSS_AT:,} pages")
-    for r in ready:
-        pps = r.pages_per_second or 0.0
-        good = r.returncode == 0 and pps >= TARGET_PAGES_PER_SECOND
+    print(f"targets ({label}): >= {TARGET_BARE_RATIO}x the bare spider at {TARGET_AT:,} pages; "
+          "tree RSS, analyze s at 20,000 / 100,000 pages; report.html size at 20,000")
+
+    def judge(good: bool, text: str) -> None:
+        nonlocal ok
         ok &= good
-        print(f"  [{'PASS' if good else 'FAIL'}] N={r.n}: {pps:.0f} pages/s")
-        if r.n == TARGET_RSS_AT:
-            # Judged on the crawler and its parse workers together: memory the crawl needs.
-            total = None if r.rss_mb is None else r.rss_mb + (r.descendants_rss_mb or 0.0)
-            good = total is not None and total < TARGET_RSS_MB
-            ok &= good
-            print(f"  [{'PASS' if good else 'FAIL'}] N={r.n}: peak RSS {_fmt(total, '.0f')} MB "
-                  f"(crawler {_fmt(r.rss_mb, '.0f')} + workers "
-                  f"{_fmt(r.descendants_rss_mb or 0.0, '.0f')})")
+        print(f"  [{'PASS' if good else 'FAIL'}] N={r.n}: {text}")
+
+    for r in ready:
+        if r.returncode not in CHECK_EXIT_CODES:
+            judge(False, f"readiness check exited {r.returncode}")
+        if r.n == TARGET_AT and bare.get(r.n):
+            ratio = (r.pages_per_second or 0.0) / bare[r.n]
+            judge(ratio >= TARGET_BARE_RATIO, f"{ratio:.2f}x the bare spider")
+        rss_target = TARGET_TREE_RSS_MB.get(r.n)
+        if rss_target is not None:
+            judge((r.tree_rss_mb or 0) <= rss_target,
+                  f"tree RSS {_fmt(r.tree_rss_mb, '.0f')} MB (<= {rss_target})")
+        analyze_target = TARGET_ANALYZE_SECONDS.get(r.n)
+        if analyze_target is not None and r.analyze is not None:
+            judge(r.analyze.seconds <= analyze_target,
+                  f"readiness analyze {r.analyze.seconds:.1f} s (<= {analyze_target})")
+        if r.n == TARGET_AT:
+            judge((r.report_mb or 0) <= TARGET_REPORT_MB,
+                  f"report.html {_fmt(r.report_mb, '.1f')} MB (<= {TARGET_REPORT_MB})")
         if r.pages is not None and r.pages < r.n:
             print(f"  [WARN] N={r.n}: only {r.pages} of {r.n} pages fetched")
     return ok
@@ -890,12 +1066,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=[str(s) for s in DEFAULT_SIZES],
                         metavar="N", help="site sizes in pages (default: 1000 20000)")
     parser.add_argument("--crawlers", choices=("both", "bare", "readiness"), default="both")
+    parser.add_argument("--bare", choices=("bare-seen-set", "bare-linkextractor"),
+                        default="bare-seen-set",
+                        help="the bare Scrapy spider to compare with (default: own seen-set "
+                             "and XPath links, the issue's reference)")
+    parser.add_argument("--before", type=Path, metavar="CHECKOUT",
+                        help="also run another checkout's readiness (its .venv) on the same "
+                             "site, labelled 'before'; this checkout is then 'after'")
+    parser.add_argument("--this", action=argparse.BooleanOptionalAction, default=True,
+                        help="run this checkout's readiness (--no-this: only --before's)")
+    parser.add_argument("--defects", action=argparse.BooleanOptionalAction, default=True,
+                        help="plant everyday defects on a share of pages (see GONE_PAGES)")
+    parser.add_argument("--big-pages", type=int, default=BIG_PAGES,
+                        help=f"pages of ~3 MB of text linked from / (default {BIG_PAGES})")
     parser.add_argument("--profile", action="store_true",
                         help="also profile the readiness crawl of the first size (pyinstrument)")
     parser.add_argument("--profile-out", type=Path, default=None,
                         help="where the profile goes (default: a file in the system temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (site, stores, logs)")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="per crawl, seconds")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="per command, seconds")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     sizes = parse_sizes(args.sizes)
@@ -907,14 +1096,19 @@ def main(argv: list[str] | None = None) -> int:
               "  sudo apt-get update && sudo apt-get install -y nginx", file=sys.stderr)
         return 2
 
-    crawlers = ("bare", "readiness") if args.crawlers == "both" else (args.crawlers,)
-    if "readiness" in crawlers:
-        available, detail = readiness_available()
-        if not available:
-            print(f"readiness crawl is not usable, skipping it: {detail}", file=sys.stderr)
-            crawlers = tuple(c for c in crawlers if c != "readiness")
-            if not crawlers:
-                return 1
+    label = "after" if args.before else "readiness"
+    checkouts: list[tuple[str, Path]] = []
+    if args.crawlers in ("both", "readiness"):
+        candidates = (([("before", args.before.resolve())] if args.before else [])
+                      + ([(label, REPO)] if args.this else []))
+        for name, code in candidates:
+            available, detail = readiness_available(code)
+            if available:
+                checkouts.append((name, code))
+            else:
+                print(f"readiness ({name}) is not usable, skipping it: {detail}", file=sys.stderr)
+        if not checkouts and args.crawlers == "readiness":
+            return 1
 
     # A plain `kill` should still stop nginx and remove the temp dir (the finally blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -923,7 +1117,12 @@ def main(argv: list[str] | None = None) -> int:
     logdir = tmp / "logs"
     logdir.mkdir()
     print(f"temp dir: {tmp}{'' if args.keep else ' (removed at the end; --keep keeps it)'}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, nginx {nginx}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, nginx {nginx}, "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for name, code in checkouts:
+        commit = subprocess.run(["git", "-C", str(code), "log", "-1", "--format=%h %s"],
+                                capture_output=True, text=True).stdout.strip()
+        print(f"readiness {name}: {code} ({commit[:72]})")
     runs: list[Run] = []
     capacity_rps: list[float] = []
     profile_paths: list[Path] = []
@@ -933,8 +1132,10 @@ def main(argv: list[str] | None = None) -> int:
             base, outbound_base = f"http://{SITE_HOST}:{port}", f"http://{OUTBOUND_HOST}:{port2}"
             site = tmp / f"site-{n}"
             t0 = time.perf_counter()
-            info = generate_site(site, n, base, outbound_base, args.seed)
-            print(f"\n== N={n}: site of {n} pages, {info['avg_kb']:.1f} KB/page avg, tree depth "
+            info = generate_site(site, n, base, outbound_base, args.seed, args.big_pages,
+                                 args.defects)
+            print(f"\n== N={n}: site of {n} pages, {info['avg_kb']:.1f} KB/page avg, "
+                  f"{args.big_pages} pages of {BIG_PAGE_BYTES / 1e6:.0f} MB, tree depth "
                   f"<= {max_click_depth(n)}, generated in {time.perf_counter() - t0:.1f}s")
             server = Nginx(nginx, tmp, site, port, port2)
             server.start()
@@ -945,22 +1146,24 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   nginx on {base}/ serves {cap['rps']:,.0f} requests/s{mb} "
                       f"({cap['client']}; a lower bound)")
                 url = base + "/"
-                if "bare" in crawlers:
-                    run = run_bare(n, url, logdir, args.timeout)
+                if args.crawlers in ("both", "bare"):
+                    run = run_bare(n, url, logdir, args.timeout, args.bare)
                     runs.append(run)
-                    print(f"   bare-scrapy: {run.pages} pages in {run.seconds:.1f}s, "
-                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB; {run.detail}")
-                if "readiness" in crawlers:
-                    run = run_readiness(n, url, tmp, logdir, args.timeout)
+                    print(f"   {args.bare}: {run.pages} pages in {run.seconds:.1f}s, tree peak "
+                          f"{_fmt(run.tree_rss_mb, '.0f')} MB; {run.detail}", flush=True)
+                for name, code in checkouts:
+                    run = run_readiness(name, code, n, url, tmp, logdir, args.timeout)
                     runs.append(run)
-                    print(f"   readiness:   {run.pages} pages in {run.seconds:.1f}s, "
-                          f"peak RSS {_fmt(run.rss_mb, '.0f')} MB, store {_fmt(run.store_mb, '.1f')} MB; "
-                          f"{run.detail}")
-                    if args.profile and index == 0:
-                        target = args.profile_out or Path(tempfile.gettempdir()) / (
-                            f"readiness-crawl-profile-{n}-{time.strftime('%Y%m%d-%H%M%S')}.txt")
-                        profile_paths = profile_readiness(n, url, tmp, target, args.timeout)
-                        print(f"   profile: {', '.join(map(str, profile_paths))}")
+                    analyze = run.analyze.seconds if run.analyze else None
+                    print(f"   readiness check ({name}): {run.pages} pages in {run.seconds:.1f}s "
+                          f"(exit {run.returncode}), tree peak {_fmt(run.tree_rss_mb, '.0f')} "
+                          f"MB, report.html {_fmt(run.report_mb, '.1f')} MB; analyze "
+                          f"{_fmt(analyze, '.1f')}s", flush=True)
+                if args.profile and index == 0 and checkouts:
+                    target = args.profile_out or Path(tempfile.gettempdir()) / (
+                        f"readiness-crawl-profile-{n}-{time.strftime('%Y%m%d-%H%M%S')}.txt")
+                    profile_paths = profile_readiness(n, url, tmp, target, args.timeout)
+                    print(f"   profile: {', '.join(map(str, profile_paths))}")
             finally:
                 server.stop()
             if not args.keep:
@@ -975,12 +1178,14 @@ def main(argv: list[str] | None = None) -> int:
         fastest = max((r.pages_per_second or 0) for r in runs) if runs else 0
         print(f"nginx: >= {min(capacity_rps):,.0f} requests/s "
               f"({min(capacity_rps) / max(fastest, 1):.0f}x the fastest crawl) - not the bottleneck")
-    ok = check_targets(runs)
+    ok = check_targets(runs, label)
     for path in profile_paths:
         print(f"profile: {path}")
     if args.keep:
         print(f"kept: {tmp}")
-    return 0 if ok and all(r.returncode == 0 for r in runs) else 1
+    failed = [r for r in runs if r.returncode not in
+              ((0,) if r.crawler.startswith("bare") else CHECK_EXIT_CODES)]
+    return 0 if ok and not failed else 1
 
 
 if __name__ == "__main__":

@@ -42,14 +42,10 @@ import lxml.html
 import numpy as np
 from parsel.selector import create_root_node
 
-from readiness.crawl.content import (
-    DEFAULT_NUM_PERM,
-    DEFAULT_SHINGLE_WORDS,
-    MainContentReader,
-    jaccard,
-)
 from readiness.crawl.extract import PageExtractor
 from readiness.crawl.parsing import parse_html
+from readiness.page.content import MainContentReader
+from readiness.page.fingerprint import DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS, jaccard
 from readiness.rules.duplicates import NearDuplicateContent
 
 SITE = "http://practice.test"

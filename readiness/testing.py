@@ -37,7 +37,7 @@ from readiness.store.records import (
 )
 
 if TYPE_CHECKING:
-    from readiness.crawl.content import MainContentReader
+    from readiness.page.content import MainContentReader
 
 # A link as a test writes it: the target, or (target, {anchor, rel, element, region, raw}).
 LinkSpec = str | tuple[str, dict[str, Any]]
@@ -177,6 +177,6 @@ def _minhash(text: str) -> bytes | None:
 
 @lru_cache(maxsize=1)
 def _content_reader() -> "MainContentReader":
-    from readiness.crawl.content import MainContentReader
+    from readiness.page.content import MainContentReader
 
     return MainContentReader()

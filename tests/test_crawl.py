@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from readiness.crawl.content import jaccard
+from readiness.page.fingerprint import jaccard
 
 
 @pytest.fixture(scope="module")

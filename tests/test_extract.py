@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from readiness.crawl import structured
-from readiness.crawl.content import DEFAULT_NUM_PERM, jaccard, minhash_from_bytes
+from readiness.page.fingerprint import DEFAULT_NUM_PERM, jaccard, minhash_from_bytes
 from readiness.crawl.extract import LinkFact, PageExtractor
 from readiness.page.tree import html5_document
 
@@ -559,7 +559,8 @@ def test_signature_is_datasketch_affine32_minhash_of_the_shingles():
     """The crawl computes MinHash without datasketch; the rules read it with datasketch."""
     from datasketch import MinHash
 
-    from readiness.crawl.content import SHINGLE_HASH, MainContentReader
+    from readiness.page.content import MainContentReader
+    from readiness.page.fingerprint import SHINGLE_HASH
 
     words = ("the practice opens early on monday and closes late on thursday for "
              "working patients who need evening appointments with the hygienist").split()

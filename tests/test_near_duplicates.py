@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from readiness.crawl.content import DEFAULT_SHINGLE_WORDS
 from readiness.crawl.extract import PageExtractor
 from readiness.crawl.parsing import parse_html
+from readiness.page.fingerprint import DEFAULT_SHINGLE_WORDS
 from readiness.rules.base import Severity
 from readiness.rules.duplicates import (
     DEFAULT_NEAR_THRESHOLD,

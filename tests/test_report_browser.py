@@ -179,3 +179,100 @@ def test_page_has_no_errors_after_interaction(page):
     table(page, "RDR004").find_element(By.CSS_SELECTOR, "tbody .toggle").click()
     page.find_element(By.ID, "global-severity").send_keys("errors")
     assert [e for e in page.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+LARGE_SITE_PAGES = 20_000
+
+
+@pytest.fixture(scope="module")
+def large_report(tmp_path_factory):
+    """A report the size of the 20,000-page benchmark site's (bench/crawl_speed.py): ~18,000
+    findings over six rules, each with 25 inbound links of evidence."""
+    from report.planted import document, finding
+
+    from readiness.report.findings import apply_gate, write_document
+    from readiness.report.html import write_html
+
+    rules = [("ONP002", "notice", 6700), ("ONP004", "warning", 4000), ("ONP010", "warning", 2900),
+             ("STS003", "warning", 2000), ("STS001", "error", 1000), ("ONP005", "notice", 1400)]
+    findings = []
+    for code, severity, count in rules:
+        for i in range(count):
+            url = f"http://site.test/section-{i % 12}/article-{i}.html"
+            inbound = [{"source": f"http://site.test/section-{k % 12}/article-{(i + k) % LARGE_SITE_PAGES}.html",
+                        "anchor": "read more about this", "element": "a", "region": "main",
+                        "rel": None} for k in range(25)]
+            findings.append(finding(code, url, severity, weight=(i * 7) % 40,
+                                    message=f"{code} is wrong on article {i} (by {i % 90} characters)",
+                                    evidence={"title": f"Article {i} — a title of some length",
+                                              "length": 60 + i % 90, "fix": "shorten it",
+                                              "inbound_links": inbound, "inbound_link_count": 25,
+                                              "linking_pages": 25},
+                                    ident=f"{code}-{i:012d}"))
+    doc = document(findings, pages=LARGE_SITE_PAGES)
+    apply_gate(doc, "error")
+    run = tmp_path_factory.mktemp("large")
+    write_document(doc, run / "findings.json")
+    write_html(doc, run / "report.html", {"findings.json", "csv"})
+    return run / "report.html", doc
+
+
+# Resolves when report.js marks the page ready; returns performance.now() then (ms since
+# navigation started).
+WAIT_READY = """
+const done = arguments[arguments.length - 1];
+const ready = () => document.documentElement.dataset.reportReady;
+if (ready()) { done(performance.now()); return; }
+new MutationObserver((_, observer) => {
+  if (ready()) { observer.disconnect(); done(performance.now()); }
+}).observe(document.documentElement, {attributes: true});
+"""
+# Types a global filter and resolves with the ms until the tables and status have updated.
+TIME_FILTER = """
+const [query, done] = [arguments[0], arguments[arguments.length - 1]];
+const status = document.getElementById("global-status"), search = document.getElementById("global-search");
+const start = performance.now();
+new MutationObserver((_, observer) => { observer.disconnect(); done(performance.now() - start); })
+  .observe(status, {childList: true, characterData: true, subtree: true});
+search.value = query;
+search.dispatchEvent(new Event("input"));
+"""
+
+
+def test_large_report_is_small_and_opens_and_filters_quickly(browser, large_report,
+                                                             record_property):
+    """report.html of a 20,000-page site: at most 5 MB, every finding in its table, and time
+    to interactive and to filter measured (recorded, not asserted: a busy machine is slow)."""
+    path, doc = large_report
+    size = path.stat().st_size
+    assert size <= 5_000_000, f"report.html is {size / 1e6:.1f} MB"
+    browser.set_script_timeout(120)
+    browser.get(path.resolve().as_uri())
+    ready_ms = browser.execute_async_script(WAIT_READY)
+    filter_ms = browser.execute_async_script(TIME_FILTER, "article-1234.html")
+    assert browser.find_element(By.ID, "global-status").text == "5 findings match"
+    record_property("report_html_mb", round(size / 1e6, 2))
+    record_property("time_to_interactive_ms", round(ready_ms))
+    record_property("global_filter_ms", round(filter_ms))
+    print(f"\nlarge report ({len(doc['findings']):,} findings): {size / 1e6:.2f} MB, "
+          f"interactive after {ready_ms:.0f} ms, global filter {filter_ms:.0f} ms "
+          f"(incl. its 120 ms debounce)")
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    browser.execute_async_script(TIME_FILTER, "")  # clear the filter again
+    for rule in doc["rules"]:
+        if rule["findings"]:
+            assert int(table(browser, rule["code"]).get_attribute("data-visible")) == rule["findings"]
+    # The first page of a table has its evidence lists; beyond it the worst findings keep
+    # their evidence's values (errors first), the rest a note; each says where the lists are.
+    expected = {("STS001", 0): "read more about this",
+                ("STS001", 1): "Inbound links: 25 items in findings.json",
+                ("ONP002", 1): "The full evidence of this finding is in findings.json and the CSV"}
+    for (code, next_clicks), text in expected.items():
+        rule_table = table(browser, code)
+        for _ in range(next_clicks):
+            rule_table.find_element(By.CLASS_NAME, "ft-next").click()
+        rule_table.find_element(By.CSS_SELECTOR, "tbody .toggle").click()
+        detail = rule_table.find_element(By.CSS_SELECTOR, "tr.detail").text
+        assert text in detail, (code, detail)
+        assert ("linked from 25 pages" in detail.lower()) is (text != expected[("ONP002", 1)])

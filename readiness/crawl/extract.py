@@ -7,7 +7,8 @@ resolved later by the spider against ``base_href``): judging them is the rules' 
 
 This runs once per crawled page, so it is written for speed: a few C-level ``iter`` and
 attribute-axis XPath passes over the tree, no per-link ancestor walks. Main content and its
-fingerprints live in readiness/crawl/content.py, structured data in structured.py.
+fingerprints live in readiness/page/content.py and fingerprint.py, structured data in
+structured.py.
 """
 
 from __future__ import annotations
@@ -19,16 +20,10 @@ import lxml.html
 from lxml import etree
 from w3lib.html import HTML5_WHITESPACE
 
-from readiness.crawl.content import (
-    DEFAULT_NUM_PERM,
-    DEFAULT_SEED,
-    DEFAULT_SHINGLE_WORDS,
-    REGION_ROLES,
-    MainContentReader,
-    first_role,
-)
 from readiness.crawl.facts import LinkFact, PageFacts
 from readiness.crawl.structured import StructuredDataExtractor
+from readiness.page.content import REGION_ROLES, MainContentReader, first_role
+from readiness.page.fingerprint import DEFAULT_NUM_PERM, DEFAULT_SEED, DEFAULT_SHINGLE_WORDS
 
 # Link elements and the attribute holding their URL.
 URL_ATTRIBUTES = {"a": "href", "area": "href", "link": "href", "img": "src", "script": "src",

@@ -182,10 +182,28 @@ def outbound_inconclusive(finding: dict[str, Any]) -> bool:
 
 
 def write_document(document: dict[str, Any], path: str | Path) -> Path:
+    """findings.json: compact JSON, every finding on a line of its own (so ``grep``, ``diff``
+    and a line-by-line reader work on a 20,000-page run), written a finding at a time.
+
+    Compact separators let json use its C encoder (``indent`` makes it fall back to the
+    pure-Python one: ~10x slower), and drop the indentation that was a third of the file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+
+    def encode(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write("{\n")
+        for key, value in document.items():
+            if key != "findings":
+                fh.write(f"{encode(key)}:{encode(value)},\n")
+        fh.write('"findings":[')
+        for index, finding in enumerate(document.get("findings", ())):
+            fh.write(("\n" if index == 0 else ",\n") + encode(finding))
+        fh.write("\n]}\n")
     tmp.replace(path)  # never leave a half-written findings.json behind
     return path
 

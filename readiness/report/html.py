@@ -2,9 +2,14 @@
 
 The page needs no network: CSS and JS are inlined from templates/, charts are SVG drawn by
 charts.py, and the findings travel as JSON inside the page, which report.js renders 50 rows
-at a time (so a 10,000-page site stays usable). Evidence is trimmed for the page (long lists
-cut to a few items, with a "more in findings.json" note); findings.json keeps all of it. The
-page points readers only to the outputs written beside it (``--format``).
+at a time. Every finding is in the page as a compact row (site URLs as paths, empty fields
+left out); evidence, the bulk of a finding, is trimmed for the page: the first page of each
+rule's table and every finding the page links to carry their evidence lists cut to a few
+items, the other findings carry their evidence's single values (lists only counted) while
+they fit in EVIDENCE_BUDGET, and beyond it none: each such row says where the rest is
+(findings.json keeps all of it, the CSV files too). So the page grows by about 150 bytes a
+finding (~3.5 MB at 20,000 pages) instead of ~1.5 KB, and opens and filters quickly.
+The page points readers only to the outputs written beside it (``--format``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,12 @@ FIXED_SHOWN = 200
 STRING_LIMIT = 400
 # Items kept per evidence list, by the number of findings: a big site gets shorter lists.
 LIST_LIMITS = ((1_000, 10), (5_000, 5), (None, 3))
+# Findings of each rule with their evidence lists in the page: the table's first page
+# (report.js PAGE_SIZE), in the order it opens with.
+EVIDENCE_ROWS_PER_RULE = 50
+# Characters of single-value evidence for the other findings, worst and most linked first.
+EVIDENCE_BUDGET = 600_000
+BRIEF_STRING_LIMIT = 160
 DOC_SECTIONS_SHOWN = ("Why it matters", "How to fix")
 DOC_SECTIONS_MORE = ("What it checks", "Example", "Known false positives")
 # Outputs (outputs.OUTPUT_NAMES) that hold every finding, as the page names them.
@@ -110,21 +121,79 @@ def _list_limit(findings: int) -> int:
     return next(limit for most, limit in LIST_LIMITS if most is None or findings <= most)
 
 
-def page_data(document: dict[str, Any], origin: str, beside: Collection[str]
-              ) -> dict[str, Any]:
-    """What report.js needs: the findings (evidence trimmed), which are new, and which
-    output files beside the page its "… and more" notes can point to."""
+def brief_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """The evidence's single values (long strings cut); each list or nested object only
+    counted in ``_more`` (all of it is in findings.json)."""
+    brief: dict[str, Any] = {}
+    more: dict[str, int] = {}
+    for key, value in evidence.items():
+        if isinstance(value, (list, dict)):
+            if value:
+                more[key] = len(value)
+        elif isinstance(value, str):
+            brief[key] = value[:BRIEF_STRING_LIMIT]
+        else:
+            brief[key] = value
+    if more:
+        brief["_more"] = more
+    return brief
+
+
+def _table_order(finding: dict[str, Any]) -> tuple:
+    """The order a rule's table opens in (report.js: severity, then inbound, then URL)."""
+    return (-Severity(finding["severity"]).rank, -finding["weight"], finding["url"] or "")
+
+
+def page_data(document: dict[str, Any], origin: str, beside: Collection[str],
+              linked: Collection[str] = ()) -> dict[str, Any]:
+    """What report.js needs: every finding as a compact row, evidence as the module doc
+    says (``linked``: ids the page links to, which keep their evidence lists), which are new,
+    and which output files beside the page its "… and more" notes can point to."""
     changes = change_of(document)
-    limit = _list_limit(len(document["findings"]))
+    findings = document["findings"]
+    limit = _list_limit(len(findings))
+    listed = set(linked)
+    for group in findings_by_rule(findings).values():
+        group.sort(key=_table_order)
+        listed.update(f["id"] for f in group[:EVIDENCE_ROWS_PER_RULE])
+    budget = EVIDENCE_BUDGET
+    evidence: dict[str, dict[str, Any]] = {}
+    for f in sorted((f for f in findings if f["id"] not in listed),
+                    key=lambda f: (*_table_order(f), f["rule"])):
+        brief = brief_evidence(f["evidence"])
+        size = len(json.dumps(brief, ensure_ascii=False, default=str))
+        if size <= budget:
+            budget -= size
+            evidence[f["id"]] = brief
+    # A row leaves out what report.js can fill in: its rule's severity, no acceptance, no
+    # change; a row without "evidence_full" has its evidence only in part (or not at all).
+    severities = {rule["code"]: rule["severity"] for rule in document["rules"]}
+    rows = []
+    for f in findings:
+        url = f["url"]
+        row = {"id": f["id"], "rule": f["rule"],
+               "url": short_url(url, origin) if isinstance(url, str) else url,
+               "message": f["message"], "weight": f["weight"]}
+        if f["severity"] != severities.get(f["rule"]):
+            row["severity"] = f["severity"]
+        if f["accepted"] is not None:
+            row["accepted"] = f["accepted"]
+        if changes.get(f["id"]):
+            row["change"] = changes[f["id"]]
+        if f["id"] in listed:
+            row["evidence"] = page_evidence(f["evidence"], limit)
+            row["evidence_full"] = True
+        elif f["id"] in evidence:
+            row["evidence"] = evidence[f["id"]]
+            if row["evidence"] == f["evidence"]:  # nothing to cut
+                row["evidence_full"] = True
+        rows.append(row)
     return {
         "comparison": bool(changes),
         "origin": origin,
         "json": "findings.json" in beside, "csv": "csv" in beside,
-        "findings": [{
-            "id": f["id"], "rule": f["rule"], "severity": f["severity"], "url": f["url"],
-            "message": f["message"], "weight": f["weight"], "accepted": f["accepted"],
-            "change": changes.get(f["id"]), "evidence": page_evidence(f["evidence"], limit),
-        } for f in document["findings"]],
+        "severities": severities,
+        "findings": rows,
     }
 
 
@@ -180,6 +249,16 @@ def rule_digest(findings: list[dict[str, Any]], rules: dict[str, dict[str, Any]]
                        "more": max(0, len(group) - BLOCKER_EXAMPLES)})
     digest.sort(key=lambda g: (-g["weight"], -g["count"], g["code"]))
     return digest
+
+
+def linked_ids(blockers: list[dict[str, Any]], next_up: list[dict[str, Any]],
+               comparisons: list[dict[str, Any]]) -> set[str]:
+    """Ids of the findings the page's own sections link to ("evidence", new findings)."""
+    ids = {f["id"] for entry in blockers for f in entry["findings"]}
+    ids.update(f["id"] for group in next_up for f in group["examples"])
+    for comparison in comparisons:
+        ids.update(comparison["new"][:FIXED_SHOWN])
+    return ids
 
 
 def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
@@ -239,7 +318,8 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
         "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,
         "findings_files": [shown for name, shown in FINDINGS_FILES if name in beside],
         "summary_file": "summary.md" in beside,
-        "data_json": script_json(page_data(document, origin, beside)),
+        "data_json": script_json(page_data(document, origin, beside, linked_ids(
+            blocking[:BLOCKER_URLS_SHOWN], next_up[:BLOCKER_RULES_SHOWN], comparisons))),
         "css": _asset("report.css"), "js": _asset("report.js"),
         "status_class": charts.status_class,
     }

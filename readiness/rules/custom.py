@@ -290,7 +290,7 @@ class _PageView:
 
 @lru_cache(maxsize=4)
 def _main_content_reader(boilerplate_selectors: tuple[str, ...]):
-    from readiness.crawl.content import MainContentReader
+    from readiness.page.content import MainContentReader
     return MainContentReader(boilerplate_selectors)
 
 

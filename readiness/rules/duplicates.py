@@ -2,7 +2,7 @@
 
 Only pages that compete in search are compared: 200 HTML pages that are indexable (so a
 noindex page, or one canonicalised to another URL, has already been dealt with). Content is
-the page's main content as the crawl read it (readiness.crawl.content): boilerplate stripped,
+the page's main content as the crawl read it (readiness.page.content): boilerplate stripped,
 fingerprinted by an exact hash and a MinHash signature. Every comparison costs about linear
 time in the number of pages — grouping by hash, and MinHash LSH for near-duplicates — never
 all pairs.

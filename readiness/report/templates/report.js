@@ -212,6 +212,18 @@
     }
     var inbound = inboundBlock(ev);
     if (inbound) box.appendChild(inbound);
+    // Lists the page only counts (a big report keeps full lists for a table's first page).
+    var counted = Object.keys(ev._more || {}).filter(function (k) { return !(k in ev); });
+    if (counted.length) {
+      var where = DATA.json ? " in findings.json" : DATA.csv ? " in the CSV" : "";
+      box.appendChild(el("ul", { className: "ev-counted" }, counted.map(function (k) {
+        return el("li", { text: label(k) + ": " + plural(ev._more[k], "item") + where });
+      })));
+    }
+    if (!finding.evidence_full && !counted.length && (DATA.json || DATA.csv)) {
+      box.appendChild(el("p", { className: "ev-more", text: "The full evidence of this finding is in " +
+        [DATA.json ? "findings.json" : null, DATA.csv ? "the CSV" : null].filter(Boolean).join(" and ") + "." }));
+    }
     box.appendChild(el("p", { className: "muted", text: "Finding id " + finding.id }));
     return box;
   }
@@ -425,7 +437,12 @@
 
   // -- start -----------------------------------------------------------------------------
   var byRule = {};
-  DATA.findings.forEach(function (f) { (byRule[f.rule] = byRule[f.rule] || []).push(f); });
+  DATA.findings.forEach(function (f) {
+    // The site's own URLs travel as paths (html.py short_url).
+    if (DATA.origin && typeof f.url === "string" && f.url.charAt(0) === "/") f.url = DATA.origin + f.url;
+    if (!f.severity) f.severity = DATA.severities[f.rule];
+    (byRule[f.rule] = byRule[f.rule] || []).push(f);
+  });
   document.querySelectorAll("[data-findings-table]").forEach(function (root) {
     tables.push(new FindingsTable(root, byRule[root.getAttribute("data-rule")] || []));
   });
