@@ -59,7 +59,8 @@ def test_no_site_url_is_requested_twice(site_crawl, store):
     assert "/experience/slow" in remeasured  # served after 2.5 s (site.yaml): measured again
     assert all(n == 3 for n in remeasured.values())
     assert {path: n for path, n in gets.items() if n > 1} == remeasured
-    assert gets["/"] == 1  # also reached by /redirects/to-home
+    # also reached by /redirects/to-home; re-measured only if it was slow (a loaded machine)
+    assert gets["/"] == remeasured.get("/", 1)
 
 
 def test_no_outbound_url_is_probed_twice(site_crawl, store, ext):

@@ -146,9 +146,13 @@ def test_each_url_is_fetched_once_across_the_workers(distributed, fixture_server
             "SELECT u.url, f.timings FROM fetches f JOIN urls u ON u.id = f.url_id "
             "WHERE f.timings IS NOT NULL")}
     gets = Counter(r.path for r in requests if r.host == "site" and r.method == "GET")
-    assert gets["/"] == 1 and gets["/robots.txt"] == 1
-    expected_repeats = {fixture_server.url("site", path) for path, n in gets.items() if n > 1}
-    assert expected_repeats == set(remeasured)  # only slow pages, measured again on purpose
+    assert gets["/robots.txt"] == 1 and gets["/"] >= 1
+    # Each URL is fetched by one worker once; the only repeats are the quiet re-measurements of
+    # slow pages, one GET per stored sample (on a loaded machine even "/" may be slow once).
+    fetched = {fixture_server.url("site", path): n for path, n in gets.items()}
+    assert {url: n for url, n in fetched.items() if n > 1} == {
+        url: n for url, n in remeasured.items() if n > 1}
+    assert all(fetched.get(url) == n for url, n in remeasured.items())
     probes = Counter((r.host, r.path) for r in requests if r.host in ("ext_a", "ext_b"))
     assert probes[("ext_b", "/popular")] == 1
 
