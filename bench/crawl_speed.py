@@ -1,16 +1,21 @@
-"""Crawl-speed benchmark: readiness vs. a bare Scrapy spider on a synthetic site served by nginx.
+"""Speed and memory of `readiness check` vs. a bare Scrapy spider, on a synthetic site served by nginx.
 
-    .venv/bin/python bench/crawl_speed.py                   # N = 1000 and 20000, both crawlers
-    .venv/bin/python bench/crawl_speed.py --sizes 500       # quick run
-    .venv/bin/python bench/crawl_speed.py --crawlers bare   # baseline only
-    .venv/bin/python bench/crawl_speed.py --profile         # + pyinstrument profile of readiness
+    .venv/bin/python bench/crawl_speed.py                          # N = 1000 and 20000
+    .venv/bin/python bench/crawl_speed.py --sizes 500              # quick run
+    .venv/bin/python bench/crawl_speed.py --before ../i10-base     # before/after, same run
+    .venv/bin/python bench/crawl_speed.py --crawlers bare          # baseline only
+    .venv/bin/python bench/crawl_speed.py --profile                # + pyinstrument profile
 
 For every size N it writes a site of N realistic pages (~13 KB each, every page reachable from
 ``/`` within a few clicks, robots.txt, sitemap.xml, ~1 page in 10 linking to an outbound host),
-serves it with nginx on 127.0.0.1 (the outbound host on 127.0.0.2 answers 200 to everything),
-checks nginx is far faster than any crawl rate, then runs each crawler as a subprocess and
-measures wall time, pages fetched, pages/s, the crawler's peak RSS (``ru_maxrss`` from
-``os.wait4`` on exactly that process) and the size of the crawl store.
+plus two pages of ~3 MB of text and everyday defects on a share of pages (so the reports are
+as large as a real site's), serves it with nginx on 127.0.0.1 (the outbound host on
+127.0.0.2), and runs, one after the other: the bare spider (bench/bare_spider.py), then for
+each readiness checkout `readiness check` (crawl + analysis + every report) and
+`readiness analyze` of the store it wrote. Each command's whole process tree (crawl process
+and parse workers) is sampled from /proc; its own and its children's CPU time are read before
+it is reaped. One Markdown table: pages/s, ratio to the bare spider, CPU ms/page per process,
+tree RSS, analysis seconds, report sizes; then the issue's targets.
 
 Nothing here installs anything, and only loopback addresses are contacted. See bench/README.md.
 Run by hand; this is not part of the test suite.
