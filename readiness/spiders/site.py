@@ -49,6 +49,17 @@ from readiness.crawl.variants import VariantSample, sample_key, url_variants
 from readiness.crawl.workers import ParseWorkers, WorkerFailed, WorkerLost, available_cores
 from readiness.probe.cache import ProbeCache
 from readiness.probe.outbound import OutboundProber, OutboundSlotSettings
+from readiness.store.records import (
+    Body,
+    Canonical,
+    Fetch,
+    FetchOutcome,
+    Hreflang,
+    Robots,
+    Sitemap,
+    SitemapEntry,
+    Variant,
+)
 from readiness.store.sqlite import remove_store_files
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
@@ -444,8 +455,8 @@ class SiteSpider(scrapy.Spider):
         elif response.status >= 500:
             logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
                            "site; readiness goes on as if allowed", host, response.status)
-        self.store.add("robots", {"host": host, "url": response.url, "status": response.status,
-                                  "body": body, "sitemaps": sitemaps, "fetched_at": time.time()})
+        self.store.add(Robots(host=host, url=response.url, status=response.status, body=body,
+                              sitemaps=sitemaps, fetched_at=time.time()))
         self.stats.inc_value(f"readiness/robots/status/{response.status}")
         yield from self._robots_done(host, sitemaps, body)
 
@@ -454,8 +465,7 @@ class SiteSpider(scrapy.Spider):
         host = request.meta["robots_host"]
         error, detail = classify_failure(failure)
         logger.warning("robots.txt of %s could not be fetched (%s)", host, detail)
-        self.store.add("robots", {"host": host, "url": request.url, "error": error,
-                                  "fetched_at": time.time()})
+        self.store.add(Robots(host=host, url=request.url, error=error, fetched_at=time.time()))
         yield from self._robots_done(host, [])
 
     def _robots_done(self, host: str, sitemaps: list[str],
@@ -513,8 +523,8 @@ class SiteSpider(scrapy.Spider):
         if netloc(url) not in self.site_netlocs:
             # Never fetched from a host that is not the site's: recorded for the rules.
             self.stats.inc_value("readiness/sitemaps/off-site")
-            self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
-                                        "found_in": found_in, "error": "off-site"})
+            self.store.add(Sitemap(url_id=url_id, parent_id=parent_id, found_in=found_in,
+                                   error="off-site"))
             return None
         meta = {"sitemap": (url_id, parent_id, found_in)}
         return self._aux_request(url, self.parse_sitemap, self.sitemap_failed, meta)
@@ -525,15 +535,16 @@ class SiteSpider(scrapy.Spider):
             yield redirect
             return
         url_id, parent_id, found_in = response.meta["sitemap"]
-        row = {"url_id": url_id, "parent_id": parent_id, "found_in": found_in,
-               "status": response.status}
+        sitemap = Sitemap(url_id=url_id, parent_id=parent_id, found_in=found_in,
+                          status=response.status)
         if response.status != 200:
-            row["error"] = f"http-{response.status}"
-            self.store.add("sitemaps", row)
+            sitemap.error = f"http-{response.status}"
+            self.store.add(sitemap)
             return
         parsed = parse_sitemap(response.body, self.crawl_cfg.max_page_bytes)
-        row.update(kind=parsed.kind, error=parsed.error, entries=len(parsed.entries))
-        self.store.add("sitemaps", row)
+        sitemap.kind, sitemap.error = parsed.kind, parsed.error
+        sitemap.entries = len(parsed.entries)
+        self.store.add(sitemap)
         if parsed.error:
             logger.warning("sitemap %s %s; %d entries read", response.url,
                            ERROR_WORDS.get(parsed.error, parsed.error), len(parsed.entries))
@@ -554,16 +565,17 @@ class SiteSpider(scrapy.Spider):
                     request = self._decide(target, 0, "sitemap", url_id, target_id, internal)
                     if request is not None:
                         yield request
-            entries.append((url_id, target_id, raw, lastmod))
-        self.store.add_many("sitemap_entries", entries)
+            entries.append(SitemapEntry(sitemap_id=url_id, url_id=target_id, raw=raw,
+                                        lastmod=lastmod))
+        self.store.add_all(entries)
         self.stats.inc_value("readiness/sitemap_entries", len(entries))
 
     def sitemap_failed(self, failure: Failure) -> None:
         url_id, parent_id, found_in = failure.request.meta["sitemap"]
         error, detail = classify_failure(failure)
         logger.warning("sitemap %s could not be fetched (%s)", failure.request.url, detail)
-        self.store.add("sitemaps", {"url_id": url_id, "parent_id": parent_id,
-                                    "found_in": found_in, "error": error})
+        self.store.add(Sitemap(url_id=url_id, parent_id=parent_id, found_in=found_in,
+                               error=error))
 
     # -- deciding about a URL, once --------------------------------------------------------
 
@@ -613,18 +625,17 @@ class SiteSpider(scrapy.Spider):
             robots_blocked = True
             self.stats.inc_value("readiness/robots_blocked")
             if self.crawl_cfg.robots == "obey":
-                skip = "robots-blocked"
+                skip = FetchOutcome.ROBOTS_BLOCKED
         # max_pages limits pages, not their images; checked last, so only a page that will be
         # fetched takes a place in the budget.
         if skip is None and discovered_by != "resource" and not self._take_page():
             self.limits_hit.add("max_pages")
-            skip = "max-pages"
+            skip = FetchOutcome.MAX_PAGES
         if skip is not None:
             self.stats.inc_value(f"readiness/skipped/{skip}")
-            self.store.add("fetches", {
-                "url_id": url_id, "error": skip, "fetched": 0, "robots_blocked": robots_blocked,
-                "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
-            })
+            self.store.add(Fetch(url_id=url_id, error=skip, fetched=False,
+                                 robots_blocked=robots_blocked, depth=depth,
+                                 discovered_by=discovered_by, discovered_from=source_id))
             return None
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
@@ -633,15 +644,15 @@ class SiteSpider(scrapy.Spider):
                   "download_slot": netloc(url)},
         )
 
-    def _skip_reason(self, url: str, depth: int) -> str | None:
+    def _skip_reason(self, url: str, depth: int) -> FetchOutcome | None:
         cfg = self.crawl_cfg
         if self.scope.is_excluded(url):
-            return "excluded"
+            return FetchOutcome.EXCLUDED
         if len(url) > cfg.max_url_length or self._repeats_segments(url):
-            return "trap"
+            return FetchOutcome.TRAP
         if depth > cfg.max_depth:
             self.limits_hit.add("max_depth")
-            return "max-depth"
+            return FetchOutcome.MAX_DEPTH
         return None
 
     def _take_page(self) -> bool:
@@ -674,40 +685,40 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         status = response.status
         headers = response.headers
-        fetch = {
-            "url_id": url_id, "status": status, "fetched": 1, "robots_blocked": robots_blocked,
+        fetch = Fetch(
+            url_id=url_id, status=status, fetched=True, robots_blocked=robots_blocked,
             **_timing_sample(response),
-            "bytes": meta.get("readiness_wire_bytes", len(response.body)),
-            "content_type": headers.get(b"Content-Type", b"").decode("latin-1") or None,
-            "depth": depth, "discovered_by": discovered_by, "discovered_from": source_id,
-            "headers": kept_headers(headers, meta.get("readiness_content_encoding")),
-            "retries": meta.get("retry_times", 0),
-            "fetched_at": time.time(),
-        }
+            bytes=meta.get("readiness_wire_bytes", len(response.body)),
+            content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            depth=depth, discovered_by=discovered_by, discovered_from=source_id,
+            headers=kept_headers(headers, meta.get("readiness_content_encoding")),
+            retries=meta.get("retry_times", 0),
+            fetched_at=time.time(),
+        )
         self.stats.inc_value("readiness/fetched")
         self.stats.inc_value(f"readiness/status/{status}")
         location = headers.get(b"Location")
         if 300 <= status < 400 and location:
             raw = location.decode("latin-1").strip()
-            fetch["location"] = raw
+            fetch.location = raw
             target = self.normalizer.normalize(raw, response.url)
             if target is not None:
                 target_id = self.store.intern(target, self.scope.is_internal(target))
-                fetch["location_url_id"] = target_id
-                self.store.add("fetches", fetch)
+                fetch.location_url_id = target_id
+                self.store.add(fetch)
                 # A redirect hop is not a click: the target keeps this URL's depth.
                 request = self._decide(target, depth, "redirect", url_id, target_id)
                 if request is not None:
                     yield request
                 return
-        self.store.add("fetches", fetch)
+        self.store.add(fetch)
         if status == 200 and (isinstance(response, HtmlResponse) or (
                 isinstance(response, TextResponse)
                 and b"html" in (headers.get(b"Content-Type") or b""))):
             parsed = await self._parsed(response)
             if parsed is not None:
                 for request in self._record_page(response, url_id, depth, parsed,
-                                                 fetch["headers"]):
+                                                 fetch.headers):
                     yield request
         elif (status == 200 and self.crawl_cfg.fetch_resources
                 and isinstance(response, TextResponse)
@@ -742,17 +753,8 @@ class SiteSpider(scrapy.Spider):
         page_url = response.url
         facts = parsed.facts
         if parsed.html_zlib is not None:
-            self.store.add_many("bodies", [(url_id, parsed.html_zlib)])
-        self.store.add("pages", {
-            "url_id": url_id, "title": facts.title, "meta_description": facts.meta_description,
-            "h1": facts.h1, "meta_robots": facts.meta_robots,
-            "x_robots_tag": headers.get("x-robots-tag"), "viewport": facts.viewport,
-            "lang": facts.lang, "meta_refresh": facts.meta_refresh,
-            "encoding": response.encoding, "word_count": facts.word_count,
-            "content_hash": facts.content_hash, "minhash": facts.minhash,
-            "contact": _contact(facts),
-            "structured_data": facts.structured_data or None,
-        })
+            self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
+        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"), response.encoding))
         self._sample_for_variants(page_url)
         base = page_url
         if facts.base_href:
@@ -768,7 +770,8 @@ class SiteSpider(scrapy.Spider):
         header_links = parse_link_header(headers.get("link", ""))
         for source, raw, raw_base in _canonical_sources(facts, header_links, page_url, base):
             target_id, request = self._declared(raw, raw_base, url_id, depth, "canonical")
-            canonical_rows.append((url_id, source, raw, target_id))
+            canonical_rows.append(Canonical(page_id=url_id, source=source, raw=raw,
+                                            target_id=target_id))
             if request is not None:
                 yield request
         alternates = [("html", lang, raw, base) for lang, raw in facts.hreflang] + [
@@ -776,11 +779,12 @@ class SiteSpider(scrapy.Spider):
             if "hreflang" in params]
         for source, lang, raw, raw_base in alternates:
             target_id, request = self._declared(raw, raw_base, url_id, child_depth, "hreflang")
-            hreflang_rows.append((url_id, lang, raw, target_id, source))
+            hreflang_rows.append(Hreflang(page_id=url_id, lang=lang, raw=raw, target_id=target_id,
+                                          source=source))
             if request is not None:
                 yield request
-        self.store.add_many("canonicals", canonical_rows)
-        self.store.add_many("hreflang", hreflang_rows)
+        self.store.add_all(canonical_rows)
+        self.store.add_all(hreflang_rows)
 
         if facts.meta_refresh:
             target = _meta_refresh_target(facts.meta_refresh)
@@ -901,12 +905,13 @@ class SiteSpider(scrapy.Spider):
                 continue
             internal = self.scope.is_internal(variant)
             variant_id = self.store.intern(variant, internal)
-            row = {"url_id": variant_id, "of_url_id": page_id, "kind": kind}
+            answer = Variant(url_id=variant_id, of_url_id=page_id, kind=kind)
             if not self._first_decision(variant_id):
                 # Reached by the site (a link, a sitemap, a redirect): an ordinary page whose
                 # answer is in fetches. An outside URL probed already is no site variant.
                 if internal:
-                    self.store.add("variants", {**row, "error": "see-fetch"})
+                    answer.error = FetchOutcome.SEE_FETCH
+                    self.store.add(answer)
                 continue
             if internal and self.crawl_cfg.robots == "obey" and not self.robots.allowed(variant):
                 continue
@@ -918,22 +923,24 @@ class SiteSpider(scrapy.Spider):
             self._variant_probes += 1
             deferred = deferred_from_coro(self.crawler.engine.download_async(request))
             deferred.addCallbacks(
-                lambda response, row=row: deferred_from_coro(self._variant_answered(response, row)),
-                self._variant_failed, errbackArgs=(row,))
+                lambda response, answer=answer: deferred_from_coro(
+                    self._variant_answered(response, answer)),
+                self._variant_failed, errbackArgs=(answer,))
             deferred.addBoth(self._variant_done, variant)
 
-    async def _variant_answered(self, response, row: dict[str, Any]) -> None:
-        row["status"] = response.status
+    async def _variant_answered(self, response, answer: Variant) -> None:
+        answer.status = response.status
         location = response.headers.get(b"Location")
         if location:
-            row["location"] = location.decode("latin-1").strip()
-            target = self.normalizer.normalize(row["location"], response.url)
+            answer.location = location.decode("latin-1").strip()
+            target = self.normalizer.normalize(answer.location, response.url)
             if target is not None:
-                row["location_url_id"] = self.store.intern(target, self.scope.is_internal(target))
+                answer.location_url_id = self.store.intern(target,
+                                                           self.scope.is_internal(target))
         if 200 <= response.status < 300 and isinstance(response, HtmlResponse):
             # A served copy that declares the real page canonical is consolidated (CAN010).
-            row["canonical_url_id"] = await self._variant_canonical(response)
-        self.store.add("variants", row)
+            answer.canonical_url_id = await self._variant_canonical(response)
+        self.store.add(answer)
 
     async def _variant_canonical(self, response) -> int | None:
         """The one URL a variant's head and Link header declare canonical (None: none, or
@@ -955,9 +962,9 @@ class SiteSpider(scrapy.Spider):
         target = targets.pop()
         return self.store.intern(target, self.scope.is_internal(target))
 
-    def _variant_failed(self, failure: Failure, row: dict[str, Any]) -> None:
-        error, _detail = classify_failure(failure)
-        self.store.add("variants", {**row, "error": error})
+    def _variant_failed(self, failure: Failure, answer: Variant) -> None:
+        answer.error, _detail = classify_failure(failure)
+        self.store.add(answer)
 
     def _variant_done(self, result: Any, variant: str) -> None:
         self._variant_probes -= 1
@@ -971,12 +978,11 @@ class SiteSpider(scrapy.Spider):
         error, detail = classify_failure(failure)
         self.stats.inc_value(f"readiness/errors/{error}")
         logger.info("fetch failed: %s (%s)", request.url, detail)
-        self.store.add("fetches", {
-            "url_id": url_id, "error": error, "error_detail": detail, "fetched": 1,
-            "robots_blocked": robots_blocked, "depth": depth, "discovered_by": discovered_by,
-            "discovered_from": source_id, "elapsed_ms": _ms(request.meta.get("readiness_elapsed")),
-            "retries": request.meta.get("retry_times", 0), "fetched_at": time.time(),
-        })
+        self.store.add(Fetch(
+            url_id=url_id, error=error, error_detail=detail, fetched=True,
+            robots_blocked=robots_blocked, depth=depth, discovered_by=discovered_by,
+            discovered_from=source_id, elapsed_ms=_ms(request.meta.get("readiness_elapsed")),
+            retries=request.meta.get("retry_times", 0), fetched_at=time.time()))
 
     # -- outbound probes (the logic lives in readiness.probe.outbound) --------------------
 
@@ -997,14 +1003,6 @@ def _canonical_sources(facts, header_links: list[tuple[str, dict[str, str]]], pa
         ("body", raw, base) for raw in facts.body_canonicals] + [
         ("header", raw, page_url) for raw, params in header_links
         if "canonical" in params.get("rel", "").lower().split()]
-
-
-def _contact(facts) -> dict[str, list[str]] | None:
-    """Visible phone links and address blocks: what a visitor sees of the practice's NAP."""
-    tel = [link.raw for link in facts.links if link.raw[:4].lower() == "tel:"]
-    if not tel and not facts.addresses:
-        return None
-    return {"tel": tel, "addresses": facts.addresses}
 
 
 def _timing_sample(response) -> dict[str, float | None]:
