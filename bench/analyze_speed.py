@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=10, help="slowest rules to list")
     args = parser.parse_args(argv)
 
-    from readiness.config import load_config
+    try:
+        from readiness.rules.settings import load_config
+    except ImportError:  # a checkout from before the rules validated their own settings
+        from readiness.config import load_config
     from readiness.rules.engine import analyze
 
     config = load_config(None)
