@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+from readiness.probe.verdicts import Verdict
 from readiness.rules.base import Finding, Rule, Severity, plural
 from readiness.rules.context import (
     CLICK_ELEMENTS,
@@ -31,8 +32,8 @@ PERMANENT_STATUSES = frozenset({301, 308})
 # A page too large for the crawler still answered; only real silence counts as an error.
 TARGET_NO_RESPONSE = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 # Outbound targets: only the probe verdicts that prove the page is missing or failing.
-PROBE_ERROR_VERDICTS = frozenset({"broken", "server-error"})
-PROBE_OK_VERDICTS = frozenset({"ok", "redirected"})
+PROBE_ERROR_VERDICTS = frozenset({Verdict.BROKEN, Verdict.SERVER_ERROR})
+PROBE_OK_VERDICTS = frozenset({Verdict.OK, Verdict.REDIRECTED})
 MAX_CANONICAL_HOPS = 10
 MAX_VARIANT_HOPS = 10
 

@@ -269,8 +269,7 @@ def candidate_pairs(signatures: np.ndarray, bands: int,
     found: list[np.ndarray] = []  # pairs as i * count + j, duplicates across bands included
     pending = 0
     for band in range(bands):
-        _keys, bucket = np.unique(signatures[:, band * rows:(band + 1) * rows], axis=0,
-                                  return_inverse=True)
+        bucket = _equal_rows(signatures[:, band * rows:(band + 1) * rows])
         sizes = np.bincount(bucket.ravel())
         order = np.argsort(bucket.ravel(), kind="stable")
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
@@ -284,6 +283,18 @@ def candidate_pairs(signatures: np.ndarray, bands: int,
             found, pending = [np.unique(np.concatenate(found))], 0
     pairs = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return pairs // count, pairs % count
+
+
+def _equal_rows(band: np.ndarray) -> np.ndarray:
+    """A bucket number per row, the same for equal rows (np.unique(axis=0)'s inverse up to
+    numbering, which the pairs do not depend on): a lexsort of the band's few columns,
+    several times faster than np.unique's sort of rows as opaque bytes."""
+    order = np.lexsort(band.T)
+    ordered = band[order]
+    starts = np.any(ordered[1:] != ordered[:-1], axis=1)
+    bucket = np.empty(len(band), dtype=np.intp)
+    bucket[order] = np.concatenate(([0], np.cumsum(starts)))
+    return bucket
 
 
 def _pair_similarities(signatures: np.ndarray, first: np.ndarray, second: np.ndarray,

@@ -577,11 +577,17 @@ class MixedContent(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        # Only https pages can mix content: an http site (or staging copy) has nothing to
+        # scan, and on an https site the http pages' links are skipped undecided.
+        https_pages = {url_id for url_id, _fetch, _page in ctx.indexable_pages()
+                       if ctx.normalizer.unmap_host(ctx.urls[url_id]).startswith("https:")}
+        if not https_pages:
+            return
         insecure: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for link in ctx.links(RESOURCE_ELEMENTS):
             source, target, raw, element, rel = (link.source_id, link.target_id, link.raw,
                                                  link.element, link.rel)
-            if not loads_with_page(element, rel):
+            if source not in https_pages or not loads_with_page(element, rel):
                 continue
             written = raw.strip().lower()
             resolved = ctx.urls.get(target, "") if target is not None else ""
@@ -596,7 +602,7 @@ class MixedContent(Rule):
         for url_id, _fetch, _page in ctx.indexable_pages():
             found = insecure.get(url_id)
             url = ctx.urls[url_id]
-            if not found or not ctx.normalizer.unmap_host(url).startswith("https:"):
+            if not found or url_id not in https_pages:
                 continue
             active = [r for r in found if r["active"]]
             kinds = sorted({r["element"] for r in found})

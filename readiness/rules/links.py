@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import Field
 
+from readiness.probe.verdicts import Verdict
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext, Inbound, JudgedProbe
 from readiness.store.records import FetchOutcome
@@ -50,7 +51,7 @@ def probe_evidence(probe: JudgedProbe) -> dict[str, Any]:
 
 
 def linked_probes(ctx: AnalysisContext,
-                  verdict: str) -> Iterator[tuple[int, JudgedProbe, Inbound]]:
+                  verdict: Verdict) -> Iterator[tuple[int, JudgedProbe, Inbound]]:
     """(url id, probe, inbound) of outbound URLs with ``verdict`` that site pages link to."""
     for url_id in sorted(ctx.probes):
         probe = ctx.probes[url_id]
@@ -111,7 +112,7 @@ class BrokenOutboundLink(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, probe, inbound in linked_probes(ctx, "broken"):
+        for url_id, probe, inbound in linked_probes(ctx, Verdict.BROKEN):
             yield self.finding(
                 ctx.urls[url_id], f"{outcome_words(probe)}; {linked_from(inbound)}",
                 {**probe_evidence(probe),
@@ -150,7 +151,7 @@ class UnverifiableOutboundLink(Rule):
     severity = Severity.NOTICE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, probe, inbound in linked_probes(ctx, "unverifiable"):
+        for url_id, probe, inbound in linked_probes(ctx, Verdict.UNVERIFIABLE):
             status, error = probe.status, probe.error
             if probe.inconclusive:
                 # Said once in the verdict (summary.outbound); here only what this URL met.
@@ -198,7 +199,7 @@ class OutboundLinkServerError(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, probe, inbound in linked_probes(ctx, "server-error"):
+        for url_id, probe, inbound in linked_probes(ctx, Verdict.SERVER_ERROR):
             yield self.finding(
                 ctx.urls[url_id],
                 f"{outcome_words(probe)} after {plural(probe.attempts, 'attempt')}; "
@@ -232,7 +233,7 @@ class OutboundLinkTimeout(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, probe, inbound in linked_probes(ctx, "timeout"):
+        for url_id, probe, inbound in linked_probes(ctx, Verdict.TIMEOUT):
             yield self.finding(
                 ctx.urls[url_id],
                 f"does not answer in time ({plural(probe.attempts, 'attempt')}); "
@@ -288,7 +289,7 @@ class OutboundLinkToRedirect(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         allowed = glob_to_regex(self.options.allow)
-        for url_id, probe, inbound in linked_probes(ctx, "redirected"):
+        for url_id, probe, inbound in linked_probes(ctx, Verdict.REDIRECTED):
             url = ctx.urls[url_id]
             if glob_matches(allowed, url):
                 continue

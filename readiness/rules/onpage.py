@@ -486,10 +486,10 @@ class NofollowOnlyInbound(Rule):
         # Counted in one pass over the click edges; only a page to report lists its edges.
         clicks: Counter = Counter()
         followed: Counter = Counter()
-        for link in ctx.links(CLICK_ELEMENTS, not_self=True, fields=("target_id", "rel")):
-            clicks[link.target_id] += 1
-            if not is_nofollow(link.rel):
-                followed[link.target_id] += 1
+        for target_id, rel, edges in ctx.click_rels("target_id"):
+            clicks[target_id] += edges
+            if not is_nofollow(rel):
+                followed[target_id] += edges
         for url_id, _fetch, _page in ctx.indexable_pages():
             if not clicks[url_id] or followed[url_id]:
                 continue
@@ -527,12 +527,8 @@ class NoOutgoingInternalLinks(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        linking: set[int] = set()
-        internal = ctx.internal_ids
-        for link in ctx.links(CLICK_ELEMENTS, not_self=True,
-                              fields=("source_id", "target_id", "rel")):
-            if link.target_id in internal and not is_nofollow(link.rel):
-                linking.add(link.source_id)
+        linking = {source_id for source_id, rel, _edges
+                   in ctx.click_rels("source_id", internal_target=True) if not is_nofollow(rel)}
         for url_id, _fetch, _page in ctx.indexable_pages():
             if url_id in linking:
                 continue
