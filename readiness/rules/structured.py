@@ -510,9 +510,12 @@ class IncompleteSocialCard(Rule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         wanted = [p.lower() for p in self.options.opengraph + self.options.twitter]
-        shared = [(url_id, why, _social_values(ctx.structured_data(url_id)))
-                  for url_id, why in sorted(self.shared_pages(ctx),
-                                            key=lambda page: ctx.urls[page[0]])]
+        reasons = dict(self.shared_pages(ctx))
+        # One pass over the stored structured data, not a query per shared page.
+        values = {url_id: _social_values(data) for url_id, data
+                  in ctx.page_field("structured_data") if url_id in reasons}
+        shared = [(url_id, why, values.get(url_id, {}))
+                  for url_id, why in sorted(reasons.items(), key=lambda page: ctx.urls[page[0]])]
         if not shared or not wanted:
             return
         if not any(values for _, _, values in shared):
