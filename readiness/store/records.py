@@ -44,6 +44,10 @@ class FetchOutcome(StrEnum):
     MAX_DEPTH = "max-depth"
     MAX_PAGES = "max-pages"
     TRAP = "trap"
+    # refused before sending: the host is, or resolves to, an address the user did not name
+    # (private, loopback, link-local …; readiness.crawl.addresses). "Not checked", never
+    # broken and never ok.
+    PRIVATE_ADDRESS = "private-address"
     # probes only: the redirects came back to a URL they had passed
     REDIRECT_LOOP = "redirect-loop"
     # variants only: a URL the site itself leads to, crawled as a page (its answer is its fetch)
@@ -63,7 +67,8 @@ NETWORK_ERRORS = frozenset({FetchOutcome.DNS, FetchOutcome.REFUSED, FetchOutcome
                             FetchOutcome.TLS, FetchOutcome.CONNECTION, FetchOutcome.TOO_LARGE,
                             FetchOutcome.ERROR})
 SKIP_REASONS = frozenset({FetchOutcome.ROBOTS_BLOCKED, FetchOutcome.EXCLUDED,
-                          FetchOutcome.MAX_DEPTH, FetchOutcome.MAX_PAGES, FetchOutcome.TRAP})
+                          FetchOutcome.MAX_DEPTH, FetchOutcome.MAX_PAGES, FetchOutcome.TRAP,
+                          FetchOutcome.PRIVATE_ADDRESS})
 
 
 def column(doc: str, *, default: Any = None, json: bool = False, key: bool = False,
