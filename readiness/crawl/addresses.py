@@ -152,8 +152,11 @@ class GuardedNameResolver:
     """The reactor's name resolver, passing on only the addresses the policy permits for
     hosts the user did not name: what every TCP connection of the crawl resolves through."""
 
-    def __init__(self, resolver, policy: AddressPolicy) -> None:
+    def __init__(self, resolver, policy: AddressPolicy, plain_resolver) -> None:
         self.resolver, self.policy = resolver, policy
+        # The reactor's IResolverSimple from before (installNameResolver replaces it with
+        # one that asks this resolver): the middleware's early look-up.
+        self.plain_resolver = plain_resolver
 
     def resolveHostName(self, resolutionReceiver, hostName: str, portNumber: int = 0,
                         addressTypes=None, transportSemantics: str = "TCP"):
@@ -176,25 +179,37 @@ class AddressGuardMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider) -> None:
+        self.policy = AddressPolicy.for_spider(spider)
+
+    def _guard_name_resolver(self) -> None:
+        # Checked per request, not once at spider_opened: Scrapy installs its DNS_RESOLVER on
+        # the reactor (which replaces the name resolver) when the process starts, and that
+        # may come after the spider opened.
         from twisted.internet import reactor
 
-        self.policy = AddressPolicy.for_spider(spider)
         self.reactor = reactor
-        if not isinstance(reactor.nameResolver, GuardedNameResolver):
-            reactor.installNameResolver(GuardedNameResolver(reactor.nameResolver, self.policy))
+        resolver = reactor.nameResolver
+        if isinstance(resolver, GuardedNameResolver):
+            resolver.policy = self.policy
         else:
-            reactor.nameResolver.policy = self.policy
+            reactor.installNameResolver(
+                GuardedNameResolver(resolver, self.policy, reactor.resolver))
 
     async def process_request(self, request, spider=None):
-        url_netloc = netloc(request.url)
         policy = self.policy
-        if policy is None or url_netloc in policy.named_netlocs:
+        if policy is None:
+            return None
+        self._guard_name_resolver()
+        url_netloc = netloc(request.url)
+        if url_netloc in policy.named_netlocs:
             return None
         refused = policy.check_literal(url_netloc)
         host = _hostname(url_netloc)
         if refused is None and literal_address(host) is None:
             try:
-                answer = await maybe_deferred_to_future(self.reactor.resolve(host))
+                # The plain resolver (Scrapy's DNS_RESOLVER, cached), not reactor.resolve:
+                # that goes through the guarded one, which only says "no address".
+                answer = await maybe_deferred_to_future(self.reactor.nameResolver.plain_resolver.getHostByName(host))
             except Exception:
                 # Not resolvable now: the download itself fails and records why (dns).
                 return None
