@@ -22,6 +22,8 @@ from conftest import REPO, TEST_PROBE, crawl_site, run_cli
 
 from readiness.crawl.addresses import AddressPolicy, is_public, literal_address
 from readiness.demo.server import SiteServer
+from readiness.rules.engine import analyze
+from readiness.rules.settings import load_config
 
 INTERNAL = "127.0.0.50"
 
@@ -130,6 +132,15 @@ def test_internal_targets_are_recorded_not_checked(hostile, path):
     errors = probe_errors(hostile.crawl)
     assert errors[hostile.url("internal", path)][1] == "private-address"
     assert errors[hostile.url("ext", path)][1] is None
+
+
+def test_refused_links_are_reported_not_checked_never_broken(hostile):
+    findings = analyze(hostile.crawl.store_path, load_config()).findings
+    by_url = {(f.rule, f.url): f for f in findings}
+    internal_link = hostile.url("internal", "/link")
+    assert "not checked: private address" in by_url[("LNK002", internal_link)].message
+    assert ("LNK001", internal_link) not in by_url
+    assert ("LNK002", hostile.url("ext", "/link")) not in by_url
 
 
 @pytest.mark.parametrize("spelling", ["decimal", "hex", "hex-short", "octal", "mapped-v6"])
