@@ -144,7 +144,7 @@ class Fetch(Record):
     status: int | None = column("HTTP status; NULL when no response")
     error: FetchOutcome | None = column(
         "NULL, or a network error (dns refused timeout tls connection too-large error) or a "
-        "skip reason (robots-blocked excluded max-depth max-pages trap)")
+        "skip reason (robots-blocked excluded max-depth max-pages trap private-address)")
     error_detail: str | None = column("the download failure, one line")
     fetched: bool = column("a request was sent", default=REQUIRED)
     robots_blocked: bool = column(
