@@ -317,3 +317,16 @@ def test_start_url_credentials_are_refused_and_never_written(tmp_path, command):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_credentials_in_config_urls_are_refused_and_never_written(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"crawl:\n  start_urls: ['http://bob:{PASSWORD}@127.0.0.1:9/x']\n"
+                      f"  sitemaps: ['http://eve:{PASSWORD}@127.0.0.1:9/sitemap.xml']\n")
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--config", str(config), "--out",
+                     str(tmp_path / "run"), "--reports-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "http://***@127.0.0.1:9/x" in result.stderr
+    assert PASSWORD not in result.stderr + result.stdout
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != config]
+    assert not [p for p in written if PASSWORD.encode() in p.read_bytes()]

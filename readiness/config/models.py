@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from readiness.urls import DEFAULT_STRIP_PARAMS, netloc
+from readiness.urls import DEFAULT_STRIP_PARAMS, netloc, redact_credentials
 
 MAX_PARSE_WORKERS = 64
 
@@ -152,6 +152,17 @@ class CrawlConfig(StrictModel):
                 raise ValueError(f"{cidr!r} is not a network: write an address or a CIDR "
                                  f"such as 10.0.0.0/8, 192.168.1.20 or fd00::/8") from None
         return value
+
+    @model_validator(mode="after")
+    def _no_credentials(self) -> "CrawlConfig":
+        # Refused, and never echoed: the message shows the URL with ***@ in their place.
+        urls = [*self.start_urls, *self.extra_hosts, *self.sitemaps,
+                *(o for pair in self.host_map.items() for o in pair)]
+        carrying = [redact_credentials(url) for url in urls if redact_credentials(url) != url]
+        if carrying:
+            raise ValueError(f"{', '.join(carrying)}: a user name/password in a URL is never "
+                             f"sent and never stored; remove it")
+        return self
 
     @model_validator(mode="after")
     def _staging_never_reaches_production(self) -> "CrawlConfig":
