@@ -209,7 +209,8 @@ class AddressGuardMiddleware:
             try:
                 # The plain resolver (Scrapy's DNS_RESOLVER, cached), not reactor.resolve:
                 # that goes through the guarded one, which only says "no address".
-                answer = await maybe_deferred_to_future(self.reactor.nameResolver.plain_resolver.getHostByName(host))
+                plain = self.reactor.nameResolver.plain_resolver
+                answer = await maybe_deferred_to_future(plain.getHostByName(host))
             except Exception:
                 # Not resolvable now: the download itself fails and records why (dns).
                 return None
