@@ -14,7 +14,7 @@ from pathlib import Path
 from readiness import __version__, exitcodes
 from readiness.check import analyze_store, load_run, report_crawl
 from readiness.config import ConfigError
-from readiness.urls import UrlNormalizer
+from readiness.urls import UrlNormalizer, redact_credentials
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
     exitcodes.OK, exitcodes.USAGE, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
@@ -129,6 +129,11 @@ def gate_settings(args: argparse.Namespace) -> dict:
 
 
 def check_url(url: str) -> str:
+    shown = redact_credentials(url)
+    if shown != url:
+        # Never echoed: the password would land in terminals, CI logs and crawl.log.
+        raise UsageError(f"the start URL {shown} carries a user name/password: readiness "
+                         f"crawls as a search engine does, without credentials; remove them")
     normalized = UrlNormalizer().normalize(url)
     if normalized is None or not normalized.startswith(("http://", "https://")):
         raise UsageError(f"not an http(s) URL: {url!r} (example: https://www.clinic.example/)")

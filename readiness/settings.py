@@ -52,6 +52,9 @@ LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
+    # Closest to the engine: a request to an address the user did not name (private,
+    # loopback, link-local …) is refused before anything else sees it (no SSRF).
+    "readiness.crawl.addresses.AddressGuardMiddleware": 50,
     # Outermost-to-the-network: sees the raw response (compressed size, Content-Encoding)
     # and times the whole download.
     "readiness.crawl.middlewares.FetchTimingMiddleware": 990,

@@ -48,6 +48,23 @@ def netloc(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+def redact_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``: what may be printed,
+    logged or stored of a URL someone typed."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority_end = len(rest)
+    for separator in "/?#":
+        found = rest.find(separator)
+        if found != -1:
+            authority_end = min(authority_end, found)
+    userinfo, at, host = rest[:authority_end].rpartition("@")
+    if not at:
+        return url
+    return f"{scheme}{sep}***@{host}{rest[authority_end:]}"
+
+
 def is_http(url: str) -> bool:
     return url[:5].lower() in ("http:", "https")
 

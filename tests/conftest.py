@@ -7,6 +7,7 @@ CLI end to end. The server stays in this process, so tests can read its request 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from readiness.crawl.addresses import ALLOW_PRIVATE_ENV
 from readiness.demo.server import SiteServer
 from readiness.rules.engine import analyze
 from readiness.rules.settings import load_config
@@ -29,6 +31,12 @@ from readiness.store import CrawlStoreReader, open_store
 REPO = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server")
 FIXTURE_SITE = REPO / "tests" / "fixture_site"
+
+# The fixture sites' own loopback addresses (their site.yaml hosts) are what the crawls may
+# reach besides the hosts they name; the rest of 127.0.0.0/8 counts as private, as 10.x does
+# in production (readiness.crawl.addresses; tests/test_ssrf.py serves "internal" hosts there).
+FIXTURE_ADDRESSES = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
+os.environ[ALLOW_PRIVATE_ENV] = ",".join(f"{address}/32" for address in FIXTURE_ADDRESSES)
 
 # Short timeouts and no waiting: the outside hosts are local, and the slow one must time out.
 TEST_PROBE = {"timeout": 2.0, "retries": 1, "backoff": 0.2, "delay": 0, "cache_ttl_hours": 0}

@@ -6,13 +6,18 @@ configuration table are generated from them.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from readiness.urls import DEFAULT_STRIP_PARAMS
+from readiness.urls import DEFAULT_STRIP_PARAMS, netloc, redact_credentials
 
 MAX_PARSE_WORKERS = 64
+
+
+def _as_url(host_or_url: str) -> str:
+    return host_or_url.strip() if "://" in host_or_url else f"http://{host_or_url.strip()}/"
 
 
 class StrictModel(BaseModel):
@@ -73,6 +78,12 @@ class CrawlConfig(StrictModel):
         description="Production origin -> origin actually crawled, e.g. "
         "'https://www.clinic.example': 'http://127.0.0.1:8080'.",
     )
+    allow_private: list[str] = Field(
+        default_factory=list,
+        description="Private, loopback or link-local networks (CIDR, e.g. 10.0.0.0/8) that "
+        "links, redirects, images, canonicals and sitemaps may lead to. Every other non-public "
+        "address is refused unless its host is one you named (start URL, extra_hosts, "
+        "host_map targets) and reported as 'not checked: private address'.")
     include: list[str] = Field(default_factory=list, description="Only crawl URLs matching these globs (path globs start with /).")
     exclude: list[str] = Field(default_factory=list, description="Never crawl URLs matching these globs.")
     max_pages: int = Field(50_000, ge=1, description="Stop fetching new site URLs after this many.")
@@ -130,6 +141,44 @@ class CrawlConfig(StrictModel):
     )
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
     distributed: DistributedConfig = Field(default_factory=DistributedConfig)
+
+    @field_validator("allow_private")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a network: write an address or a CIDR "
+                                 f"such as 10.0.0.0/8, 192.168.1.20 or fd00::/8") from None
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials(self) -> "CrawlConfig":
+        # Refused, and never echoed: the message shows the URL with ***@ in their place.
+        urls = [*self.start_urls, *self.extra_hosts, *self.sitemaps,
+                *(o for pair in self.host_map.items() for o in pair)]
+        carrying = [redact_credentials(url) for url in urls if redact_credentials(url) != url]
+        if carrying:
+            raise ValueError(f"{', '.join(carrying)}: a user name/password in a URL is never "
+                             f"sent and never stored; remove it")
+        return self
+
+    @model_validator(mode="after")
+    def _staging_never_reaches_production(self) -> "CrawlConfig":
+        # Under host_map a host of the site that the map does not cover would be crawled
+        # for real: the production server a staging crawl must never touch.
+        if not self.host_map:
+            return self
+        mapped = {netloc(_as_url(o)) for pair in self.host_map.items() for o in pair}
+        unmapped = [host for host in [*self.extra_hosts, *self.start_urls]
+                    if netloc(_as_url(host)) not in mapped]
+        if unmapped:
+            raise ValueError(
+                f"{', '.join(unmapped)}: not in host_map, so a staging crawl would send it real "
+                f"traffic; add it to host_map (production origin -> the origin to crawl) or "
+                f"remove it")
+        return self
 
     @field_validator("parse_workers", mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 
 ``dns`` and ``refused`` mean nobody is there (a broken link); ``timeout``, ``tls`` and
 ``connection`` are conditions a retry or a browser may get past; ``too-large`` is our own
-DOWNLOAD_MAXSIZE cut-off (huge or endless pages).
+DOWNLOAD_MAXSIZE cut-off (huge or endless pages); ``private-address`` a request never sent
+(readiness.crawl.addresses).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from readiness.crawl.addresses import PrivateAddressRefused
 from readiness.store.records import FetchOutcome
 
 _CLASSES: tuple[tuple[tuple[type[BaseException], ...], FetchOutcome], ...] = (
+    ((PrivateAddressRefused,), FetchOutcome.PRIVATE_ADDRESS),
     ((CannotResolveHostError, tx_error.DNSLookupError), FetchOutcome.DNS),
     ((DownloadConnectionRefusedError, tx_error.ConnectionRefusedError), FetchOutcome.REFUSED),
     ((DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError),

@@ -19,7 +19,9 @@ another worker fetched (the coordination's ``shared_robots``).
 from __future__ import annotations
 
 import logging
+import re
 import time
+from urllib.parse import urlsplit
 
 from protego import Protego
 
@@ -33,14 +35,65 @@ logger = logging.getLogger(__name__)
 ROBOTS_MAX_BYTES = 512 * 1024
 
 
+# Google reads at most this many characters of a line (its parser's kMaxLineLen - 1).
+MAX_LINE_CHARS = 2083 * 8 - 1
+# RFC 9309 §2.2.1: a product token is letters, "_" and "-"; a User-agent value is matched by
+# its leading token ("readiness bot", "Readiness/2.0" -> "readiness"), case-insensitively.
+PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
+USER_AGENT_LINE = re.compile(r"^(\s*user[-_ ]?agent\s*:?\s*)([^#]*)(.*)$", re.IGNORECASE)
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A "field: value" line whose field no parser knows. Google skips it; Protego reads it as a
+# rule, which ends the user-agent lines of a group before its rules.
+UNKNOWN_FIELD_LINE = re.compile(
+    r"^\s*(?!(?:user[-_]?agent|allow|dis+al+[oa]?w|diasl+ow|disal+w|sitemaps?|site-map|"
+    r"crawl-delay|request-rate|visit-time|host)\s*:)[^:\s#]+\s*:", re.IGNORECASE)
+
+
+def product_token(user_agent: str) -> str:
+    """The crawler's name as robots.txt groups name it: ``readiness/0.1 (+…)`` -> readiness."""
+    match = PRODUCT_TOKEN.match(user_agent.strip())
+    return match.group(0).lower() if match else user_agent.strip().lower()
+
+
+def google_robots_text(text: str, token: str) -> str:
+    """robots.txt rewritten so Protego reads it as Google does (RFC 9309) for ``token``.
+
+    Protego matches a group's User-agent value as a substring of the whole User-Agent
+    header and does not cut it at its product token, so ``User-agent: readiness bot`` is
+    missed and ``User-agent: check`` (a word of our header) or ``read`` would apply. Here
+    each group is renamed to what it means for this crawler: ``*``, ``token`` (its product
+    token, case-insensitively), or a name no crawler token can contain (``other.``).
+    Lines are cut where Google cuts them, lines of unknown fields are dropped (they do not
+    end a group), and a byte-order mark is dropped.
+    """
+    lines = []
+    for line in LINE_BREAK.split(text.removeprefix("\ufeff")):
+        line = line[:MAX_LINE_CHARS]
+        if UNKNOWN_FIELD_LINE.match(line):
+            continue
+        match = USER_AGENT_LINE.match(line)
+        if match:
+            prefix, value, rest = match.groups()
+            value = value.strip()
+            named = PRODUCT_TOKEN.match(value)
+            if value.startswith("*"):
+                value = "*"
+            elif named:
+                value = token if named.group(0).lower() == token else f"{named.group(0)}."
+            line = f"{prefix}{value}{rest}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class RobotsRules:
     def __init__(self, user_agent: str) -> None:
         self.user_agent = user_agent
+        self.token = product_token(user_agent)
         self._parsers: dict[str, Protego] = {}
 
     def add(self, host: str, text: str) -> list[str]:
         """Parse one host's robots.txt; returns its ``Sitemap:`` URLs."""
-        parser = Protego.parse(text)
+        parser = Protego.parse(google_robots_text(text, self.token))
         self._parsers[host] = parser
         return list(parser.sitemaps)
 
@@ -48,8 +101,11 @@ class RobotsRules:
         parser = self._parsers.get(netloc(url))
         if parser is None:
             return True
-        # Protego matches "readiness/0.1 (...)" against a "readiness" group, else "*".
-        return parser.can_fetch(url, self.user_agent)
+        if urlsplit(url).path == "/robots.txt":
+            return True  # RFC 9309 §2.2.2: implicitly allowed
+        # The groups are renamed to the crawler's token (google_robots_text): a group named
+        # for it, else "*".
+        return parser.can_fetch(url, self.token)
 
 
 class RobotsTxt(StoreComponent):

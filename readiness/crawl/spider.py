@@ -38,7 +38,7 @@ from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
 from readiness.store.records import Fetch, FetchOutcome
-from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
+from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin, redact_credentials
 
 
 class SiteSpider(scrapy.Spider):
@@ -50,6 +50,9 @@ class SiteSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         if not url:
             raise ValueError("a start URL is required: scrapy crawl site -a url=https://…")
+        if redact_credentials(url) != url:
+            raise ValueError(f"the start URL {redact_credentials(url)} carries a user "
+                             f"name/password: remove them (never sent, never stored)")
         # A path (scrapy crawl -a config=…, scrapyd) or an already validated config (the CLI).
         if isinstance(config, ReadinessConfig):
             self.config_path, self.cfg = None, config

@@ -35,6 +35,9 @@ NETWORK_ERROR_WORDS = {
     FetchOutcome.CONNECTION: "connection drops before a full response",
     FetchOutcome.TOO_LARGE: "response bigger than the size limit",
     FetchOutcome.REDIRECT_LOOP: "redirects in a loop",
+    # Refused before sending (readiness.crawl.addresses): graded unverifiable, never broken.
+    FetchOutcome.PRIVATE_ADDRESS: "not checked: private address (crawl.allow_private "
+                                  "lets the crawl reach it)",
 }
 
 

@@ -44,6 +44,10 @@ class FetchOutcome(StrEnum):
     MAX_DEPTH = "max-depth"
     MAX_PAGES = "max-pages"
     TRAP = "trap"
+    # refused before sending: the host is, or resolves to, an address the user did not name
+    # (private, loopback, link-local …; readiness.crawl.addresses). Neither a network error
+    # nor a skip of the crawl's scope: "not checked", never broken and never ok.
+    PRIVATE_ADDRESS = "private-address"
     # probes only: the redirects came back to a URL they had passed
     REDIRECT_LOOP = "redirect-loop"
     # variants only: a URL the site itself leads to, crawled as a page (its answer is its fetch)
@@ -139,7 +143,8 @@ class Fetch(Record):
     status: int | None = column("HTTP status; NULL when no response")
     error: FetchOutcome | None = column(
         "NULL, or a network error (dns refused timeout tls connection too-large error) or a "
-        "skip reason (robots-blocked excluded max-depth max-pages trap)")
+        "skip reason (robots-blocked excluded max-depth max-pages trap) or private-address "
+        "(refused: never sent)")
     error_detail: str | None = column("the download failure, one line")
     fetched: bool = column("a request was sent", default=REQUIRED)
     robots_blocked: bool = column(
