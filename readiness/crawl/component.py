@@ -6,6 +6,22 @@ from __future__ import annotations
 from readiness.crawl.signals import store_opened
 
 
+def recheck_idle(crawler) -> None:
+    """Have the engine look again, at once, whether the crawl is idle.
+
+    Work done at spider_idle (quiet re-measurements, variant probes) goes straight to the
+    downloader and may end after the engine's last look (a variant's answer is parsed by a
+    worker first); nothing then wakes the engine, and the next spider_idle would come only at
+    its 5-second heartbeat. Scrapy has no public call for this: the engine's own ``nextcall``
+    (a CallLaterOnce) is what it schedules after every download and every scraped response,
+    so calling it again is free and does only what the engine does anyway: send scheduled
+    requests, and fire spider_idle if nothing is left. The engine is not touched once it
+    closes (no slot, or a closing one)."""
+    slot = crawler.engine._slot
+    if slot is not None and slot.closing is None:
+        slot.nextcall.schedule()
+
+
 class StoreComponent:
     """An extension that reads what it needs of the spider once (the crawl config, the URL
     normaliser, the site's scope, the coordination) and gets the store when it opens."""

@@ -26,7 +26,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from readiness.crawl.component import StoreComponent
+from readiness.crawl.component import StoreComponent, recheck_idle
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsTxt
@@ -249,6 +249,8 @@ class VariantProbes(StoreComponent):
 
     def _variant_done(self, result: Any, variant: str) -> None:
         self._variant_probes -= 1
+        if self._variant_probes == 0:  # the last answer: the crawl may close now
+            recheck_idle(self.crawler)
         if isinstance(result, Failure):  # a bug in recording the answer, not a network error
             logger.error("recording the answer of variant %s failed: %s", variant,
                          result.getTraceback())
