@@ -106,6 +106,11 @@ EXTENSIONS = {
     "readiness.crawl.progress.ProgressLine": 500,
 }
 
+# The optional components' switches (Scrapy style, besides their EXTENSIONS entry). A needed
+# component missing stops the crawl before its first request (SiteSpider.start).
+READINESS_QUIET_REMEASUREMENT_ENABLED = True
+READINESS_VARIANT_PROBES_ENABLED = True
+
 # Where runs write: <READINESS_REPORTS_DIR>/<run-id>/crawl.sqlite
 READINESS_REPORTS_DIR = "reports"
 # `scrapy crawl site` / scrapyd runs end with the rules and every report (the CLI turns this

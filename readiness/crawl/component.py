@@ -3,6 +3,8 @@ readiness/crawl/: robots, sitemaps, recording, variants, re-measurement, outboun
 
 from __future__ import annotations
 
+from scrapy.exceptions import NotConfigured
+
 from readiness.crawl.signals import store_opened
 
 
@@ -24,7 +26,13 @@ def recheck_idle(crawler) -> None:
 
 class StoreComponent:
     """An extension that reads what it needs of the spider once (the crawl config, the URL
-    normaliser, the site's scope, the coordination) and gets the store when it opens."""
+    normaliser, the site's scope, the coordination) and gets the store when it opens.
+
+    An optional component names its switch in ``enabled_setting`` (Scrapy's way, like
+    ``COOKIES_ENABLED``; the default is in readiness/settings.py): set to False, the
+    component is not built, as if its EXTENSIONS entry were None."""
+
+    enabled_setting: str | None = None
 
     def __init__(self, crawler) -> None:
         spider = crawler.spider
@@ -39,6 +47,8 @@ class StoreComponent:
 
     @classmethod
     def from_crawler(cls, crawler):
+        if cls.enabled_setting and not crawler.settings.getbool(cls.enabled_setting):
+            raise NotConfigured(f"{cls.enabled_setting} is off")
         component = cls(crawler)
         crawler.signals.connect(component.store_opened, signal=store_opened)
         return component

@@ -169,7 +169,10 @@ class QuietRemeasurer:
 
 
 class QuietRemeasurement(StoreComponent):
-    """The extension around :class:`QuietRemeasurer` (``crawl.remeasure_*``)."""
+    """The extension around :class:`QuietRemeasurer` (``crawl.remeasure_*``); off with
+    READINESS_QUIET_REMEASUREMENT_ENABLED = False (or no EXTENSIONS entry)."""
+
+    enabled_setting = "READINESS_QUIET_REMEASUREMENT_ENABLED"
 
     def __init__(self, crawler) -> None:
         super().__init__(crawler)

@@ -137,8 +137,11 @@ def url_variants(url: str) -> list[tuple[str, str]]:
 class VariantProbes(StoreComponent):
     """The Scrapy extension that samples pages while crawling and requests their variants
     once the crawl is otherwise done (the spider asks it at spider_idle, after the quiet
-    re-measurement). ``crawl.variant_samples`` sizes the sample; without this extension in
-    EXTENSIONS no variant is requested at all."""
+    re-measurement). ``crawl.variant_samples`` sizes the sample; with this extension off
+    (READINESS_VARIANT_PROBES_ENABLED = False, or no EXTENSIONS entry) no variant is
+    requested at all."""
+
+    enabled_setting = "READINESS_VARIANT_PROBES_ENABLED"
 
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
