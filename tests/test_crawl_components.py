@@ -10,11 +10,13 @@ import sys
 from conftest import REPO
 
 from readiness import settings as project_settings
+from readiness.demo.server import SiteServer
 from readiness.crawl.coordination import LocalCoordination, RedisCoordination
 
 
 # Every page the crawl fetched is "slow" (over 0.001 ms): each is measured again.
 REMEASURE_ALL = "  remeasure_download_ms: 0.001\n  remeasure_times: 1\n"
+TEAM = "  include: ['/team/*']\n"
 
 # Run in a subprocess instead of `scrapy`: the engine's heartbeat (the 5 s periodic look
 # at an idle crawl) made longer than the test's timeout, so the crawl can only close if
@@ -24,10 +26,10 @@ WITHOUT_HEARTBEAT = ("import sys; from scrapy.core.engine import ExecutionEngine
                      "from scrapy.cmdline import execute; sys.argv[0] = 'scrapy'; execute()")
 
 
-def scrapy_crawl(url: str, tmp_path, *options: str, crawl: str = "",
+def scrapy_crawl(url: str, tmp_path, *options: str, crawl: str = TEAM,
                  heartbeat: bool = True) -> subprocess.CompletedProcess:
     config = tmp_path / "c.yaml"
-    config.write_text("crawl:\n  include: ['/team/*']\n  probe: {enabled: false}\n" + crawl)
+    config.write_text("crawl:\n  probe: {enabled: false}\n" + crawl)
     command = ["-m", "scrapy"] if heartbeat else ["-c", WITHOUT_HEARTBEAT]
     return subprocess.run(
         [sys.executable, *command, "crawl", "site", "-a", f"url={url}",
@@ -68,14 +70,27 @@ def test_variant_probes_are_switched_off_by_their_extensions_entry(fixture_serve
     assert variant_kinds(off) == []
 
 
-def test_idle_time_work_wakes_the_engine_when_it_ends(fixture_server, tmp_path):
+def test_idle_time_work_wakes_the_engine_when_it_ends(tmp_path):
     """Quiet re-measurements and variant probes end without Scrapy's heartbeat: with it an
-    hour long, the crawl still closes, both done (the timeout is the test's only bound)."""
-    result = scrapy_crawl(fixture_server.url("site", "/team/"), tmp_path, crawl=REMEASURE_ALL,
-                          heartbeat=False)
+    hour long, the crawl still closes, both done (the timeout is the test's only bound).
+
+    A one-page site: its one variant, /index.html, is the last download, and its answer
+    (a page) is parsed by a worker after the engine's own look at the end of that download,
+    so only the wake-up when the answer is recorded can close the crawl."""
+    site = tmp_path / "site"
+    (site / "site").mkdir(parents=True)
+    (site / "site.yaml").write_text("hosts:\n  site: 127.0.0.1\n", encoding="utf-8")
+    (site / "site" / "index.html").write_text(
+        "<!doctype html><html><head><title>One page</title></head><body>one</body></html>",
+        encoding="utf-8")
+    with SiteServer(site) as server:
+        result = scrapy_crawl(server.url("site", "/"), tmp_path, crawl=REMEASURE_ALL,
+                              heartbeat=False)
+        requested = [(r.method, r.path) for r in server.requests]
     assert result.returncode == 0, result.stderr
-    assert fixture_server.url("site", "/team/") in remeasured_urls(tmp_path)
-    assert "index" in variant_kinds(tmp_path)
+    assert remeasured_urls(tmp_path) == [server.url("site", "/")]
+    assert variant_kinds(tmp_path) == ["index"]
+    assert requested[-1] == ("GET", "/index.html")
 
 
 def test_optional_components_are_switched_off_by_their_setting(fixture_server, tmp_path):
@@ -83,13 +98,13 @@ def test_optional_components_are_switched_off_by_their_setting(fixture_server, t
     on, off = tmp_path / "on", tmp_path / "off"
     on.mkdir()
     off.mkdir()
-    result = scrapy_crawl(url, on, crawl=REMEASURE_ALL)
+    result = scrapy_crawl(url, on, crawl=TEAM + REMEASURE_ALL)
     assert result.returncode == 0, result.stderr
     assert url in remeasured_urls(on)
     assert "index" in variant_kinds(on)
     result = scrapy_crawl(url, off, "-s", "READINESS_VARIANT_PROBES_ENABLED=False",
                           "-s", "READINESS_QUIET_REMEASUREMENT_ENABLED=False",
-                          crawl=REMEASURE_ALL)
+                          crawl=TEAM + REMEASURE_ALL)
     assert result.returncode == 0, result.stderr
     assert remeasured_urls(off) == []
     assert variant_kinds(off) == []

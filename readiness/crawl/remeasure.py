@@ -37,6 +37,7 @@ from readiness.crawl.component import StoreComponent, recheck_idle
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.middlewares import _timing_sample
 from readiness.crawl.signals import store_closing
+from readiness.store.records import Fetch, decoded
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -156,15 +157,13 @@ class QuietRemeasurer:
 
     def _write(self, url_id: int) -> None:
         """The page's fetch row again, its crawl sample first and then the quiet ones."""
-        cursor = self.store.query("SELECT * FROM fetches WHERE url_id = ?", (url_id,))
-        names = [column[0] for column in cursor.description]
-        row = cursor.fetchone()
-        if row is None:  # not possible: candidates come from this table
+        fetch = next(iter(decoded(Fetch, self.store.query(
+            "SELECT * FROM fetches WHERE url_id = ?", (url_id,)))), None)
+        if fetch is None:  # not possible: candidates come from this table
             raise LookupError(f"no fetch row for url id {url_id}")
-        fetch = dict(zip(names, row))
-        crawl_sample = {"ttfb_ms": fetch["ttfb_ms"], "elapsed_ms": fetch["elapsed_ms"]}
-        fetch["timings"] = [crawl_sample, *self._samples[url_id]]
-        self.store.add("fetches", fetch)  # replaces the row, now with every sample
+        crawl_sample = {"ttfb_ms": fetch.ttfb_ms, "elapsed_ms": fetch.elapsed_ms}
+        fetch.timings = [crawl_sample, *self._samples[url_id]]
+        self.store.add(fetch)  # replaces the row, now with every sample
 
 
 
