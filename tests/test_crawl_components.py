@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 from readiness import settings as project_settings
@@ -56,14 +57,22 @@ def remeasured_urls(tmp_path) -> list[str]:
             "WHERE f.timings IS NOT NULL"))
 
 
-def test_variant_probes_are_switched_off_by_their_extensions_entry(fixture_server, tmp_path):
-    url = fixture_server.url("site", "/team/")
-    on, off = tmp_path / "on", tmp_path / "off"
-    on.mkdir()
-    off.mkdir()
-    result = scrapy_crawl(url, on)
+@pytest.fixture(scope="module")
+def every_component_on(fixture_server, tmp_path_factory):
+    """/team/ crawled with every component on, every page measured again: the twin of each
+    crawl below with one switched off."""
+    on = tmp_path_factory.mktemp("on")
+    result = scrapy_crawl(fixture_server.url("site", "/team/"), on, crawl=TEAM + REMEASURE_ALL)
     assert result.returncode == 0, result.stderr
-    assert "index" in variant_kinds(on)  # /team/index.html (PLANTED.md)
+    return on
+
+
+def test_variant_probes_are_switched_off_by_their_extensions_entry(
+        fixture_server, every_component_on, tmp_path):
+    url = fixture_server.url("site", "/team/")
+    off = tmp_path / "off"
+    off.mkdir()
+    assert "index" in variant_kinds(every_component_on)  # /team/index.html (PLANTED.md)
     without = {**project_settings.EXTENSIONS, "readiness.crawl.variants.VariantProbes": None}
     result = scrapy_crawl(url, off, "-s", f"EXTENSIONS={json.dumps(without)}")
     assert result.returncode == 0, result.stderr
@@ -93,15 +102,13 @@ def test_idle_time_work_wakes_the_engine_when_it_ends(tmp_path):
     assert requested[-1] == ("GET", "/index.html")
 
 
-def test_optional_components_are_switched_off_by_their_setting(fixture_server, tmp_path):
+def test_optional_components_are_switched_off_by_their_setting(
+        fixture_server, every_component_on, tmp_path):
     url = fixture_server.url("site", "/team/")
-    on, off = tmp_path / "on", tmp_path / "off"
-    on.mkdir()
+    off = tmp_path / "off"
     off.mkdir()
-    result = scrapy_crawl(url, on, crawl=TEAM + REMEASURE_ALL)
-    assert result.returncode == 0, result.stderr
-    assert url in remeasured_urls(on)
-    assert "index" in variant_kinds(on)
+    assert url in remeasured_urls(every_component_on)
+    assert "index" in variant_kinds(every_component_on)
     result = scrapy_crawl(url, off, "-s", "READINESS_VARIANT_PROBES_ENABLED=False",
                           "-s", "READINESS_QUIET_REMEASUREMENT_ENABLED=False",
                           crawl=TEAM + REMEASURE_ALL)
