@@ -128,13 +128,15 @@ def gate_settings(args: argparse.Namespace) -> dict:
             "min_pages": args.min_pages}
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, crawl) -> str:
+    """``url`` if it is an http(s) URL once normalised as the crawl (``crawl``, the config's
+    CrawlConfig: host_map, strip_params) will normalise it."""
     shown = redact_credentials(url)
     if shown != url:
         # Never echoed: the password would land in terminals, CI logs and crawl.log.
         raise UsageError(f"the start URL {shown} carries a user name/password: readiness "
                          f"crawls as a search engine does, without credentials; remove them")
-    normalized = UrlNormalizer().normalize(url)
+    normalized = UrlNormalizer.from_config(crawl).normalize(url)
     if normalized is None or not normalized.startswith(("http://", "https://")):
         raise UsageError(f"not an http(s) URL: {url!r} (example: https://www.clinic.example/)")
     return url
@@ -158,8 +160,8 @@ def crawl_config(path: str | None, no_outbound: bool = False):
 def cmd_crawl(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
-    url = check_url(args.url)
     config = crawl_config(args.config, args.no_outbound)
+    url = check_url(args.url, config.crawl)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     return report_crawl(result)
@@ -186,9 +188,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
-    url = check_url(args.url)
     settings = gate_settings(args)
     config = crawl_config(args.config, args.no_outbound)
+    url = check_url(args.url, config.crawl)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
     status = report_crawl(result)

@@ -22,6 +22,7 @@ from typing import Any
 from twisted.internet import task
 
 from readiness.config import CrawlConfig
+from readiness.crawl.component import recheck_idle
 from readiness.crawl.distributed import DistributedRun, RunFinished
 from readiness.crawl.run_store import new_run_dir
 from readiness.crawl.variants import VariantSample
@@ -281,8 +282,9 @@ class RedisCoordination(LocalCoordination):
         return self.joined and not self._may_leave_run()
 
     def _poll_shared_queue(self) -> None:
-        """Every QUEUE_POLL_SECONDS: wake the engine when the shared queue has work, and
-        tell the run whether this worker is busy."""
+        """Every QUEUE_POLL_SECONDS: wake the engine when the shared queue has work, tell
+        the run whether this worker is busy, and, when it is idle, have spider_idle ask
+        again whether it may leave (rather than at the engine's 5 s heartbeat)."""
         engine = self.crawler.engine
         scheduler = engine.scheduler
         if scheduler is not None and scheduler.has_pending_requests():
@@ -299,6 +301,8 @@ class RedisCoordination(LocalCoordination):
         if self._idle_mark is None or self._idle_mark[0] != handled:
             self._idle_mark = (handled, now)
         self.shared_run.report(idle=self._out_of_work(now))
+        if engine.spider_is_idle():
+            recheck_idle(self.crawler)
 
     def _out_of_work(self, now: float) -> bool:
         idle_for = now - self._idle_mark[1] if self._idle_mark is not None else 0.0

@@ -33,10 +33,11 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from readiness.crawl.component import StoreComponent
+from readiness.crawl.component import StoreComponent, recheck_idle
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.middlewares import _timing_sample
 from readiness.crawl.signals import store_closing
+from readiness.store.records import Fetch, decoded
 from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
@@ -72,16 +73,19 @@ class QuietRemeasurer:
     """Measures the slow pages again when the crawl is idle (see the module's docstring).
 
     ``download(url)`` sends one request straight to the downloader and returns a Deferred
-    firing with the response; ``sample(response)`` gives its {"ttfb_ms", "elapsed_ms"}.
+    firing with the response; ``sample(response)`` gives its {"ttfb_ms", "elapsed_ms"};
+    ``round_done()`` is called once a round's samples are written.
     """
 
     def __init__(self, store, ttfb_ms: float, elapsed_ms: float, times: int,
                  download: Callable[[str], Deferred],
                  sample: Callable[[Any], dict[str, Any]], stats=None,
-                 max_pages: int = MAX_REMEASURED_PAGES) -> None:
+                 max_pages: int = MAX_REMEASURED_PAGES,
+                 round_done: Callable[[], None] = lambda: None) -> None:
         self.store = store
         self.ttfb_ms, self.elapsed_ms, self.times = ttfb_ms, elapsed_ms, times
         self.download, self.sample = download, sample
+        self.round_done = round_done
         self.stats = stats
         self.max_pages = max_pages
         self.chosen = 0  # pages measured again so far (across rounds)
@@ -121,6 +125,7 @@ class QuietRemeasurer:
             for url_id in list(self._samples):
                 self._write(url_id)
             self._samples.clear()
+            self.round_done()
             return
         url_id, url = self._queue.popleft()
         deferred = self.download(url)
@@ -152,20 +157,21 @@ class QuietRemeasurer:
 
     def _write(self, url_id: int) -> None:
         """The page's fetch row again, its crawl sample first and then the quiet ones."""
-        cursor = self.store.query("SELECT * FROM fetches WHERE url_id = ?", (url_id,))
-        names = [column[0] for column in cursor.description]
-        row = cursor.fetchone()
-        if row is None:  # not possible: candidates come from this table
+        fetch = next(iter(decoded(Fetch, self.store.query(
+            "SELECT * FROM fetches WHERE url_id = ?", (url_id,)))), None)
+        if fetch is None:  # not possible: candidates come from this table
             raise LookupError(f"no fetch row for url id {url_id}")
-        fetch = dict(zip(names, row))
-        crawl_sample = {"ttfb_ms": fetch["ttfb_ms"], "elapsed_ms": fetch["elapsed_ms"]}
-        fetch["timings"] = [crawl_sample, *self._samples[url_id]]
-        self.store.add("fetches", fetch)  # replaces the row, now with every sample
+        crawl_sample = {"ttfb_ms": fetch.ttfb_ms, "elapsed_ms": fetch.elapsed_ms}
+        fetch.timings = [crawl_sample, *self._samples[url_id]]
+        self.store.add(fetch)  # replaces the row, now with every sample
 
 
 
 class QuietRemeasurement(StoreComponent):
-    """The extension around :class:`QuietRemeasurer` (``crawl.remeasure_*``)."""
+    """The extension around :class:`QuietRemeasurer` (``crawl.remeasure_*``); off with
+    READINESS_QUIET_REMEASUREMENT_ENABLED = False (or no EXTENSIONS entry)."""
+
+    enabled_setting = "READINESS_QUIET_REMEASUREMENT_ENABLED"
 
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
@@ -177,7 +183,8 @@ class QuietRemeasurement(StoreComponent):
         cfg = self.crawl_cfg
         self.remeasurer = QuietRemeasurer(
             store, cfg.remeasure_slow_ms, cfg.remeasure_download_ms, cfg.remeasure_times,
-            self._download_quietly, _timing_sample, self.stats)
+            self._download_quietly, _timing_sample, self.stats,
+            round_done=lambda: recheck_idle(self.crawler))
 
     def keeps_crawl_open(self) -> bool:
         """At spider_idle: measure the slow pages again, in the quiet."""

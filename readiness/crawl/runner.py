@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from readiness.config import ReadinessConfig
+from readiness.config import ConfigError, ReadinessConfig
 from readiness.crawl.run_store import new_run_dir
 from readiness.crawl.spider import SiteSpider
 from readiness.store import open_store
@@ -50,11 +50,15 @@ def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
     }
     overrides.update(settings or {})
     process = CrawlerProcess(project_settings(overrides))
+    crawler = process.create_crawler(SiteSpider)
     failures: list = []
-    process.crawl(SiteSpider, url=url, config=config, out=str(run_dir)).addErrback(failures.append)
+    process.crawl(crawler, url=url, config=config, out=str(run_dir)).addErrback(failures.append)
     process.start()
     if failures:
         failures[0].raiseException()
+    if crawler.spider.missing_components:
+        raise ConfigError("the crawl needs these components, missing from EXTENSIONS or "
+                          f"switched off: {', '.join(crawler.spider.missing_components)}")
     store_path = run_dir / "crawl.sqlite"
     with open_store(store_path) as store:
         meta = store.meta()

@@ -17,12 +17,13 @@ Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config
 
 from __future__ import annotations
 
+import logging
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
@@ -33,12 +34,22 @@ from readiness.crawl.outbound import OutboundProbes
 from readiness.crawl.recording import PageRecorder
 from readiness.crawl.remeasure import QuietRemeasurement
 from readiness.crawl.robots import RobotsTxt
+from readiness.crawl.run_store import RunStore
 from readiness.crawl.signals import store_opened
 from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
 from readiness.store.records import Fetch, FetchOutcome
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin, redact_credentials
+
+
+logger = logging.getLogger(__name__)
+
+# The components the spider hands its work to or cannot crawl without; the crawl stops with
+# this reason before its first request when one is missing.
+REQUIRED_COMPONENTS = (RunStore, ParseWorkers, RobotsTxt, Sitemaps, PageRecorder,
+                       OutboundProbes)
+MISSING_COMPONENTS = "missing_components"
 
 
 class SiteSpider(scrapy.Spider):
@@ -79,6 +90,8 @@ class SiteSpider(scrapy.Spider):
                 self.site_netlocs.add(netloc(mapped))
         self.scope = Scope(self.site_netlocs, self.crawl_cfg.include, self.crawl_cfg.exclude)
         self.limits_hit: set[str] = set()
+        self.missing_components: list[str] = []  # needed components not built (start())
+        self._after_crawl: list = []  # from store_opened on
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "SiteSpider":
@@ -98,9 +111,6 @@ class SiteSpider(scrapy.Spider):
         self.stats = self.crawler.stats
         handed_work = (RobotsTxt, Sitemaps, PageRecorder, OutboundProbes)
         self.robots, self.sitemaps, self.recorder, self.outbound = map(get, handed_work)
-        missing = [cls.__name__ for cls in (*handed_work, ParseWorkers) if get(cls) is None]
-        if missing:
-            raise NotConfigured(f"the crawl needs these EXTENSIONS: {', '.join(missing)}")
         # What keeps the crawl open once nothing else is scheduled, in this order: the quiet
         # re-measurement first (nothing else downloads meanwhile), then the rest of a
         # distributed run, then the variant probes (sampled from the whole crawl).
@@ -114,6 +124,15 @@ class SiteSpider(scrapy.Spider):
     # -- seeds: robots.txt first, then start URLs and sitemaps ----------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # Checked here, not where the store opens: CloseSpider from start() is how Scrapy
+        # lets a spider stop before its first request (an exception in a signal handler is
+        # only logged).
+        self.missing_components = [cls.__name__ for cls in REQUIRED_COMPONENTS
+                                   if self.crawler.get_extension(cls) is None]
+        if self.missing_components:
+            logger.error("the crawl needs these components, missing from EXTENSIONS or "
+                         "switched off: %s", ", ".join(self.missing_components))
+            raise CloseSpider(MISSING_COMPONENTS)
         if not self.coordination.seeds:
             return  # the run's first worker seeds it; the others take from the shared queue
         origins = sorted({origin(u) for u in self.seed_urls} |

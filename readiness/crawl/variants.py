@@ -26,7 +26,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from readiness.crawl.component import StoreComponent
+from readiness.crawl.component import StoreComponent, recheck_idle
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
 from readiness.crawl.robots import RobotsTxt
@@ -137,8 +137,11 @@ def url_variants(url: str) -> list[tuple[str, str]]:
 class VariantProbes(StoreComponent):
     """The Scrapy extension that samples pages while crawling and requests their variants
     once the crawl is otherwise done (the spider asks it at spider_idle, after the quiet
-    re-measurement). ``crawl.variant_samples`` sizes the sample; without this extension in
-    EXTENSIONS no variant is requested at all."""
+    re-measurement). ``crawl.variant_samples`` sizes the sample; with this extension off
+    (READINESS_VARIANT_PROBES_ENABLED = False, or no EXTENSIONS entry) no variant is
+    requested at all."""
+
+    enabled_setting = "READINESS_VARIANT_PROBES_ENABLED"
 
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
@@ -249,6 +252,8 @@ class VariantProbes(StoreComponent):
 
     def _variant_done(self, result: Any, variant: str) -> None:
         self._variant_probes -= 1
+        if self._variant_probes == 0:  # the last answer: the crawl may close now
+            recheck_idle(self.crawler)
         if isinstance(result, Failure):  # a bug in recording the answer, not a network error
             logger.error("recording the answer of variant %s failed: %s", variant,
                          result.getTraceback())
