@@ -33,6 +33,7 @@ from twisted.python.failure import Failure
 from readiness.crawl.parse_worker import FRAME_HEADER, encode_frame
 from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
 from readiness.crawl.signals import store_opened
+from readiness.urls import UrlNormalizer
 
 logger = logging.getLogger(__name__)
 
@@ -150,9 +151,11 @@ class _WorkerProtocol(protocol.ProcessProtocol):
 class ParseWorkerPool:
     """``count`` parse worker processes; ``parse`` sends a page to the least busy one."""
 
-    def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool) -> None:
+    def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool,
+                 url_args: dict[str, Any] | None = None) -> None:
         self.count = count
-        self.setup = {"extractor": extractor_args, "keep_html": keep_html}
+        self.setup = {"extractor": extractor_args, "keep_html": keep_html,
+                      "urls": url_args or {}}
         self._workers: list[_WorkerProtocol] = []
         self._seq = 0
 
@@ -203,12 +206,16 @@ class ParseWorkers:
         self.coordination = coordination
         self.keep_html = crawl_cfg.store_html
         self.extractor_args = {"boilerplate_selectors": list(crawl_cfg.boilerplate_selectors)}
+        # Links are resolved where the page is parsed, as the crawl's normaliser does.
+        self.url_args = {"host_map": dict(crawl_cfg.host_map),
+                         "strip_params": list(crawl_cfg.strip_params)}
         self.pool: ParseWorkerPool | None = None
         workers = crawl_cfg.parse_workers
         if workers == "auto":
             workers = 1 if available_cores() >= 2 else 0
         if workers:
-            self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html)
+            self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html,
+                                        self.url_args)
             self.pool.start()
 
     @classmethod
@@ -243,6 +250,10 @@ class ParseWorkers:
 
         return PageExtractor(**self.extractor_args)
 
+    @cached_property
+    def normalizer(self) -> UrlNormalizer:
+        return UrlNormalizer(**self.url_args)
+
     async def parse(self, response) -> ParsedPage | None:
         """The page parsed by a worker when one is running, else here; None if unparsable."""
         url, body, encoding = response.url, response.body, response.encoding
@@ -257,7 +268,8 @@ class ParseWorkers:
                     logger.error("parsing %s failed in a parse worker:\n%s", url, exc)
                     self.stats.inc_value("readiness/parse_errors")
                     return None
-            return parse_html(self.extractor, url, body, encoding, self.keep_html)
+            return parse_html(self.extractor, url, body, encoding, self.keep_html,
+                              self.normalizer)
         except PageParseError as exc:  # undecodable or empty body: the fetch row still stands
             logger.warning("could not parse %s: %s", url, exc)
             self.stats.inc_value("readiness/parse_errors")
