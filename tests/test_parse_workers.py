@@ -83,8 +83,7 @@ def test_a_worker_resolves_links_with_the_crawls_host_map_and_base():
     """The crawl process takes link targets as the worker resolved them: the worker must use
     the crawl's host map and stripped parameters, and the page's <base href>."""
     staging = "http://127.0.0.1:8099"
-    url_args = {"host_map": {"https://www.clinic.example": staging},
-                "strip_params": ["utm_*"]}
+    normalizer = UrlNormalizer({"https://www.clinic.example": staging}, ["utm_*"])
     page = (b'<html><head><base href="/docs/"><title>T</title></head><body>'
             b'<a href="https://www.clinic.example/team?utm_source=x&id=2">team</a>'
             b'<a href="guide">relative to the base</a>'
@@ -93,7 +92,8 @@ def test_a_worker_resolves_links_with_the_crawls_host_map_and_base():
     worker = subprocess.Popen([sys.executable, "-m", "readiness.crawl.parse_worker"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        worker.stdin.write(encode_frame({"extractor": {}, "keep_html": False, "urls": url_args}))
+        worker.stdin.write(encode_frame({"extractor": {}, "keep_html": False,
+                                         "normalizer": normalizer}))
         worker.stdin.write(encode_frame((1, f"{staging}/index", page, "utf-8")))
         worker.stdin.close()
         assert read_frame(worker.stdout) == ("ready", None, None)
@@ -103,7 +103,6 @@ def test_a_worker_resolves_links_with_the_crawls_host_map_and_base():
         assert worker.wait(timeout=60) == 0
     assert (kind, seq) == ("ok", 1)
     assert parsed.base == f"{staging}/docs/"
-    normalizer = UrlNormalizer(**url_args)
     assert parsed.link_targets == [normalizer.normalize(link.raw, parsed.base)
                                    for link in parsed.facts.links]
     assert parsed.link_targets == [f"{staging}/team?id=2", f"{staging}/docs/guide",

@@ -5,7 +5,7 @@ readiness.crawl.parse_worker``; not a command for people. Every frame, both ways
 4-byte big-endian length and a pickle:
 
 - in, first: ``{"extractor": PageExtractor keyword arguments, "keep_html": bool,
-  "urls": UrlNormalizer keyword arguments}``
+  "normalizer": the crawl's UrlNormalizer}``
 - out, once set up: ``("ready", None, None)``
 - in, per page: ``(seq, url, body, encoding)``
 - out, per page: ``("ok", seq, ParsedPage)``, ``("unparsable", seq, message)`` or
@@ -60,10 +60,9 @@ def main() -> int:
 
     from readiness.crawl.extract import PageExtractor
     from readiness.crawl.parsing import PageParseError, parse_html
-    from readiness.urls import UrlNormalizer
 
     extractor = PageExtractor(**setup["extractor"])
-    normalizer = UrlNormalizer(**setup["urls"])
+    normalizer = setup["normalizer"]
     keep_html = setup["keep_html"]
     exit_on = os.environ.get(EXIT_ON_ENV)
     frames_out.write(encode_frame(("ready", None, None)))

@@ -152,10 +152,10 @@ class ParseWorkerPool:
     """``count`` parse worker processes; ``parse`` sends a page to the least busy one."""
 
     def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool,
-                 url_args: dict[str, Any] | None = None) -> None:
+                 normalizer: UrlNormalizer) -> None:
         self.count = count
         self.setup = {"extractor": extractor_args, "keep_html": keep_html,
-                      "urls": url_args or {}}
+                      "normalizer": normalizer}
         self._workers: list[_WorkerProtocol] = []
         self._seq = 0
 
@@ -201,21 +201,21 @@ class ParseWorkers:
     a machine with two or more cores), or in the crawl process when there are none or the
     last one ended."""
 
-    def __init__(self, crawl_cfg, stats, coordination) -> None:
+    def __init__(self, crawl_cfg, stats, coordination, normalizer: UrlNormalizer) -> None:
         self.stats = stats
         self.coordination = coordination
         self.keep_html = crawl_cfg.store_html
         self.extractor_args = {"boilerplate_selectors": list(crawl_cfg.boilerplate_selectors)}
-        # Links are resolved where the page is parsed, as the crawl's normaliser does.
-        self.url_args = {"host_map": dict(crawl_cfg.host_map),
-                         "strip_params": list(crawl_cfg.strip_params)}
+        # Links are resolved where the page is parsed, by the crawl's normaliser (a worker
+        # gets a copy).
+        self.normalizer = normalizer
         self.pool: ParseWorkerPool | None = None
         workers = crawl_cfg.parse_workers
         if workers == "auto":
             workers = 1 if available_cores() >= 2 else 0
         if workers:
             self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html,
-                                        self.url_args)
+                                        normalizer)
             self.pool.start()
 
     @classmethod
@@ -223,7 +223,8 @@ class ParseWorkers:
         # Started now rather than when the crawl opens: the worker's imports (~0.5 s) then
         # overlap Scrapy's own start-up instead of the first pages.
         spider = crawler.spider
-        extension = cls(spider.crawl_cfg, crawler.stats, spider.coordination)
+        extension = cls(spider.crawl_cfg, crawler.stats, spider.coordination,
+                        spider.normalizer)
         crawler.signals.connect(extension.store_opened, signal=store_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -249,10 +250,6 @@ class ParseWorkers:
         from readiness.crawl.extract import PageExtractor
 
         return PageExtractor(**self.extractor_args)
-
-    @cached_property
-    def normalizer(self) -> UrlNormalizer:
-        return UrlNormalizer(**self.url_args)
 
     async def parse(self, response) -> ParsedPage | None:
         """The page parsed by a worker when one is running, else here; None if unparsable."""
