@@ -563,6 +563,10 @@ class Run:
     tree_rss_mb: float | None = None     # peak of the whole tree's summed RSS (sampled)
     process_hwm_mb: dict[str, float] = field(default_factory=dict)  # role -> VmHWM peak
     self_cpu: float | None = None        # user + system of the process itself
+    # ... by the end of the crawl loop (start-up included, analysis and reports not): the
+    # last /proc sample before the store's finished_at. None for the bare spider.
+    crawl_self_cpu: float | None = None
+    cpu_samples: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, CPU s)
     children_cpu: float | None = None    # ... of the descendants it reaped (parse workers)
     sampled_children_cpu: dict[int, float] = field(default_factory=dict)  # pid -> CPU s
     descendants: int = 0                 # most processes seen under it at once
@@ -626,6 +630,9 @@ def _watch(pid: int, stop: threading.Event, run: Run) -> None:
     """Sample the whole process tree from /proc every SAMPLE_SECONDS: the peak of the summed
     RSS (crawl process + parse workers at one instant) and each process's own high-water mark."""
     while not stop.is_set():
+        own_cpu = _process_cpu(pid)
+        if own_cpu is not None:
+            run.cpu_samples.append((time.time(), own_cpu[0]))
         kids = _children(pid)
         total = 0.0
         for role, proc in [("main", pid)] + [("workers", k) for k in kids]:
@@ -784,10 +791,13 @@ def store_stats(run: Run, out: Path) -> None:
             run.notes.append(f"meta not read: {exc}")
             return
     try:
-        run.loop_seconds = float(json.loads(meta["finished_at"])) - float(
-            json.loads(meta["started_at"]))
+        finished_at = float(json.loads(meta["finished_at"]))
+        run.loop_seconds = finished_at - float(json.loads(meta["started_at"]))
     except (KeyError, TypeError, ValueError):
         run.notes.append("no started_at/finished_at in the store's meta (crawl killed?)")
+        return
+    before_end = [cpu for at, cpu in run.cpu_samples if at <= finished_at]
+    run.crawl_self_cpu = before_end[-1] if before_end else None
 
 
 def readiness_crawl_args(url: str, tmp: Path, out: Path, command: str = "crawl") -> list[str]:
@@ -973,7 +983,8 @@ pages/s: pages / wall s of the whole command (`readiness check` = crawl + analys
 report; bare = its crawl); x bare: that over the bare spider's pages/s in the same run;
 loop s: spider opened -> closed, loop pages/s = pages / loop s; CPU ms/page: user+sys of the
 main process itself / of its parse workers (reaped children, read from /proc/<pid>/stat
-before reaping), divided by pages; tree MB: peak of the summed RSS of every process in the
+before reaping), divided by pages; main crawl: the main process's CPU up to the end of the
+crawl loop (start-up included; analysis and reports not), from /proc every 0.1 s; tree MB: peak of the summed RSS of every process in the
 tree at one instant (/proc every 0.1 s), main/workers HWM: each process's own VmHWM;
 analyze s / CPU s / MB: `readiness analyze` of the same store run alone (rules + every
 report); report/findings MB: report.html and findings.json written by the check; load: 1-min
@@ -982,9 +993,9 @@ load average before -> after the check."""
 
 def table_rows(runs: list[Run]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     header = ("crawler", "N", "pages", "wall s", "pages/s", "x bare", "loop s", "loop pages/s",
-              "CPU ms/page main", "CPU ms/page workers", "tree MB", "main HWM MB",
-              "workers HWM MB", "analyze s", "analyze CPU s", "analyze MB", "report.html MB",
-              "findings.json MB", "load")
+              "CPU ms/page main", "CPU ms/page main crawl", "CPU ms/page workers", "tree MB",
+              "main HWM MB", "workers HWM MB", "analyze s", "analyze CPU s", "analyze MB",
+              "report.html MB", "findings.json MB", "load")
     bare = {r.n: r.pages_per_second for r in runs if r.crawler.startswith("bare")}
     rows = []
     for r in runs:
@@ -996,6 +1007,8 @@ def table_rows(runs: list[Run]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]
             r.crawler, str(r.n), _fmt(r.pages, "d"), _fmt(r.seconds, ".1f"),
             _fmt(r.pages_per_second, ".0f"), _fmt(ratio, ".2f"), _fmt(r.loop_seconds, ".1f"),
             _fmt(r.loop_pages_per_second, ".0f"), _fmt(_per_page_ms(r.self_cpu, r), ".2f"),
+            _fmt(_per_page_ms(r.self_cpu if r.crawler.startswith("bare") else r.crawl_self_cpu,
+                              r), ".2f"),
             _fmt(_per_page_ms(r.children_cpu, r) if r.children_cpu else None, ".2f"),
             _fmt(r.tree_rss_mb, ".0f"), _fmt(r.process_hwm_mb.get("main"), ".0f"),
             _fmt(r.process_hwm_mb.get("workers"), ".0f"),

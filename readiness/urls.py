@@ -110,6 +110,11 @@ class UrlNormalizer:
         # (base, href) once is the biggest saving on the per-page path. Bounded, so memory
         # stays flat however large the site.
         self._resolve = lru_cache(maxsize=cache_size)(self._resolve_uncached)
+        self._arguments = (dict(host_map or {}), tuple(strip_params), cache_size)
+
+    def __reduce__(self):
+        # Sent to a parse worker as what it was built from (its cache stays behind).
+        return UrlNormalizer, self._arguments
 
     @classmethod
     def from_config(cls, crawl) -> "UrlNormalizer":

@@ -4,11 +4,14 @@ and a worker that dies costs no facts."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 from conftest import crawl_site, facts_by_url
 
 from readiness.crawl.parse_worker import EXIT_ON_ENV, encode_frame, read_frame
+from readiness.urls import UrlNormalizer
 
 # Probes are not what these tests compare.
 CRAWL = {"probe": {"enabled": False}, "max_page_bytes": 1_000_000}
@@ -74,3 +77,33 @@ def test_frames_round_trip_and_a_cut_stream_ends_cleanly():
     assert read_frame(stream) is None  # end of stream
     cut = io.BytesIO(encode_frame(message)[:-3])
     assert read_frame(cut) is None
+
+
+def test_a_worker_resolves_links_with_the_crawls_host_map_and_base():
+    """The crawl process takes link targets as the worker resolved them: the worker must use
+    the crawl's host map and stripped parameters, and the page's <base href>."""
+    staging = "http://127.0.0.1:8099"
+    normalizer = UrlNormalizer({"https://www.clinic.example": staging}, ["utm_*"])
+    page = (b'<html><head><base href="/docs/"><title>T</title></head><body>'
+            b'<a href="https://www.clinic.example/team?utm_source=x&id=2">team</a>'
+            b'<a href="guide">relative to the base</a>'
+            b'<a href="https://other.example/a">another site</a>'
+            b'<a href="mailto:office@clinic.example">mail</a></body></html>')
+    worker = subprocess.Popen([sys.executable, "-m", "readiness.crawl.parse_worker"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        worker.stdin.write(encode_frame({"extractor": {}, "keep_html": False,
+                                         "normalizer": normalizer}))
+        worker.stdin.write(encode_frame((1, f"{staging}/index", page, "utf-8")))
+        worker.stdin.close()
+        assert read_frame(worker.stdout) == ("ready", None, None)
+        kind, seq, parsed = read_frame(worker.stdout)
+    finally:
+        worker.stdout.close()
+        assert worker.wait(timeout=60) == 0
+    assert (kind, seq) == ("ok", 1)
+    assert parsed.base == f"{staging}/docs/"
+    assert parsed.link_targets == [normalizer.normalize(link.raw, parsed.base)
+                                   for link in parsed.facts.links]
+    assert parsed.link_targets == [f"{staging}/team?id=2", f"{staging}/docs/guide",
+                                   "https://other.example/a", "mailto:office@clinic.example"]

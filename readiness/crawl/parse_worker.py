@@ -4,7 +4,8 @@ Started by ParseWorkerPool (readiness/crawl/workers.py) as ``python -m
 readiness.crawl.parse_worker``; not a command for people. Every frame, both ways, is a
 4-byte big-endian length and a pickle:
 
-- in, first: ``{"extractor": PageExtractor keyword arguments, "keep_html": bool}``
+- in, first: ``{"extractor": PageExtractor keyword arguments, "keep_html": bool,
+  "normalizer": the crawl's UrlNormalizer}``
 - out, once set up: ``("ready", None, None)``
 - in, per page: ``(seq, url, body, encoding)``
 - out, per page: ``("ok", seq, ParsedPage)``, ``("unparsable", seq, message)`` or
@@ -61,6 +62,7 @@ def main() -> int:
     from readiness.crawl.parsing import PageParseError, parse_html
 
     extractor = PageExtractor(**setup["extractor"])
+    normalizer = setup["normalizer"]
     keep_html = setup["keep_html"]
     exit_on = os.environ.get(EXIT_ON_ENV)
     frames_out.write(encode_frame(("ready", None, None)))
@@ -70,7 +72,8 @@ def main() -> int:
         if exit_on and exit_on in url:
             os._exit(3)
         try:
-            reply = ("ok", seq, parse_html(extractor, url, body, encoding, keep_html))
+            reply = ("ok", seq, parse_html(extractor, url, body, encoding, keep_html,
+                                           normalizer))
         except PageParseError as exc:
             reply = ("unparsable", seq, str(exc))
         except Exception:  # noqa: BLE001 - a bug in extraction: the crawl logs it with the URL

@@ -18,6 +18,7 @@ from w3lib.encoding import html_to_unicode
 
 from readiness.crawl.facts import PageFacts
 from readiness.page.tree import html5_document
+from readiness.urls import UrlNormalizer
 
 if TYPE_CHECKING:  # the crawl process imports the extractor only when it parses pages itself
     from readiness.crawl.extract import PageExtractor
@@ -25,6 +26,9 @@ if TYPE_CHECKING:  # the crawl process imports the extractor only when it parses
 # zlib level 1: the stored HTML is for re-analysis, not archiving; level 6 costs ~3x the CPU
 # for ~15% less space.
 HTML_COMPRESSION_LEVEL = 1
+# Links resolved with no host map and the default stripped parameters, for callers that
+# parse a page outside a crawl.
+_PLAIN_URLS = UrlNormalizer()
 
 
 class PageParseError(Exception):
@@ -35,11 +39,18 @@ class PageParseError(Exception):
 class ParsedPage:
     facts: PageFacts
     html_zlib: bytes | None  # the decoded page as zlib-compressed UTF-8, when kept
+    # What the page's links are relative to: its URL, or its <base href> resolved.
+    base: str
+    # facts.links[i] resolved against ``base`` and normalised (None: not a URL). Resolved
+    # where the page is parsed, so a parse worker takes this per-link work off the crawl
+    # process, which only looks the targets up.
+    link_targets: list[str | None]
 
 
 def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
-               keep_html: bool) -> ParsedPage:
-    """Facts of the HTML page at ``url``; ``encoding`` is the response's (Scrapy's choice).
+               keep_html: bool, normalizer: UrlNormalizer | None = None) -> ParsedPage:
+    """Facts of the HTML page at ``url``; ``encoding`` is the response's (Scrapy's choice);
+    links resolved by ``normalizer`` (the crawl's: its host map and stripped parameters).
 
     Raises PageParseError when the body cannot be parsed at all.
     """
@@ -52,4 +63,8 @@ def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
     facts = extractor.extract(root, text, url)
     html_zlib = (zlib.compress(text.encode("utf-8"), HTML_COMPRESSION_LEVEL)
                  if keep_html else None)
-    return ParsedPage(facts, html_zlib)
+    normalize = (normalizer or _PLAIN_URLS).normalize
+    base = url
+    if facts.base_href:
+        base = normalize(facts.base_href, url) or url
+    return ParsedPage(facts, html_zlib, base, [normalize(link.raw, base) for link in facts.links])

@@ -116,9 +116,7 @@ class PageRecorder(StoreComponent):
             self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
         self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"), response.encoding))
         self.variants.offer(page_url)
-        base = page_url
-        if facts.base_href:
-            base = self.normalizer.normalize(facts.base_href, page_url) or page_url
+        base = parsed.base
         normalize = self.normalizer.normalize
         intern = self.store.intern
         is_internal = self.scope.is_internal
@@ -158,8 +156,9 @@ class PageRecorder(StoreComponent):
         edges = []
         known_id = self.store.url_id
         decided = self.coordination.decided
-        for link in facts.links:
-            target = normalize(link.raw, base)
+        # Each target already resolved where the page was parsed (ParsedPage.link_targets).
+        for (raw, element, region, anchor, rel), target in zip(facts.links,
+                                                                 parsed.link_targets):
             target_id = known_id(target) if target is not None else None
             # Most links on a page (nav, footer) point at URLs already decided: record the
             # edge and move on without the scope and decision work.
@@ -169,16 +168,15 @@ class PageRecorder(StoreComponent):
                 internal = is_internal(target)
                 if target_id is None:
                     target_id = intern(target, internal)
-            edges.append((url_id, target_id, link.raw, link.anchor, link.rel, link.element,
-                          link.region))
+            edges.append((url_id, target_id, raw, anchor, rel, element, region))
             if not undecided:
                 continue
             discovered_by = "link"
-            if link.element == "link":
-                rels = set(link.rel.split()) if link.rel else set()
+            if element == "link":
+                rels = set(rel.split()) if rel else set()
                 if rels & NON_URL_LINK_RELS or (internal and not rels & RESOURCE_LINK_RELS):
                     continue
-            if internal and link.element not in PAGE_ELEMENTS:
+            if internal and element not in PAGE_ELEMENTS:
                 if not fetch_resources:
                     continue
                 discovered_by = "resource"

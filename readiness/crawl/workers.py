@@ -33,6 +33,7 @@ from twisted.python.failure import Failure
 from readiness.crawl.parse_worker import FRAME_HEADER, encode_frame
 from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
 from readiness.crawl.signals import store_opened
+from readiness.urls import UrlNormalizer
 
 logger = logging.getLogger(__name__)
 
@@ -150,9 +151,11 @@ class _WorkerProtocol(protocol.ProcessProtocol):
 class ParseWorkerPool:
     """``count`` parse worker processes; ``parse`` sends a page to the least busy one."""
 
-    def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool) -> None:
+    def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool,
+                 normalizer: UrlNormalizer) -> None:
         self.count = count
-        self.setup = {"extractor": extractor_args, "keep_html": keep_html}
+        self.setup = {"extractor": extractor_args, "keep_html": keep_html,
+                      "normalizer": normalizer}
         self._workers: list[_WorkerProtocol] = []
         self._seq = 0
 
@@ -198,17 +201,21 @@ class ParseWorkers:
     a machine with two or more cores), or in the crawl process when there are none or the
     last one ended."""
 
-    def __init__(self, crawl_cfg, stats, coordination) -> None:
+    def __init__(self, crawl_cfg, stats, coordination, normalizer: UrlNormalizer) -> None:
         self.stats = stats
         self.coordination = coordination
         self.keep_html = crawl_cfg.store_html
         self.extractor_args = {"boilerplate_selectors": list(crawl_cfg.boilerplate_selectors)}
+        # Links are resolved where the page is parsed, by the crawl's normaliser (a worker
+        # gets a copy).
+        self.normalizer = normalizer
         self.pool: ParseWorkerPool | None = None
         workers = crawl_cfg.parse_workers
         if workers == "auto":
             workers = 1 if available_cores() >= 2 else 0
         if workers:
-            self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html)
+            self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html,
+                                        normalizer)
             self.pool.start()
 
     @classmethod
@@ -216,7 +223,8 @@ class ParseWorkers:
         # Started now rather than when the crawl opens: the worker's imports (~0.5 s) then
         # overlap Scrapy's own start-up instead of the first pages.
         spider = crawler.spider
-        extension = cls(spider.crawl_cfg, crawler.stats, spider.coordination)
+        extension = cls(spider.crawl_cfg, crawler.stats, spider.coordination,
+                        spider.normalizer)
         crawler.signals.connect(extension.store_opened, signal=store_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -257,7 +265,8 @@ class ParseWorkers:
                     logger.error("parsing %s failed in a parse worker:\n%s", url, exc)
                     self.stats.inc_value("readiness/parse_errors")
                     return None
-            return parse_html(self.extractor, url, body, encoding, self.keep_html)
+            return parse_html(self.extractor, url, body, encoding, self.keep_html,
+                              self.normalizer)
         except PageParseError as exc:  # undecodable or empty body: the fetch row still stands
             logger.warning("could not parse %s: %s", url, exc)
             self.stats.inc_value("readiness/parse_errors")
