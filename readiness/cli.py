@@ -2,7 +2,8 @@
 
 Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``; with
 ``--baseline``, new findings only) · 2 usage or configuration error · 3 inconclusive (start URL
-unreachable, crawl blocked, fewer pages than ``--min-pages``) · 130 interrupted.
+unreachable, crawl blocked, no page, fewer pages than ``--min-pages``, crawl not finished,
+``--fail-on-incomplete``) · 130 interrupted (readiness/exitcodes.py).
 """
 
 from __future__ import annotations
