@@ -207,7 +207,7 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
     unchecked = unchecked_reason(run, pages)
     if unchecked is not None:
         status = GATE_INCONCLUSIVE
-        reason = f"{unchecked}: the site was not checked"
+        reason = unchecked
     elif min_pages is not None and pages < min_pages:
         status = GATE_INCONCLUSIVE
         reason = (f"only {pages} HTML page{'s' if pages != 1 else ''} answered 200, fewer than "
