@@ -28,6 +28,7 @@ UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 def report_crawl(result) -> int:
     """Print where the store is and whether the crawl can be trusted; the exit status."""
     from readiness.probe.verdicts import probes_enabled
+    from readiness.report.findings import unfinished_reason
     from readiness.store import open_store
 
     meta = result.meta
@@ -42,6 +43,14 @@ def report_crawl(result) -> int:
           f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
           f"({meta.get('finish_reason')}"
           f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    # First: an interrupted crawl may not have stored its start URL yet.
+    unfinished = unfinished_reason(meta)
+    if unfinished is not None:
+        # Ctrl-C once ("shutdown") or twice (Scrapy's forced stop leaves "running"): never
+        # analysed and gated here, whatever the partial store would say.
+        print(f"readiness: interrupted: {unfinished}; everything stored so far is kept in "
+              f"{result.store_path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
         reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
         print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
@@ -51,14 +60,12 @@ def report_crawl(result) -> int:
         print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
               "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
         return EXIT_INCONCLUSIVE
-    if meta.get("finish_reason") == "shutdown":
-        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
 def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
                   baseline: Path | None = None, min_pages: int | None = None,
-                  show_gate: bool = True) -> int:
+                  show_gate: bool = True, fail_on_incomplete: bool = False) -> int:
     """Run the rules and write the chosen outputs beside the store, all from one findings
     document that also holds the comparison with the previous run of the site (and with the
     baseline); print the verdict and the gate; return the exit status."""
@@ -68,7 +75,7 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     from readiness.rules.engine import analyze
 
     analysis = analyze(store, config)
-    document = prepare_document(analysis, fail_on, baseline, min_pages)
+    document = prepare_document(analysis, fail_on, baseline, min_pages, fail_on_incomplete)
     written = write_outputs(document, store.parent, formats or FORMATS)
     print_summary(document, sys.stdout)
     if document.get("previous"):

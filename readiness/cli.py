@@ -2,7 +2,8 @@
 
 Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``; with
 ``--baseline``, new findings only) · 2 usage or configuration error · 3 inconclusive (start URL
-unreachable, crawl blocked, fewer pages than ``--min-pages``) · 130 interrupted.
+unreachable, crawl blocked, no page, fewer pages than ``--min-pages``, crawl not finished,
+``--fail-on-incomplete``) · 130 interrupted (readiness/exitcodes.py).
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def _add_gate_options(sub: argparse.ArgumentParser) -> None:
                      help="an earlier findings.json: fail only on findings new since then")
     sub.add_argument("--min-pages", type=_positive_int, metavar="N",
                      help="exit 3 (inconclusive) when fewer than N HTML pages answered 200")
+    sub.add_argument("--fail-on-incomplete", action="store_true",
+                     help="exit 3 (inconclusive) when the crawl stopped at max_pages or "
+                          "max_depth, whatever it found")
     sub.add_argument("--format", default="html,json,csv,junit,md", metavar="LIST",
                      help="outputs to write beside the store, comma-separated "
                           "(default: html,json,csv,junit,md)")
@@ -125,7 +129,7 @@ def gate_settings(args: argparse.Namespace) -> dict:
         except (ValueError, UnicodeDecodeError) as exc:  # json errors are ValueErrors too
             raise UsageError(f"--baseline: {exc}") from None
     return {"fail_on": args.fail_on, "formats": formats, "baseline": baseline,
-            "min_pages": args.min_pages}
+            "min_pages": args.min_pages, "fail_on_incomplete": args.fail_on_incomplete}
 
 
 def check_url(url: str, crawl) -> str:

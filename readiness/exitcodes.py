@@ -2,6 +2,9 @@
 
 OK = 0              # the site passes the gate (or the command did its job)
 FINDINGS = 1        # open findings at or above --fail-on remain
-USAGE = 2           # a mistake on the command line or in a configuration file
-INCONCLUSIVE = 3    # start URL unreachable, crawl blocked, fewer pages than --min-pages
-INTERRUPTED = 130   # Ctrl-C; the store is kept and readable
+USAGE = 2           # a mistake on the command line or in a configuration file (also a start
+                    # URL outside crawl.include/exclude, a custom rule failing when it runs)
+# Start URL unreachable, crawl blocked, no HTML page, fewer pages than --min-pages, a crawl
+# that did not finish (killed), or one stopped by a limit with --fail-on-incomplete.
+INCONCLUSIVE = 3
+INTERRUPTED = 130   # Ctrl-C, once or twice: nothing analysed or gated; the store is kept

@@ -261,9 +261,13 @@ class Scope:
         A pattern starting with ``/`` matches the path (and query); any other pattern
         matches the whole URL.
         """
+        return self.excluded_by(url) is not None
+
+    def excluded_by(self, url: str) -> str | None:
+        """``"include"`` or ``"exclude"``: the crawl key that keeps ``url`` out; None if none."""
         if self._include is not None and not glob_matches(self._include, url):
-            return True
-        return glob_matches(self._exclude, url)
+            return "include"
+        return "exclude" if glob_matches(self._exclude, url) else None
 
 
 class PublicUrls:

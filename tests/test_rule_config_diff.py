@@ -22,9 +22,10 @@ def rules_file(path: Path, **settings: dict) -> str:
     """Only the redirect rules on; ``settings`` adds YAML keys per code."""
     lines = ["rules:"]
     for rule in sorted(default_registry().rules(), key=lambda r: r.code):
-        lines += [f"  {rule.code}:", f"    enabled: {str(rule.code in REDIRECT_RULES).lower()}"]
-        for key, value in settings.get(rule.code, {}).items():
-            lines.append(f"    {key}: {json.dumps(value)}")
+        # Each key once: a rule file with a key written twice is refused.
+        keys = {"enabled": rule.code in REDIRECT_RULES, **settings.get(rule.code, {})}
+        lines.append(f"  {rule.code}:")
+        lines += [f"    {key}: {json.dumps(value)}" for key, value in keys.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(path)
 

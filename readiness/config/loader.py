@@ -174,11 +174,23 @@ def _sub_lines(lines: dict[Loc, int], prefix: Loc) -> dict[Loc, int]:
     return {loc[n:]: line for loc, line in lines.items() if loc[:n] == prefix}
 
 
+# A YAML alias bomb ("billion laughs") is a few lines whose aliases expand to billions of
+# values; everything after composing (the line map, validation) walks the expanded tree. No
+# configuration comes near this many values.
+MAX_YAML_VALUES = 100_000
+MERGE_KEY = "<<"
+
+
 def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]]:
-    """YAML text -> (data, {key path: line}). Syntax errors become ConfigError with a line."""
+    """YAML text -> (data, {key path: line}). Syntax errors, duplicate keys and aliases that
+    expand past :data:`MAX_YAML_VALUES` values become ConfigError with a line."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expanded_size(node, filename)
+            _check_duplicate_keys(node, filename)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -189,6 +201,8 @@ def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", filename) from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
@@ -199,6 +213,64 @@ def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]
     lines: dict[Loc, int] = {}
     _collect_lines(node, (), lines)
     return data, lines
+
+
+def _check_expanded_size(root: yaml.Node, filename: str) -> None:
+    """Count the values ``root`` stands for once every alias is expanded, each node of the
+    composed graph visited once (an alias is the same node object as its anchor)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise ConfigError("an alias refers to a value that contains it (a recursive "
+                              "structure) — write the value out", filename,
+                              node.start_mark.line + 1)
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        open_nodes.discard(key)
+        if total > MAX_YAML_VALUES:
+            raise ConfigError(f"the aliases here expand to more than {MAX_YAML_VALUES:,} "
+                              "values (an alias bomb?) — write the values out, or use fewer "
+                              "aliases of aliases", filename, node.start_mark.line + 1)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _check_duplicate_keys(root: yaml.Node, filename: str) -> None:
+    """A key written twice in one mapping: YAML loaders keep the last silently, so the first
+    one someone edits may do nothing."""
+    seen: set[int] = set()
+    pending: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while pending:
+        node, path = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key, line = key_node.value, key_node.start_mark.line + 1
+                if isinstance(key_node, yaml.ScalarNode) and key != MERGE_KEY:
+                    if key in first_line:
+                        where = ".".join(str(p) for p in path) or "the top level"
+                        raise ConfigError(
+                            f"duplicate key '{key}' in {where}: written at line "
+                            f"{first_line[key]} and at line {line} — keep one of them",
+                            filename, line)
+                    first_line[key] = line
+                pending.append((value_node, path + (key,)))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, path + (index,)) for index, item in enumerate(node.value))
 
 
 def _collect_lines(node: yaml.Node | None, path: Loc, lines: dict[Loc, int]) -> None:

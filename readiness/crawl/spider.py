@@ -27,7 +27,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
-from readiness.config import ReadinessConfig, read_config
+from readiness.config import ConfigError, ReadinessConfig, read_config
 from readiness.crawl.auxiliary import aux_request, follow_aux_redirect
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
@@ -89,6 +89,14 @@ class SiteSpider(scrapy.Spider):
             if mapped:
                 self.site_netlocs.add(netloc(mapped))
         self.scope = Scope(self.site_netlocs, self.crawl_cfg.include, self.crawl_cfg.exclude)
+        outside = self.scope.excluded_by(start)
+        if outside is not None:
+            # A crawl that may not fetch its own start URL sees nothing: refused, not passed.
+            key = f"crawl.{outside}"
+            raise ConfigError(
+                f"{key}: the start URL {url} is outside the crawl's own scope "
+                f"({key}: {getattr(self.crawl_cfg, outside)}) — start from a URL it keeps, "
+                f"or widen {key}", self.config_path or (self.cfg.sources or [None])[-1])
         self.limits_hit: set[str] = set()
         self.missing_components: list[str] = []  # needed components not built (start())
         self._after_crawl: list = []  # from store_opened on

@@ -21,6 +21,9 @@ SCHEMA = "readiness/findings"
 SCHEMA_VERSION = 1
 VERDICT_READY = "ready for link building"
 VERDICT_NOT_READY = "not ready for link building"
+# The one finish_reason of a crawl that ran to its end ("running" is left by a killed
+# process, "shutdown" by Ctrl-C, "worker-lost" by a distributed run's killed worker).
+CRAWL_FINISHED = "finished"
 # Upper bounds (ms) of the response-time histogram buckets; the last bucket is open-ended.
 RESPONSE_MS_BUCKETS = (100, 250, 500, 1000, 2000, 5000)
 # Gate outcomes and the exit status each one gives (see readiness/cli.py).
@@ -46,7 +49,10 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "excluded": run.excluded, "seconds": round(run.seconds, 3),
         })
     blocking = analysis.blocking(Severity.ERROR)
-    ready = not blocking  # what analysis.ready says, without sorting the findings again
+    # What analysis.ready says, without sorting the findings again; but never for a crawl
+    # that did not finish or saw no page: what was not checked cannot be ready.
+    unchecked = unchecked_reason(meta, analysis.pages)
+    ready = not blocking and unchecked is None
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -62,7 +68,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "summary": {
             "pages": analysis.pages,
             "ready": ready,
-            "verdict": VERDICT_READY if ready else VERDICT_NOT_READY,
+            "verdict": verdict(ready, unchecked, analysis.pages, meta),
             "counts": {s.value: counts.get(s.value, 0) for s in Severity},
             "accepted": sum(1 for f in analysis.findings if f.accepted is not None),
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},
@@ -74,6 +80,46 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "rules": rules,
         "findings": [f.to_dict() for f in analysis.findings],
     }
+
+
+def unfinished_reason(meta: dict[str, Any]) -> str | None:
+    """Why the crawl in ``meta`` did not run to its end, in words; None when it did."""
+    reason = meta.get("finish_reason")
+    if reason == CRAWL_FINISHED:
+        return None
+    if reason == "running":
+        return ("the crawl did not finish (its process was killed, or it is still running: "
+                "finish_reason running)")
+    if reason == "shutdown":
+        return "the crawl did not finish (it was interrupted)"
+    return f"the crawl did not finish (finish_reason {reason})"
+
+
+def unchecked_reason(meta: dict[str, Any], pages: int) -> str | None:
+    """Why the run cannot tell whether the site is ready: an unfinished crawl, or no page."""
+    unfinished = unfinished_reason(meta)
+    if unfinished is not None:
+        return unfinished
+    if pages == 0:
+        return "the crawl found no HTML page that answered 200: there was nothing to check"
+    return None
+
+
+def limits_phrase(pages: int, limits_hit: list[str]) -> str:
+    """"2 pages; the crawl stopped at max_pages": what a crawl cut short by a limit saw."""
+    return (f"{pages} page{'s' if pages != 1 else ''}; the crawl stopped at "
+            f"{' and '.join(limits_hit)}")
+
+
+def verdict(ready: bool, unchecked: str | None, pages: int, meta: dict[str, Any]) -> str:
+    if unchecked is not None:
+        return f"inconclusive: {unchecked}"
+    if not ready:
+        return VERDICT_NOT_READY
+    limits = meta.get("limits_hit") or []
+    if limits:
+        return f"ready for what was crawled ({limits_phrase(pages, limits)})"
+    return VERDICT_READY
 
 
 def blocking_by_url(blocking: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,12 +184,15 @@ def _timing_summary(timings: list[float]) -> dict[str, Any]:
 
 
 def apply_gate(document: dict[str, Any], fail_on: str = "error",
-               min_pages: int | None = None, baseline: str | None = None) -> dict[str, Any]:
+               min_pages: int | None = None, baseline: str | None = None,
+               fail_on_incomplete: bool = False) -> dict[str, Any]:
     """Decide the CI gate from the document and record it as ``document["gate"]``.
 
     Failing findings are the open ones at or above ``fail_on``; with a baseline comparison
-    in the document (``document["baseline"]``) only those that are new relative to it. Fewer
-    HTML pages than ``min_pages`` makes the run inconclusive, whatever was found.
+    in the document (``document["baseline"]``) only those that are new relative to it. A
+    crawl that did not finish or saw no page, fewer HTML pages than ``min_pages``, and with
+    ``fail_on_incomplete`` a crawl stopped by a limit make the run inconclusive, whatever
+    was found: the gate never passes what it did not check.
     """
     threshold = Severity(fail_on).rank
     new_ids = set(document["baseline"]["new"]) if document.get("baseline") else None
@@ -154,10 +203,19 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         key=lambda f: (-Severity(f["severity"]).rank, -f["weight"], f["rule"], f["url"]))
     pages = document["summary"]["pages"]
     at_or_above = "" if fail_on == "notice" else " or above"
-    if min_pages is not None and pages < min_pages:
+    run = document["run"]
+    unchecked = unchecked_reason(run, pages)
+    if unchecked is not None:
+        status = GATE_INCONCLUSIVE
+        reason = unchecked
+    elif min_pages is not None and pages < min_pages:
         status = GATE_INCONCLUSIVE
         reason = (f"only {pages} HTML page{'s' if pages != 1 else ''} answered 200, fewer than "
                   f"--min-pages {min_pages}: the crawl did not see the site")
+    elif fail_on_incomplete and run["limits_hit"]:
+        status = GATE_INCONCLUSIVE
+        reason = (f"only part of the site was checked ({limits_phrase(pages, run['limits_hit'])})"
+                  ": --fail-on-incomplete")
     elif failing:
         status = GATE_FAIL
         reason = (f"{len(failing)} {'new ' if new_ids is not None else ''}finding"
@@ -170,6 +228,7 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         reason += f"; {outbound_headline}"
     document["gate"] = {
         "fail_on": fail_on, "min_pages": min_pages, "baseline": baseline,
+        "fail_on_incomplete": fail_on_incomplete,
         "status": status, "exit_code": GATE_EXIT[status], "reason": reason,
         "failing": [f["id"] for f in failing],
     }

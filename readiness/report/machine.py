@@ -231,7 +231,7 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
     other output files written next to it (outputs.OUTPUT_NAMES): only those are pointed to."""
     summary, run, gate = document["summary"], document["run"], document["gate"]
     counts = summary["counts"]
-    icon = "✅" if summary["ready"] else "❌"
+    icon = "✅" if summary["ready"] else "❌" if summary["blocking"] else "⚠️"
     lines = [f"## {icon} {run['start_url']} is {summary['verdict']}", ""]
     complete = "complete" if run["complete"] else (
         "INCOMPLETE: " + (", ".join(run["limits_hit"]) or run["finish_reason"] or "?"))

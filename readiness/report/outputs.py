@@ -38,12 +38,14 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def prepare_document(analysis: Analysis, fail_on: str = "error", baseline: Path | None = None,
-                     min_pages: int | None = None) -> dict[str, Any]:
+                     min_pages: int | None = None,
+                     fail_on_incomplete: bool = False) -> dict[str, Any]:
     """The findings document with the run comparisons and the gate decided."""
     document = findings_document(analysis)
     store = Path(analysis.store_path)
     add_run_comparisons(document, store.parent, store, baseline)
-    apply_gate(document, fail_on, min_pages, str(baseline) if baseline else None)
+    apply_gate(document, fail_on, min_pages, str(baseline) if baseline else None,
+               fail_on_incomplete)
     return document
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from readiness.report.findings import VERDICT_NOT_READY, VERDICT_READY
 from readiness.rules.base import plural
 
 # The order every report lists rule families in (terminal, HTML sections and chart).
@@ -37,13 +38,22 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
     if outbound_note:
         w(f"\n{outbound_note}\n")
     if summary["ready"]:
-        w("\nverdict: READY for link building — no error-severity finding remains.\n")
+        verdict = ("READY for link building" if summary["verdict"] == VERDICT_READY
+                   else summary["verdict"])  # ready for what was crawled (N pages; …)
+        w(f"\nverdict: {verdict} — no error-severity finding remains.\n")
         return
     urls = summary["blocking_urls"]
     findings = sum(len(entry["findings"]) for entry in urls)
-    w(f"\nverdict: NOT READY for link building — {plural(len(urls), 'URL')} "
-      f"block{'s' if len(urls) == 1 else ''} link building ({plural(findings, 'error finding')}"
-      "), most linked first:\n")
+    if summary["verdict"] != VERDICT_NOT_READY:  # inconclusive: unfinished crawl, or no page
+        w(f"\nverdict: {summary['verdict'].replace('inconclusive', 'INCONCLUSIVE', 1)}\n")
+        if not urls:
+            return
+        w(f"errors in what was crawled ({plural(findings, 'error finding')}), "
+          "most linked first:\n")
+    else:
+        w(f"\nverdict: NOT READY for link building — {plural(len(urls), 'URL')} "
+          f"block{'s' if len(urls) == 1 else ''} link building "
+          f"({plural(findings, 'error finding')}), most linked first:\n")
     for entry in urls[:MAX_BLOCKERS_SHOWN]:
         weight = f" [{entry['weight']} inbound]" if entry["weight"] else ""
         w(f"  {entry['url']}{weight}\n")

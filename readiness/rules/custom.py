@@ -27,10 +27,13 @@ from functools import cached_property, lru_cache
 from typing import Any, Iterator, Literal
 
 import lxml.html
+import re2
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from readiness.config.errors import ConfigError
+from readiness.config.loader import line_for
 from readiness.config.rules import AcceptEntry, check_glob
 from readiness.page.headers import KEPT_HEADERS
 from readiness.page.tree import html5_document
@@ -51,6 +54,15 @@ _COUNT_WORDS = {"==": "exactly", "!=": "other than", ">=": "at least", "<=": "at
 _TEXT_PLACE_WORDS = {"main": "the main content", "body": "the page text", "title": "the title",
                      "h1": "the h1", "meta_description": "the meta description"}
 _EMPTY_PAGE = lxml.html.document_fromstring("<html><head></head><body></body></html>")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a rejected pattern is reported as a configuration error
+
+
+@lru_cache(maxsize=256)
+def compiled(pattern: str):
+    """A custom rule's regular expression (Python's syntax) as RE2 runs it: in time linear
+    in the text, so no pattern (``(\\w+\\s?)+!$``) can backtrack an analysis to a halt."""
+    return re2.compile(pattern, options=_RE2_OPTIONS)
 
 
 class Condition(BaseModel):
@@ -143,9 +155,18 @@ class Condition(BaseModel):
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
+                re.compile(value)  # Python's syntax and its messages
             except re.error as exc:
                 raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
+            try:
+                compiled(value)
+            except re2.error as exc:
+                detail = exc.args[0].decode() if exc.args and isinstance(
+                    exc.args[0], bytes) else str(exc)
+                raise ValueError(
+                    f"{value!r} cannot be run in linear time ({detail}): custom rules use "
+                    "RE2, without backreferences (\\1) or lookaround ((?=…), (?!…), (?<=…)) "
+                    "— rewrite it without them, or split it into two conditions") from None
         return value
 
     @field_validator("count")
@@ -206,6 +227,21 @@ class CustomRuleSpec(BaseModel):
     accept: list[AcceptEntry] = Field(default_factory=list)
     require: list[Condition] = Field(description="Conditions every URL in scope must meet.",
                                      json_schema_extra={"minItems": 1})  # message: _some_condition
+    # Where the rule was written (file, {key path: line}, its index in custom_rules), for
+    # the errors that show only when it runs.
+    _source: tuple[str, dict, Any] | None = PrivateAttr(None)
+
+    def written_at(self, file: str, lines: dict, key: Any) -> "CustomRuleSpec":
+        self._source = (file, lines, key)
+        return self
+
+    def config_error(self, index: int, message: str) -> ConfigError:
+        """A problem with condition ``index`` that shows only when it runs, as a
+        configuration error naming the file and line it was written on."""
+        file, lines, key = self._source or (None, {}, self.code)
+        subject = self.require[index].subject
+        return ConfigError(f"custom_rules.{key}.require.{index}.{subject}: {message}",
+                           file, line_for(lines, ("require", index, subject)))
 
     @field_validator("code")
     @classmethod
@@ -321,12 +357,12 @@ def evaluate(condition: Condition, view: _PageView) -> bool | None:
             return _OPERATORS[op](matches, int(number))
         return (matches > 0) == (condition.exists is not False)
     if subject == "text":
-        found = re.search(condition.text, view.text_of(condition.in_ or "main")) is not None
+        found = compiled(condition.text).search(view.text_of(condition.in_ or "main")) is not None
         return found == (condition.present is not False)
     if subject == "header":
         value = ctx.headers(url_id).get(condition.header.lower())
         if condition.matches is not None:
-            return value is not None and re.search(condition.matches, value) is not None
+            return value is not None and compiled(condition.matches).search(value) is not None
         return (value is not None) == (condition.present is not False)
     if subject == "structured_data":
         return (condition.structured_data in view.types) == (condition.present is not False)
@@ -358,11 +394,24 @@ class CustomRule(Rule):
             if scope is not None and not glob_matches(scope, ctx.urls[url_id]):
                 continue
             view = _PageView(ctx, url_id)
-            failed = [c.describe() for c in self.spec.require if evaluate(c, view) is False]
+            failed = [c.describe() for index, c in enumerate(self.spec.require)
+                      if self._evaluate(index, c, view) is False]
             if failed:
                 yield self.finding(ctx.urls[url_id], f"{self.spec.message} (failed: {'; '.join(failed)})",
                                    {"failed_conditions": failed,
                                     "conditions": [c.describe() for c in self.spec.require]})
+
+
+    def _evaluate(self, index: int, condition: Condition, view: _PageView) -> bool | None:
+        try:
+            return evaluate(condition, view)
+        except etree.XPathError as exc:
+            # Compiled, and ran on an empty page when the file was read, yet fails on this
+            # one (a node-set step after a string, an unknown prefix inside a predicate).
+            expression = condition.xpath or condition.selector
+            raise self.spec.config_error(
+                index, f"{expression!r} fails when run on {view.ctx.urls[view.url_id]} "
+                       f"({exc}) — fix the expression") from None
 
 
 def make_custom_rule(spec: CustomRuleSpec) -> type[CustomRule]:

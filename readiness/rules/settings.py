@@ -79,6 +79,7 @@ def _custom_rules(entries: list[ConfigEntry], registry: RuleRegistry) -> list[Cu
     for entry in entries:
         spec = validate(CustomRuleSpec, entry.values, entry.lines, entry.file,
                         prefix=("custom_rules", entry.key))
+        spec.written_at(entry.file, entry.lines, entry.key)
         clash = registry.get(spec.code) or registry.get(spec.name)
         if clash is not None:
             raise ConfigError(
