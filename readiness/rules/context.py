@@ -9,6 +9,7 @@ answers once per analysis. Everything is derived from the store alone (no networ
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ _INBOUND_EDGES = (
 # Page facts kept per page in ``pages``; the bulky ones (declared ``deferred``) are streamed.
 _PAGE_FIELDS = tuple(f for f in Page.__dataclass_fields__
                      if not Page.__dataclass_fields__[f].metadata["deferred"])
+# Fetch facts kept per URL in ``fetches``: all but the header dicts (~31 MB at 20k URLs), which
+# a few rules read one header of: ``header()`` reads that one header for the whole site.
+_FETCH_FIELDS = tuple(f for f in Fetch.__dataclass_fields__ if f != "headers")
 
 
 @dataclass(slots=True)
@@ -112,6 +116,7 @@ class AnalysisContext:
         self._db = store.db
         self._inbound_links: dict[int, list[dict[str, Any]]] = {}
         self._texts: dict[str, str] = {}
+        self._header_values: dict[str, dict[int, str]] = {}
 
     # -- crawl metadata ----------------------------------------------------------------
 
@@ -174,7 +179,9 @@ class AnalysisContext:
 
     @cached_property
     def fetches(self) -> dict[int, Fetch]:
-        return {fetch.url_id: fetch for fetch in self.store.records(Fetch, by_url="url_id")}
+        """Fetch facts without ``headers`` (left unset here: ask ``header()``)."""
+        return {fetch.url_id: fetch for fetch in self.store.records(
+            Fetch, fields=_FETCH_FIELDS, by_url="url_id")}
 
     @cached_property
     def pages(self) -> dict[int, Page]:
@@ -217,9 +224,18 @@ class AnalysisContext:
         fetch = self.fetches.get(url_id)
         return fetch.status if fetch is not None else None
 
-    def headers(self, url_id: int) -> dict[str, str]:
-        fetch = self.fetches.get(url_id)
-        return (fetch.headers or {}) if fetch is not None else {}
+    def header(self, url_id: int, name: str) -> str | None:
+        """One kept response header of a URL (``name`` lower-cased), None when it sent none.
+
+        Each header asked for is read for the whole site in one query and kept (a small
+        dict of the URLs that sent it), instead of every URL's header dict."""
+        sent = self._header_values.get(name)
+        if sent is None:
+            path = "$." + json.dumps(name)
+            sent = self._header_values[name] = dict(self._db.execute(
+                "SELECT url_id, json_extract(headers, ?) FROM fetches "
+                "WHERE json_extract(headers, ?) IS NOT NULL", (path, path)))
+        return sent.get(url_id)
 
     def html_pages(self) -> Iterator[tuple[int, Fetch, Page]]:
         """(url_id, fetch, page) for every internal HTML page that answered 200."""
@@ -582,8 +598,7 @@ class AnalysisContext:
             if target is not None and target != url_id:
                 reasons.append(f"canonicalised to {self.urls[target]}")
         elif status == 200:
-            headers = self.headers(url_id)
-            if is_noindex(headers.get("x-robots-tag")):
+            if is_noindex(self.header(url_id, "x-robots-tag")):
                 reasons.append("noindex in X-Robots-Tag header")
         return Indexability(not reasons, reasons)
 
