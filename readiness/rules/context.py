@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Literal
 
+from readiness.entities import Entity, site_entities
 from readiness.probe.verdicts import OutboundCheck, Verdict, outbound_check, probes_enabled
 from readiness.store import CrawlStoreReader
 from readiness.store.records import (
@@ -199,6 +200,15 @@ class AnalysisContext:
         for page in self.store.records(Page, f"t.{name} IS NOT NULL", fields=("url_id", name),
                                        by_url="url_id"):
             yield page.url_id, getattr(page, name)
+
+    @cached_property
+    def indexable_entities(self) -> list[tuple[int, list[Entity]]]:
+        """(url id, its structured data read as entities) of every indexable page that has
+        some, in URL order. Read once for the rules about the practice's items (SD002-SD004):
+        each pass decodes every page's structured data (~2.5 s CPU at 20k pages). Shared
+        between rules: read-only."""
+        return list(site_entities(self, [url_id for url_id, _fetch, _page
+                                         in self.indexable_pages()]))
 
     def _page_value(self, url_id: int, name: str) -> Any:
         page = next(self.store.records(Page, "t.url_id = ?", (url_id,), fields=(name,)), None)

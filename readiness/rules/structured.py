@@ -24,7 +24,6 @@ from readiness.entities import (
     same_address,
     same_name,
     same_phone,
-    site_entities,
     states_practice,
     text_words,
     visible_phones,
@@ -174,8 +173,7 @@ class IncompletePracticeSchema(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         expectations = self.options.types
         groups: dict[tuple, dict[str, Any]] = {}
-        indexable = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
-        for url_id, entities in site_entities(ctx, indexable):
+        for url_id, entities in ctx.indexable_entities:
             for entity in entities:
                 if set(entity.types) & set(self.options.person_types):
                     continue
@@ -254,7 +252,7 @@ class MissingPracticeSchema(Rule):
         pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         if not pages:
             return
-        for _url_id, entities in site_entities(ctx, pages):
+        for _url_id, entities in ctx.indexable_entities:
             if any(is_practice(e, self.options.practice_types) for e in entities):
                 return
         url_id = ctx.home_id if ctx.home_id in pages else pages[0]
