@@ -116,7 +116,7 @@ class AnalysisContext:
         self.store = store
         self._db = store.db
         self._inbound_links: dict[int, list[dict[str, Any]]] = {}
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str | None, str | None] = {}
         self._header_values: dict[str, dict[int, str]] = {}
 
     # -- crawl metadata ----------------------------------------------------------------
@@ -381,15 +381,15 @@ class AnalysisContext:
         cached = self._inbound_links.get(url_id)
         if cached is not None:
             return cached
-        rank, urls, text = self.url_rank, self.urls, self._interned
+        # intern(v, v): the dict's own copy of a text (None is a key too), bound once; a
+        # Python call per field cost ~1 s CPU at 20k pages' findings.
+        rank, urls, intern = self.url_rank, self.urls, self._texts.setdefault
         rows = sorted(self._db.execute(_INBOUND_EDGES, (url_id,)), key=lambda r: rank[r[0]])
-        edges = [{"source": urls[r[0]], "anchor": text(r[1]), "element": text(r[2]),
-                  "region": text(r[3]), "rel": text(r[4])} for r in rows]
+        edges = [{"source": urls[source], "anchor": intern(anchor, anchor),
+                  "element": intern(element, element), "region": intern(region, region),
+                  "rel": intern(rel, rel)} for source, anchor, element, region, rel in rows]
         self._inbound_links[url_id] = edges
         return edges
-
-    def _interned(self, value: str | None) -> str | None:
-        return value if value is None else self._texts.setdefault(value, value)
 
     @cached_property
     def sitemap_listing(self) -> dict[int, list[str]]:
