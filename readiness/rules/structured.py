@@ -161,6 +161,7 @@ class IncompletePracticeSchema(Rule):
     name = "incomplete-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    reads = ("indexable_entities",)
 
     class Options(RuleOptions):
         types: dict[str, PracticeTypeExpectations] = Field(
@@ -242,6 +243,7 @@ class MissingPracticeSchema(Rule):
     name = "missing-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    reads = ("indexable_entities",)
 
     class Options(RuleOptions):
         practice_types: list[str] = Field(
@@ -308,6 +310,7 @@ class InconsistentNap(Rule):
     name = "inconsistent-nap"
     family = FAMILY
     severity = Severity.WARNING
+    reads = ("indexable_entities",)
 
     class Options(RuleOptions):
         default_country_code: str | None = Field(None, description=(
