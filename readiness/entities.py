@@ -39,6 +39,7 @@ class SiteFacts(Protocol):
 
     urls: dict[int, str]              # url id -> URL
     home_id: int | None               # the page the start URL ends on
+    indexable_entities: list[tuple[int, list[Entity]]]  # site_entities() of indexable pages
 
     def indexable_pages(self) -> Iterator[tuple[int, Any, Any]]: ...
 
@@ -444,7 +445,7 @@ class NapModel:
         self.staff = set(options.staff_types)
         self.pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         self.statements: dict[int, list[Statement]] = defaultdict(list)
-        for url_id, entities in site_entities(ctx, self.pages):
+        for url_id, entities in ctx.indexable_entities:
             seen: set[tuple] = set()
             for entity in entities:
                 if set(entity.types) & set(options.person_types):

@@ -91,6 +91,9 @@ class Rule:
     family: ClassVar[str]
     severity: ClassVar[Severity] = Severity.WARNING
     Options: ClassVar[type[RuleOptions]] = RuleOptions
+    # Bulky AnalysisContext caches that only a few rules read (cached_property names): the
+    # engine releases each once the last enabled rule naming it has run.
+    reads: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: RuleOptions | None = None,
                  severity: Severity | None = None) -> None:

@@ -68,7 +68,7 @@ def index_blocks(ctx: AnalysisContext, url_id: int) -> list[str]:
             reasons.append("noindex in meta robots")
         if is_noindex(page.x_robots_tag):
             reasons.append("noindex in X-Robots-Tag header")
-    elif is_noindex(ctx.headers(url_id).get("x-robots-tag")):
+    elif is_noindex(ctx.header(url_id, "x-robots-tag")):
         reasons.append("noindex in X-Robots-Tag header")
     return reasons
 

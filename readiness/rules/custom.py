@@ -360,7 +360,7 @@ def evaluate(condition: Condition, view: _PageView) -> bool | None:
         found = compiled(condition.text).search(view.text_of(condition.in_ or "main")) is not None
         return found == (condition.present is not False)
     if subject == "header":
-        value = ctx.headers(url_id).get(condition.header.lower())
+        value = ctx.header(url_id, condition.header.lower())
         if condition.matches is not None:
             return value is not None and compiled(condition.matches).search(value) is not None
         return (value is not None) == (condition.present is not False)

@@ -136,7 +136,12 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
     runs: list[RuleRun] = []
     with open_store(store_path) as store:
         ctx = AnalysisContext(store)
-        for rule, common in build_rules(config, registry):
+        rules = build_rules(config, registry)
+        # Analysis memory peaks at the end, holding every finding: a cache few rules read
+        # is not kept until then.
+        last_reader = {name: index for index, (rule, _common) in enumerate(rules)
+                       for name in rule.reads}
+        for index, (rule, common) in enumerate(rules):
             run = RuleRun(type(rule), rule.effective_severity)
             url_filter = UrlFilter(common["include"], common["exclude"])
             accepts = [(glob_to_regex([a.url]), a.reason) for a in common["accept"]]
@@ -155,6 +160,8 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             run.seconds = time.perf_counter() - t0
             run.cpu_seconds = time.process_time() - cpu0
             runs.append(run)
+            for name in [name for name, last in last_reader.items() if last == index]:
+                ctx.release(name)
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta

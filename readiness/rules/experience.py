@@ -702,7 +702,7 @@ class UncompressedResponse(Rule):
             if (fetch.status != 200 or size < self.options.min_bytes
                     or not kind.startswith(COMPRESSIBLE_TYPES)):
                 continue
-            encoding = ctx.headers(url_id).get("content-encoding", "").strip().lower()
+            encoding = (ctx.header(url_id, "content-encoding") or "").strip().lower()
             if encoding and encoding != "identity":
                 continue
             groups[(origin(ctx.urls[url_id]), kind)].append((url_id, size))

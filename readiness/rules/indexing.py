@@ -33,7 +33,7 @@ def seed_ids(ctx: AnalysisContext) -> set[int]:
 def noindex_sources(ctx: AnalysisContext, url_id: int) -> list[str]:
     """Where a 200 response says noindex: "meta robots", "X-Robots-Tag" (empty when nowhere)."""
     page = ctx.pages.get(url_id)
-    header = page.x_robots_tag if page is not None else ctx.headers(url_id).get("x-robots-tag")
+    header = page.x_robots_tag if page is not None else ctx.header(url_id, "x-robots-tag")
     sources = []
     if page is not None and is_noindex(page.meta_robots):
         sources.append("meta robots")

@@ -24,7 +24,6 @@ from readiness.entities import (
     same_address,
     same_name,
     same_phone,
-    site_entities,
     states_practice,
     text_words,
     visible_phones,
@@ -162,6 +161,7 @@ class IncompletePracticeSchema(Rule):
     name = "incomplete-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    reads = ("indexable_entities",)
 
     class Options(RuleOptions):
         types: dict[str, PracticeTypeExpectations] = Field(
@@ -174,8 +174,7 @@ class IncompletePracticeSchema(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         expectations = self.options.types
         groups: dict[tuple, dict[str, Any]] = {}
-        indexable = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
-        for url_id, entities in site_entities(ctx, indexable):
+        for url_id, entities in ctx.indexable_entities:
             for entity in entities:
                 if set(entity.types) & set(self.options.person_types):
                     continue
@@ -244,6 +243,7 @@ class MissingPracticeSchema(Rule):
     name = "missing-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    reads = ("indexable_entities",)
 
     class Options(RuleOptions):
         practice_types: list[str] = Field(
@@ -254,7 +254,7 @@ class MissingPracticeSchema(Rule):
         pages = [url_id for url_id, _fetch, _page in ctx.indexable_pages()]
         if not pages:
             return
-        for _url_id, entities in site_entities(ctx, pages):
+        for _url_id, entities in ctx.indexable_entities:
             if any(is_practice(e, self.options.practice_types) for e in entities):
                 return
         url_id = ctx.home_id if ctx.home_id in pages else pages[0]
@@ -310,6 +310,7 @@ class InconsistentNap(Rule):
     name = "inconsistent-nap"
     family = FAMILY
     severity = Severity.WARNING
+    reads = ("indexable_entities",)
 
     class Options(RuleOptions):
         default_country_code: str | None = Field(None, description=(

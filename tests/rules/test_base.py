@@ -1,5 +1,7 @@
 """What every rule shares (readiness/rules/base.py, readiness/rules/context.py)."""
 
+import pytest
+
 from readiness.rules.base import Rule, Severity
 from readiness.testing import StoreBuilder
 
@@ -57,3 +59,38 @@ def test_inbound_evidence_lists_every_reference_by_url(tmp_path):
     assert [link["source"] for link in evidence["inbound_links"]] == [
         store.url(f"/copy-{n}") for n in ordered]
     assert evidence["inbound_link_count"] == evidence["linking_pages"] == 30
+
+
+def test_header_reads_one_header_of_the_urls_that_sent_it(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.fetch("/gzip", headers={"content-encoding": "gzip", "x-robots-tag": "noindex"})
+    store.fetch("/plain", headers={"server": "nginx"})
+    store.fetch("/none")
+    ctx = store.context()
+    try:
+        ids = ctx.ids
+        with pytest.raises(AttributeError):  # fetches leave the header dicts out
+            ctx.fetches[ids[store.url("/gzip")]].headers
+        assert ctx.header(ids[store.url("/gzip")], "content-encoding") == "gzip"
+        assert ctx.header(ids[store.url("/gzip")], "x-robots-tag") == "noindex"
+        assert ctx.header(ids[store.url("/plain")], "content-encoding") is None
+        assert ctx.header(ids[store.url("/plain")], "server") == "nginx"
+        assert ctx.header(ids[store.url("/none")], "server") is None
+    finally:
+        ctx.store.close()
+
+
+def test_a_released_fact_is_read_again_and_only_cached_facts_can_be_released(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/about"])
+    store.page("/about")
+    ctx = store.context()
+    try:
+        first = ctx.url_rank
+        assert ctx.url_rank is first
+        ctx.release("url_rank")
+        assert ctx.url_rank is not first and ctx.url_rank == first
+        with pytest.raises(ValueError):
+            ctx.release("header")
+    finally:
+        ctx.store.close()
