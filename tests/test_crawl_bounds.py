@@ -109,3 +109,51 @@ def test_a_long_redirect_chain_is_too_many_redirects_and_a_repeat_a_loop(redirec
     assert "too many redirects" in messages[server.url(chain[0], "/hop")]
     assert "redirects in a loop" in messages[server.url("loop_a", "/hop")]
     assert server.url("loop_b", "/short") not in messages
+
+
+def robots_txt(disallowed: str, padding_bytes: int) -> str:
+    # Comment lines: Google reads them as nothing, but they count towards the 500 KiB.
+    lines, line = [], "# " + "x" * 1000
+    while len(lines) * (len(line) + 1) < padding_bytes:
+        lines.append(line)
+    return f"User-agent: *\nDisallow: {disallowed}\n" + "\n".join(lines) + \
+        "\nDisallow: /after-the-limit\n"
+
+
+@pytest.fixture(scope="module")
+def big_robots(tmp_path_factory):
+    root = tmp_path_factory.mktemp("robots")
+    home = {"body": links_page("/private/page", "/after-the-limit", "/open")}
+    pages = {path: {"body": links_page()} for path in ("/private/page", "/after-the-limit", "/open")}
+    manifest = {"hosts": {"site": "127.0.0.1", "small": "127.0.0.2"}, "routes": {
+        # 9 MiB, over the crawl's 8 MiB page limit as well as Google's 500 KiB.
+        "site": {"/": home, **pages, "/robots.txt": {"body": robots_txt("/private/", 9 * 2 ** 20),
+                                            "content_type": "text/plain"}},
+        "small": {"/": home, **pages, "/robots.txt": {"body": robots_txt("/private/", 10_000),
+                                             "content_type": "text/plain"}},
+    }}
+    with serve(root / "site", manifest) as server:
+        crawls = {host: crawl_site(server.url(host), root / host, {"probe": {"enabled": False}})
+                  for host in ("site", "small")}
+        for crawl in crawls.values():
+            assert crawl.result.returncode in (0, 1), crawl.result.stderr
+        yield server, crawls
+
+
+def test_an_oversized_robots_txt_applies_its_first_500_kib_and_is_reported(big_robots):
+    server, crawls = big_robots
+    for host, crawl in crawls.items():
+        with crawl.store() as store:
+            robots = store.query("SELECT status, truncated FROM robots").fetchone()
+            private = store.fetch(server.url(host, "/private/page"))
+            after = store.fetch(server.url(host, "/after-the-limit"))
+            assert store.fetch(server.url(host, "/open"))["status"] == 200
+        assert private["robots_blocked"] == 1 and private["status"] is None
+        assert tuple(robots) == (200, int(host == "site"))
+        # Past Google's limit the last rule is not read; in a small file it applies.
+        assert after["robots_blocked"] == int(host == "small")
+        idx007 = [f for f in analyze(crawl.store_path, load_config()).findings
+                  if f.rule == "IDX007" and "robots" in f.message]
+        assert [(f.url, f.severity.value) for f in idx007] == (
+            [(server.url(host, "/robots.txt"), "warning")] if host == "site" else [])
+    assert not [r for r in server.requests if r.path == "/private/page"]

@@ -309,6 +309,8 @@ class Robots(Record):
     status: int | None = column("HTTP status")
     error: FetchOutcome | None = column("network error when there was no response")
     body: str | None = column("first 512 KiB")
+    truncated: bool = column("longer than 512 KiB: the rest was not read (as Google ignores it)",
+                             default=False, sql_default="0")
     sitemaps: list[str] | None = column("its Sitemap: lines", json=True)
     fetched_at: float | None = column("unix time")
 
