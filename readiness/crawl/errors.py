@@ -2,8 +2,8 @@
 
 ``dns`` and ``refused`` mean nobody is there (a broken link); ``timeout``, ``tls`` and
 ``connection`` are conditions a retry or a browser may get past; ``too-large`` is our own
-DOWNLOAD_MAXSIZE cut-off (huge or endless pages); ``private-address`` a request never sent
-(readiness.crawl.addresses).
+DOWNLOAD_MAXSIZE cut-off (huge or endless pages, on the wire or once decompressed);
+``private-address`` a request never sent (readiness.crawl.addresses).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -43,6 +45,11 @@ def classify_failure(failure: Failure) -> tuple[FetchOutcome, str]:
     name = type(exc).__name__.lower()
     if "ssl" in name or "tls" in name or "certificate" in detail.lower():
         return FetchOutcome.TLS, detail
+    if isinstance(exc, IgnoreRequest) and isinstance(exc.__cause__,
+                                                     _DecompressionMaxSizeExceeded):
+        # HttpCompressionMiddleware's cut-off: the same DOWNLOAD_MAXSIZE overrun as an
+        # uncompressed page's, found after the download instead of during it.
+        return FetchOutcome.TOO_LARGE, detail
     for types, outcome in _CLASSES:
         if isinstance(exc, types):
             if outcome == FetchOutcome.CONNECTION and "ssl" in detail.lower():

@@ -116,8 +116,13 @@ class OutboundProber:
             target = urljoin(state["current"], location.decode("latin-1").strip())
             state["hops"].append({"url": state["current"], "status": status, "location": target})
             seen = {hop["url"] for hop in state["hops"]}
-            if target in seen or len(state["hops"]) > MAX_REDIRECTS:
+            if target in seen:
                 self._finish(state, Verdict.BROKEN, status=status, error=FetchOutcome.REDIRECT_LOOP)
+                return
+            if len(state["hops"]) > MAX_REDIRECTS:
+                # A long chain through distinct URLs is not a loop: name it as browsers do.
+                self._finish(state, Verdict.BROKEN, status=status,
+                             error=FetchOutcome.TOO_MANY_REDIRECTS)
                 return
             state.update(current=target, method="HEAD")
             yield self._request(state)

@@ -11,6 +11,11 @@ Unreachable or failing robots.txt files do not block the crawl: a 4xx means "no 
 indexing rules report as an error, but the crawl goes on as if allowed so the rest of the
 site can still be checked.
 
+A robots.txt larger than Google's 500 KiB limit is read as Google reads it: its first
+500 KiB apply, the rest is ignored, and the record says it was truncated (IDX007 reports it).
+The download stops there instead of running into the crawl's page size limit, which would
+drop the whole file and with it every Disallow.
+
 :class:`RobotsTxt` is the Scrapy extension holding the crawl's rules: it records each
 robots.txt answer the spider's callbacks hand it, and in a distributed run reads the rules
 another worker fetched (the coordination's ``shared_robots``).
@@ -24,6 +29,8 @@ import time
 from urllib.parse import urlsplit
 
 from protego import Protego
+from scrapy import signals
+from scrapy.exceptions import StopDownload
 
 from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
@@ -32,6 +39,7 @@ from readiness.urls import netloc
 
 logger = logging.getLogger(__name__)
 
+# What Google reads of a robots.txt (RFC 9309 §2.5 asks for at least 500 KiB).
 ROBOTS_MAX_BYTES = 512 * 1024
 
 
@@ -112,6 +120,27 @@ class RobotsTxt(StoreComponent):
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
         self.rules = RobotsRules(crawler.settings.get("USER_AGENT"))
+        self.max_page_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+
+    def headers_received(self, headers, body_length, request, spider) -> None:
+        """Lift the page size limit off a robots.txt download: bytes_received cuts it at
+        ROBOTS_MAX_BYTES instead. (The download handler reads ``download_maxsize`` right
+        after this signal, and refuses a longer Content-Length before reading any byte.)"""
+        if "robots_host" in request.meta:
+            request.meta["download_maxsize"] = 0
+            request.meta["robots_bytes"] = 0
+
+    def bytes_received(self, data, request, spider) -> None:
+        if "robots_host" not in request.meta:
+            return
+        # The handler has read its limit by now; decompression (HttpCompressionMiddleware,
+        # after the download) keeps the crawl's, so a gzip bomb is still cut off.
+        request.meta["download_maxsize"] = self.max_page_bytes
+        request.meta["robots_bytes"] += len(data)
+        if request.meta["robots_bytes"] > ROBOTS_MAX_BYTES:
+            raise StopDownload(fail=False)  # the response goes on with what has arrived
 
     def allowed(self, url: str) -> bool:
         # The rules of ``url``'s host, as the worker that fetched it read them.
@@ -126,7 +155,13 @@ class RobotsTxt(StoreComponent):
         host = response.meta["robots_host"]
         sitemaps: list[str] = []
         body = None
+        truncated = False
         if response.status == 200:
+            truncated = len(response.body) > ROBOTS_MAX_BYTES
+            if truncated:
+                logger.warning("robots.txt of %s is larger than %d KiB: only its first %d KiB "
+                               "are applied, as Google does", host, ROBOTS_MAX_BYTES // 1024,
+                               ROBOTS_MAX_BYTES // 1024)
             body = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
             # Read even with robots: ignore (its Sitemap: lines count); the spider's decision
             # is what leaves the rules unapplied.
@@ -135,7 +170,7 @@ class RobotsTxt(StoreComponent):
             logger.warning("robots.txt of %s answered %s: search engines then stop crawling the "
                            "site; readiness goes on as if allowed", host, response.status)
         self.store.add(Robots(host=host, url=response.url, status=response.status, body=body,
-                              sitemaps=sitemaps, fetched_at=time.time()))
+                              truncated=truncated, sitemaps=sitemaps, fetched_at=time.time()))
         self.stats.inc_value(f"readiness/robots/status/{response.status}")
         return host, sitemaps, body
 

@@ -364,7 +364,8 @@ class MissingRobotsOrSitemap(Rule):
         Each site host's robots.txt: unreachable (5xx, 429 or no response) is an error,
         because search engines then stop crawling the site; absent (404 and other 4xx) is a
         notice, because it means "crawl everything" but leaves nowhere to announce the
-        sitemap. And the sitemaps: a warning when none listing URLs could be read, from
+        sitemap; larger than 500 KiB is a warning, because Google ignores the rest (the
+        crawl applies the first 500 KiB, as Google does). And the sitemaps: a warning when none listing URLs could be read, from
         robots.txt ``Sitemap:`` lines, /sitemap.xml or ``crawl.sitemaps``.
     Why it matters:
         Search engines check robots.txt before anything else; a failing one stalls the whole
@@ -407,6 +408,13 @@ class MissingRobotsOrSitemap(Rule):
     def robots_finding(self, robots: Robots) -> Finding | None:
         status, error = robots.status, robots.error
         evidence = {"robots_url": robots.url, "status": status, "error": error}
+        if status == 200 and robots.truncated:
+            return self.finding(
+                robots.url, "robots.txt is larger than 500 KiB: Google ignores everything "
+                "after its first 500 KiB, and so did this crawl",
+                {**evidence, "truncated": True,
+                 "fix": "shorten robots.txt below 500 KiB (group paths with wildcards)"},
+                subject=f"robots:{robots.host}", severity=Severity.WARNING)
         if status == 200:
             return None
         if status is None or status >= 500 or status == 429:

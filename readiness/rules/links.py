@@ -35,6 +35,7 @@ NETWORK_ERROR_WORDS = {
     FetchOutcome.CONNECTION: "connection drops before a full response",
     FetchOutcome.TOO_LARGE: "response bigger than the size limit",
     FetchOutcome.REDIRECT_LOOP: "redirects in a loop",
+    FetchOutcome.TOO_MANY_REDIRECTS: "too many redirects",
     # Refused before sending (readiness.crawl.addresses): graded unverifiable, never broken.
     FetchOutcome.PRIVATE_ADDRESS: "not checked: private address (crawl.allow_private "
                                   "lets the crawl reach it)",
@@ -66,7 +67,7 @@ def linked_probes(ctx: AnalysisContext,
 def outcome_words(probe: JudgedProbe) -> str:
     """What the probe met, in plain words: "answers 404", "host does not resolve"."""
     status, error = probe.status, probe.error
-    if error == FetchOutcome.REDIRECT_LOOP:
+    if error in (FetchOutcome.REDIRECT_LOOP, FetchOutcome.TOO_MANY_REDIRECTS):
         return NETWORK_ERROR_WORDS[error]
     if error:
         what = NETWORK_ERROR_WORDS.get(error, f"fails ({error})")

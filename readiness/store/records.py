@@ -48,8 +48,10 @@ class FetchOutcome(StrEnum):
     # (private, loopback, link-local …; readiness.crawl.addresses). Neither a network error
     # nor a skip of the crawl's scope: "not checked", never broken and never ok.
     PRIVATE_ADDRESS = "private-address"
-    # probes only: the redirects came back to a URL they had passed
+    # probes only: the redirects came back to a URL they had passed ...
     REDIRECT_LOOP = "redirect-loop"
+    # ... or went on past the prober's hop limit through URLs all different
+    TOO_MANY_REDIRECTS = "too-many-redirects"
     # variants only: a URL the site itself leads to, crawled as a page (its answer is its fetch)
     SEE_FETCH = "see-fetch"
 
@@ -307,6 +309,8 @@ class Robots(Record):
     status: int | None = column("HTTP status")
     error: FetchOutcome | None = column("network error when there was no response")
     body: str | None = column("first 512 KiB")
+    truncated: bool = column("longer than 512 KiB: the rest was not read (as Google ignores it)",
+                             default=False, sql_default="0")
     sitemaps: list[str] | None = column("its Sitemap: lines", json=True)
     fetched_at: float | None = column("unix time")
 
@@ -322,7 +326,7 @@ class Probe(Record):
                           default=REQUIRED)
     status: int | None = column("final HTTP status")
     error: FetchOutcome | None = column("network error when there was no response, or "
-                                        "redirect-loop")
+                                        "redirect-loop / too-many-redirects")
     method: str | None = column("HEAD or GET (the request that decided)")
     final_url: str | None = column("after redirects")
     hops: list[dict[str, Any]] | None = column("[{url, status, location}] of redirects followed",
