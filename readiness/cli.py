@@ -9,6 +9,7 @@ unreachable, crawl blocked, no page, fewer pages than ``--min-pages``, crawl not
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        code = args.handler(args)
     except UsageError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -281,7 +282,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("readiness: interrupted; everything stored so far is kept", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        # The second Ctrl-C of a forced stop can come while the process exits (interpreter
+        # and worker clean-up, outside this try): uncaught, Python would die by SIGINT
+        # instead of exiting 130.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 if __name__ == "__main__":
