@@ -35,12 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     crawl = commands.add_parser("crawl", help="crawl a site and its outbound links into a store")
-    crawl.add_argument("url", help="start URL, e.g. https://www.clinic.example/")
+    crawl.add_argument("url", nargs="?",
+                       help="start URL, e.g. https://www.clinic.example/ (not needed with "
+                            "--resume)")
     _add_crawl_options(crawl)
     crawl.set_defaults(handler=cmd_crawl)
 
     check = commands.add_parser("check", help="crawl + analyze: the pre-launch / CI gate")
-    check.add_argument("url", help="start URL, e.g. https://www.clinic.example/")
+    check.add_argument("url", nargs="?",
+                       help="start URL, e.g. https://www.clinic.example/ (not needed with "
+                            "--resume)")
     _add_crawl_options(check)
     _add_gate_options(check)
     check.set_defaults(handler=cmd_check)
@@ -79,6 +83,9 @@ def _add_crawl_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
     sub.add_argument("--reports-dir", default="reports", metavar="DIR",
                      help="where runs are kept (default: reports)")
+    sub.add_argument("--resume", metavar="DIR",
+                     help="continue an interrupted run in place (its run folder or "
+                          "crawl.sqlite), with its stored configuration and start URL")
     sub.add_argument("--quiet", action="store_true", help="no progress line")
     sub.add_argument("--no-outbound", action="store_true",
                      help="do not check links to other sites (crawl.probe.enabled: false), "
@@ -162,13 +169,35 @@ def crawl_config(path: str | None, no_outbound: bool = False):
     return config
 
 
+def crawl_run(args: argparse.Namespace):
+    """(configuration, start URL) of the crawl the command line asks for: a new one, or the
+    interrupted run ``--resume`` names (its stored configuration, unless --config is the same)."""
+    if args.resume is None:
+        if not args.url:
+            raise UsageError("a start URL is required (or --resume DIR, to continue an "
+                             "interrupted run)")
+        config = crawl_config(args.config, args.no_outbound)
+        return config, check_url(args.url, config.crawl)
+    from readiness.crawl.resume import ResumeRefused, resumable_meta, resume_store_path, resumed_run
+
+    if args.out:
+        raise UsageError("--resume continues the run in its own folder: give no --out")
+    try:
+        meta = resumable_meta(resume_store_path(args.resume))
+        config = None
+        if args.config or args.no_outbound:
+            config = crawl_config(args.config, args.no_outbound)
+        return resumed_run(meta, config, args.url)
+    except ResumeRefused as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
-    config = crawl_config(args.config, args.no_outbound)
-    url = check_url(args.url, config.crawl)
+    config, url = crawl_run(args)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet)
+                       progress=not args.quiet, resume=args.resume)
     return report_crawl(result)
 
 
@@ -194,10 +223,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from readiness.crawl.runner import run_crawl
 
     settings = gate_settings(args)
-    config = crawl_config(args.config, args.no_outbound)
-    url = check_url(args.url, config.crawl)
+    config, url = crawl_run(args)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet)
+                       progress=not args.quiet, resume=args.resume)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status

@@ -116,6 +116,16 @@ class LocalCoordination:
         decided[url_id] = 1
         return True
 
+    def restore(self, decided_ids, pages_taken: int) -> None:
+        """A resumed run (readiness.crawl.resume): the URLs decided before the interrupt and
+        the places of crawl.max_pages they took."""
+        decided = self.decided
+        for url_id in decided_ids:
+            if url_id >= len(decided):
+                decided.extend(b"\0" * max(url_id + 1 - len(decided), 4096))
+            decided[url_id] = 1
+        self._scheduled_pages = pages_taken
+
     def take_page(self) -> bool:
         """One more page within crawl.max_pages (the whole run's)."""
         if self._scheduled_pages >= self.crawl_cfg.max_pages:

@@ -182,3 +182,4 @@ class OutboundProber:
     def _record(self, url_id: int, url: str, result: dict[str, Any]) -> None:
         self.stats.inc_value(f"readiness/probes/verdict/{result['verdict']}")
         self.store.add(Probe(url_id=url_id, **result))
+        self.store.flush()  # committed at once: --resume probes only what has no verdict

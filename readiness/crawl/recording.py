@@ -85,26 +85,40 @@ class PageRecorder(StoreComponent):
             if target is not None:
                 target_id = self.store.intern(target, self.scope.is_internal(target))
                 fetch.location_url_id = target_id
-                self.store.add(fetch)
                 # A redirect hop is not a click: the target keeps this URL's depth.
                 request = self.decide(target, depth, "redirect", url_id, target_id)
+                self._done(fetch)
                 if request is not None:
                     yield request
                 return
-        self.store.add(fetch)
-        if status == 200 and (isinstance(response, HtmlResponse) or (
-                isinstance(response, TextResponse)
-                and b"html" in (headers.get(b"Content-Type") or b""))):
-            parsed = await self.parser.parse(response)
-            if parsed is not None:
-                for request in self._record_page(response, url_id, depth, parsed,
-                                                 fetch.headers):
+        # The fetch row is written last, after the decisions about everything the page
+        # leads to: a URL with a fetch row has its children in the frontier, and one without
+        # is fetched again by --resume (readiness.crawl.resume).
+        try:
+            if status == 200 and (isinstance(response, HtmlResponse) or (
+                    isinstance(response, TextResponse)
+                    and b"html" in (headers.get(b"Content-Type") or b""))):
+                parsed = await self.parser.parse(response)
+                if parsed is not None:
+                    for request in self._record_page(response, url_id, depth, parsed,
+                                                     fetch.headers):
+                        yield request
+            elif (status == 200 and self.crawl_cfg.fetch_resources
+                    and isinstance(response, TextResponse)
+                    and b"text/css" in (headers.get(b"Content-Type") or b"").lower()):
+                for request in self._record_stylesheet(response, url_id, depth):
                     yield request
-        elif (status == 200 and self.crawl_cfg.fetch_resources
-                and isinstance(response, TextResponse)
-                and b"text/css" in (headers.get(b"Content-Type") or b"").lower()):
-            for request in self._record_stylesheet(response, url_id, depth):
-                yield request
+        except Exception:
+            self._done(fetch)  # the answer is a fact even when recording it failed
+            raise
+        self._done(fetch)
+
+    def _done(self, fetch: Fetch) -> None:
+        """A URL's answer is recorded: its fetch row, committed at once with what it led to,
+        so a killed crawl loses only the requests in flight (--resume fetches them again).
+        About 55 µs of CPU per page over the batched commit (bench/README.md)."""
+        self.store.add(fetch)
+        self.store.flush()
 
     def _record_page(self, response, url_id: int, depth: int, parsed: ParsedPage,
                      headers: dict[str, str]) -> Iterable[scrapy.Request]:
@@ -225,7 +239,7 @@ class PageRecorder(StoreComponent):
         error, detail = classify_failure(failure)
         self.stats.inc_value(f"readiness/errors/{error}")
         logger.info("fetch failed: %s (%s)", request.url, detail)
-        self.store.add(Fetch(
+        self._done(Fetch(
             url_id=url_id, error=error, error_detail=detail, fetched=True,
             robots_blocked=robots_blocked, depth=depth, discovered_by=discovered_by,
             discovered_from=source_id, elapsed_ms=_ms(request.meta.get("readiness_elapsed")),

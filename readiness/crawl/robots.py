@@ -171,6 +171,7 @@ class RobotsTxt(StoreComponent):
                            "site; readiness goes on as if allowed", host, response.status)
         self.store.add(Robots(host=host, url=response.url, status=response.status, body=body,
                               truncated=truncated, sitemaps=sitemaps, fetched_at=time.time()))
+        self.store.flush()  # committed at once: --resume reads it instead of fetching it
         self.stats.inc_value(f"readiness/robots/status/{response.status}")
         return host, sitemaps, body
 
@@ -181,4 +182,5 @@ class RobotsTxt(StoreComponent):
         error, detail = classify_failure(failure)
         logger.warning("robots.txt of %s could not be fetched (%s)", host, detail)
         self.store.add(Robots(host=host, url=request.url, error=error, fetched_at=time.time()))
+        self.store.flush()
         return host

@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.utils.misc import load_object
 
 from readiness import __version__
+from readiness.crawl.resume import FRONTIER_META_KEY
 from readiness.crawl.signals import run_stored, store_closing, store_opened
 
 logger = logging.getLogger(__name__)
@@ -69,18 +70,26 @@ class RunStore:
         self.run_dir, self.store_path, store_args = coordination.store_location(
             self.reports_dir, spider.out, spider.start_url)
         self.store = self.store_cls(self.store_path, **store_args)
-        self.store.open({
-            "run_id": self.run_dir.name,
-            "start_url": spider.start_url,
-            "seed_urls": spider.seed_urls,
-            "site_hosts": sorted(spider.site_netlocs),
-            "config": spider.cfg.model_dump(mode="json"),
-            "config_file": spider.config_path,
-            "readiness_version": __version__,
-            "started_at": time.time(),
-            "complete": False,
-            "finish_reason": "running",
-        }, fresh=True)
+        running = {"complete": False, "finish_reason": "running"}
+        resumed = spider.resumed_meta
+        if resumed is not None:
+            # The same run, in place (readiness.crawl.resume): its id, ids and facts kept.
+            self.store.open({**running, "resumed": [*resumed.get("resumed", []), time.time()],
+                             "resumed_by_version": __version__}, fresh=False)
+        else:
+            self.store.open({
+                "run_id": self.run_dir.name,
+                "start_url": spider.start_url,
+                "seed_urls": spider.seed_urls,
+                "site_hosts": sorted(spider.site_netlocs),
+                "config": spider.cfg.model_dump(mode="json"),
+                "config_file": spider.config_path,
+                "readiness_version": __version__,
+                "started_at": time.time(),
+                # The queue table is the run's frontier: --resume can continue it.
+                FRONTIER_META_KEY: True,
+                **running,
+            }, fresh=True)
         coordination.opened(self.store)
         self.crawler.signals.send_catch_log(store_opened, store=self.store,
                                             run_dir=self.run_dir)

@@ -10,6 +10,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from readiness.config import ConfigError, ReadinessConfig
+from readiness.crawl.resume import resume_store_path
 from readiness.crawl.run_store import new_run_dir
 from readiness.crawl.spider import SiteSpider
 from readiness.store import open_store
@@ -36,9 +37,15 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
               reports_dir: str | Path = "reports", progress: bool = True,
-              settings: dict[str, Any] | None = None) -> CrawlResult:
-    """Crawl ``url`` into ``out`` (default ``<reports_dir>/<run-id>``) and return where."""
-    run_dir = Path(out) if out else new_run_dir(reports_dir, url)
+              settings: dict[str, Any] | None = None,
+              resume: str | Path | None = None) -> CrawlResult:
+    """Crawl ``url`` into ``out`` (default ``<reports_dir>/<run-id>``) and return where;
+    ``resume``: the store of an interrupted run to continue in place (its folder is the run's,
+    ``url`` and ``config`` the stored run's: readiness.crawl.resume)."""
+    if resume is not None:
+        run_dir = resume_store_path(resume).parent
+    else:
+        run_dir = Path(out) if out else new_run_dir(reports_dir, url)
     run_dir.mkdir(parents=True, exist_ok=True)
     overrides = {
         "READINESS_REPORTS_DIR": str(reports_dir),
@@ -46,13 +53,14 @@ def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
         "READINESS_ANALYZE_ON_CLOSE": False,
         # The full Scrapy log goes to the run folder; the terminal gets the progress line.
         "LOG_FILE": str(run_dir / "crawl.log"),
-        "LOG_FILE_APPEND": False,
+        "LOG_FILE_APPEND": resume is not None,  # a resumed run's log goes on
     }
     overrides.update(settings or {})
     process = CrawlerProcess(project_settings(overrides))
     crawler = process.create_crawler(SiteSpider)
     failures: list = []
-    process.crawl(crawler, url=url, config=config, out=str(run_dir)).addErrback(failures.append)
+    where = {"resume": str(run_dir)} if resume is not None else {"out": str(run_dir)}
+    process.crawl(crawler, url=url, config=config, **where).addErrback(failures.append)
     process.start()
     if failures:
         failures[0].raiseException()

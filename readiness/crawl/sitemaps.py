@@ -103,6 +103,10 @@ class Sitemaps(StoreComponent):
         self.start_url = self.spider.start_url
         self._sitemaps_seen: set[str] = set()
 
+    def restore(self, read: list[str]) -> None:
+        """A resumed run: the sitemaps read before the interrupt are not requested again."""
+        self._sitemaps_seen.update(read)
+
     def from_robots(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
         """Requests for the sitemaps of a host whose robots.txt is in."""
         sitemap_sources = [(u, "robots") for u in sitemaps]
@@ -154,11 +158,11 @@ class Sitemaps(StoreComponent):
         parsed = parse_sitemap(response.body, self.crawl_cfg.max_page_bytes)
         sitemap.kind, sitemap.error = parsed.kind, parsed.error
         sitemap.entries = len(parsed.entries)
-        self.store.add(sitemap)
         if parsed.error:
             logger.warning("sitemap %s %s; %d entries read", response.url,
                            ERROR_WORDS.get(parsed.error, parsed.error), len(parsed.entries))
         if parsed.kind == "sitemapindex":
+            self.store.add(sitemap)
             for raw, _lastmod in parsed.entries:
                 request = self._sitemap_request(raw, url_id, "index", response.url)
                 if request is not None:
@@ -179,6 +183,9 @@ class Sitemaps(StoreComponent):
             entries.append(SitemapEntry(sitemap_id=url_id, url_id=target_id, raw=raw,
                                         lastmod=lastmod))
         self.store.add_all(entries)
+        # After its entries' decisions: a sitemap with a row has its entries in the
+        # frontier (readiness.crawl.resume), even after a kill.
+        self.store.add(sitemap)
         self.stats.inc_value("readiness/sitemap_entries", len(entries))
 
     def failed(self, failure) -> None:

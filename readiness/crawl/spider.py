@@ -12,7 +12,9 @@ URL an id, and the coordination's decided-set says whether the URL was already f
 skipped or probed. That is the crawl's whole per-URL memory; page facts go to the store.
 
 Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config=FILE]
-[-a out=DIR] [-a run=NAME]``.
+[-a out=DIR] [-a run=NAME]``; resume an interrupted run with ``readiness crawl --resume DIR``
+or ``scrapy crawl site -a resume=DIR`` (readiness/crawl/resume.py). Scrapy's own JOBDIR is
+refused: its queued requests would carry the URL ids of a store it does not keep.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
 from readiness.crawl.recording import PageRecorder
 from readiness.crawl.remeasure import QuietRemeasurement
+from readiness.crawl.resume import Frontier, resumable_meta, resume_store_path, resumed_run
 from readiness.crawl.robots import RobotsTxt
 from readiness.crawl.run_store import RunStore
 from readiness.crawl.signals import store_opened
 from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
-from readiness.store.records import Fetch, FetchOutcome
+from readiness.store.records import Fetch, FetchOutcome, Queued
 from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin, redact_credentials
 
 
@@ -56,12 +59,13 @@ class SiteSpider(scrapy.Spider):
     name = "site"
 
     def __init__(self, url: str | None = None, config: str | ReadinessConfig | None = None,
-                 out: str | None = None, run: str | None = None, *args: Any,
-                 **kwargs: Any) -> None:
+                 out: str | None = None, run: str | None = None, resume: str | None = None,
+                 *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not url:
-            raise ValueError("a start URL is required: scrapy crawl site -a url=https://…")
-        if redact_credentials(url) != url:
+        if not url and not resume:
+            raise ValueError("a start URL is required: scrapy crawl site -a url=https://… "
+                             "(or -a resume=DIR to resume an interrupted run)")
+        if url and redact_credentials(url) != url:
             raise ValueError(f"the start URL {redact_credentials(url)} carries a user "
                              f"name/password: remove them (never sent, never stored)")
         # A path (scrapy crawl -a config=…, scrapyd) or an already validated config (the CLI).
@@ -70,7 +74,20 @@ class SiteSpider(scrapy.Spider):
         else:
             # The crawl sections validated; the rules are validated by whoever analyses
             # (readiness.report.on_close.AnalyzeOnClose, at start-up, before any request).
-            self.config_path, self.cfg = config, read_config(config)
+            self.config_path, self.cfg = config, read_config(config) if config else None
+        # The stored run's meta when resuming it (readiness.crawl.resume): its folder, its
+        # configuration and start URL.
+        self.resumed_meta: dict[str, Any] | None = None
+        if resume:
+            if out:
+                raise ValueError("resume continues the run in its own folder: give no out")
+            store_path = resume_store_path(resume)
+            self.resumed_meta = resumable_meta(store_path)
+            self.cfg, url = resumed_run(self.resumed_meta, self.cfg, url)
+            self.config_path = self.config_path or self.resumed_meta.get("config_file")
+            out = str(store_path.parent)
+        elif self.cfg is None:
+            self.cfg = read_config(None)
         self.out = out
         self.crawl_cfg = self.cfg.crawl
         # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
@@ -103,6 +120,12 @@ class SiteSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "SiteSpider":
+        if crawler.settings.get("JOBDIR"):
+            raise ValueError(
+                f"JOBDIR is set ({crawler.settings.get('JOBDIR')}): Scrapy's own pause/resume "
+                f"would replay requests carrying the URL ids of a store it does not keep and "
+                f"corrupt the run. Unset it; resume an interrupted run with `readiness crawl "
+                f"--resume RUN_DIR` (or scrapy crawl site -a resume=RUN_DIR)")
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Before the settings freeze and the components read them.
         crawler.settings.update(crawl_settings(spider.crawl_cfg, spider.run_name), "spider")
@@ -147,7 +170,14 @@ class SiteSpider(scrapy.Spider):
                          {f"{urlsplit(self.start_url).scheme}://{n}" for n in self.site_netlocs})
         hosts = sorted({netloc(o) for o in origins})
         self.coordination.robots_expected(hosts)
-        requested: set[str] = set()
+        stored_robots = self._resume() if self.resumed_meta is not None else {}
+        requested: set[str] = set(stored_robots)
+        for host, (body, sitemaps) in sorted(stored_robots.items()):
+            # As first read: not fetched again.
+            if body is not None:
+                self.robots.rules.add(host, body)
+            for request in self._robots_done(host, sitemaps, body):
+                yield request
         for host_origin in origins:
             host = netloc(host_origin)
             if host in requested:
@@ -155,6 +185,34 @@ class SiteSpider(scrapy.Spider):
             requested.add(host)
             yield aux_request(f"{host_origin}/robots.txt", self.parse_robots,
                               self.robots_failed, {"robots_host": host})
+        if self.resumed_meta is not None:
+            for request in self._frontier_requests():
+                yield request
+
+    def _resume(self) -> dict[str, tuple[str | None, list[str]]]:
+        """Take the interrupted run's decisions back from its store; its robots.txt files."""
+        frontier = self.frontier = Frontier(self.store)
+        discarded = frontier.discard_unfinished()
+        self.coordination.restore(frontier.decided_ids(), frontier.pages_taken())
+        self.limits_hit.update(frontier.limits_hit())
+        self.sitemaps.restore(frontier.sitemaps_read())
+        variants = self.crawler.get_extension(VariantProbes)
+        if variants is not None:
+            for page_url in frontier.page_urls():
+                variants.offer(page_url)
+        logger.info("resuming run %s: %d page(s) in flight at the interrupt requested again",
+                    self.resumed_meta.get("run_id"), discarded)
+        return frontier.robots()
+
+    def _frontier_requests(self) -> Iterable[scrapy.Request]:
+        """The interrupted run's work not done: its pages, then its outbound probes."""
+        for page in self.frontier.queued_pages():
+            yield self._page_request(page.url, page.url_id, page.depth, page.discovered_by,
+                                     page.discovered_from, page.robots_blocked)
+        for url_id, url in self.frontier.queued_probes():
+            request = self.outbound.prober.start(url, url_id)
+            if request is not None:
+                yield request
 
     def parse_robots(self, response) -> Iterable[scrapy.Request]:
         redirect = follow_aux_redirect(response, self.normalizer, self.site_netlocs)
@@ -207,7 +265,10 @@ class SiteSpider(scrapy.Spider):
         if not internal:
             if not is_http(url) or not self.crawl_cfg.probe.enabled:
                 return None
-            return self.outbound.prober.start(url, url_id)
+            request = self.outbound.prober.start(url, url_id)
+            if request is not None:
+                self.store.add(Queued(url_id=url_id, kind="probe"))
+            return request
         skip = self._skip_reason(url, depth)
         robots_blocked = False
         if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
@@ -226,6 +287,14 @@ class SiteSpider(scrapy.Spider):
                                  robots_blocked=robots_blocked, depth=depth,
                                  discovered_by=discovered_by, discovered_from=source_id))
             return None
+        # The frontier: what --resume requests again while it has no fetch row.
+        self.store.add(Queued(url_id=url_id, kind="page", depth=depth,
+                              discovered_by=discovered_by, discovered_from=source_id,
+                              robots_blocked=robots_blocked))
+        return self._page_request(url, url_id, depth, discovered_by, source_id, robots_blocked)
+
+    def _page_request(self, url: str, url_id: int, depth: int, discovered_by: str,
+                      source_id: int | None, robots_blocked: bool) -> scrapy.Request:
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
             priority=-depth,

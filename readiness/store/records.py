@@ -363,8 +363,27 @@ class Variant(Record):
                                           references="urls")
 
 
+@record
+class Queued(Record):
+    """Every request the crawl decided to send for a URL (a site page, or an outbound probe),
+    written when it is decided: the run's frontier. A page row without a ``fetches`` row, or a
+    probe row without a ``probes`` row, is work not done yet, which ``readiness crawl --resume``
+    requests again (readiness/crawl/resume.py)."""
+
+    table = "queue"
+    one_row_per = "URL decided to be requested"
+    url_id: int = column("the URL", default=REQUIRED, key=True, references="urls")
+    kind: str = column("page (a site URL, its answer in fetches) | probe (an outbound URL, its "
+                       "answer in probes)", default=REQUIRED)
+    depth: int | None = column("crawl depth (pages)")
+    discovered_by: str | None = column("as in fetches (pages)")
+    discovered_from: int | None = column("the URL it was found on (pages)", references="urls")
+    robots_blocked: bool = column("disallowed by robots.txt, requested anyway (crawl.robots: "
+                                  "report)", default=False, sql_default="0")
+
+
 RECORDS: tuple[type[Record], ...] = (Meta, Url, Fetch, Page, Body, Canonical, Hreflang, Link,
-                                     Sitemap, SitemapEntry, Robots, Probe, Variant)
+                                     Sitemap, SitemapEntry, Robots, Probe, Variant, Queued)
 BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORDS}
 
 

@@ -1,0 +1,201 @@
+"""Resuming an interrupted run in place (``readiness crawl --resume DIR``,
+``scrapy crawl site -a resume=DIR``).
+
+A run's store holds everything the crawl decided, so it is also the run's frontier: the
+``queue`` table (records.Queued) names every URL decided to be requested, and a page without
+a ``fetches`` row or a probe without a ``probes`` row is work not done yet. A resumed crawl
+opens the same store (same run id, folder and URL ids), takes its decided-set, page budget,
+limits hit, robots.txt rules, sitemaps read and variant sample back from it, and requests
+exactly the work not done, in URL-id order by depth.
+
+A page's fetch row is written after the decisions about everything it leads to
+(readiness.crawl.recording), so a page with a fetch row has its children in the queue even
+after a SIGKILL; what a page in flight at the interrupt left behind (facts, edges of a page
+with no fetch row; entries of a sitemap with no row) is removed before it is fetched again.
+
+Refused, with the reason: a run that finished (nothing to resume), a store written before the
+frontier was kept, a distributed run's store (its frontier is the workers' shared Redis queue,
+gone with the run), and a configuration or start URL other than the stored run's.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from readiness.config import ReadinessConfig
+from readiness.store.records import FetchOutcome
+from readiness.urls import UrlNormalizer
+
+# Set in the meta of every store whose frontier is kept (the queue table).
+FRONTIER_META_KEY = "frontier"
+# The skip reasons that mean a crawl limit was hit, as the spider names the limit.
+LIMIT_OUTCOMES = {FetchOutcome.MAX_PAGES.value: "max_pages",
+                  FetchOutcome.MAX_DEPTH.value: "max_depth"}
+
+
+class ResumeRefused(ValueError):
+    """A run that cannot be resumed, and why (printed as one line, exit status 2)."""
+
+
+def resume_store_path(path: str | Path) -> Path:
+    """The crawl.sqlite of ``path`` (the run folder, or the store itself)."""
+    store = Path(path)
+    if store.is_dir():
+        store = store / "crawl.sqlite"
+    if not store.is_file():
+        raise ResumeRefused(f"--resume: no crawl store at {store} (give the run folder of an "
+                            f"interrupted run, or its crawl.sqlite)")
+    return store
+
+
+def resumable_meta(store_path: Path) -> dict[str, Any]:
+    """The stored run's meta, once it is known to be resumable."""
+    try:
+        db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+        try:
+            meta = {key: json.loads(value) for key, value in db.execute(
+                "SELECT key, value FROM meta")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise ResumeRefused(f"--resume: {store_path} is not a readable crawl store ({exc})"
+                            ) from None
+    reason = meta.get("finish_reason")
+    if reason == "finished":
+        raise ResumeRefused(
+            f"--resume: run {meta.get('run_id')} finished "
+            f"({'complete' if meta.get('complete') else 'limits hit: ' + ', '.join(meta.get('limits_hit') or [])}"
+            f"): there is nothing to resume; start a new crawl instead")
+    if (meta.get("config") or {}).get("crawl", {}).get("distributed", {}).get("redis_url") \
+            or (store_path.parent / "shards").is_dir():
+        raise ResumeRefused(
+            f"--resume: {store_path} is a distributed run's store: its frontier was the "
+            f"workers' shared queue, which ended with the run; crawl it again")
+    if not meta.get(FRONTIER_META_KEY):
+        raise ResumeRefused(
+            f"--resume: {store_path} was written by a readiness that did not keep the crawl's "
+            f"frontier (readiness {meta.get('readiness_version')}); crawl it again")
+    return meta
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flat(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: value}
+
+
+def resumed_run(meta: dict[str, Any], config: ReadinessConfig | None,
+                url: str | None) -> tuple[ReadinessConfig, str]:
+    """(configuration, start URL) of the resumed crawl: the stored run's. A ``config`` or
+    ``url`` given as well must be the same, or the resume is refused naming what differs."""
+    stored = ReadinessConfig.model_validate(meta["config"])
+    if config is not None:
+        # The config as the run reads it; where its rule files were read from is no setting.
+        given = _flat(config.model_dump(mode="json", exclude={"sources"}))
+        kept = _flat(stored.model_dump(mode="json", exclude={"sources"}))
+        differ = sorted(key for key in given.keys() | kept.keys()
+                        if given.get(key) != kept.get(key))
+        if differ:
+            shown = ", ".join(f"{key} ({kept.get(key)!r} stored, {given.get(key)!r} given)"
+                              for key in differ[:5])
+            more = f" and {len(differ) - 5} more" if len(differ) > 5 else ""
+            raise ResumeRefused(
+                f"--resume: the configuration differs from run {meta.get('run_id')}'s: "
+                f"{shown}{more}; resume without --config (the stored one is used) or crawl "
+                f"anew")
+    start_url = meta["start_url"]
+    if url is not None and UrlNormalizer.from_config(stored.crawl).normalize(url) != start_url:
+        raise ResumeRefused(f"--resume: run {meta.get('run_id')} crawled {start_url}, not "
+                            f"{url}; give no URL (or that one) to resume it")
+    return (config if config is not None else stored), start_url
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedPage:
+    url_id: int
+    url: str
+    depth: int
+    discovered_by: str
+    discovered_from: int | None
+    robots_blocked: bool
+
+
+class Frontier:
+    """What a resumed crawl reads back from its store (open for writing, its rows flushed)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def _rows(self, sql: str) -> list[tuple]:
+        return self.store.query(sql).fetchall()
+
+    def discard_unfinished(self) -> int:
+        """Remove what work in flight at the interrupt left behind; how many pages."""
+        db = self.store.query("DROP TABLE IF EXISTS temp.unfinished").connection
+        db.execute("CREATE TEMP TABLE unfinished AS SELECT q.url_id FROM queue q "
+                   "LEFT JOIN fetches f ON f.url_id = q.url_id "
+                   "WHERE q.kind = 'page' AND f.url_id IS NULL")
+        db.execute("BEGIN")
+        for table, column in (("pages", "url_id"), ("bodies", "url_id"), ("links", "source_id"),
+                              ("canonicals", "page_id"), ("hreflang", "page_id")):
+            db.execute(f"DELETE FROM {table} WHERE {column} IN "  # noqa: S608 - names above
+                       f"(SELECT url_id FROM temp.unfinished)")
+        db.execute("DELETE FROM sitemap_entries WHERE sitemap_id NOT IN "
+                   "(SELECT url_id FROM sitemaps)")
+        db.execute("COMMIT")
+        return db.execute("SELECT COUNT(*) FROM temp.unfinished").fetchone()[0]
+
+    def decided_ids(self) -> Iterator[int]:
+        """Every URL decided before: fetched or skipped, probed, or queued."""
+        for (url_id,) in self._rows("SELECT url_id FROM fetches UNION SELECT url_id FROM probes "
+                                    "UNION SELECT url_id FROM queue"):
+            yield url_id
+
+    def pages_taken(self) -> int:
+        """Places of crawl.max_pages already taken (pages decided, their resources not)."""
+        return self._rows("SELECT COUNT(*) FROM queue WHERE kind = 'page' "
+                          "AND discovered_by IS NOT 'resource'")[0][0]
+
+    def limits_hit(self) -> set[str]:
+        rows = self._rows("SELECT DISTINCT error FROM fetches WHERE error IN "
+                          f"({', '.join(repr(v) for v in LIMIT_OUTCOMES)})")
+        return {LIMIT_OUTCOMES[error] for (error,) in rows}
+
+    def robots(self) -> dict[str, tuple[str | None, list[str]]]:
+        """host -> (robots.txt text or None, its Sitemap: URLs), as first read."""
+        return {host: (body, json.loads(sitemaps) if sitemaps else [])
+                for host, body, sitemaps in self._rows("SELECT host, body, sitemaps FROM robots")}
+
+    def sitemaps_read(self) -> list[str]:
+        """Sitemaps with their answer stored. An index is read again (its children are not
+        in the queue): the children it lists that were read are not."""
+        return [url for (url,) in self._rows(
+            "SELECT u.url FROM sitemaps s JOIN urls u ON u.id = s.url_id "
+            "WHERE s.kind IS NOT 'sitemapindex' ORDER BY u.id")]
+
+    def page_urls(self) -> list[str]:
+        """The pages stored (for the variant sample, taken from the whole crawl)."""
+        return [url for (url,) in self._rows(
+            "SELECT u.url FROM pages p JOIN urls u ON u.id = p.url_id ORDER BY u.id")]
+
+    def queued_pages(self) -> list[QueuedPage]:
+        """Pages decided and not fetched, shallowest first, then by URL id."""
+        return [QueuedPage(url_id, url, depth or 0, discovered_by, source, bool(blocked))
+                for url_id, url, depth, discovered_by, source, blocked in self._rows(
+                    "SELECT q.url_id, u.url, q.depth, q.discovered_by, q.discovered_from, "
+                    "q.robots_blocked FROM queue q JOIN urls u ON u.id = q.url_id "
+                    "LEFT JOIN fetches f ON f.url_id = q.url_id "
+                    "WHERE q.kind = 'page' AND f.url_id IS NULL ORDER BY q.depth, q.url_id")]
+
+    def queued_probes(self) -> list[tuple[int, str]]:
+        """(url id, URL) of outbound URLs decided and without a verdict, by URL id."""
+        return self._rows("SELECT q.url_id, u.url FROM queue q JOIN urls u ON u.id = q.url_id "
+                          "LEFT JOIN probes p ON p.url_id = q.url_id "
+                          "WHERE q.kind = 'probe' AND p.url_id IS NULL ORDER BY q.url_id")
