@@ -11,7 +11,9 @@ twice.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -215,11 +217,29 @@ def test_resume_with_another_config_or_start_url_is_refused(site, tmp_path):
     refused = run_cli("check", site.url("site", "/p/3"), "--resume", str(out), "--quiet")
     assert refused.returncode == 2
     assert "not " + site.url("site", "/p/3") in refused.stderr, refused.stderr
+    # A distributed run's store (its frontier was the workers' Redis queue): refused.
+    distributed = tmp_path / "distributed"
+    distributed.mkdir()
+    shutil.copy(out / "crawl.sqlite", distributed / "crawl.sqlite")
+    with sqlite3.connect(distributed / "crawl.sqlite") as db:
+        config = json.loads(db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()[0])
+        config["crawl"]["distributed"]["redis_url"] = "redis://127.0.0.1:1/0"
+        db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (json.dumps(config),))
+    refused = run_cli("crawl", "--resume", str(distributed), "--quiet")
+    assert refused.returncode == 2
+    assert "distributed run" in refused.stderr, refused.stderr
     assert not site.requests
-    # The same configuration, given again, is accepted: the run goes on to its end.
-    same = run_cli("crawl", "--resume", str(out / "crawl.sqlite"), "--config",
-                   str(tmp_path / "config.yaml"), "--quiet")
+    # The same configuration, given again, is accepted: the run goes on to its end, here
+    # as a scrapy crawl (scrapyd) resumes it.
+    same = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"resume={out / 'crawl.sqlite'}",
+         "-a", f"config={tmp_path / 'config.yaml'}", "-s", "READINESS_PROGRESS=0"],
+        capture_output=True, text=True, timeout=WAIT, cwd=REPO)
     assert same.returncode == 0, same.stderr
+    with open_store(out / "crawl.sqlite") as store:
+        meta = store.meta()
+        assert meta["complete"] is True and len(meta["resumed"]) == 1
+        assert store.count("pages") == PAGES + 1
 
 
 def test_scrapy_jobdir_is_refused(site, tmp_path):

@@ -98,8 +98,11 @@ def resumed_run(meta: dict[str, Any], config: ReadinessConfig | None,
     stored = ReadinessConfig.model_validate(meta["config"])
     if config is not None:
         # The config as the run reads it; where its rule files were read from is no setting.
-        given = _flat(config.model_dump(mode="json", exclude={"sources"}))
-        kept = _flat(stored.model_dump(mode="json", exclude={"sources"}))
+        # Rules not resolved yet (scrapy crawl -a config=: they are at analysis) are compared
+        # once they are, by whoever analyses; the crawl section always.
+        compared = ({"rules", "custom_rules"} if config.rules_validated else {"crawl"})
+        given = _flat(config.model_dump(mode="json", include=compared | {"crawl"}))
+        kept = _flat(stored.model_dump(mode="json", include=compared | {"crawl"}))
         differ = sorted(key for key in given.keys() | kept.keys()
                         if given.get(key) != kept.get(key))
         if differ:
