@@ -140,7 +140,8 @@ class Frontier:
         return self.store.query(sql).fetchall()
 
     def discard_unfinished(self) -> int:
-        """Remove what work in flight at the interrupt left behind; how many pages."""
+        """Remove what work in flight at the interrupt left behind; how many pages are
+        decided and not answered."""
         db = self.store.query("DROP TABLE IF EXISTS temp.unfinished").connection
         db.execute("CREATE TEMP TABLE unfinished AS SELECT q.url_id FROM queue q "
                    "LEFT JOIN fetches f ON f.url_id = q.url_id "

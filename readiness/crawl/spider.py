@@ -192,7 +192,7 @@ class SiteSpider(scrapy.Spider):
     def _resume(self) -> dict[str, tuple[str | None, list[str]]]:
         """Take the interrupted run's decisions back from its store; its robots.txt files."""
         frontier = self.frontier = Frontier(self.store)
-        discarded = frontier.discard_unfinished()
+        unanswered = frontier.discard_unfinished()
         self.coordination.restore(frontier.decided_ids(), frontier.pages_taken())
         self.limits_hit.update(frontier.limits_hit())
         self.sitemaps.restore(frontier.sitemaps_read())
@@ -200,8 +200,8 @@ class SiteSpider(scrapy.Spider):
         if variants is not None:
             for page_url in frontier.page_urls():
                 variants.offer(page_url)
-        logger.info("resuming run %s: %d page(s) in flight at the interrupt requested again",
-                    self.resumed_meta.get("run_id"), discarded)
+        logger.info("resuming run %s: %d page(s) decided and not answered are requested",
+                    self.resumed_meta.get("run_id"), unanswered)
         return frontier.robots()
 
     def _frontier_requests(self) -> Iterable[scrapy.Request]:
