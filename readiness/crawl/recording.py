@@ -116,7 +116,7 @@ class PageRecorder(StoreComponent):
     def _done(self, fetch: Fetch) -> None:
         """A URL's answer is recorded: its fetch row, committed at once with what it led to,
         so a killed crawl loses only the requests in flight (--resume fetches them again).
-        About 55 µs of CPU per page over the batched commit (bench/README.md)."""
+        About 0.1 ms of CPU per page over the batched commit (bench/README.md)."""
         self.store.add(fetch)
         self.store.flush()
 
