@@ -15,8 +15,11 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/readiness demo
 
+# Four test processes (pytest-xdist), each test module whole in one of them (its module-scoped
+# crawls and servers are shared by its tests): most of the suite's time is waiting on crawls,
+# servers and subprocesses, so four pay on two cores. `pytest -n 0` runs it in one process.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist loadfile
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/crawl_speed.py

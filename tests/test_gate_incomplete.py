@@ -131,10 +131,16 @@ def test_killed_crawl_is_inconclusive(site, tmp_path):
     process = start("crawl", site.url("site"), config, out)
     wait_for(lambda: len(site.requests_for("site", "/slow")) > slow_requests, process,
              "request for /slow")
+    # Committed within the store's flush interval while the crawl only waits on /slow (which
+    # answers long after): a waiting crawl does not hold its last pages back until then.
+    wait_for(lambda: fetched(out / "crawl.sqlite", site.url("site")), process,
+             "the start page in the store")
+    assert not fetched(out / "crawl.sqlite", site.url("site", "/slow"))
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=WAIT)
     with open_store(out / "crawl.sqlite") as store:
         assert store.meta()["finish_reason"] == "running"
+        assert store.fetch(site.url("site"))["status"] == 200  # the kill lost nothing
     result = run_cli("analyze", str(out), "--config", str(config))
     assert result.returncode == 3, result.stdout + result.stderr
     assert "READY" not in result.stdout

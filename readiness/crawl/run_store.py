@@ -2,7 +2,10 @@
 
 RunStore opens the store (``READINESS_STORE_CLASS``) at spider_opened, in the folder the
 coordination names (``<reports>/<run-id>/crawl.sqlite``, or a worker's shard), with the run's
-metadata, and sends :data:`~readiness.crawl.signals.store_opened`. At spider_closed it sends
+metadata, and sends :data:`~readiness.crawl.signals.store_opened`. While the crawl runs it commits
+what is queued every ``flush_seconds`` even when no new row arrives (a crawl waiting on one slow
+page would otherwise keep its last pages uncommitted until that page answers, and lose them to
+a forced stop or a kill). At spider_closed it sends
 :data:`~readiness.crawl.signals.store_closing` (last writes), closes the store with how the
 crawl ended, and, once the run's store is complete on disk, sends
 :data:`~readiness.crawl.signals.run_stored`.
@@ -17,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from twisted.internet import task
 from scrapy.utils.misc import load_object
 
 from readiness import __version__
@@ -54,6 +58,7 @@ class RunStore:
         self.reports_dir = Path(settings.get("READINESS_REPORTS_DIR", "reports"))
         self.store_cls = load_object(settings.get("READINESS_STORE_CLASS"))
         self.store = None
+        self.periodic_flush: task.LoopingCall | None = None
         self.run_dir: Path | None = None
         self.store_path: Path | None = None
 
@@ -91,10 +96,14 @@ class RunStore:
                 **running,
             }, fresh=True)
         coordination.opened(self.store)
+        self.periodic_flush = task.LoopingCall(self.store.flush)
+        self.periodic_flush.start(self.store.flush_seconds, now=False)
         self.crawler.signals.send_catch_log(store_opened, store=self.store,
                                             run_dir=self.run_dir)
 
     def spider_closed(self, spider, reason: str) -> None:
+        if self.periodic_flush is not None and self.periodic_flush.running:
+            self.periodic_flush.stop()
         self.crawler.signals.send_catch_log(store_closing, store=self.store, reason=reason)
         limits_hit = sorted(spider.limits_hit)
         complete = reason == "finished" and not limits_hit
