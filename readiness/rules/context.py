@@ -463,9 +463,18 @@ class AnalysisContext:
 
     def canonical_target(self, url_id: int) -> int | None:
         """The single canonical a page declares (None when none, or when they conflict)."""
-        targets = {canonical.target_id for canonical in self.canonicals.get(url_id, [])}
-        targets.discard(None)
-        return next(iter(targets)) if len(targets) == 1 else None
+        return self._canonical_targets.get(url_id)
+
+    @cached_property
+    def _canonical_targets(self) -> dict[int, int]:
+        # Worked out once per page: indexability asks it of every URL, and rules again.
+        single = {}
+        for page_id, rows in self.canonicals.items():
+            targets = {canonical.target_id for canonical in rows}
+            targets.discard(None)
+            if len(targets) == 1:
+                single[page_id] = targets.pop()
+        return single
 
     @cached_property
     def click_depths(self) -> dict[int, int]:
