@@ -17,6 +17,7 @@ group, and stopping is the crawl's decision (it closes the pipe when it is done)
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -59,6 +60,9 @@ def main() -> int:
     from readiness.crawl.extract import PageExtractor
     from readiness.crawl.parsing import PageParseError, parse_html
 
+    # What the imports built lives as long as the worker: frozen, the cycle collector skips
+    # it while pages are parsed and when the worker exits (~0.1 s CPU each start-up).
+    gc.freeze()
     setup = read_frame(frames_in)
     if setup is None:
         return 0
