@@ -25,6 +25,7 @@ from typing import Any, Collection
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
+from jinja2 import __version__ as jinja2_version
 from markupsafe import Markup, escape
 
 from readiness.report import charts
@@ -56,10 +57,21 @@ DOC_SECTIONS_MORE = ("What it checks", "Example", "Known false positives")
 FINDINGS_FILES = (("findings.json", "findings.json"), ("csv", "csv/"), ("junit.xml", "junit.xml"))
 
 
+# How the page template is compiled; part of its cache key (see TemplateCache).
+TEMPLATE_OPTIONS = {"autoescape": True, "undefined": StrictUndefined, "trim_blocks": True,
+                    "lstrip_blocks": True}
+
+
 class TemplateCache(FileSystemBytecodeCache):
     """The page template compiled once per user, not once per run: compiling it was ~0.1 s
-    of every `readiness check`. jinja2 keys each entry by the template's checksum, so an
-    edited template is compiled again; its default directory is private to the user."""
+    of every `readiness check`. Its default directory is private to the user. jinja2 keys an
+    entry by the template's name and path and checks its source's checksum, so an edited
+    template is compiled again; the compile options and jinja2's version shape the code too,
+    so they are in the key as well."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        options = sorted((key, repr(value)) for key, value in TEMPLATE_OPTIONS.items())
+        return super().get_cache_key(f"{name}|{options}|jinja2 {jinja2_version}", filename)
 
     def dump_bytecode(self, bucket) -> None:
         try:
@@ -77,9 +89,8 @@ def template_cache() -> TemplateCache | None:
 
 
 def _environment(origin: str) -> Environment:
-    env = Environment(loader=PackageLoader("readiness.report", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      bytecode_cache=template_cache())
+    env = Environment(loader=PackageLoader("readiness.report", "templates"),
+                      bytecode_cache=template_cache(), **TEMPLATE_OPTIONS)
     env.filters["doc"] = doc_html
     env.filters["short_url"] = lambda url: short_url(url, origin)
     env.filters["when"] = format_time

@@ -141,6 +141,13 @@ def test_page_template_is_compiled_once_and_then_loaded_from_the_cache(tmp_path,
 
     monkeypatch.setattr(Environment, "compile", no_compiling)
     assert render_html(doc) == first
+    monkeypatch.undo()
+
+    # Compiled with other options, the same source is other code: not the cached entry.
+    cache = html_module.TemplateCache(str(tmp_path))
+    key = cache.get_cache_key("report.html.j2", "/t/report.html.j2")
+    monkeypatch.setitem(html_module.TEMPLATE_OPTIONS, "trim_blocks", False)
+    assert cache.get_cache_key("report.html.j2", "/t/report.html.j2") != key
 
 
 def test_an_unwritable_template_cache_still_renders_the_page(tmp_path, monkeypatch):
