@@ -9,6 +9,7 @@ unreachable, crawl blocked, no page, fewer pages than ``--min-pages``, crawl not
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 from pathlib import Path
@@ -319,5 +320,15 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def run() -> int:
+    """The ``readiness`` command: main() for this process's command line, which then ends."""
+    code = main()
+    # The process ends now. Python's shutdown would run the cycle collector over every object
+    # the crawl, the rules and the reports left (~0.25 s of CPU for a 10-page check); frozen,
+    # they are only freed by reference counting. Files and stores are closed by then.
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -51,6 +51,28 @@ COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 
+# Scrapy's stock middlewares minus the ones readiness switches off. Like EXTENSIONS_BASE
+# below, they are left out of the base lists rather than set to None in
+# DOWNLOADER_MIDDLEWARES / SPIDER_MIDDLEWARES: Scrapy imports every component named in those
+# settings, None or not, and CookiesMiddleware imports tldextract (and requests), ~0.19 s
+# of every start-up. The ones that stay are switched by their own settings
+# (ROBOTSTXT_OBEY, REDIRECT_ENABLED, METAREFRESH_ENABLED, HTTPCACHE_ENABLED).
+# Left out: OffsiteMiddleware, since scope is decided by the spider (every URL it requests
+# is meant to be requested); HttpAuthMiddleware and HttpProxyMiddleware, since no proxy or
+# HTTP auth is configured; DownloaderStats, Scrapy's per-request byte and status counters
+# (readiness counts statuses itself, readiness/status/<code>, so it only measured header
+# sizes on every request); CookiesMiddleware, off anyway (COOKIES_ENABLED).
+DOWNLOADER_MIDDLEWARES_BASE = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": 900,
+}
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the engine: a request to an address the user did not name (private,
     # loopback, link-local …) is refused before anything else sees it (no SSRF).
@@ -58,27 +80,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Outermost-to-the-network: sees the raw response (compressed size, Content-Encoding)
     # and times the whole download.
     "readiness.crawl.middlewares.FetchTimingMiddleware": 990,
-    # Per-request work the crawl does not need: scope is decided by the spider (every URL it
-    # requests is meant to be requested), and no proxy or HTTP auth is configured.
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
-    # Scrapy's per-request byte and status counters; readiness counts statuses itself
-    # (readiness/status/<code>), so these only measured header sizes on every request.
-    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
-    # Off anyway (COOKIES_ENABLED), but Scrapy imports every listed middleware before asking
-    # it, and this one imports tldextract: ~0.15 s of every start-up.
-    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
 }
-SPIDER_MIDDLEWARES = {
-    # The spider records depth itself (redirect hops keep their source's depth) and checks
-    # URL length as a crawler-trap rule, so these would only repeat that work per request.
-    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
-    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
-    # Search engine crawlers send no Referer; neither does readiness (and the link graph is
-    # in the store already).
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+# Left out: DepthMiddleware and UrlLengthMiddleware, since the spider records depth itself
+# (redirect hops keep their source's depth) and checks URL length as a crawler-trap rule,
+# so they would only repeat that work per request; MetaCopyDetectionMiddleware; and
+# RefererMiddleware, since search engine crawlers send no Referer; neither does readiness
+# (and the link graph is in the store already).
+SPIDER_MIDDLEWARES_BASE = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
 }
 
 # Scrapy's stock extensions minus the ones readiness never uses. They are left out of the

@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from readiness.config.rules import default_settings, settings_model, split_settings
 from readiness.rules import docs
 from readiness.rules.base import Rule
 from readiness.rules.registry import RegistryError, load_registry
@@ -79,6 +80,18 @@ def test_every_rule_follows_the_catalogue_conventions(rule: type[Rule]):
     for name, description, _ in rule.options_doc():
         assert description, f"{rule.code} option {name} has no description"
 
+
+
+def test_a_rule_left_out_of_the_yaml_gets_what_an_empty_entry_would_give():
+    # default_settings skips building the settings model; its options and common keys must
+    # be exactly those of an empty YAML entry, validated by that model.
+    for rule in RULES:
+        options, common = default_settings(rule)
+        expected_options, expected_common = split_settings(rule, settings_model(rule)())
+        assert type(options) is rule.Options, rule.code
+        assert options.model_dump() == expected_options.model_dump(), rule.code
+        assert options.model_fields_set == expected_options.model_fields_set, rule.code
+        assert common == expected_common, rule.code
 
 def test_generated_files_are_up_to_date():
     stale = [str(path.relative_to(docs.ROOT)) for path, text in

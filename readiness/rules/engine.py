@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from readiness.config import ReadinessConfig
-from readiness.config.rules import COMMON_KEYS, settings_model, split_settings
+from readiness.config.rules import COMMON_KEYS, default_settings, split_settings
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.rules.custom import make_custom_rule
@@ -85,8 +85,9 @@ def configured_rules(config: ReadinessConfig, registry: RuleRegistry
     for rule_cls in registry.rules():
         settings = config.rules.get(rule_cls.code)
         if settings is None:
-            settings = settings_model(rule_cls)()
-        options, common = split_settings(rule_cls, settings)
+            options, common = default_settings(rule_cls)
+        else:
+            options, common = split_settings(rule_cls, settings)
         yield rule_cls, options, common
     for spec in config.custom_rules:
         common = {"enabled": spec.enabled, "severity": spec.severity, "include": spec.include,

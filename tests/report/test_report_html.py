@@ -122,3 +122,42 @@ def test_families_are_listed_in_one_order_that_covers_every_titled_family():
     svg = str(charts.findings_by_family(
         {"by_family": {"redirects": {"error": 1}, "links": {"notice": 1}}}, FAMILY_TITLES))
     assert svg.index("Outbound links") < svg.index("Redirects")
+
+
+def test_page_template_is_compiled_once_and_then_loaded_from_the_cache(tmp_path, monkeypatch):
+    from jinja2 import Environment
+
+    from readiness.report import html as html_module
+
+    monkeypatch.setattr(html_module, "template_cache",
+                        lambda: html_module.TemplateCache(str(tmp_path)))
+    doc = document([finding("RDR002", "http://site.test/p")])
+    apply_gate(doc, "error")
+    first = render_html(doc)
+    assert list(tmp_path.glob("__jinja2_*.cache")), "the compiled template was not cached"
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("the template was compiled again")
+
+    monkeypatch.setattr(Environment, "compile", no_compiling)
+    assert render_html(doc) == first
+    monkeypatch.undo()
+
+    # Compiled with other options, the same source is other code: not the cached entry.
+    cache = html_module.TemplateCache(str(tmp_path))
+    key = cache.get_cache_key("report.html.j2", "/t/report.html.j2")
+    monkeypatch.setitem(html_module.TEMPLATE_OPTIONS, "trim_blocks", False)
+    assert cache.get_cache_key("report.html.j2", "/t/report.html.j2") != key
+
+
+def test_an_unwritable_template_cache_still_renders_the_page(tmp_path, monkeypatch):
+    from readiness.report import html as html_module
+
+    cache_dir = tmp_path / "gone"  # removed under the cache: writing its entry fails
+    cache_dir.mkdir()
+    cache = html_module.TemplateCache(str(cache_dir))
+    cache_dir.rmdir()
+    monkeypatch.setattr(html_module, "template_cache", lambda: cache)
+    doc = document([finding("RDR002", "http://site.test/p")])
+    apply_gate(doc, "error")
+    assert "Not ready for link building" in render_html(doc)
