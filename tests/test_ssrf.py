@@ -330,3 +330,51 @@ def test_credentials_in_config_urls_are_refused_and_never_written(tmp_path):
     assert PASSWORD not in result.stderr + result.stdout
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p != config]
     assert not [p for p in written if PASSWORD.encode() in p.read_bytes()]
+
+
+# -- an outside host redirecting a probe off HTTP -------------------------------------------
+
+SCHEME_SITE = """
+hosts:
+  site: 127.0.0.1
+  ext: 127.0.0.2
+routes:
+  site:
+    /: {{file: home.html}}
+  ext:
+    /to-file: {{status: 302, location: "{secret_uri}"}}
+    /to-http: {{status: 302, location: "http://${{ext}}/landing"}}
+    /landing: {{body: ok}}
+"""
+SCHEME_HOME = """<html><head><title>Home</title></head><body>
+<a href="http://${ext}/to-file">to file</a> <a href="http://${ext}/to-http">to http</a>
+</body></html>"""
+
+
+def test_probe_redirect_to_a_local_file_is_not_followed(tmp_path):
+    """A hostile outside host answering ``Location: file:///...``: the prober follows
+    redirects hop by hop, and Scrapy's stock file:// handler would read the crawling
+    machine's file (or /dev/zero, to the end of memory) and call the link "redirected"."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret", encoding="utf-8")
+    root = tmp_path / "site"
+    root.mkdir()
+    # On an allowed host: file:// ignores the host, so the address guard cannot stop it
+    # (file:///path, with no host, happens to be refused: "" resolves to 0.0.0.0).
+    secret_uri = f"file://127.0.0.2{secret}"
+    (root / "site.yaml").write_text(SCHEME_SITE.format(secret_uri=secret_uri), encoding="utf-8")
+    (root / "site").mkdir()
+    (root / "site" / "home.html").write_text(SCHEME_HOME, encoding="utf-8")
+    with SiteServer(root) as server:
+        crawl = crawl_site(server.url("site"), tmp_path / "run")
+        assert crawl.result.returncode in (0, 1), crawl.result.stderr
+        with crawl.store() as store:
+            probes = {row[0]: (row[1], row[2], row[3]) for row in store.query(
+                "SELECT u.url, p.verdict, p.final_url, p.error FROM probes p"
+                " JOIN urls u ON u.id = p.url_id")}
+        to_file = probes[server.url("ext", "/to-file")]
+        assert to_file[0] not in ("ok", "redirected"), to_file
+        assert to_file[2] is not None, to_file
+        # The clean twin: an HTTP redirect is followed to its answer.
+        assert probes[server.url("ext", "/to-http")][:2] == (
+            "redirected", server.url("ext", "/landing"))
