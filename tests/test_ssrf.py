@@ -254,7 +254,9 @@ def test_names_resolving_to_internal_addresses_are_refused_even_when_rebinding(t
 @pytest.mark.parametrize("host", [
     "10.0.0.1", "172.16.5.4", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1",
     "0.0.0.0", "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1",
-    "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2130706433", "0x7f.1", "0177.0.0.1", "[::1]"])
+    "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2130706433", "0x7f.1", "0177.0.0.1", "[::1]",
+    # 6to4 (RFC 3056): a 6to4 interface sends these to the IPv4 address they carry.
+    "2002:a9fe:a9fe::1", "2002:7f00:1::"])
 def test_non_public_addresses_in_every_spelling_are_refused(host):
     address = literal_address(host)
     assert address is not None and not is_public(address)
@@ -262,7 +264,8 @@ def test_non_public_addresses_in_every_spelling_are_refused(host):
                                                          else f"[{host.strip('[]')}]")
 
 
-@pytest.mark.parametrize("host", ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"])
+@pytest.mark.parametrize("host", ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8",
+                                  "2002:5db8:d822::1"])  # 6to4 of 93.184.216.34
 def test_public_addresses_are_permitted(host):
     assert is_public(literal_address(host))
 

@@ -4,7 +4,7 @@ A crawl follows what hostile pages say: links, images, canonicals, redirects, ro
 sitemaps may name ``169.254.169.254`` (a cloud metadata service), ``10.x`` or another port on
 loopback. :class:`AddressGuardMiddleware` refuses every request whose host is, or resolves
 to, an address that is not public (private, loopback, link-local, CGNAT, multicast,
-unspecified, reserved and their IPv6 forms, IPv4-mapped and NAT64 included; IPv4 in any
+unspecified, reserved and their IPv6 forms, IPv4-mapped, NAT64 and 6to4 included; IPv4 in any
 spelling ``inet_aton`` accepts: ``2130706433``, ``0x7f.1``, ``0177.0.0.1``), unless
 
 * the request goes to a host the user named: the start URL's, ``crawl.start_urls``',
@@ -72,10 +72,13 @@ def literal_address(host: str) -> Address | None:
 
 
 def embedded_ipv4(address: Address) -> Address:
-    """The IPv4 address an IPv6 one carries (IPv4-mapped ``::ffff:a.b.c.d``, NAT64)."""
+    """The IPv4 address an IPv6 one carries (IPv4-mapped ``::ffff:a.b.c.d``, NAT64, 6to4
+    ``2002:aabb:ccdd::``, which a 6to4 interface sends to ``aa.bb.cc.dd``)."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
         if address in NAT64_PREFIX:
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
