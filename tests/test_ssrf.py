@@ -381,3 +381,51 @@ def test_probe_redirect_to_a_local_file_is_not_followed(tmp_path):
         # The clean twin: an HTTP redirect is followed to its answer.
         assert probes[server.url("ext", "/to-http")][:2] == (
             "redirected", server.url("ext", "/landing"))
+
+
+# -- a malformed READINESS_ALLOW_PRIVATE ------------------------------------------------------
+
+BAD_ENV_SITE = """
+hosts:
+  site: 127.0.0.1
+  internal: 127.0.0.50
+routes:
+  site:
+    /: {body: '<html><body><a href="http://${internal}/link">internal</a></body></html>'}
+  internal:
+    /link: {body: secret}
+"""
+
+
+@pytest.mark.parametrize("command", ["readiness", "scrapy"])
+def test_malformed_allow_private_variable_never_opens_the_guard(tmp_path, monkeypatch,
+                                                                command):
+    """A typo in READINESS_ALLOW_PRIVATE was an error in a signal handler, which Scrapy
+    logs and goes on from: the guard had no policy and let every request through."""
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "site.yaml").write_text(BAD_ENV_SITE, encoding="utf-8")
+    from conftest import FIXTURE_ADDRESSES
+    from readiness.crawl.addresses import ALLOW_PRIVATE_ENV
+
+    monkeypatch.setenv(ALLOW_PRIVATE_ENV, ",".join(
+        [*(f"{address}/32" for address in FIXTURE_ADDRESSES), "intranet"]))
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": TEST_PROBE}}), encoding="utf-8")
+    out = tmp_path / "run"
+    with SiteServer(root) as server:
+        if command == "readiness":
+            result = run_cli("crawl", server.url("site"), "--config", str(config), "--out",
+                             str(out), "--reports-dir", str(tmp_path), "--quiet")
+            assert result.returncode == 2, result.stdout + result.stderr
+            assert f"{ALLOW_PRIVATE_ENV}: 'intranet' is not a network" in result.stderr
+        else:
+            result = subprocess.run(
+                [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+                 f"url={server.url('site')}", "-a", f"config={config}", "-a", f"out={out}",
+                 "-s", "LOG_LEVEL=WARNING"],
+                capture_output=True, text=True, timeout=180, cwd=REPO)
+            assert f"{ALLOW_PRIVATE_ENV}: 'intranet' is not a network" in result.stderr
+            # The site itself (a named host) is still crawled.
+            assert server.requests_for("site", "/")
+        assert server.requests_for("internal") == []

@@ -94,6 +94,20 @@ def parse_networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddre
     return [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip()]
 
 
+def allow_private_from_env() -> list[str]:
+    """The networks of ``READINESS_ALLOW_PRIVATE``; ValueError, naming the variable, for an
+    entry that is not one."""
+    cidrs = [cidr.strip() for cidr in os.environ.get(ALLOW_PRIVATE_ENV, "").split(",")
+             if cidr.strip()]
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ValueError(f"{ALLOW_PRIVATE_ENV}: {cidr!r} is not a network: write "
+                             "addresses or CIDRs such as 10.0.0.0/8, comma-separated") from None
+    return cidrs
+
+
 class AddressPolicy:
     """Which (host, address) pairs a crawl may connect to."""
 
@@ -103,8 +117,8 @@ class AddressPolicy:
         self.allowed = parse_networks(allow_private)
 
     @classmethod
-    def for_spider(cls, spider) -> "AddressPolicy":
-        from_env = os.environ.get(ALLOW_PRIVATE_ENV, "").split(",")
+    def for_spider(cls, spider, with_env: bool = True) -> "AddressPolicy":
+        from_env = allow_private_from_env() if with_env else []
         mapped_to = {netloc(target) for target in spider.normalizer.host_map.values()}
         return cls(spider.site_netlocs | mapped_to, [*spider.crawl_cfg.allow_private, *from_env])
 
@@ -182,7 +196,14 @@ class AddressGuardMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider) -> None:
-        self.policy = AddressPolicy.for_spider(spider)
+        try:
+            self.policy = AddressPolicy.for_spider(spider)
+        except ValueError as exc:
+            # Scrapy logs a signal handler's error and goes on: raised, the guard would have
+            # no policy and let everything through. Closed instead: none of the variable's
+            # networks is allowed (the readiness CLI refuses to start with it).
+            logger.error("%s; none of its networks is allowed in this crawl", exc)
+            self.policy = AddressPolicy.for_spider(spider, with_env=False)
 
     def _guard_name_resolver(self) -> None:
         # Checked per request, not once at spider_opened: Scrapy installs its DNS_RESOLVER on
