@@ -158,8 +158,13 @@ def check_url(url: str, crawl) -> str:
 def crawl_config(path: str | None, no_outbound: bool = False):
     """The rule file for a crawl in this process (a distributed one is for workers);
     ``--no-outbound`` switches the outbound probes off."""
+    from readiness.crawl.addresses import allow_private_from_env
     from readiness.rules.settings import load_config
 
+    try:
+        allow_private_from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     config = load_config(path)
     if no_outbound:
         config.crawl.probe.enabled = False

@@ -73,6 +73,13 @@ DOWNLOADER_MIDDLEWARES_BASE = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": 900,
 }
+
+# A website check speaks HTTP(S) only. Scrapy's stock handlers would also read file://,
+# data:, ftp:// and s3:// URLs, and a hostile outside host's "Location: file:///..." (which
+# the prober follows hop by hop) would read the crawling machine's files: file:// ignores
+# its host, so the address guard cannot stop it.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the engine: a request to an address the user did not name (private,
     # loopback, link-local …) is refused before anything else sees it (no SSRF).

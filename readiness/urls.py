@@ -48,6 +48,16 @@ def netloc(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+def _map_key(url: str) -> str:
+    """The host map's key of an absolute URL: its netloc without the scheme's default port
+    (``https://host:443/`` is ``https://host/``, and must not reach the production host)."""
+    host_port = netloc(url)
+    host, sep, port = host_port.rpartition(":")
+    if sep and port == str(DEFAULT_PORTS.get(url.partition(":")[0].lower())):
+        return host
+    return host_port
+
+
 def redact_credentials(url: str) -> str:
     """``url`` with any ``user:password@`` replaced by ``***@``: what may be printed,
     logged or stored of a URL someone typed."""
@@ -98,7 +108,7 @@ class UrlNormalizer:
         # Keyed by netloc, whatever the scheme: a staging page linking to the http:// variant
         # of a production URL must resolve to staging too, never reach the real host.
         self.host_map = {
-            netloc(self._clean_origin(src)): self._clean_origin(dst)
+            _map_key(self._clean_origin(src)): self._clean_origin(dst)
             for src, dst in (host_map or {}).items()
         }
         # Crawled origin -> the production origin it stands for (first mapping wins).
@@ -174,7 +184,7 @@ class UrlNormalizer:
         if not self.host_map:
             return url
         parts = urlsplit(url)
-        target = self.host_map.get(parts.netloc.lower())
+        target = self.host_map.get(_map_key(url))
         if target is None:
             return url
         scheme, _, host = target.partition("://")
@@ -192,7 +202,7 @@ class UrlNormalizer:
         return urlunsplit((scheme, host, parts.path, parts.query, parts.fragment))
 
     def is_mapped(self, url: str) -> bool:
-        return netloc(url) in self.host_map
+        return _map_key(url) in self.host_map
 
     def _resolve_uncached(self, base: str | None, raw: str) -> str | None:
         try:

@@ -226,3 +226,37 @@ def test_a_killed_worker_is_finished_without(fixture_server, redis_url, tmp_path
         assert meta["finish_reason"] == "worker-lost" and meta["complete"] is False
         assert len(meta["workers"]) == 2
         assert store.fetch(fixture_server.url("site"))["status"] == 200
+
+
+def test_the_redis_password_is_never_written(fixture_server, redis_url, tmp_path):
+    """crawl.distributed.redis_url may carry Redis's password; the stores (whose meta holds
+    the resolved configuration), reports and the log are shared as CI artifacts."""
+    password = "s3cret-redis-password"
+    # The test Redis has no password: its default user (nopass) accepts any.
+    with_password = redis_url.replace("redis://", f"redis://default:{password}@", 1)
+    config = tmp_path / "worker.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {
+        "probe": {"enabled": False}, "include": ["/clean/*"],
+        "distributed": {"redis_url": with_password, "idle_close_seconds": 1}}}))
+    out = tmp_path / "secret-run"
+    log = tmp_path / "worker.log"
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+         f"url={fixture_server.url('site', '/clean/about')}", "-a", f"config={config}",
+         "-a", "run=secret-run", "-a", f"out={out}", "-s", f"LOG_FILE={log}",
+         "-s", "LOG_LEVEL=DEBUG"],
+        capture_output=True, text=True, timeout=240, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    from readiness.store import open_store
+
+    with open_store(out / "crawl.sqlite") as store:
+        meta = store.meta()
+        assert meta["finish_reason"] == "finished"
+        assert store.fetch(fixture_server.url("site", "/clean/about"))["status"] == 200
+    # The clean twin: the rest of the URL is kept, so the run says which Redis it used.
+    assert meta["config"]["crawl"]["distributed"]["redis_url"] == (
+        redis_url.replace("redis://", "redis://***@", 1))
+    written = [path for path in [log, *out.rglob("*")] if path.is_file()]
+    assert any(path.name == "crawl.sqlite" for path in written)
+    leaked = [str(path) for path in written if password.encode() in path.read_bytes()]
+    assert leaked == [] and password not in result.stdout + result.stderr

@@ -198,3 +198,27 @@ def test_limit_hit_is_ready_only_for_what_was_crawled(site, tmp_path):
                        "--format", "json", "--fail-on-incomplete")
     assert complete.returncode == 0, complete.stdout + complete.stderr
     assert "verdict: READY for link building" in complete.stdout
+
+
+def test_merged_run_missing_a_shard_is_inconclusive(tmp_path):
+    """A distributed run whose merge lacks a worker's shard (workers on another machine, no
+    shared run folder) lacks that worker's facts: it must not come out "ready"."""
+    from readiness.report.findings import unchecked_reason
+    from readiness.store.merge import merge_run
+    from readiness.store.sqlite import SQLiteCrawlStore
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    store = SQLiteCrawlStore(shards / "w1.sqlite")
+    store.open({"start_url": "http://127.0.0.1/", "finish_reason": "running"}, fresh=True)
+    store.close({"finish_reason": "finished", "complete": True, "limits_hit": []})
+    complete, partial = tmp_path / "complete.sqlite", tmp_path / "partial.sqlite"
+    assert merge_run(shards, ["w1"], complete, "run") == 1
+    assert merge_run(shards, ["w1", "w2"], partial, "run") == 1
+    with open_store(complete) as reader:
+        assert unchecked_reason(reader.meta(), pages=5) is None  # the clean twin
+    with open_store(partial) as reader:
+        meta = reader.meta()
+    assert meta["complete"] is False
+    assert meta["finish_reason"] == "shard-missing"
+    assert unchecked_reason(meta, pages=5) is not None, meta

@@ -178,3 +178,18 @@ def test_duplicate_keys_are_refused_naming_both_lines(crawled, tmp_path, text, l
                    if number != second)
     ok = analyze(crawled, rule_file(tmp_path, kept, "twin.yaml"))
     assert ok.returncode in (0, 1), ok.stdout + ok.stderr
+
+
+def test_deeply_nested_yaml_is_refused_with_a_line(crawled, tmp_path):
+    # A few kilobytes of brackets: PyYAML composes nested nodes recursively, and past
+    # Python's recursion limit that was a RecursionError traceback, not a message.
+    rules = rule_file(tmp_path, "extends: default\nnested: " + "[" * 5000 + "]" * 5000 + "\n")
+    result = analyze(crawled, rules)
+    assert result.returncode == 2, result.stdout + result.stderr[-2000:]
+    assert f"{rules}:2:" in result.stderr and "nested" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    # The clean twin: nesting as configurations use it.
+    twin = rule_file(tmp_path, "extends: default\nnested: " + "[" * 20 + "]" * 20 + "\n",
+                     "twin.yaml")
+    ok = analyze(crawled, twin)
+    assert "Traceback" not in ok.stderr and "nested too deeply" not in ok.stderr, ok.stderr

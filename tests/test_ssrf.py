@@ -254,7 +254,9 @@ def test_names_resolving_to_internal_addresses_are_refused_even_when_rebinding(t
 @pytest.mark.parametrize("host", [
     "10.0.0.1", "172.16.5.4", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1",
     "0.0.0.0", "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1",
-    "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2130706433", "0x7f.1", "0177.0.0.1", "[::1]"])
+    "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2130706433", "0x7f.1", "0177.0.0.1", "[::1]",
+    # 6to4 (RFC 3056): a 6to4 interface sends these to the IPv4 address they carry.
+    "2002:a9fe:a9fe::1", "2002:7f00:1::"])
 def test_non_public_addresses_in_every_spelling_are_refused(host):
     address = literal_address(host)
     assert address is not None and not is_public(address)
@@ -262,7 +264,8 @@ def test_non_public_addresses_in_every_spelling_are_refused(host):
                                                          else f"[{host.strip('[]')}]")
 
 
-@pytest.mark.parametrize("host", ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"])
+@pytest.mark.parametrize("host", ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8",
+                                  "2002:5db8:d822::1"])  # 6to4 of 93.184.216.34
 def test_public_addresses_are_permitted(host):
     assert is_public(literal_address(host))
 
@@ -330,3 +333,99 @@ def test_credentials_in_config_urls_are_refused_and_never_written(tmp_path):
     assert PASSWORD not in result.stderr + result.stdout
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p != config]
     assert not [p for p in written if PASSWORD.encode() in p.read_bytes()]
+
+
+# -- an outside host redirecting a probe off HTTP -------------------------------------------
+
+SCHEME_SITE = """
+hosts:
+  site: 127.0.0.1
+  ext: 127.0.0.2
+routes:
+  site:
+    /: {{file: home.html}}
+  ext:
+    /to-file: {{status: 302, location: "{secret_uri}"}}
+    /to-http: {{status: 302, location: "http://${{ext}}/landing"}}
+    /landing: {{body: ok}}
+"""
+SCHEME_HOME = """<html><head><title>Home</title></head><body>
+<a href="http://${ext}/to-file">to file</a> <a href="http://${ext}/to-http">to http</a>
+</body></html>"""
+
+
+def test_probe_redirect_to_a_local_file_is_not_followed(tmp_path):
+    """A hostile outside host answering ``Location: file:///...``: the prober follows
+    redirects hop by hop, and Scrapy's stock file:// handler would read the crawling
+    machine's file (or /dev/zero, to the end of memory) and call the link "redirected"."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret", encoding="utf-8")
+    root = tmp_path / "site"
+    root.mkdir()
+    # On an allowed host: file:// ignores the host, so the address guard cannot stop it
+    # (file:///path, with no host, happens to be refused: "" resolves to 0.0.0.0).
+    secret_uri = f"file://127.0.0.2{secret}"
+    (root / "site.yaml").write_text(SCHEME_SITE.format(secret_uri=secret_uri), encoding="utf-8")
+    (root / "site").mkdir()
+    (root / "site" / "home.html").write_text(SCHEME_HOME, encoding="utf-8")
+    with SiteServer(root) as server:
+        crawl = crawl_site(server.url("site"), tmp_path / "run")
+        assert crawl.result.returncode in (0, 1), crawl.result.stderr
+        with crawl.store() as store:
+            probes = {row[0]: (row[1], row[2], row[3]) for row in store.query(
+                "SELECT u.url, p.verdict, p.final_url, p.error FROM probes p"
+                " JOIN urls u ON u.id = p.url_id")}
+        to_file = probes[server.url("ext", "/to-file")]
+        assert to_file[0] not in ("ok", "redirected"), to_file
+        assert to_file[2] is not None, to_file
+        # The clean twin: an HTTP redirect is followed to its answer.
+        assert probes[server.url("ext", "/to-http")][:2] == (
+            "redirected", server.url("ext", "/landing"))
+
+
+# -- a malformed READINESS_ALLOW_PRIVATE ------------------------------------------------------
+
+BAD_ENV_SITE = """
+hosts:
+  site: 127.0.0.1
+  internal: 127.0.0.50
+routes:
+  site:
+    /: {body: '<html><body><a href="http://${internal}/link">internal</a></body></html>'}
+  internal:
+    /link: {body: secret}
+"""
+
+
+@pytest.mark.parametrize("command", ["readiness", "scrapy"])
+def test_malformed_allow_private_variable_never_opens_the_guard(tmp_path, monkeypatch,
+                                                                command):
+    """A typo in READINESS_ALLOW_PRIVATE was an error in a signal handler, which Scrapy
+    logs and goes on from: the guard had no policy and let every request through."""
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "site.yaml").write_text(BAD_ENV_SITE, encoding="utf-8")
+    from conftest import FIXTURE_ADDRESSES
+    from readiness.crawl.addresses import ALLOW_PRIVATE_ENV
+
+    monkeypatch.setenv(ALLOW_PRIVATE_ENV, ",".join(
+        [*(f"{address}/32" for address in FIXTURE_ADDRESSES), "intranet"]))
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": TEST_PROBE}}), encoding="utf-8")
+    out = tmp_path / "run"
+    with SiteServer(root) as server:
+        if command == "readiness":
+            result = run_cli("crawl", server.url("site"), "--config", str(config), "--out",
+                             str(out), "--reports-dir", str(tmp_path), "--quiet")
+            assert result.returncode == 2, result.stdout + result.stderr
+            assert f"{ALLOW_PRIVATE_ENV}: 'intranet' is not a network" in result.stderr
+        else:
+            result = subprocess.run(
+                [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+                 f"url={server.url('site')}", "-a", f"config={config}", "-a", f"out={out}",
+                 "-s", "LOG_LEVEL=WARNING"],
+                capture_output=True, text=True, timeout=180, cwd=REPO)
+            assert f"{ALLOW_PRIVATE_ENV}: 'intranet' is not a network" in result.stderr
+            # The site itself (a named host) is still crawled.
+            assert server.requests_for("site", "/")
+        assert server.requests_for("internal") == []

@@ -52,6 +52,20 @@ def test_host_map_resolves_production_urls_of_either_scheme_to_staging():
     assert n.unmap_host(f"{STAGING}/team") == "https://www.clinic.example/team"
 
 
+def test_host_map_applies_to_production_urls_spelling_the_default_port():
+    # "https://www.clinic.example:443/" is the production host as much as without ":443":
+    # unmapped, a staging crawl probed the real site and reported its answer as the link's.
+    n = UrlNormalizer({"https://www.clinic.example": STAGING})
+    assert n.normalize("https://www.clinic.example:443/team") == f"{STAGING}/team"
+    assert n.normalize("http://WWW.clinic.example:80/team") == f"{STAGING}/team"
+    assert n.normalize("/team", "https://www.clinic.example:443/") == f"{STAGING}/team"
+    assert n.is_mapped("https://www.clinic.example:443/team")
+    # The clean twins: another port is another service, and stays as it is.
+    assert n.normalize("https://www.clinic.example:8443/team") == (
+        "https://www.clinic.example:8443/team")
+    assert not n.is_mapped("https://www.clinic.example:8443/team")
+
+
 def test_public_urls_rewrite_whole_origins_only():
     public = PublicUrls(UrlNormalizer({"https://www.clinic.example": STAGING}))
     assert public.text(f"see {STAGING}/a and http://127.0.0.1:80801/b") == \

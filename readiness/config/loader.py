@@ -182,8 +182,9 @@ MERGE_KEY = "<<"
 
 
 def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]]:
-    """YAML text -> (data, {key path: line}). Syntax errors, duplicate keys and aliases that
-    expand past :data:`MAX_YAML_VALUES` values become ConfigError with a line."""
+    """YAML text -> (data, {key path: line}). Syntax errors, duplicate keys, aliases that
+    expand past :data:`MAX_YAML_VALUES` values and values nested past Python's recursion
+    limit become ConfigError with a line."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -201,6 +202,12 @@ def parse_yaml(text: str, filename: str) -> tuple[dict[str, Any], dict[Loc, int]
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", filename) from None
+    except RecursionError:
+        # PyYAML composes (and the checks walk) nested values recursively: a few KB of
+        # brackets reach Python's recursion limit.
+        raise ConfigError("values nested too deeply (brackets or indentation inside one "
+                          "another hundreds of times) — write them flatter", filename,
+                          loader.get_mark().line + 1) from None
     finally:
         loader.dispose()
     if data is None:

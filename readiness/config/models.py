@@ -9,7 +9,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from readiness.urls import DEFAULT_STRIP_PARAMS, netloc, redact_credentials
 
@@ -63,6 +70,12 @@ class DistributedConfig(StrictModel):
     presence_seconds: float = Field(
         30.0, ge=2, description="A worker that has not reported for this long (killed, its "
         "machine gone) no longer counts: the others finish and merge without it.")
+
+    @field_serializer("redis_url", when_used="json")
+    def _redacted(self, value: str | None) -> str | None:
+        # Redis's password may be in the URL; the JSON form is what stores keep (their meta
+        # holds the resolved configuration) and runs share: never with it.
+        return redact_credentials(value) if value else value
 
 
 class CrawlConfig(StrictModel):

@@ -4,7 +4,7 @@ A crawl follows what hostile pages say: links, images, canonicals, redirects, ro
 sitemaps may name ``169.254.169.254`` (a cloud metadata service), ``10.x`` or another port on
 loopback. :class:`AddressGuardMiddleware` refuses every request whose host is, or resolves
 to, an address that is not public (private, loopback, link-local, CGNAT, multicast,
-unspecified, reserved and their IPv6 forms, IPv4-mapped and NAT64 included; IPv4 in any
+unspecified, reserved and their IPv6 forms, IPv4-mapped, NAT64 and 6to4 included; IPv4 in any
 spelling ``inet_aton`` accepts: ``2130706433``, ``0x7f.1``, ``0177.0.0.1``), unless
 
 * the request goes to a host the user named: the start URL's, ``crawl.start_urls``',
@@ -72,10 +72,13 @@ def literal_address(host: str) -> Address | None:
 
 
 def embedded_ipv4(address: Address) -> Address:
-    """The IPv4 address an IPv6 one carries (IPv4-mapped ``::ffff:a.b.c.d``, NAT64)."""
+    """The IPv4 address an IPv6 one carries (IPv4-mapped ``::ffff:a.b.c.d``, NAT64, 6to4
+    ``2002:aabb:ccdd::``, which a 6to4 interface sends to ``aa.bb.cc.dd``)."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
         if address in NAT64_PREFIX:
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
@@ -91,6 +94,20 @@ def parse_networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddre
     return [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip()]
 
 
+def allow_private_from_env() -> list[str]:
+    """The networks of ``READINESS_ALLOW_PRIVATE``; ValueError, naming the variable, for an
+    entry that is not one."""
+    cidrs = [cidr.strip() for cidr in os.environ.get(ALLOW_PRIVATE_ENV, "").split(",")
+             if cidr.strip()]
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ValueError(f"{ALLOW_PRIVATE_ENV}: {cidr!r} is not a network: write "
+                             "addresses or CIDRs such as 10.0.0.0/8, comma-separated") from None
+    return cidrs
+
+
 class AddressPolicy:
     """Which (host, address) pairs a crawl may connect to."""
 
@@ -100,8 +117,8 @@ class AddressPolicy:
         self.allowed = parse_networks(allow_private)
 
     @classmethod
-    def for_spider(cls, spider) -> "AddressPolicy":
-        from_env = os.environ.get(ALLOW_PRIVATE_ENV, "").split(",")
+    def for_spider(cls, spider, with_env: bool = True) -> "AddressPolicy":
+        from_env = allow_private_from_env() if with_env else []
         mapped_to = {netloc(target) for target in spider.normalizer.host_map.values()}
         return cls(spider.site_netlocs | mapped_to, [*spider.crawl_cfg.allow_private, *from_env])
 
@@ -179,7 +196,14 @@ class AddressGuardMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider) -> None:
-        self.policy = AddressPolicy.for_spider(spider)
+        try:
+            self.policy = AddressPolicy.for_spider(spider)
+        except ValueError as exc:
+            # Scrapy logs a signal handler's error and goes on: raised, the guard would have
+            # no policy and let everything through. Closed instead: none of the variable's
+            # networks is allowed (the readiness CLI refuses to start with it).
+            logger.error("%s; none of its networks is allowed in this crawl", exc)
+            self.policy = AddressPolicy.for_spider(spider, with_env=False)
 
     def _guard_name_resolver(self) -> None:
         # Checked per request, not once at spider_opened: Scrapy installs its DNS_RESOLVER on

@@ -22,7 +22,8 @@ SCHEMA_VERSION = 1
 VERDICT_READY = "ready for link building"
 VERDICT_NOT_READY = "not ready for link building"
 # The one finish_reason of a crawl that ran to its end ("running" is left by a killed
-# process, "shutdown" by Ctrl-C, "worker-lost" by a distributed run's killed worker).
+# process, "shutdown" by Ctrl-C, "worker-lost" by a distributed run's killed worker,
+# "shard-missing" by one whose shard was not there to merge).
 CRAWL_FINISHED = "finished"
 # Upper bounds (ms) of the response-time histogram buckets; the last bucket is open-ended.
 RESPONSE_MS_BUCKETS = (100, 250, 500, 1000, 2000, 5000)

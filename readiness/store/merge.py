@@ -47,7 +47,10 @@ def merge_run(shard_dir: Path, workers: list[str], target: Path, run_id: str) ->
     # the queue was never fetched.
     reasons = ["worker-lost" if m.get("finish_reason") == "running" else m.get("finish_reason")
                for m in metas]
-    reason = next((r for r in reasons if r != "finished"), "finished")
+    # A shard that is not there took its worker's facts with it, as a killed worker's did:
+    # the run did not finish, whatever the shards that are there say.
+    reason = next((r for r in reasons if r != "finished"),
+                  "shard-missing" if missing else "finished")
     limits = sorted({limit for meta in metas for limit in meta.get("limits_hit") or []})
     first = metas[0] if metas else {}
     merge_shards(shards, target, {
@@ -57,7 +60,7 @@ def merge_run(shard_dir: Path, workers: list[str], target: Path, run_id: str) ->
         "started_at": min((m.get("started_at") for m in metas), default=time.time()),
         "finished_at": time.time(),
         "finish_reason": reason,
-        "complete": reason == "finished" and not limits and not missing,
+        "complete": reason == "finished" and not limits,
         "limits_hit": limits,
         "stats": combined_stats(metas),
     })
