@@ -58,6 +58,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Outermost-to-the-network: sees the raw response (compressed size, Content-Encoding)
     # and times the whole download.
     "readiness.crawl.middlewares.FetchTimingMiddleware": 990,
+    # Below it: the encoding of each HTML page as browsers sniff it, from the decoded body.
+    "readiness.crawl.charset.HtmlCharsetMiddleware": 580,
     # Per-request work the crawl does not need: scope is decided by the spider (every URL it
     # requests is meant to be requested), and no proxy or HTTP auth is configured.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
