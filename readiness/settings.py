@@ -58,6 +58,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Outermost-to-the-network: sees the raw response (compressed size, Content-Encoding)
     # and times the whole download.
     "readiness.crawl.middlewares.FetchTimingMiddleware": 990,
+    # Above HttpCompressionMiddleware (590): a compressed robots.txt is decompressed up to
+    # the 500 KiB Google reads, not refused whole at the page size limit.
+    "readiness.crawl.robots.RobotsDecompressionMiddleware": 595,
     # Below it: the encoding of each HTML page as browsers sniff it, from the decoded body.
     "readiness.crawl.charset.HtmlCharsetMiddleware": 580,
     # Per-request work the crawl does not need: scope is decided by the spider (every URL it
