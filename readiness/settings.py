@@ -87,6 +87,12 @@ DOWNLOADER_MIDDLEWARES = {
     # Outermost-to-the-network: sees the raw response (compressed size, Content-Encoding)
     # and times the whole download.
     "readiness.crawl.middlewares.FetchTimingMiddleware": 990,
+    # Above HttpCompressionMiddleware (590): a compressed robots.txt is decompressed up to
+    # the 500 KiB Google reads, not refused whole at the page size limit.
+    "readiness.crawl.robots.RobotsDecompressionMiddleware": 595,
+    # Below it, above MetaRefreshMiddleware (580, which reads the text): the encoding of each
+    # HTML page as browsers sniff it, from the decoded body.
+    "readiness.crawl.charset.HtmlCharsetMiddleware": 585,
 }
 # Left out: DepthMiddleware and UrlLengthMiddleware, since the spider records depth itself
 # (redirect hops keep their source's depth) and checks URL length as a crawler-trap rule,

@@ -140,20 +140,58 @@ def big_robots(tmp_path_factory):
         yield server, crawls
 
 
-def test_an_oversized_robots_txt_applies_its_first_500_kib_and_is_reported(big_robots):
-    server, crawls = big_robots
+def assert_first_500_kib_applied(server, crawls: dict, oversized: str) -> None:
+    """The ``oversized`` host's robots.txt applies its first 500 KiB and is reported by
+    IDX007; the other host's small one applies whole and is not."""
     for host, crawl in crawls.items():
         with crawl.store() as store:
-            robots = store.query("SELECT status, truncated FROM robots").fetchone()
+            robots = store.query("SELECT status, error, truncated, length(body) FROM robots"
+                                 ).fetchone()
             private = store.fetch(server.url(host, "/private/page"))
             after = store.fetch(server.url(host, "/after-the-limit"))
             assert store.fetch(server.url(host, "/open"))["status"] == 200
         assert private["robots_blocked"] == 1 and private["status"] is None
-        assert tuple(robots) == (200, int(host == "site"))
+        status, error, truncated, length = robots
+        assert (status, error, truncated) == (200, None, int(host == oversized))
+        # What is stored and applied is the first 500 KiB, never more.
+        assert length <= 512 * 1024 if host == oversized else length < 20_000
         # Past Google's limit the last rule is not read; in a small file it applies.
-        assert after["robots_blocked"] == int(host == "small")
+        assert after["robots_blocked"] == int(host != oversized)
         idx007 = [f for f in analyze(crawl.store_path, load_config()).findings
                   if f.rule == "IDX007" and "robots" in f.message]
         assert [(f.url, f.severity.value) for f in idx007] == (
-            [(server.url(host, "/robots.txt"), "warning")] if host == "site" else [])
+            [(server.url(host, "/robots.txt"), "warning")] if host == oversized else [])
     assert not [r for r in server.requests if r.path == "/private/page"]
+
+
+def test_an_oversized_robots_txt_applies_its_first_500_kib_and_is_reported(big_robots):
+    server, crawls = big_robots
+    assert_first_500_kib_applied(server, crawls, "site")
+
+
+@pytest.fixture(scope="module")
+def gzip_robots(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gzip-robots")
+    home = {"body": links_page("/private/page", "/after-the-limit", "/open")}
+    pages = {path: {"body": links_page()} for path in ("/private/page", "/after-the-limit", "/open")}
+    robots = {"file": "robots.txt", "content_type": "text/plain", "content_encoding": "gzip"}
+    manifest = {"hosts": {"big": "127.0.0.1", "small": "127.0.0.2"}, "routes": {
+        host: {"/": home, **pages, "/robots.txt": robots} for host in ("big", "small")}}
+    site_dir = root / "site"
+    for host, size in (("big", 50 * 10 ** 6), ("small", 10_000)):
+        # 50 MB is ~110 KB gzipped: far under any wire limit, far over the 8 MiB page limit
+        # once decompressed.
+        (site_dir / host).mkdir(parents=True)
+        (site_dir / host / "robots.txt").write_text(robots_txt("/private/", size),
+                                                    encoding="utf-8")
+    with serve(site_dir, manifest) as server:
+        crawls = {host: crawl_site(server.url(host), root / host, {"probe": {"enabled": False}})
+                  for host in ("big", "small")}
+        for crawl in crawls.values():
+            assert crawl.result.returncode in (0, 1), crawl.result.stderr
+        yield server, crawls
+
+
+def test_a_gzip_robots_txt_past_the_page_limit_applies_its_first_500_kib(gzip_robots):
+    server, crawls = gzip_robots
+    assert_first_500_kib_applied(server, crawls, "big")

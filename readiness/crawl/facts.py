@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from readiness.store.records import Page
+
+if TYPE_CHECKING:  # decided in the crawl process, which imports it anyway
+    from readiness.crawl.charset import PageCharset
 
 
 class LinkFact(NamedTuple):
@@ -45,14 +48,17 @@ class PageFacts:
     structured_data: dict            # see readiness/crawl/structured.py
     addresses: list[str]             # whitespace-collapsed text of each <address> (NAP checks)
 
-    def page_record(self, url_id: int, x_robots_tag: str | None, encoding: str | None) -> Page:
+    def page_record(self, url_id: int, x_robots_tag: str | None,
+                    charset: PageCharset) -> Page:
         """The page's row of the store: these facts, and what its response says (the
-        X-Robots-Tag header, the encoding the body was decoded with)."""
+        X-Robots-Tag header, the declared charsets and the encoding the body was decoded
+        with)."""
         return Page(
             url_id=url_id, title=self.title, meta_description=self.meta_description,
             h1=self.h1, meta_robots=self.meta_robots, x_robots_tag=x_robots_tag,
             viewport=self.viewport, lang=self.lang, meta_refresh=self.meta_refresh,
-            encoding=encoding, word_count=self.word_count, content_hash=self.content_hash,
+            encoding=charset.used, charset_header=charset.header, charset_meta=charset.meta,
+            encoding_valid=charset.valid, word_count=self.word_count, content_hash=self.content_hash,
             minhash=self.minhash, contact=self.contact(),
             structured_data=self.structured_data or None)
 

@@ -2,9 +2,9 @@
 
 This is the CPU-heavy part of every page (about half of the crawl's work per page), written
 as a plain function of bytes so it runs the same in the crawl process or in a parse worker
-process (readiness/crawl/workers.py). w3lib decodes the body with the encoding Scrapy chose
-for the response, as ``response.text`` does; the tree is the one an HTML5 parser builds
-(:func:`html5_document`), not libxml2's own.
+process (readiness/crawl/workers.py). w3lib decodes the body with the response's encoding
+(sniffed as browsers do, readiness.crawl.charset), as ``response.text`` does; the tree is
+the one an HTML5 parser builds (:func:`html5_document`), not libxml2's own.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class ParsedPage:
 
 def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
                keep_html: bool, normalizer: UrlNormalizer | None = None) -> ParsedPage:
-    """Facts of the HTML page at ``url``; ``encoding`` is the response's (Scrapy's choice);
+    """Facts of the HTML page at ``url``; ``encoding`` is the response's (charset.py's);
     links resolved by ``normalizer`` (the crawl's: its host map and stripped parameters).
 
     Raises PageParseError when the body cannot be parsed at all.

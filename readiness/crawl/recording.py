@@ -16,9 +16,10 @@ import time
 from typing import AsyncIterator, Iterable
 
 import scrapy
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
+from readiness.crawl.charset import is_html
 from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
@@ -95,9 +96,7 @@ class PageRecorder(StoreComponent):
         # leads to: a URL with a fetch row has its children in the frontier, and one without
         # is fetched again by --resume (readiness.crawl.resume).
         try:
-            if status == 200 and (isinstance(response, HtmlResponse) or (
-                    isinstance(response, TextResponse)
-                    and b"html" in (headers.get(b"Content-Type") or b""))):
+            if status == 200 and is_html(response):
                 parsed = await self.parser.parse(response)
                 if parsed is not None:
                     for request in self._record_page(response, url_id, depth, parsed,
@@ -128,7 +127,8 @@ class PageRecorder(StoreComponent):
         facts = parsed.facts
         if parsed.html_zlib is not None:
             self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
-        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"), response.encoding))
+        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"),
+                                         response.meta["readiness_charset"]))
         self.variants.offer(page_url)
         base = parsed.base
         normalize = self.normalizer.normalize

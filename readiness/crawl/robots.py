@@ -14,7 +14,9 @@ site can still be checked.
 A robots.txt larger than Google's 500 KiB limit is read as Google reads it: its first
 500 KiB apply, the rest is ignored, and the record says it was truncated (IDX007 reports it).
 The download stops there instead of running into the crawl's page size limit, which would
-drop the whole file and with it every Disallow.
+drop the whole file and with it every Disallow. A compressed robots.txt is decompressed by
+:class:`RobotsDecompressionMiddleware` only as far as those 500 KiB (a 50 MB file in a 50 KB
+gzip is read, not refused whole by HttpCompressionMiddleware's limit).
 
 :class:`RobotsTxt` is the Scrapy extension holding the crawl's rules: it records each
 robots.txt answer the spider's callbacks hand it, and in a distributed run reads the rules
@@ -26,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import zlib
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -93,6 +96,48 @@ def google_robots_text(text: str, token: str) -> str:
     return "\n".join(lines)
 
 
+def decompressed_head(body: bytes, coding: str, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of ``body`` decompressed (a cut stream gives what it holds);
+    None for a coding not handled here (Scrapy's middleware then decodes or refuses it)."""
+    if coding in ("gzip", "x-gzip", "deflate"):
+        # 32 + MAX_WBITS reads a gzip or zlib header; a raw deflate stream has neither.
+        wbits = 32 + zlib.MAX_WBITS if body[:1] in (b"\x1f", b"\x78") else -zlib.MAX_WBITS
+        return zlib.decompressobj(wbits).decompress(body, limit)
+    if coding == "br":
+        try:
+            import brotli
+        except ImportError:
+            return None
+        try:
+            return brotli.Decompressor().process(body, output_buffer_limit=limit)[:limit]
+        except brotli.error as exc:
+            raise ValueError(f"brotli: {exc}") from exc
+    return None
+
+
+class RobotsDecompressionMiddleware:
+    """Decompresses a robots.txt up to one byte past ROBOTS_MAX_BYTES, so RobotsTxt.record
+    sees it truncated; other responses are left to HttpCompressionMiddleware."""
+
+    def process_response(self, request, response, spider=None):
+        codings = [coding.strip().lower() for value in
+                   response.headers.getlist(b"Content-Encoding")
+                   for coding in value.decode("latin-1").split(",") if coding.strip()]
+        if "robots_host" not in request.meta or len(codings) != 1:
+            return response
+        try:
+            head = decompressed_head(response.body, codings[0], ROBOTS_MAX_BYTES + 1)
+        except (zlib.error, ValueError) as exc:
+            logger.warning("robots.txt at %s: cannot decode %s: %s", response.url, codings[0],
+                           exc)
+            return response  # HttpCompressionMiddleware fails it the same way: a fetch error
+        if head is None:
+            return response
+        response = response.replace(body=head)
+        del response.headers[b"Content-Encoding"]
+        return response
+
+
 class RobotsRules:
     def __init__(self, user_agent: str) -> None:
         self.user_agent = user_agent
@@ -157,7 +202,9 @@ class RobotsTxt(StoreComponent):
         body = None
         truncated = False
         if response.status == 200:
-            truncated = len(response.body) > ROBOTS_MAX_BYTES
+            # Cut on the wire (bytes_received) or once decompressed.
+            truncated = (len(response.body) > ROBOTS_MAX_BYTES
+                         or response.meta.get("robots_bytes", 0) > ROBOTS_MAX_BYTES)
             if truncated:
                 logger.warning("robots.txt of %s is larger than %d KiB: only its first %d KiB "
                                "are applied, as Google does", host, ROBOTS_MAX_BYTES // 1024,

@@ -540,3 +540,62 @@ class NoOutgoingInternalLinks(Rule):
                 {"links_on_page": outbound,
                  "fix": "add the navigation or links to related pages", **inbound.evidence()},
                 weight=inbound.total)
+
+
+# WHATWG: a <meta> prescan naming UTF-16 means UTF-8 (readiness.crawl.charset).
+_UTF16 = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
+
+
+def encoding_problem(page: Any) -> tuple[str, dict[str, Any]] | None:
+    """What is false or conflicting in a page's charset declarations, if anything."""
+    header, meta, used = page.charset_header, page.charset_meta, page.encoding
+    if used is None:
+        return None
+    evidence = {"header_charset": header, "meta_charset": meta, "decoded_as": used}
+    declared = header or ("utf-8" if meta in _UTF16 else meta)
+    if declared is not None and used != declared:
+        return None  # a byte-order mark decided, as it does in browsers
+    if meta in _UTF16 and used not in _UTF16:
+        return f"the page declares {meta} in its <meta> but is not UTF-16 (read as {used})", \
+            evidence
+    if header and meta and header != meta:
+        return f"the header says {header}, the <meta> says {meta}", evidence
+    if declared == "utf-8" and page.encoding_valid is False:
+        return "the page declares utf-8 but its bytes are not valid UTF-8", evidence
+    return None
+
+
+class FalseCharsetDeclaration(_PageRule):
+    """False charset declaration: a page declares an encoding its bytes are not in, or two.
+
+    What it checks:
+        Indexable 200 HTML pages whose ``<meta charset>`` names UTF-16 though the page is
+        not UTF-16 (browsers then read it as UTF-8, as the HTML standard says), whose
+        Content-Type charset and ``<meta>`` charset disagree, or that declare UTF-8 but hold
+        bytes that are not valid UTF-8. A byte-order mark overrides every declaration, as in
+        browsers, so a page with one is not judged on them.
+    Why it matters:
+        Browsers and search engines follow the HTML standard's sniffing, simpler tools do
+        not: a page read in the wrong encoding shows mojibake or nothing at all (UTF-8 read
+        as UTF-16 is CJK noise with no title and no links) in link previews, SEO tools and
+        outreach prospects' checks. Declarations that disagree leave the result to whichever
+        one a reader trusts.
+    Example:
+        ``<meta charset="utf-16">`` copied from an editor's template on a UTF-8 page.
+    How to fix:
+        Declare the encoding the page is saved in, once, the same in the Content-Type header
+        and the ``<meta charset>`` (UTF-8 everywhere is simplest), and save the file in it.
+    Known false positives:
+        A page whose Content-Type charset is right and whose ``<meta>`` is a harmless
+        leftover is still reported for the conflict.
+    """
+
+    code = "ONP014"
+    name = "false-charset-declaration"
+    family = FAMILY
+    severity = Severity.WARNING
+    fix = "declare the page's real encoding (utf-8) once, the same in header and <meta>"
+
+    def problem(self, ctx: AnalysisContext, url_id: int, page: Any
+                ) -> tuple[str, dict[str, Any]] | None:
+        return encoding_problem(page)

@@ -191,7 +191,12 @@ class Page(Record):
     viewport: str | None = column("content of <meta name=viewport>, NULL when absent")
     lang: str | None = column("<html lang>")
     meta_refresh: str | None = column("raw content of <meta http-equiv=refresh>")
-    encoding: str | None = column("encoding the body was decoded with")
+    encoding: str | None = column("encoding the body was decoded with (BOM, header, <meta>)")
+    charset_header: str | None = column("charset of the Content-Type header, as a codec name")
+    charset_meta: str | None = column(
+        "charset the <meta> (or XML) declaration in the first 4 KiB names, as a codec name "
+        "(the prescan reads ASCII bytes: NULL in a UTF-16 page)")
+    encoding_valid: bool | None = column("the body decodes in ``encoding`` without a bad byte")
     word_count: int | None = column("words of main content (nav/header/footer/aside stripped)")
     content_hash: str | None = column("blake2b of whitespace-normalised main content")
     minhash: bytes | None = column(
