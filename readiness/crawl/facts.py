@@ -44,6 +44,9 @@ class PageFacts:
     minhash: bytes | None            # None when fewer words than one shingle
     structured_data: dict            # see readiness/crawl/structured.py
     addresses: list[str]             # whitespace-collapsed text of each <address> (NAP checks)
+    # The nesting level past which the page's elements were dropped (set by parse_html,
+    # readiness.page.tree's bounds); None when the tree is whole.
+    nesting_cut: int | None = None
 
     def page_record(self, url_id: int, x_robots_tag: str | None, encoding: str | None) -> Page:
         """The page's row of the store: these facts, and what its response says (the
@@ -52,7 +55,7 @@ class PageFacts:
             url_id=url_id, title=self.title, meta_description=self.meta_description,
             h1=self.h1, meta_robots=self.meta_robots, x_robots_tag=x_robots_tag,
             viewport=self.viewport, lang=self.lang, meta_refresh=self.meta_refresh,
-            encoding=encoding, word_count=self.word_count, content_hash=self.content_hash,
+            encoding=encoding, nesting_cut=self.nesting_cut, word_count=self.word_count, content_hash=self.content_hash,
             minhash=self.minhash, contact=self.contact(),
             structured_data=self.structured_data or None)
 
