@@ -140,6 +140,12 @@ class CrawlConfig(StrictModel):
         "auto", description="Processes that parse pages beside the crawl process, so the "
         "crawl uses another core (0 = parse in the crawl process). auto: one on a machine with "
         "two or more cores, else 0.")
+    parse_timeout: float = Field(
+        20.0, gt=0, le=3600, description="Seconds a parse worker may spend on one page; "
+        "past that the worker is restarted and the page recorded as too complex to parse "
+        "(STS005), the crawl going on with the other pages. With parse_workers: 0 a parse "
+        "cannot be interrupted: only the linear pre-check (an element with thousands of "
+        "attributes) guards the crawl process.")
     variant_samples: int = Field(
         5, ge=0, description="Besides the home page, how many templates (first path segments) "
         "get their http/https, www/non-www, trailing-slash and /index.html variants requested "

@@ -47,6 +47,9 @@ class PageFacts:
     minhash: bytes | None            # None when fewer words than one shingle
     structured_data: dict            # see readiness/crawl/structured.py
     addresses: list[str]             # whitespace-collapsed text of each <address> (NAP checks)
+    # The nesting level past which the page's elements were dropped (set by parse_html,
+    # readiness.page.tree's bounds); None when the tree is whole.
+    nesting_cut: int | None = None
 
     def page_record(self, url_id: int, x_robots_tag: str | None,
                     charset: PageCharset) -> Page:
@@ -58,7 +61,8 @@ class PageFacts:
             h1=self.h1, meta_robots=self.meta_robots, x_robots_tag=x_robots_tag,
             viewport=self.viewport, lang=self.lang, meta_refresh=self.meta_refresh,
             encoding=charset.used, charset_header=charset.header, charset_meta=charset.meta,
-            encoding_valid=charset.valid, word_count=self.word_count, content_hash=self.content_hash,
+            encoding_valid=charset.valid, nesting_cut=self.nesting_cut,
+            word_count=self.word_count, content_hash=self.content_hash,
             minhash=self.minhash, contact=self.contact(),
             structured_data=self.structured_data or None)
 

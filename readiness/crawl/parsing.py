@@ -17,7 +17,8 @@ from lxml import etree
 from w3lib.encoding import html_to_unicode
 
 from readiness.crawl.facts import PageFacts
-from readiness.page.tree import html5_document
+from readiness.page.tree import (cut_at_nesting, html5_document, parser_cut_depth,
+                                  too_complex_reason)
 from readiness.urls import UrlNormalizer
 
 if TYPE_CHECKING:  # the crawl process imports the extractor only when it parses pages itself
@@ -33,6 +34,12 @@ _PLAIN_URLS = UrlNormalizer()
 
 class PageParseError(Exception):
     """The body could not be made into an HTML tree (the fetch row still stands)."""
+
+
+class PageTooComplex(PageParseError):
+    """The page would take the parser unbounded time (readiness.page.tree's linear checks,
+    or a parse worker's crawl.parse_timeout deadline): recorded as
+    ParseOutcome.TOO_COMPLEX on its fetch."""
 
 
 @dataclass(slots=True)
@@ -52,15 +59,22 @@ def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
     """Facts of the HTML page at ``url``; ``encoding`` is the response's (charset.py's);
     links resolved by ``normalizer`` (the crawl's: its host map and stripped parameters).
 
-    Raises PageParseError when the body cannot be parsed at all.
+    Raises PageParseError when the body cannot be parsed at all, PageTooComplex when it
+    cannot be parsed in bounded time. A page nested past what the parser keeps is parsed to
+    the cut (``facts.nesting_cut``), and that prefix is the HTML kept.
     """
     # Exactly TextResponse.text: the BOM wins, else the given encoding, bad bytes replaced.
     text = html_to_unicode(f"charset={encoding}", body)[1]
+    reason = too_complex_reason(text)
+    if reason is not None:
+        raise PageTooComplex(reason)
+    text, nesting_cut = cut_at_nesting(text)
     try:
         root = html5_document(text, base_url=url)
     except (ValueError, etree.LxmlError) as exc:
         raise PageParseError(f"{type(exc).__name__}: {exc}") from exc
     facts = extractor.extract(root, text, url)
+    facts.nesting_cut = parser_cut_depth(root) or nesting_cut
     html_zlib = (zlib.compress(text.encode("utf-8"), HTML_COMPRESSION_LEVEL)
                  if keep_html else None)
     normalize = (normalizer or _PLAIN_URLS).normalize

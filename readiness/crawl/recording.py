@@ -24,11 +24,11 @@ from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
 from readiness.crawl.middlewares import _ms, _timing_sample
-from readiness.crawl.parsing import ParsedPage
+from readiness.crawl.parsing import PageTooComplex, ParsedPage
 from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
-from readiness.store.records import Body, Canonical, Fetch, Hreflang
+from readiness.store.records import Body, Canonical, Fetch, Hreflang, ParseOutcome
 from readiness.urls import is_http
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,13 @@ class PageRecorder(StoreComponent):
         # is fetched again by --resume (readiness.crawl.resume).
         try:
             if status == 200 and is_html(response):
-                parsed = await self.parser.parse(response)
+                try:
+                    parsed = await self.parser.parse(response)
+                except PageTooComplex as exc:  # its status and headers stand; no facts
+                    logger.warning("%s is too complex to parse: %s", response.url, exc)
+                    fetch.parse = ParseOutcome.TOO_COMPLEX
+                    fetch.parse_detail = str(exc)
+                    parsed = None
                 if parsed is not None:
                     for request in self._record_page(response, url_id, depth, parsed,
                                                      fetch.headers):

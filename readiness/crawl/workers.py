@@ -9,7 +9,10 @@ decision stays in the crawl process; workers only turn bytes into facts.
 
 Pages travel over the workers' stdin/stdout pipes, read by the reactor like any socket (no
 threads). A worker that dies is reported once and its pages are parsed in the crawl process
-instead, so a crash costs time, never facts.
+instead, so a crash costs time, never facts. A worker still on one page at the
+``crawl.parse_timeout`` deadline is killed: that page is "too complex to parse" (never parsed
+in the crawl process, which cannot be interrupted), a new worker takes its place and the
+pages queued behind it are sent again.
 
 :class:`ParseWorkers` is the Scrapy extension that owns the pool (started with the crawler,
 closed with the spider) and parses each page the crawl asks about, in a worker or here.
@@ -31,7 +34,7 @@ from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
 from readiness.crawl.parse_worker import FRAME_HEADER, encode_frame
-from readiness.crawl.parsing import PageParseError, ParsedPage, parse_html
+from readiness.crawl.parsing import PageParseError, PageTooComplex, ParsedPage, parse_html
 from readiness.crawl.signals import store_opened
 from readiness.urls import UrlNormalizer
 
@@ -57,12 +60,20 @@ def available_cores() -> int:
 
 
 class _WorkerProtocol(protocol.ProcessProtocol):
-    def __init__(self, number: int, setup: dict[str, Any]) -> None:
+    def __init__(self, number: int, setup: dict[str, Any], parse_timeout: float,
+                 on_timeout, reactor) -> None:
         self.number = number
         self.setup = setup
         self.ready = False
         self.alive = True
-        self.pending: dict[int, defer.Deferred] = {}
+        # seq -> (Deferred, the page's frame): answers come back in the order pages were
+        # sent, so the first entry is the page the worker is on; the frame is kept to send
+        # the page again if this worker is killed for another page's deadline.
+        self.pending: dict[int, tuple[defer.Deferred, tuple]] = {}
+        self.parse_timeout = parse_timeout
+        self._on_timeout = on_timeout
+        self._reactor = reactor
+        self._deadline = None
         self._buffer = bytearray()
         self._stderr = bytearray()
 
@@ -74,11 +85,42 @@ class _WorkerProtocol(protocol.ProcessProtocol):
                 fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self.transport.write(encode_frame(self.setup))
 
-    def send(self, seq: int, url: str, body: bytes, encoding: str) -> defer.Deferred:
-        d = defer.Deferred()
-        self.pending[seq] = d
-        self.transport.write(encode_frame((seq, url, body, encoding)))
+    def send(self, seq: int, page: tuple, d: defer.Deferred | None = None) -> defer.Deferred:
+        """Send ``page`` = (url, body, encoding); ``d`` fires with its answer."""
+        d = defer.Deferred() if d is None else d
+        self.pending[seq] = (d, page)
+        self.transport.write(encode_frame((seq, *page)))
+        if len(self.pending) == 1:
+            self._arm_deadline()
         return d
+
+    def _arm_deadline(self) -> None:
+        """The clock of the page the worker is on: from when it could start it (the worker
+        ready and the page before answered) to parse_timeout later."""
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+        if self.alive and self.ready and self.pending:
+            self._deadline = self._reactor.callLater(self.parse_timeout, self._timed_out)
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if not self.alive or not self.pending:
+            return
+        seq = next(iter(self.pending))
+        d, (url, _body, _encoding) = self.pending.pop(seq)
+        # Not ``_lost``: the page queued behind go to a new worker, not to the crawl process.
+        self.alive = False
+        self.ready = False
+        queued, self.pending = self.pending, {}
+        with contextlib.suppress(error.ProcessExitedAlready, OSError):
+            self.transport.signalProcess("KILL")
+        logger.warning("parse worker %d spent over %g s on %s: restarted, the page is "
+                       "recorded as too complex to parse", self.number, self.parse_timeout,
+                       url)
+        self._on_timeout(self, queued)
+        d.errback(Failure(PageTooComplex(
+            f"not parsed within crawl.parse_timeout ({self.parse_timeout:g} s)")))
 
     def outReceived(self, data: bytes) -> None:
         buffer = self._buffer
@@ -93,12 +135,17 @@ class _WorkerProtocol(protocol.ProcessProtocol):
             del buffer[:header + size]
             if kind == "ready":
                 self.ready = True
+                self._arm_deadline()
                 continue
-            d = self.pending.pop(seq)
+            if seq not in self.pending:  # answered as it was killed at its deadline
+                continue
+            d, _page = self.pending.pop(seq)
+            self._arm_deadline()
             if kind == "ok":
                 d.callback(payload)
             else:
                 d.errback(Failure(WorkerFailed(payload) if kind == "failed"
+                                  else PageTooComplex(payload) if kind == "too-complex"
                                   else PageParseError(payload)))
 
     def _drain(self, buffer: bytearray) -> None:
@@ -138,13 +185,14 @@ class _WorkerProtocol(protocol.ProcessProtocol):
             return
         self.alive = False
         self.ready = False
+        self._arm_deadline()  # cancels it
         if self.pending:
             why = "" if reason is None or reason.check(error.ProcessDone) else (
                 f": {reason.getErrorMessage()}")
             logger.warning("parse worker %d ended with %d page(s) unparsed%s; the crawl "
                            "parses them itself", self.number, len(self.pending), why)
         pending, self.pending = self.pending, {}
-        for d in pending.values():
+        for d, _page in pending.values():
             d.errback(Failure(WorkerLost(f"parse worker {self.number} ended")))
 
 
@@ -152,26 +200,45 @@ class ParseWorkerPool:
     """``count`` parse worker processes; ``parse`` sends a page to the least busy one."""
 
     def __init__(self, count: int, extractor_args: dict[str, Any], keep_html: bool,
-                 normalizer: UrlNormalizer) -> None:
+                 normalizer: UrlNormalizer, parse_timeout: float = 20.0) -> None:
         self.count = count
         self.setup = {"extractor": extractor_args, "keep_html": keep_html,
                       "normalizer": normalizer}
+        self.parse_timeout = parse_timeout
+        self.restarts = 0  # workers killed at a page's deadline and replaced
         self._workers: list[_WorkerProtocol] = []
         self._seq = 0
+        self._reactor = None
+        self._env: dict[str, str] = {}
 
     def start(self, reactor=None) -> None:
         if reactor is None:
             from twisted.internet import reactor
+        self._reactor = reactor
         env = os.environ.copy()
         # The worker imports readiness from wherever this process did (a scrapyd egg, a
         # source checkout), not only from site-packages.
         env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+        self._env = env
         for number in range(1, self.count + 1):
-            worker = _WorkerProtocol(number, self.setup)
-            reactor.spawnProcess(worker, sys.executable,
-                                 [sys.executable, "-m", "readiness.crawl.parse_worker"],
-                                 env=env, childFDs={0: "w", 1: "r", 2: "r"})
-            self._workers.append(worker)
+            self._workers.append(self._spawn(number))
+
+    def _spawn(self, number: int) -> _WorkerProtocol:
+        worker = _WorkerProtocol(number, self.setup, self.parse_timeout, self._replace,
+                                 self._reactor)
+        self._reactor.spawnProcess(worker, sys.executable,
+                                   [sys.executable, "-m", "readiness.crawl.parse_worker"],
+                                   env=self._env, childFDs={0: "w", 1: "r", 2: "r"})
+        return worker
+
+    def _replace(self, killed: _WorkerProtocol, queued: dict[int, tuple]) -> None:
+        """A new worker in place of one killed at a page's deadline; the pages that were
+        queued behind that page go to it, in their order, with their Deferreds."""
+        self.restarts += 1
+        worker = self._spawn(killed.number)
+        self._workers[self._workers.index(killed)] = worker
+        for seq, (d, page) in queued.items():
+            worker.send(seq, page, d)
 
     @property
     def alive(self) -> bool:
@@ -187,7 +254,7 @@ class ParseWorkerPool:
         # The least busy; a worker still starting up counts as busy as its queue.
         worker = min(alive, key=lambda w: (len(w.pending), not w.ready))
         self._seq += 1
-        return worker.send(self._seq, url, body, encoding)
+        return worker.send(self._seq, (url, body, encoding))
 
     def close(self) -> None:
         """Close the workers' input: each exits once it has answered what it was sent."""
@@ -215,7 +282,7 @@ class ParseWorkers:
             workers = 1 if available_cores() >= 2 else 0
         if workers:
             self.pool = ParseWorkerPool(workers, self.extractor_args, self.keep_html,
-                                        normalizer)
+                                        normalizer, crawl_cfg.parse_timeout)
             self.pool.start()
 
     @classmethod
@@ -252,7 +319,10 @@ class ParseWorkers:
         return PageExtractor(**self.extractor_args)
 
     async def parse(self, response) -> ParsedPage | None:
-        """The page parsed by a worker when one is running, else here; None if unparsable."""
+        """The page parsed by a worker when one is running, else here; None if unparsable.
+
+        Raises PageTooComplex for a page the linear pre-check rejects or a worker did not
+        parse by its deadline (then never parsed here: nothing would interrupt it)."""
         url, body, encoding = response.url, response.body, response.encoding
         try:
             workers = self.pool
@@ -267,6 +337,9 @@ class ParseWorkers:
                     return None
             return parse_html(self.extractor, url, body, encoding, self.keep_html,
                               self.normalizer)
+        except PageTooComplex:
+            self.stats.inc_value("readiness/parse_too_complex")
+            raise
         except PageParseError as exc:  # undecodable or empty body: the fetch row still stands
             logger.warning("could not parse %s: %s", url, exc)
             self.stats.inc_value("readiness/parse_errors")

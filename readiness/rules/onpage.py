@@ -599,3 +599,42 @@ class FalseCharsetDeclaration(_PageRule):
     def problem(self, ctx: AnalysisContext, url_id: int, page: Any
                 ) -> tuple[str, dict[str, Any]] | None:
         return encoding_problem(page)
+
+
+class NestingTooDeep(Rule):
+    """Nesting too deep: a page nests its elements deeper than parsers keep.
+
+    What it checks:
+        200 HTML pages whose elements nest past the level the HTML parser keeps (2,048 for
+        libxml2, or where the crawl's linear scan of the text stops, 4,096 open elements).
+        What lies deeper was dropped: the crawl recorded the links and text before the cut.
+    Why it matters:
+        Links and text past that depth are not seen by crawlers either: every parser bounds
+        the depth of the tree it builds, and what it drops is neither indexed nor followed.
+        Such depth is nearly always a bug: unclosed elements opened once per item.
+    Example:
+        /archive opens a <div> per post and never closes them: 100,000 levels.
+    How to fix:
+        Close the elements the template opens (an HTML validator names the unclosed ones).
+    Known false positives:
+        None: no real layout needs thousands of levels.
+    """
+
+    code = "ONP015"
+    name = "nesting-too-deep"
+    family = FAMILY
+    severity = Severity.WARNING
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for url_id, page in ctx.pages.items():
+            depth = page.nesting_cut
+            if depth is None:
+                continue
+            inbound = ctx.inbound(url_id)
+            yield self.finding(
+                ctx.urls[url_id],
+                f"links and text past nesting depth {depth} are not seen by crawlers",
+                {"nesting_cut": depth,
+                 "fix": "close the elements the template opens; validate the HTML",
+                 **inbound.evidence()},
+                weight=inbound.total)

@@ -64,6 +64,16 @@ class FetchOutcome(StrEnum):
         return self in SKIP_REASONS
 
 
+class ParseOutcome(StrEnum):
+    """Why a 200 HTML page that was fetched has no facts in the store (``fetches.parse``);
+    the fetch's status and headers still stand."""
+
+    # Too complex to parse in bounded time: an element with thousands of attributes (a
+    # cheap linear look at the bytes, readiness.crawl.parsing.too_complex_reason) or a page
+    # still unparsed at the crawl.parse_timeout deadline (its parse worker was restarted).
+    TOO_COMPLEX = "too-complex"
+
+
 # A request was sent and nothing usable came back: the URL answered nothing at all.
 NETWORK_ERRORS = frozenset({FetchOutcome.DNS, FetchOutcome.REFUSED, FetchOutcome.TIMEOUT,
                             FetchOutcome.TLS, FetchOutcome.CONNECTION, FetchOutcome.TOO_LARGE,
@@ -148,6 +158,10 @@ class Fetch(Record):
         "skip reason (robots-blocked excluded max-depth max-pages trap) or private-address "
         "(refused: never sent)")
     error_detail: str | None = column("the download failure, one line")
+    parse: ParseOutcome | None = column(
+        "NULL, or why a fetched 200 HTML page has no row in pages: too-complex (not parsed "
+        "within crawl.parse_timeout, or rejected by the linear pre-check)")
+    parse_detail: str | None = column("the reason the page was not parsed, one line")
     fetched: bool = column("a request was sent", default=REQUIRED)
     robots_blocked: bool = column(
         "disallowed by robots.txt (fetched anyway when crawl.robots: report)", default=False,
@@ -197,6 +211,9 @@ class Page(Record):
         "charset the <meta> (or XML) declaration in the first 4 KiB names, as a codec name "
         "(the prescan reads ASCII bytes: NULL in a UTF-16 page)")
     encoding_valid: bool | None = column("the body decodes in ``encoding`` without a bad byte")
+    nesting_cut: int | None = column(
+        "the element nesting depth past which the HTML parser dropped the page's elements "
+        "(their text and links are not in the store); NULL when the tree is whole")
     word_count: int | None = column("words of main content (nav/header/footer/aside stripped)")
     content_hash: str | None = column("blake2b of whitespace-normalised main content")
     minhash: bytes | None = column(
