@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from readiness.report.findings import read_findings
+from readiness.report.findings import findings_with_ids, read_findings
 from readiness.rules.engine import UrlFilter
 from readiness.store import open_store
 from readiness.urls import PublicUrls
@@ -323,7 +323,8 @@ def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextI
             rule = f"{code} {c['name']}"
             w(f"  {rule:<40} {c['new']:>5} {c['fixed']:>6} {c.get('config_changed', 0):>7} "
               f"{c['unchanged']:>10}\n")
-    by_id = {f["id"]: f for f in new["findings"]}
+    shown = comparison["new"] + (comparison["unchanged"] if show_unchanged else [])
+    by_id = findings_with_ids(new["findings"], shown)
     lists = [("new", [by_id[i] for i in comparison["new"]]), ("fixed", comparison["fixed"]),
              ("config", comparison.get("config_changed", []))]
     if show_unchanged:
