@@ -27,8 +27,9 @@ CLI = "import sys; from readiness.cli import main; sys.exit(main())"
 
 
 def measure(label: str, checkout: Path, store: Path, workdir: Path, timeout: float) -> Run:
-    run_dir = workdir / label
-    run_dir.mkdir()
+    # A folder of its own under the label's: the other checkout's run is no "earlier run".
+    run_dir = workdir / label / "run"
+    run_dir.mkdir(parents=True)
     copy = run_dir / store.name
     shutil.copyfile(store, copy)
     run = Run(label, 0)
@@ -75,14 +76,14 @@ def main() -> None:
         print(f"{'run':<8} {'exit':>4} {'wall s':>7} {'CPU s':>7} {'tree peak RSS MB':>17} "
               f"{'findings.json MB':>17} {'report.html MB':>15}")
         for run in runs:
-            folder = Path(tmp) / run.crawler
+            folder = Path(tmp) / run.crawler / "run"
             sizes = [(folder / name).stat().st_size / 1e6 if (folder / name).exists() else 0.0
                      for name in ("findings.json", "report.html")]
             print(f"{run.crawler:<8} {run.returncode:>4} {run.seconds:>7.1f} "
                   f"{(run.self_cpu or 0) + (run.children_cpu or 0):>7.1f} "
                   f"{run.tree_rss_mb or 0:>17.0f} {sizes[0]:>17.1f} {sizes[1]:>15.1f}")
         if args.before:
-            before, after = (comparable_lines(Path(tmp) / label / "findings.json")
+            before, after = (comparable_lines(Path(tmp) / label / "run" / "findings.json")
                              for label in ("before", "after"))
             print("findings.json before == after (but generated_at, run.store):",
                   before == after, f"({len(after)} lines)")

@@ -292,8 +292,25 @@ def write_document(document: dict[str, Any], path: str | Path) -> Path:
 
 
 def read_findings(path: str | Path) -> dict[str, Any]:
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
-    if document.get("schema") != SCHEMA:
+    return _checked(json.loads(Path(path).read_text(encoding="utf-8")), path)
+
+
+def read_findings_header(path: str | Path) -> dict[str, Any]:
+    """findings.json without its ``findings``: the lines before them, in the layout
+    ``write_document`` writes (a key a line); a file in another layout is read whole."""
+    header = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.rstrip("\n") == '"findings":[':
+                return _checked(json.loads("".join(header) + '"findings":[]}'), path)
+            header.append(line)
+            if not (line.startswith("{") or line.startswith('"')):
+                break  # not written a key a line
+    return read_findings(path)
+
+
+def _checked(document: Any, path: str | Path) -> dict[str, Any]:
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ValueError(f"{path} is not a readiness findings file")
     if document.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(f"{path} was written by a newer readiness (schema "

@@ -6,7 +6,11 @@ from __future__ import annotations
 import gc
 import json
 
-from readiness.report.findings import findings_document, write_document
+import pytest
+
+from readiness.report.compare import add_run_comparisons
+from readiness.report.findings import (findings_document, read_findings, read_findings_header,
+                                       write_document)
 from readiness.rules.base import Finding
 from readiness.rules.context import AnalysisContext
 from readiness.rules.engine import analyze, build_rules
@@ -73,3 +77,21 @@ def test_the_analysis_holds_records_without_evidence_not_findings(site_crawl):
     assert live_findings() - before == 0
     # The records are the findings, in document order.
     assert [r.id for r in analysis.records] == [f.id for f in analysis.findings]
+
+
+def test_an_earlier_run_is_known_by_its_header_and_read_whole_only_to_compare(
+        analysis, tmp_path):
+    """The trend chart needs each earlier run's header; only the run compared with is read
+    whole. A findings.json whose findings are cut short still gives its header."""
+    path = write_document(findings_document(analysis), tmp_path / "earlier" / "findings.json")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index('\n"findings":[\n') + 40], encoding="utf-8")  # cut short
+    header = read_findings_header(path)
+    assert header["summary"]["pages"] == analysis.pages and header["findings"] == []
+    with pytest.raises(ValueError):
+        read_findings(path)
+    # As the earlier run of a new one, it is neither in the history nor compared with.
+    document = findings_document(analysis)
+    document["run"]["started_at"] = (document["run"]["started_at"] or 0) + 1
+    add_run_comparisons(document, tmp_path / "later", None)
+    assert document["history"] == [] and document["previous"] is None
