@@ -10,11 +10,12 @@ import json
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from readiness import __version__, exitcodes
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
+from readiness.rules.spool import FindingRecord, FindingsSpool
 from readiness.store import open_store
 
 SCHEMA = "readiness/findings"
@@ -36,7 +37,7 @@ GATE_EXIT = {GATE_PASS: exitcodes.OK, GATE_FAIL: exitcodes.FINDINGS,
 def findings_document(analysis: Analysis) -> dict[str, Any]:
     meta = analysis.meta
     open_findings = analysis.open_findings
-    counts = Counter(f.severity.value for f in open_findings)
+    counts = Counter(f.severity.value for f in open_findings)  # FindingRecords: no evidence
     by_family: dict[str, Counter] = defaultdict(Counter)
     for finding in open_findings:
         by_family[finding.family][finding.severity.value] += 1
@@ -71,16 +72,44 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "ready": ready,
             "verdict": verdict(ready, unchecked, analysis.pages, meta),
             "counts": {s.value: counts.get(s.value, 0) for s in Severity},
-            "accepted": sum(1 for f in analysis.findings if f.accepted is not None),
+            "accepted": sum(1 for f in analysis.records if f.accepted is not None),
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},
             "blocking": [f.id for f in blocking],
-            "blocking_urls": blocking_by_url([f.to_dict() for f in blocking]),
+            "blocking_urls": blocking_by_url([f._asdict() for f in blocking]),
             "outbound": analysis.outbound,
         },
         "crawl": crawl_profile(analysis.store_path),
         "rules": rules,
-        "findings": [f.to_dict() for f in analysis.findings],
+        # Read from the spool a finding at a time by whoever writes or reads them.
+        "findings": analysis.spool,
     }
+
+
+# A document's findings are a FindingsSpool when the analysis just ran, and a list of dicts
+# when read from a findings.json (or built by hand): these read either.
+
+def finding_records(findings: Iterable[dict[str, Any]]) -> list[FindingRecord]:
+    """The in-memory record of every finding, in document order."""
+    if isinstance(findings, FindingsSpool):
+        return findings.records
+    return [FindingRecord.of(f) for f in findings]
+
+
+def findings_with_ids(findings: Iterable[dict[str, Any]], ids: Iterable[str]
+                      ) -> dict[str, dict[str, Any]]:
+    """id -> finding, for those of ``ids`` the document has."""
+    if isinstance(findings, FindingsSpool):
+        return findings.by_id(ids)
+    wanted = set(ids)
+    return {f["id"]: f for f in findings if f["id"] in wanted}
+
+
+def findings_of_rule(findings: Iterable[dict[str, Any]], code: str
+                     ) -> Iterator[dict[str, Any]]:
+    """The findings of rule ``code``, in document order."""
+    if isinstance(findings, FindingsSpool):
+        return findings.of_rule(code)
+    return (f for f in findings if f["rule"] == code)
 
 
 def unfinished_reason(meta: dict[str, Any]) -> str | None:
@@ -198,10 +227,10 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
     threshold = Severity(fail_on).rank
     new_ids = set(document["baseline"]["new"]) if document.get("baseline") else None
     failing = sorted(
-        (f for f in document["findings"] if f["accepted"] is None
-         and Severity(f["severity"]).rank >= threshold
-         and (new_ids is None or f["id"] in new_ids) and not outbound_inconclusive(f)),
-        key=lambda f: (-Severity(f["severity"]).rank, -f["weight"], f["rule"], f["url"]))
+        (f for f in finding_records(document["findings"]) if f.accepted is None
+         and f.severity.rank >= threshold
+         and (new_ids is None or f.id in new_ids) and not f.inconclusive),
+        key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
     pages = document["summary"]["pages"]
     at_or_above = "" if fail_on == "notice" else " or above"
     run = document["run"]
@@ -231,14 +260,9 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         "fail_on": fail_on, "min_pages": min_pages, "baseline": baseline,
         "fail_on_incomplete": fail_on_incomplete,
         "status": status, "exit_code": GATE_EXIT[status], "reason": reason,
-        "failing": [f["id"] for f in failing],
+        "failing": [f.id for f in failing],
     }
     return document["gate"]
-
-
-def outbound_inconclusive(finding: dict[str, Any]) -> bool:
-    """A link finding an offline runner could not verify: never fails the gate."""
-    return bool(finding["evidence"].get("inconclusive"))
 
 
 def write_document(document: dict[str, Any], path: str | Path) -> Path:
@@ -269,8 +293,25 @@ def write_document(document: dict[str, Any], path: str | Path) -> Path:
 
 
 def read_findings(path: str | Path) -> dict[str, Any]:
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
-    if document.get("schema") != SCHEMA:
+    return _checked(json.loads(Path(path).read_text(encoding="utf-8")), path)
+
+
+def read_findings_header(path: str | Path) -> dict[str, Any]:
+    """findings.json without its ``findings``: the lines before them, in the layout
+    ``write_document`` writes (a key a line); a file in another layout is read whole."""
+    header = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.rstrip("\n") == '"findings":[':
+                return _checked(json.loads("".join(header) + '"findings":[]}'), path)
+            header.append(line)
+            if not (line.startswith("{") or line.startswith('"')):
+                break  # not written a key a line
+    return read_findings(path)
+
+
+def _checked(document: Any, path: str | Path) -> dict[str, Any]:
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ValueError(f"{path} is not a readiness findings file")
     if document.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(f"{path} was written by a newer readiness (schema "

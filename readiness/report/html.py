@@ -29,11 +29,12 @@ from jinja2 import __version__ as jinja2_version
 from markupsafe import Markup, escape
 
 from readiness.report import charts
-from readiness.report.machine import (change_of, findings_by_rule, shortened_evidence,
-                                      write_text)
+from readiness.report.findings import finding_records, findings_with_ids
+from readiness.report.machine import change_of, shortened_evidence, write_text
 from readiness.report.terminal import family_key, outbound_line
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
+from readiness.rules.spool import FindingRecord
 
 logger = logging.getLogger(__name__)
 
@@ -174,32 +175,48 @@ def brief_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
     return brief
 
 
-def _table_order(finding: dict[str, Any]) -> tuple:
+def _table_order(finding: FindingRecord) -> tuple:
     """The order a rule's table opens in (report.js: severity, then inbound, then URL)."""
-    return (-Severity(finding["severity"]).rank, -finding["weight"], finding["url"] or "")
+    return (-finding.severity.rank, -finding.weight, finding.url or "")
+
+
+def _by_rule(records: list[FindingRecord]) -> dict[str, list[FindingRecord]]:
+    """rule code -> its records, in document order."""
+    groups: dict[str, list[FindingRecord]] = {}
+    for record in records:
+        groups.setdefault(record.rule, []).append(record)
+    return groups
 
 
 def page_data(document: dict[str, Any], origin: str, beside: Collection[str],
               linked: Collection[str] = ()) -> dict[str, Any]:
     """What report.js needs: every finding as a compact row, evidence as the module doc
     says (``linked``: ids the page links to, which keep their evidence lists), which are new,
-    and which output files beside the page its "… and more" notes can point to."""
+    and which output files beside the page its "… and more" notes can point to.
+
+    The findings are read twice, a finding at a time (sizes of their brief evidence, then
+    the rows): only the records and the rows are held, never every finding's evidence.
+    """
     changes = change_of(document)
     findings = document["findings"]
-    limit = _list_limit(len(findings))
+    records = finding_records(findings)
+    limit = _list_limit(len(records))
     listed = set(linked)
-    for group in findings_by_rule(findings).values():
+    for group in _by_rule(records).values():
         group.sort(key=_table_order)
-        listed.update(f["id"] for f in group[:EVIDENCE_ROWS_PER_RULE])
+        listed.update(r.id for r in group[:EVIDENCE_ROWS_PER_RULE])
+    brief_size = {f["id"]: len(json.dumps(brief_evidence(f["evidence"]), ensure_ascii=False,
+                                          default=str))
+                  for f in findings if f["id"] not in listed}
     budget = EVIDENCE_BUDGET
-    evidence: dict[str, dict[str, Any]] = {}
-    for f in sorted((f for f in findings if f["id"] not in listed),
-                    key=lambda f: (*_table_order(f), f["rule"])):
-        brief = brief_evidence(f["evidence"])
-        size = len(json.dumps(brief, ensure_ascii=False, default=str))
+    briefed: set[str] = set()
+    for record in sorted((r for r in records if r.id not in listed),
+                         key=lambda r: (*_table_order(r), r.rule)):
+        size = brief_size[record.id]
         if size <= budget:
             budget -= size
-            evidence[f["id"]] = brief
+            briefed.add(record.id)
+    del brief_size
     # A row leaves out what report.js can fill in: its rule's severity, no acceptance, no
     # change; a row without "evidence_full" has its evidence only in part (or not at all).
     severities = {rule["code"]: rule["severity"] for rule in document["rules"]}
@@ -218,8 +235,8 @@ def page_data(document: dict[str, Any], origin: str, beside: Collection[str],
         if f["id"] in listed:
             row["evidence"] = page_evidence(f["evidence"], limit)
             row["evidence_full"] = True
-        elif f["id"] in evidence:
-            row["evidence"] = evidence[f["id"]]
+        elif f["id"] in briefed:
+            row["evidence"] = brief_evidence(f["evidence"])
             if row["evidence"] == f["evidence"]:  # nothing to cut
                 row["evidence_full"] = True
         rows.append(row)
@@ -241,11 +258,12 @@ def script_json(data: Any) -> Markup:
 
 def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(families with the rules that found something, rules that found nothing)."""
-    accepted = Counter(f["rule"] for f in document["findings"] if f["accepted"] is not None)
+    records = finding_records(document["findings"])
+    accepted = Counter(f.rule for f in records if f.accepted is not None)
     severities: dict[str, Counter] = {}
-    for f in document["findings"]:
-        if f["accepted"] is None:
-            severities.setdefault(f["rule"], Counter())[f["severity"]] += 1
+    for f in records:
+        if f.accepted is None:
+            severities.setdefault(f.rule, Counter())[f.severity.value] += 1
     families: dict[str, list[dict[str, Any]]] = {}
     passed = []
     for rule in document["rules"]:
@@ -270,17 +288,22 @@ def rule_groups(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[di
     return grouped, passed
 
 
-def rule_digest(findings: list[dict[str, Any]], rules: dict[str, dict[str, Any]]
-                ) -> list[dict[str, Any]]:
-    """Findings grouped by rule, most inbound references first: one line per problem."""
-    groups = findings_by_rule(findings)
+def rule_digest(records: list[FindingRecord], findings: Any,
+                rules: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings grouped by rule, most inbound references first: one line per problem.
+    ``records`` choose them; only each rule's examples are read from ``findings``."""
+    groups = _by_rule(records)
+    for group in groups.values():
+        group.sort(key=lambda f: (-f.weight, f.url))
+    examples = findings_with_ids(findings, (
+        r.id for group in groups.values() for r in group[:BLOCKER_EXAMPLES]))
     digest = []
     for code, group in groups.items():
-        group.sort(key=lambda f: (-f["weight"], f["url"]))
+        shown = [examples[r.id] for r in group[:BLOCKER_EXAMPLES]]
         rule = rules.get(code, {})
-        digest.append({"code": code, "name": group[0]["name"], "summary": rule.get("summary", ""),
-                       "count": len(group), "weight": sum(f["weight"] for f in group),
-                       "examples": group[:BLOCKER_EXAMPLES],
+        digest.append({"code": code, "name": shown[0]["name"], "summary": rule.get("summary", ""),
+                       "count": len(group), "weight": sum(f.weight for f in group),
+                       "examples": shown,
                        "more": max(0, len(group) - BLOCKER_EXAMPLES)})
     digest.sort(key=lambda g: (-g["weight"], -g["count"], g["code"]))
     return digest
@@ -299,16 +322,19 @@ def linked_ids(blockers: list[dict[str, Any]], next_up: list[dict[str, Any]],
 def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
                   ) -> dict[str, Any]:
     summary = document["summary"]
-    by_id = {f["id"]: f for f in document["findings"]}
+    comparisons = [c for c in (document.get("baseline"), document.get("previous")) if c]
+    by_id = findings_with_ids(document["findings"], [
+        *(i for entry in summary["blocking_urls"] for i in entry["findings"]),
+        *(i for c in comparisons for i in c["new"][:FIXED_SHOWN])])
     rules_by_code = {r["code"]: r for r in document["rules"]}
     # One row per blocking URL, with every finding about it (summary.blocking_urls).
     blocking = [{**entry, "findings": [by_id[i] for i in entry["findings"]]}
                 for entry in summary["blocking_urls"]]
     next_up = []
     if summary["ready"]:  # nothing blocks: show what is worth doing next instead
-        next_up = rule_digest([f for f in document["findings"]
-                               if f["accepted"] is None and f["severity"] == "warning"],
-                              rules_by_code)
+        next_up = rule_digest([f for f in finding_records(document["findings"])
+                               if f.accepted is None and f.severity is Severity.WARNING],
+                              document["findings"], rules_by_code)
     families, passed = rule_groups(document)
     crawl = document.get("crawl") or {}
     history = document.get("history") or []
@@ -337,7 +363,6 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     if trend is not None:
         chart_list.append(("Trend", f"Open findings over the last {len(history) + 1} runs of "
                                     "this site.", trend))
-    comparisons = [c for c in (document.get("baseline"), document.get("previous")) if c]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],

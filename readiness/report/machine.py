@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
+from readiness.report.findings import finding_records, findings_of_rule, findings_with_ids
 from readiness.report.terminal import outbound_line
 from readiness.rules.base import Severity, plural
 from readiness.rules.context import EVIDENCE_LIMIT
@@ -38,15 +39,6 @@ def change_of(document: dict[str, Any]) -> dict[str, str]:
         return {}
     return {**{i: "unchanged" for i in comparison["unchanged"]},
             **{i: "new" for i in comparison["new"]}}
-
-
-def findings_by_rule(findings: Iterable[dict[str, Any]],
-                     rules: Iterable[dict[str, Any]] = ()) -> dict[str, list[dict[str, Any]]]:
-    """rule code -> its findings, in document order; every code of ``rules`` is present."""
-    by_rule: dict[str, list[dict[str, Any]]] = {r["code"]: [] for r in rules}
-    for finding in findings:
-        by_rule.setdefault(finding["rule"], []).append(finding)
-    return by_rule
 
 
 def rule_filename(rule: dict[str, Any], extension: str) -> str:
@@ -94,14 +86,13 @@ def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
     if evidence_dir.is_dir():
         shutil.rmtree(evidence_dir)
     changes = change_of(document)
-    by_rule = findings_by_rule(document["findings"], document["rules"])
     paths = []
     for rule in document["rules"]:
         path = directory / rule_filename(rule, "csv")
         with path.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(CSV_COLUMNS)
-            for finding in by_rule[rule["code"]]:
+            for finding in findings_of_rule(document["findings"], rule["code"]):
                 evidence = finding["evidence"]
                 cell = shortened_evidence(evidence, EVIDENCE_LIMIT)
                 evidence_file = ""
@@ -178,8 +169,7 @@ def junit_xml(document: dict[str, Any]) -> str:
     """
     gate = document["gate"]
     failing = set(gate["failing"])
-    by_rule = findings_by_rule(document["findings"], document["rules"])
-    failed_cases = sum(1 for code, fs in by_rule.items() if any(f["id"] in failing for f in fs))
+    failed_cases = len({f.rule for f in finding_records(document["findings"]) if f.id in failing})
     run = document["run"]
     suites = ET.Element("testsuites", name="readiness", tests=str(len(document["rules"])),
                         failures=str(failed_cases), errors="0")
@@ -199,7 +189,7 @@ def junit_xml(document: dict[str, Any]) -> str:
         case = ET.SubElement(suite, "testcase", classname=f"readiness.{rule['family']}",
                              name=f"{rule['code']} {rule['name']}", time=f"{rule['seconds']:.3f}")
         others = []
-        for finding in by_rule[rule["code"]]:
+        for finding in findings_of_rule(document["findings"], rule["code"]):
             if finding["id"] in failing:
                 failure = ET.SubElement(
                     case, "failure", type=finding["severity"],
@@ -250,11 +240,11 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
     baseline = f", against baseline `{gate['baseline']}`" if gate["baseline"] else ""
     lines += ["", f"**CI gate** (`--fail-on {gate['fail_on']}`{baseline}): "
                   f"{gate_icon[gate['status']]} — {gate['reason']}", ""]
-    by_id = {f["id"]: f for f in document["findings"]}
-    failing = [by_id[i] for i in gate["failing"]]
+    failing = gate["failing"]
     if failing:
+        by_id = findings_with_ids(document["findings"], failing[:SUMMARY_ROWS])
         lines += ["| severity | rule | URL | finding |", "|---|---|---|---|"]
-        for f in failing[:SUMMARY_ROWS]:
+        for f in (by_id[i] for i in failing[:SUMMARY_ROWS]):
             lines.append(f"| {f['severity']} | {f['rule']} {f['name']} | {_md(f['url'], 100)} "
                          f"| {_md(f['message'])} |")
         if len(failing) > SUMMARY_ROWS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from readiness.report.findings import VERDICT_NOT_READY, VERDICT_READY
+from readiness.report.findings import VERDICT_NOT_READY, VERDICT_READY, findings_with_ids
 from readiness.rules.base import plural
 
 # The order every report lists rule families in (terminal, HTML sections and chart).
@@ -33,7 +33,8 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         c = by_family[family]
         w(f"  {family:<12} {c.get('error', 0):>4} errors {c.get('warning', 0):>4} warnings "
           f"{c.get('notice', 0):>4} notices\n")
-    by_id = {f["id"]: f for f in document["findings"]}
+    by_id = findings_with_ids(document["findings"], (
+        i for entry in summary["blocking_urls"][:MAX_BLOCKERS_SHOWN] for i in entry["findings"]))
     outbound_note = outbound_line(summary)
     if outbound_note:
         w(f"\n{outbound_note}\n")

@@ -20,6 +20,7 @@ from readiness.rules.context import AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.rules.settings import validate_rules
+from readiness.rules.spool import FindingRecord, FindingsSpool
 from readiness.store import open_store
 from readiness.urls import PublicUrls, glob_matches, glob_to_regex
 
@@ -41,7 +42,8 @@ class RuleRun:
 class Analysis:
     store_path: Path
     meta: dict[str, Any]
-    findings: list[Finding]
+    # Every finding with its evidence, on disk; in memory only a small record per finding.
+    spool: FindingsSpool
     runs: list[RuleRun]
     pages: int
     config_sources: list[str] = field(default_factory=list)
@@ -51,10 +53,19 @@ class Analysis:
     outbound: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def open_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.accepted is None]
+    def findings(self) -> Iterator[Finding]:
+        """Every finding, evidence included, read back from the spool in document order."""
+        return self.spool.findings()
 
-    def blocking(self, threshold: Severity = Severity.ERROR) -> list[Finding]:
+    @property
+    def records(self) -> list[FindingRecord]:
+        return self.spool.records
+
+    @property
+    def open_findings(self) -> list[FindingRecord]:
+        return [f for f in self.records if f.accepted is None]
+
+    def blocking(self, threshold: Severity = Severity.ERROR) -> list[FindingRecord]:
         """Open findings at or above ``threshold``, most inbound references first."""
         return sorted((f for f in self.open_findings if f.severity.rank >= threshold.rank),
                       key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
@@ -133,13 +144,14 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
     registry = registry or default_registry()
     config = validate_rules(config, registry)
     store_path = Path(store_path)
-    findings: list[Finding] = []
+    spool = FindingsSpool()
     runs: list[RuleRun] = []
     with open_store(store_path) as store:
         ctx = AnalysisContext(store)
+        # Findings name the URLs the site publishes, not the ones a host map crawled.
+        public = PublicUrls(ctx.normalizer)
         rules = build_rules(config, registry)
-        # Analysis memory peaks at the end, holding every finding: a cache few rules read
-        # is not kept until then.
+        # A cache few rules read is not kept until the last rule has run.
         last_reader = {name: index for index, (rule, _common) in enumerate(rules)
                        for name in rule.reads}
         for index, (rule, common) in enumerate(rules):
@@ -157,7 +169,12 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                         run.accepted += 1
                         break
                 run.findings += 1
-                findings.append(finding)
+                if public:
+                    finding.url = public.text(finding.url)
+                    finding.subject = public.text(finding.subject)
+                    finding.message = public.text(finding.message)
+                    finding.evidence = public.deep(finding.evidence)
+                spool.add(finding)
             run.seconds = time.perf_counter() - t0
             run.cpu_seconds = time.process_time() - cpu0
             runs.append(run)
@@ -167,15 +184,9 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta
         outbound = ctx.outbound.to_dict()
-        public = PublicUrls(ctx.normalizer)
+    spool.finish()
     if public:
-        for finding in findings:
-            finding.url = public.text(finding.url)
-            finding.subject = public.text(finding.subject)
-            finding.message = public.text(finding.message)
-            finding.evidence = public.deep(finding.evidence)
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
-    findings.sort(key=lambda f: (-f.severity.rank, f.rule, -f.weight, f.url))
-    return Analysis(store_path, meta, findings, runs, pages, list(config.sources),
+    return Analysis(store_path, meta, spool, runs, pages, list(config.sources),
                     rule_configuration(config, registry), outbound)

@@ -1,0 +1,162 @@
+"""The findings spool: every finding of an analysis, evidence included, kept on disk.
+
+A 100,000-page site yields findings whose evidence (inbound-link lists, duplicate groups)
+is several hundred MB as Python objects. The engine writes each finding to the spool as its
+rule yields it, in batches, and keeps in memory only a ``FindingRecord`` per finding: what
+the verdict, the gate, the counts and the comparisons need. Reports read the full findings
+back one at a time, in the document order (docs/findings.md), or a few by id.
+
+The spool is SQLite's private temporary database (an empty file name): on disk, removed when
+the spool is closed or collected, never shared between two analyses.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from typing import Any, Iterable, Iterator, NamedTuple
+
+from readiness.rules.base import Finding, Severity
+
+# Findings written to SQLite at once, and read back per query: bounded memory either way.
+BATCH = 1000
+# The document order of findings (docs/findings.md): most severe first, then by rule, most
+# inbound references first, then URL; insertion order breaks ties, as a stable sort does.
+_ORDER = "ORDER BY severity_rank DESC, rule, weight DESC, url, seq"
+
+
+class FindingRecord(NamedTuple):
+    """What is held in memory per finding: no message, no evidence."""
+    id: str
+    rule: str
+    family: str
+    severity: Severity
+    url: str
+    weight: int
+    accepted: str | None
+    inconclusive: bool             # an outbound check that could not be made: never fails a gate
+
+    @classmethod
+    def of(cls, finding: dict[str, Any]) -> "FindingRecord":
+        """The record of a finding in its findings.json form."""
+        return cls(finding["id"], finding["rule"], finding["family"],
+                   Severity(finding["severity"]), finding["url"], finding["weight"],
+                   finding["accepted"], bool(finding["evidence"].get("inconclusive")))
+
+    @property
+    def order(self) -> tuple:
+        return (-self.severity.rank, self.rule, -self.weight, self.url)
+
+
+def _encode(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                                    default=str).encode("utf-8"), 1)
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    return json.loads(zlib.decompress(body))
+
+
+class FindingsSpool:
+    """The findings of one analysis: written once, then read in document order or by id.
+
+    Iterating gives each finding as its findings.json dict; ``records`` the in-memory
+    ``FindingRecord`` of each, in the same order.
+    """
+
+    def __init__(self) -> None:
+        # Read after writing, possibly from another thread (analyse-on-close): never at once.
+        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db.execute(
+            "CREATE TABLE findings (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, rule TEXT NOT NULL,"
+            " severity_rank INTEGER NOT NULL, weight INTEGER NOT NULL, url TEXT NOT NULL,"
+            " body BLOB NOT NULL)")
+        self._pending: list[tuple] = []
+        self._unsorted: list[tuple[tuple, int, FindingRecord]] = []
+        self.records: list[FindingRecord] = []
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, finding: Finding) -> None:
+        document = finding.to_dict()
+        record = FindingRecord.of(document)
+        seq = len(self._unsorted)
+        self._unsorted.append((record.order, seq, record))
+        # The subject makes the id; it is not part of findings.json, so it rides at the end.
+        self._pending.append((seq, record.id, record.rule, record.severity.rank, record.weight,
+                              record.url, _encode({**document, "subject": finding.subject})))
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def finish(self) -> "FindingsSpool":
+        """Done writing: index the spool and put the records in document order."""
+        self._flush()
+        self._db.execute("CREATE INDEX findings_id ON findings (id)")
+        self._db.execute("CREATE INDEX findings_rule ON findings (rule)")
+        self._db.commit()
+        self._unsorted.sort(key=lambda entry: entry[:2])
+        self.records = [record for _order, _seq, record in self._unsorted]
+        self._unsorted = []
+        return self
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
+        self._pending = []
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _bodies(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+        cursor = self._db.execute(sql, tuple(params))
+        while rows := cursor.fetchmany(BATCH):
+            for (body,) in rows:
+                yield _decode(body)
+
+    def _documents(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+        for stored in self._bodies(sql, params):
+            stored.pop("subject")
+            yield stored
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._documents(f"SELECT body FROM findings {_ORDER}")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return list(self)[index]
+            return list(self._documents(f"SELECT body FROM findings {_ORDER} LIMIT ? OFFSET ?",
+                                        (max(0, stop - start), start)))
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(index)
+        return next(self._documents(f"SELECT body FROM findings {_ORDER} LIMIT 1 OFFSET ?",
+                                    (position,)))
+
+    def of_rule(self, code: str) -> Iterator[dict[str, Any]]:
+        """The findings of one rule, in document order."""
+        return self._documents(f"SELECT body FROM findings WHERE rule = ? {_ORDER}", (code,))
+
+    def by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """id -> finding, for the ids asked for that the spool holds."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start:start + BATCH]
+            marks = ",".join("?" * len(chunk))
+            for finding in self._documents(
+                    f"SELECT body FROM findings WHERE id IN ({marks}) {_ORDER}", chunk):
+                found[finding["id"]] = finding  # as a dict of the document would: the last
+        return found
+
+    def findings(self) -> Iterator[Finding]:
+        """Each finding as the ``Finding`` its rule yielded, in document order."""
+        for stored in self._bodies(f"SELECT body FROM findings {_ORDER}"):
+            stored.pop("id")
+            yield Finding(**{**stored, "severity": Severity(stored["severity"])})
+
+    def close(self) -> None:
+        self._db.close()
