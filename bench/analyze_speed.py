@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     analysis = analyze(args.store, config)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     digest = hashlib.sha256()
-    for finding in sorted(analysis.findings, key=lambda f: f.id):
+    findings = list(analysis.findings)  # streamed from the findings spool since session 18
+    for finding in sorted(findings, key=lambda f: f.id):
         digest.update(json.dumps([finding.id, finding.message, finding.evidence], sort_keys=True,
                                  default=str).encode())
-    print(f"{analysis.pages} pages, {len(analysis.findings)} findings, {seconds:.2f} s wall, "
+    print(f"{analysis.pages} pages, {len(findings)} findings, {seconds:.2f} s wall, "
           f"{cpu:.2f} s CPU, peak RSS {peak_rss_mb():.0f} MB, digest {digest.hexdigest()[:16]}")
     # Slowest by CPU where the engine measures it (wall time moves with the machine's load);
     # an older checkout's runs have wall time only.
