@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 from readiness import __version__, exitcodes
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
-from readiness.rules.spool import FindingRecord, FindingsSpool
+from readiness.rules.spool import FindingRecord, FindingsSpool, encode_finding
 from readiness.store import open_store
 
 SCHEMA = "readiness/findings"
@@ -276,17 +276,18 @@ def write_document(document: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
 
-    def encode(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
+    encode = encode_finding
+    findings = document.get("findings", ())
+    # A spool holds each finding's line as it was encoded when the rule yielded it.
+    lines = findings.lines() if isinstance(findings, FindingsSpool) else map(encode, findings)
     with tmp.open("w", encoding="utf-8") as fh:
         fh.write("{\n")
         for key, value in document.items():
             if key != "findings":
                 fh.write(f"{encode(key)}:{encode(value)},\n")
         fh.write('"findings":[')
-        for index, finding in enumerate(document.get("findings", ())):
-            fh.write(("\n" if index == 0 else ",\n") + encode(finding))
+        for index, line in enumerate(lines):
+            fh.write(("\n" if index == 0 else ",\n") + line)
         fh.write("\n]}\n")
     tmp.replace(path)  # never leave a half-written findings.json behind
     return path

@@ -49,13 +49,17 @@ class FindingRecord(NamedTuple):
         return (-self.severity.rank, self.rule, -self.weight, self.url)
 
 
-def _encode(value: Any) -> bytes:
-    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                                    default=str).encode("utf-8"), 1)
+def encode_finding(document: dict[str, Any]) -> str:
+    """A finding as its findings.json line: compact JSON (the C encoder), not ASCII-escaped."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _decode(body: bytes) -> dict[str, Any]:
-    return json.loads(zlib.decompress(body))
+def _encode(document: dict[str, Any]) -> bytes:
+    return zlib.compress(encode_finding(document).encode("utf-8"), 1)
+
+
+def _text(body: bytes) -> str:
+    return zlib.decompress(body).decode("utf-8")
 
 
 class FindingsSpool:
@@ -71,7 +75,7 @@ class FindingsSpool:
         self._db.execute(
             "CREATE TABLE findings (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, rule TEXT NOT NULL,"
             " severity_rank INTEGER NOT NULL, weight INTEGER NOT NULL, url TEXT NOT NULL,"
-            " body BLOB NOT NULL)")
+            " subject TEXT NOT NULL, body BLOB NOT NULL)")
         self._pending: list[tuple] = []
         self._unsorted: list[tuple[tuple, int, FindingRecord]] = []
         self.records: list[FindingRecord] = []
@@ -83,9 +87,10 @@ class FindingsSpool:
         record = FindingRecord.of(document)
         seq = len(self._unsorted)
         self._unsorted.append((record.order, seq, record))
-        # The subject makes the id; it is not part of findings.json, so it rides at the end.
+        # The body is the finding's findings.json line, encoded once here and written as is
+        # (write_document); the subject makes the id but is not part of findings.json.
         self._pending.append((seq, record.id, record.rule, record.severity.rank, record.weight,
-                              record.url, _encode({**document, "subject": finding.subject})))
+                              record.url, finding.subject, _encode(document)))
         if len(self._pending) >= BATCH:
             self._flush()
 
@@ -101,21 +106,25 @@ class FindingsSpool:
         return self
 
     def _flush(self) -> None:
-        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
+        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             self._pending)
         self._pending = []
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _bodies(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
         cursor = self._db.execute(sql, tuple(params))
         while rows := cursor.fetchmany(BATCH):
-            for (body,) in rows:
-                yield _decode(body)
+            yield from rows
 
     def _documents(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
-        for stored in self._bodies(sql, params):
-            stored.pop("subject")
-            yield stored
+        for (body,) in self._rows(sql, params):
+            yield json.loads(_text(body))
+
+    def lines(self) -> Iterator[str]:
+        """Each finding's findings.json line, in document order, as encoded when spooled."""
+        for (body,) in self._rows(f"SELECT body FROM findings {_ORDER}"):
+            yield _text(body)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return self._documents(f"SELECT body FROM findings {_ORDER}")
@@ -154,9 +163,11 @@ class FindingsSpool:
 
     def findings(self) -> Iterator[Finding]:
         """Each finding as the ``Finding`` its rule yielded, in document order."""
-        for stored in self._bodies(f"SELECT body FROM findings {_ORDER}"):
+        for subject, body in self._rows(f"SELECT subject, body FROM findings {_ORDER}"):
+            stored = json.loads(_text(body))
             stored.pop("id")
-            yield Finding(**{**stored, "severity": Severity(stored["severity"])})
+            yield Finding(**{**stored, "subject": subject,
+                             "severity": Severity(stored["severity"])})
 
     def close(self) -> None:
         self._db.close()
