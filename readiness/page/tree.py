@@ -78,6 +78,10 @@ def too_complex_reason(text: str) -> str | None:
 def cut_at_nesting(text: str) -> tuple[str, int | None]:
     """``text`` up to the tag where elements open past SCAN_MAX_DEPTH levels, and that
     level; ``(text, None)`` when they never do. Linear in the text."""
+    if text.count("<") <= SCAN_MAX_DEPTH:
+        # Each level opens at a "<": a page with fewer cannot reach the cut (nearly every
+        # page), and str.count is ~100x cheaper than the Python scan of its tags.
+        return text, None
     depth = 0
     for match in _TAG.finditer(text):
         closing, name, self_closing = match.groups()
