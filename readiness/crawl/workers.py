@@ -205,7 +205,6 @@ class ParseWorkerPool:
         self.setup = {"extractor": extractor_args, "keep_html": keep_html,
                       "normalizer": normalizer}
         self.parse_timeout = parse_timeout
-        self.restarts = 0  # workers killed at a page's deadline and replaced
         self._workers: list[_WorkerProtocol] = []
         self._seq = 0
         self._reactor = None
@@ -234,7 +233,6 @@ class ParseWorkerPool:
     def _replace(self, killed: _WorkerProtocol, queued: dict[int, tuple]) -> None:
         """A new worker in place of one killed at a page's deadline; the pages that were
         queued behind that page go to it, in their order, with their Deferreds."""
-        self.restarts += 1
         worker = self._spawn(killed.number)
         self._workers[self._workers.index(killed)] = worker
         for seq, (d, page) in queued.items():
