@@ -71,6 +71,9 @@ HEADER_SEARCH_LINES = 20
 SNIFF_BYTES = 4096
 READ_CHUNK = 1 << 20
 DELIMITERS = (",", ";", "\t")
+# A row spanning more lines than this holds a quote that is never closed: no anchor or
+# title in an export runs this long.
+MAX_ROW_LINES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +389,9 @@ def _read(path: Path, text: TextIO, mapped: ExportFormat | None,
     try:
         for cells in reader:
             line = header.index + read_lines + 1
+            if reader.line_num - read_lines > MAX_ROW_LINES:
+                raise csv.Error(f"a quoted field runs over {reader.line_num - read_lines} "
+                                f"lines")
             read_lines = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
