@@ -50,6 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gate_options(check)
     check.set_defaults(handler=cmd_check)
 
+    backlinks = commands.add_parser(
+        "backlinks", help="check the pages other sites link to, as backlink exports name "
+                          "them: dead, redirected, non-indexable (a list-mode crawl + the gate)")
+    backlinks.add_argument("exports", nargs="+", metavar="EXPORT",
+                           help="backlink exports: Search Console, Ahrefs, Semrush, Majestic, "
+                                "Moz CSVs or a list of URLs (docs/backlinks.md)")
+    backlinks.add_argument("--site", required=True, metavar="URL",
+                           help="the site, e.g. https://www.clinic.example/ (targets on other "
+                                "hosts are counted, not fetched; crawl.host_map maps them)")
+    backlinks.add_argument("--columns", metavar="MAP",
+                           help="for a CSV of another tool: target=COLUMN,source=COLUMN,…")
+    _add_crawl_options(backlinks, listing=False)
+    _add_gate_options(backlinks)
+    backlinks.set_defaults(handler=cmd_backlinks)
+
     analyze = commands.add_parser("analyze", help="run the rules over a stored crawl "
                                                   "(no network): edit YAML, re-analyze")
     analyze.add_argument("store", help="crawl.sqlite, or the run folder holding it")
@@ -79,18 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_crawl_options(sub: argparse.ArgumentParser) -> None:
+def _add_crawl_options(sub: argparse.ArgumentParser, listing: bool = True) -> None:
     sub.add_argument("--config", metavar="FILE", help="YAML configuration (crawl: and rules:)")
     sub.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
     sub.add_argument("--reports-dir", default="reports", metavar="DIR",
                      help="where runs are kept (default: reports)")
-    sub.add_argument("--resume", metavar="DIR",
-                     help="continue an interrupted run in place (its run folder or "
-                          "crawl.sqlite), with its stored configuration and start URL")
-    sub.add_argument("--list", metavar="FILE",
-                     help="list mode: fetch exactly the URLs in FILE (one a line, # comments; "
-                          "- reads stdin), their redirects hop by hop, no link followed; the "
-                          "start URL is then optional (default: the first listed)")
+    if listing:  # `backlinks` lists its targets itself; `check --resume` resumes its runs
+        sub.add_argument("--resume", metavar="DIR",
+                         help="continue an interrupted run in place (its run folder or "
+                              "crawl.sqlite), with its stored configuration and start URL")
+        sub.add_argument("--list", metavar="FILE",
+                         help="list mode: fetch exactly the URLs in FILE (one a line, # "
+                              "comments; - reads stdin), their redirects hop by hop, no link "
+                              "followed; the start URL is then optional (default: the first "
+                              "listed)")
     sub.add_argument("--quiet", action="store_true", help="no progress line")
     sub.add_argument("--no-outbound", action="store_true",
                      help="do not check links to other sites (crawl.probe.enabled: false), "
@@ -224,7 +241,11 @@ def crawl_run(args: argparse.Namespace):
             for url in listed:
                 check_url(url, config.crawl)
         listed = listed or config.crawl.list_urls
-        return config, check_url(args.url or listed[0], config.crawl)
+        url = check_url(args.url or listed[0], config.crawl)
+        if config.backlinks:  # the rule file's exports: read before the crawl, told here
+            for line in site_backlinks(config, url).summary():
+                print(line)
+        return config, url
     if args.list:
         raise UsageError("--resume continues the run with its own list: give no --list")
     from readiness.crawl.resume import ResumeRefused, resumable_meta, resume_store_path, resumed_run
@@ -275,6 +296,53 @@ def cmd_check(args: argparse.Namespace) -> int:
     config, url = crawl_run(args)
     result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet, resume=args.resume)
+    status = report_crawl(result)
+    if status != EXIT_OK:
+        return status
+    return analyze_store(result.store_path, config, **settings)
+
+
+def site_backlinks(config, site: str):
+    """The rows of ``config.backlinks`` whose targets are on the site of ``site`` (its host,
+    crawl.extra_hosts; host map applied), as the crawl will read them; a bad export is a
+    UsageError with the reader's message (file, line, what was found, the fix)."""
+    from readiness.crawl.backlinks import SiteBacklinks
+    from readiness.crawl.seeds import site_netlocs
+    from readiness.inputs.backlinks import ExportError
+
+    for spec in config.backlinks:
+        if not Path(spec.file).is_file():
+            raise UsageError(f"{spec.file}: no such file (a backlink export: CSV, TSV or a "
+                             f"list of URLs)")
+    normalizer = UrlNormalizer.from_config(config.crawl)
+    hosts = site_netlocs(normalizer.normalize(site), [], config.crawl.extra_hosts, normalizer)
+    try:
+        return SiteBacklinks.read(config.backlinks, normalizer, hosts)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_backlinks(args: argparse.Namespace) -> int:
+    """Read the exports, keep the targets on the site (host map applied), crawl exactly those
+    (list mode) with the rows in the store, then analyse and gate like ``check``."""
+    from readiness.config.models import BacklinkExportConfig
+    from readiness.crawl.runner import run_crawl
+
+    settings = gate_settings(args)
+    config = crawl_config(args.config, args.no_outbound)
+    site = check_url(args.site, config.crawl)
+    # The command's exports replace a rule file's backlinks: (its targets are these).
+    config.backlinks = [BacklinkExportConfig(file=str(Path(export).resolve()),
+                                             columns=args.columns) for export in args.exports]
+    backlinks = site_backlinks(config, site)
+    for line in backlinks.summary():
+        print(line)
+    if not backlinks.targets:
+        raise UsageError(f"no row of the exports links to a page of {site}: check --site, or "
+                         f"map the production hosts to the crawled ones with crawl.host_map")
+    config.crawl.list_urls = backlinks.targets
+    result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
+                       progress=not args.quiet)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status

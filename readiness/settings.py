@@ -127,6 +127,7 @@ EXTENSIONS = {
     "readiness.crawl.workers.ParseWorkers": 110,
     "readiness.crawl.robots.RobotsTxt": 120,
     "readiness.crawl.sitemaps.Sitemaps": 130,
+    "readiness.crawl.backlinks.BacklinkExports": 135,
     "readiness.crawl.recording.PageRecorder": 140,
     "readiness.crawl.outbound.OutboundProbes": 150,
     "readiness.crawl.remeasure.QuietRemeasurement": 160,

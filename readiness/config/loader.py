@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from readiness.config.errors import ConfigError
-from readiness.config.models import ConfigFile, CrawlConfig, ReadinessConfig
+from readiness.config.models import BacklinkExportConfig, ConfigFile, CrawlConfig, ReadinessConfig
 
 Loc = tuple[Any, ...]
 
@@ -74,6 +74,8 @@ class _Layer:
     rules: list[ConfigEntry]     # base files' first, each file's in the order written
     custom: list[ConfigEntry]
     sources: list[str]
+    # The nearest file's backlinks: list (None: no file names one), paths made absolute.
+    backlinks: list[BacklinkExportConfig] | None = None
 
 
 def _read(path: Path) -> str:
@@ -102,7 +104,7 @@ def _layer_from_text(text: str, filename: str, base_dir: Path,
     custom = [ConfigEntry(index, entry, filename, _sub_lines(lines, ("custom_rules", index)))
               for index, entry in enumerate(data.get("custom_rules") or [])]
     crawl = ConfigEntry("crawl", data.get("crawl") or {}, filename, _sub_lines(lines, ("crawl",)))
-    layer = _Layer([crawl], rules, custom, [filename])
+    layer = _Layer([crawl], rules, custom, [filename], _backlink_exports(data, base_dir))
     extends = data.get("extends")
     if extends:
         if extends == DEFAULT_RULESET:
@@ -116,13 +118,30 @@ def _layer_from_text(text: str, filename: str, base_dir: Path,
                     filename, line_for(lines, ("extends",)))
         parent = _load_layer(parent_path, chain)
         layer = _Layer(parent.crawl + layer.crawl, parent.rules + layer.rules,
-                       parent.custom + layer.custom, parent.sources + layer.sources)
+                       parent.custom + layer.custom, parent.sources + layer.sources,
+                       layer.backlinks if layer.backlinks is not None else parent.backlinks)
     return layer
+
+
+def _backlink_exports(data: dict[str, Any], base_dir: Path) -> list[BacklinkExportConfig] | None:
+    """A file's ``backlinks:`` entries, each path resolved against the file's folder (the
+    export is read when the crawl starts: readiness.crawl.backlinks)."""
+    entries = data.get("backlinks")
+    if entries is None:
+        return None
+    exports = []
+    for entry in entries:
+        # Checked already (ConfigFile): a path, or a mapping of file and columns.
+        spec = (BacklinkExportConfig(file=entry) if isinstance(entry, str)
+                else BacklinkExportConfig.model_validate(entry))
+        exports.append(spec.model_copy(update={"file": str((base_dir / spec.file).resolve())}))
+    return exports
 
 
 def _resolve(layer: _Layer) -> ReadinessConfig:
     return ReadinessConfig(crawl=_crawl_config(layer.crawl), sources=layer.sources,
-                           rule_entries=layer.rules, custom_rule_entries=layer.custom)
+                           rule_entries=layer.rules, custom_rule_entries=layer.custom,
+                           backlinks=layer.backlinks or [])
 
 
 def _crawl_config(sections: list[ConfigEntry]) -> CrawlConfig:

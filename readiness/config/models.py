@@ -223,6 +223,17 @@ class CrawlConfig(StrictModel):
                          f"{MAX_PARSE_WORKERS}, or auto (got {value!r})")
 
 
+class BacklinkExportConfig(StrictModel):
+    """A backlink export the analysis reads (docs/backlinks.md): its targets are crawled and
+    judged by the backlinks rules."""
+
+    file: str = Field(description="The export (CSV, TSV or a list of URLs), relative to the "
+                      "rule file that names it.")
+    columns: str | None = Field(
+        None, description="For a CSV readiness does not recognise: which column holds what, "
+        "e.g. 'target=Target URL,source=Referring page URL'.")
+
+
 class ConfigFile(StrictModel):
     """The keys one YAML file may have (rules entries are checked against the registry)."""
 
@@ -236,6 +247,10 @@ class ConfigFile(StrictModel):
         default_factory=dict, description="Per-rule settings, keyed by rule code or name.")
     custom_rules: list[dict[str, Any]] = Field(
         default_factory=list, description="Rules defined in YAML (docs/custom-rules.md).")
+    backlinks: list[str | BacklinkExportConfig] | None = Field(
+        None, description="Backlink exports (paths relative to this file, or {file, columns}):"
+        " their targets on the site are crawl seeds too, and the backlinks rules judge them "
+        "(docs/backlinks.md). A site file's list replaces the one it extends.")
 
 
 class ReadinessConfig(BaseModel):
@@ -251,6 +266,8 @@ class ReadinessConfig(BaseModel):
     rules: dict[str, Any] | None = None      # code -> that rule's settings model
     custom_rules: list[Any] | None = None    # CustomRuleSpec, base files' first
     sources: list[str] = Field(default_factory=list)      # files it was read from, base first
+    # The backlink exports, their paths absolute (resolved against the file naming them).
+    backlinks: list[BacklinkExportConfig] = Field(default_factory=list)
     rule_entries: list[Any] = Field(default_factory=list, exclude=True)
     custom_rule_entries: list[Any] = Field(default_factory=list, exclude=True)
 

@@ -98,14 +98,10 @@ class SiteSpider(scrapy.Spider):
         if start is None or not is_http(start):
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.start_url = start
-        # The start URLs, or in list mode the listed URLs only (readiness.crawl.seeds).
-        self.seeds = Seeds.of(start, self.crawl_cfg, self.normalizer)
+        # The start URLs (or the listed URLs only), backlinked pages, the site's hosts.
+        self.seeds = Seeds.of(start, self.cfg, self.normalizer)
         self.seed_urls = self.seeds.seed_urls
-        self.site_netlocs = {netloc(u) for u in [start, *self.seed_urls]}
-        for host in self.crawl_cfg.extra_hosts:
-            mapped = self.normalizer.normalize(host if "://" in host else f"http://{host}/")
-            if mapped:
-                self.site_netlocs.add(netloc(mapped))
+        self.site_netlocs = set(self.seeds.site_netlocs)
         self.scope = Scope(self.site_netlocs, self.crawl_cfg.include, self.crawl_cfg.exclude)
         outside = self.scope.excluded_by(start)
         if outside is not None:

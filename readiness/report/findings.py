@@ -66,6 +66,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "store": str(analysis.store_path), "complete": bool(meta.get("complete")),
             "finish_reason": meta.get("finish_reason"), "limits_hit": meta.get("limits_hit", []),
             "started_at": meta.get("started_at"), "finished_at": meta.get("finished_at"),
+            "list_mode": bool(meta.get("list_mode")),
         },
         "config": {"sources": analysis.config_sources, "rules": analysis.rule_config},
         "summary": {
@@ -131,7 +132,9 @@ def unchecked_reason(meta: dict[str, Any], pages: int) -> str | None:
     unfinished = unfinished_reason(meta)
     if unfinished is not None:
         return unfinished
-    if pages == 0:
+    # A list-mode crawl judges each listed URL, dead or not (the CLI has already called a
+    # list none of whose URLs answered inconclusive).
+    if pages == 0 and not meta.get("list_mode"):
         return "the crawl found no HTML page that answered 200: there was nothing to check"
     return None
 

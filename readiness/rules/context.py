@@ -321,6 +321,22 @@ class AnalysisContext:
             tuple(sorted(c["anchors"].items(), key=lambda item: (-item[1], item[0]))))
             for target_id, c in sorted(counted.items())}
 
+    @cached_property
+    def backlink_exports(self) -> dict[int, list[dict[str, Any]]]:
+        """target url id -> the exports naming it: [{export, format, rows, lines}] by file
+        name, ``lines`` the first few rows' lines (where to look in the file)."""
+        if not self.backlinked:
+            return {}
+        by_target: dict[int, dict[tuple[str, str], list[int]]] = {}
+        for row in self.store.records(Backlink, fields=("target_id", "export", "export_format",
+                                                        "line")):
+            exports = by_target.setdefault(row.target_id, {})
+            exports.setdefault((row.export, row.export_format), []).append(row.line)
+        return {target_id: [{"export": export, "format": export_format, "rows": len(lines),
+                             "lines": sorted(lines)[:5]}
+                            for (export, export_format), lines in sorted(exports.items())]
+                for target_id, exports in by_target.items()}
+
     # -- probes -------------------------------------------------------------------------
 
     @cached_property
