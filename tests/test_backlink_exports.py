@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from readiness.inputs.backlinks import (
-    BacklinkRow, ExportError, SkippedRow, _count, _date, _rel, describe_skipped,
+    BacklinkRow, ExportError, SkippedRow, _count, _date, _is_http_url, _rel, describe_skipped,
     iter_backlink_export, parse_columns_option, read_backlink_export,
 )
 
@@ -320,7 +320,7 @@ def test_rows_are_streamed():
     ("follow", {"sponsored": "yes"}, "sponsored"),
 ])
 def test_rel_is_normalised(text, flags, rel):
-    assert _rel(text, flags) == rel
+    assert _rel(text, tuple(flags.items())) == rel
 
 
 @pytest.mark.parametrize(("text", "count"), [
@@ -345,3 +345,15 @@ def test_counts_are_read_as_integers(text, count):
 ])
 def test_dates_are_read_as_iso_8601(text, iso):
     assert _date(text) == iso
+
+
+@pytest.mark.parametrize(("text", "is_http"), [
+    ("https://www.example-clinic.test/", True), ("HTTP://Example.test", True),
+    ("https://example.test:8443/a?b=c#d", True), ("http://user@example.test/x", True),
+    ("http://[2001:db8::1]:8080/", True), ("http://127.0.0.1:8000/page", True),
+    ("https://", False), ("https:///path", False), ("ftp://example.test/", False),
+    ("mailto:a@example.test", False), ("www.example.test/page", False), ("/contact", False),
+    ("https://example.test/a page", False), ("javascript:void(0)", False),
+])
+def test_targets_must_be_http_urls_with_a_host(text, is_http):
+    assert _is_http_url(text) is is_http
