@@ -297,6 +297,14 @@ def test_an_empty_a_missing_and_a_broken_file_are_errors_naming_the_file(tmp_pat
         read_backlink_export(unclosed)
 
 
+def test_an_excel_workbook_is_refused_with_how_to_save_it_as_csv(tmp_path):
+    workbook = tmp_path / "backlinks.xlsx"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(200))
+    with pytest.raises(ExportError, match=f"^{workbook}: an Excel workbook or a ZIP archive, "
+                                          f"not a CSV: download the export as CSV"):
+        read_backlink_export(workbook)
+
+
 def test_rows_are_streamed():
     reading = iter_backlink_export(EXPORTS / "ahrefs-backlinks.csv")
     assert next(reading).line == 2

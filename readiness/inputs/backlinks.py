@@ -117,27 +117,26 @@ class ExportFormat:
     fields a header must have, and groups of which it must have one column each (what tells
     it from another vendor's file with the same URL columns)."""
     name: str
-    label: str
     columns: Mapping[str, tuple[str, ...]]
     needs: tuple[str, ...]
     marks: tuple[tuple[str, ...], ...] = ()
 
 
 AHREFS_BACKLINKS = ExportFormat(
-    "ahrefs-backlinks", "Ahrefs Backlinks",
+    "ahrefs-backlinks",
     {"source": ("referring page url",), "target": ("target url", "link url"),
      "anchor": ("anchor", "link anchor"), "nofollow": ("nofollow",), "ugc": ("ugc",),
      "sponsored": ("sponsored",), "first_seen": ("first seen",),
      "last_seen": ("last seen", "last check")},
     needs=("source", "target"))
 SEMRUSH_BACKLINKS = ExportFormat(
-    "semrush-backlinks", "Semrush Backlinks",
+    "semrush-backlinks",
     {"source": ("source url",), "target": ("target url",), "anchor": ("anchor",),
      "nofollow": ("nofollow",), "sponsored": ("sponsored",), "ugc": ("ugc",),
      "first_seen": ("first seen",), "last_seen": ("last seen",)},
     needs=("source", "target"), marks=(("page ascore", "source title"),))
 MAJESTIC = ExportFormat(
-    "majestic", "Majestic Backlinks",
+    "majestic",
     {"source": ("source url", "sourceurl"), "target": ("target url", "targeturl"),
      "anchor": ("anchor text", "anchortext"), "nofollow": ("flagnofollow",),
      "first_seen": ("link first indexed date", "link first index date", "firstindexeddate",
@@ -147,25 +146,25 @@ MAJESTIC = ExportFormat(
     marks=(("flagnofollow", "source trust flow", "source citation flow", "sourcetrustflow",
             "sourcecitationflow"),))
 MOZ = ExportFormat(
-    "moz", "Moz Inbound links",
+    "moz",
     {"source": ("url", "source url"), "target": ("target url",), "anchor": ("anchor text",),
      "rel": ("link type",), "nofollow": ("nofollow",),
      "first_seen": ("date first seen", "first seen"),
      "last_seen": ("date last seen", "last seen")},
     needs=("source", "target"), marks=(("spam score", "domain authority", "page authority"),))
 AHREFS_BEST_BY_LINKS = ExportFormat(
-    "ahrefs-best-by-links", "Ahrefs Best by links",
+    "ahrefs-best-by-links",
     {"target": ("page url", "url"), "referring_domains": ("referring domains", "ref. domains"),
      "backlinks": ("backlinks",), "first_seen": ("first seen",),
      "last_seen": ("last seen", "last check")},
     needs=("target",), marks=(("referring domains", "ref. domains"),))
 GSC_TOP_LINKED_PAGES = ExportFormat(
-    "gsc-top-linked-pages", "Search Console Top linked pages",
+    "gsc-top-linked-pages",
     {"target": ("target page", "top linked pages", "top target pages"),
      "backlinks": ("incoming links",), "referring_domains": ("linking sites",)},
     needs=("target",), marks=(("incoming links", "linking sites"),))
 GSC_LINKS = ExportFormat(
-    "gsc-links", "Search Console external links",
+    "gsc-links",
     {"source": ("linking page",), "target": ("target page",), "last_seen": ("last crawled",)},
     needs=("source",))
 # Most specific first: Semrush, Majestic and Moz share URL column names and differ in marks.
@@ -241,6 +240,10 @@ def _encoding(path: Path) -> str:
     try:
         with path.open("rb") as raw:
             head = raw.read(SNIFF_BYTES)
+            if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+                raise ExportError(f"{path}: an Excel workbook or a ZIP archive, not a CSV: "
+                                  f"download the export as CSV, or save it from Excel as "
+                                  f"\"CSV UTF-8\" (unzip an archive first)")
             if head.startswith(codecs.BOM_UTF8):
                 return "utf-8-sig"
             if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -366,8 +369,7 @@ def _columns_format(columns: Mapping[str, str]) -> ExportFormat:
                           f"are {', '.join(COLUMN_KEYS)}")
     if "target" not in columns:
         raise ExportError("--columns: name the target column (target=COLUMN)")
-    return ExportFormat("columns", "--columns",
-                        {key: (_column_key(name),) for key, name in columns.items()},
+    return ExportFormat("columns", {key: (_column_key(name),) for key, name in columns.items()},
                         needs=tuple(columns))
 
 
