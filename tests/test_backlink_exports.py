@@ -214,6 +214,32 @@ def test_a_quoted_newline_keeps_the_following_lines_numbered_as_in_the_file(tmp_
     assert skipped == [SkippedRow(5, "no target URL")]
 
 
+def test_older_exports_are_read_too(tmp_path):
+    """Majestic's older download header, and Moz Open Site Explorer's export below its six
+    lines of report title (the layouts public importers read)."""
+    majestic = tmp_path / "majestic-old.csv"
+    majestic.write_bytes(codecs.BOM_UTF8 + (
+        "SourceURL,AnchorText,TargetURL,ACRank,Date\r\n"
+        f"{NEWS},Example Clinic implants,{IMPLANTS},4,2023-06-13\r\n").encode())
+    assert read_backlink_export(majestic) == rows(
+        "majestic-old.csv", "majestic",
+        (IMPLANTS, NEWS, "Example Clinic implants", None, None, None, "2023-06-13", None, 2))
+    moz = tmp_path / "ose.csv"
+    moz.write_text(
+        "Open Site Explorer Inbound Links Report\n\nTarget URL: www.example-clinic.test\n"
+        "Generated: 2019-05-06\nFilters: all links\n\n"
+        "URL,Title,Anchor Text,Spam Score,Page Authority,Domain Authority,Number of Domains "
+        "Linking to this Page,Number of Domains Linking to Domain,Origin,Target URL,Link "
+        "Equity,No Link Equity,Only rel=nofollow,Only follow,301\n"
+        f"{NEWS},News,Example Clinic implants,1,41,64,12,900,external,{IMPLANTS},Yes,No,No,"
+        "Yes,No\n"
+        f"{FORUM},Forum,this guide,3,22,48,2,80,external,{WHITENING},No,Yes,Yes,No,No\n")
+    assert read_backlink_export(moz) == rows(
+        "ose.csv", "moz",
+        (IMPLANTS, NEWS, "Example Clinic implants", "", None, None, None, None, 8),
+        (WHITENING, FORUM, "this guide", "nofollow", None, None, None, None, 9))
+
+
 # -- a file readiness does not know, and --columns ---------------------------------------
 
 def test_an_unknown_csv_names_the_file_its_columns_and_the_columns_option():

@@ -21,16 +21,21 @@ collapsed; where sources spell a column differently, every spelling found is acc
 - Semrush Backlink Analytics, Backlinks: "Page ascore, Source title, Source url, Target url,
   Anchor, External links, Internal links, Nofollow, Sponsored, Ugc, Text, Frame, Form, Image,
   Sitewide, First seen, Last seen, New link, Lost link", quoted from an audit of a real
-  export in public code; other Semrush importers read the same names.
-- Majestic Site Explorer, Backlinks: "Target URL", "Source URL", "Anchor Text",
-  "FlagNoFollow", "Source Trust Flow", "Link First Indexed Date" (a Majestic CSV importer in
-  public code); "SourceURL", "TargetURL", "AnchorText", "FirstIndexedDate", "LastSeenDate"
-  are Majestic's API names, which some downloads carry. "Link First Index Date" and
+  export in public code; other Semrush importers read the same names, and an older export
+  began "Page score, Page trust score, Source title, Source url, Target url, Anchor, ...".
+- Majestic Site Explorer, Backlinks: "Target URL, Source URL, Anchor Text, Source Crawl Date,
+  Source First Found Date, FlagNoFollow, FlagImageLink, FlagRedirect, ..., SourceTrustFlow"
+  (Majestic's download-backlinks documentation, quoted in a public importer, which also
+  shows a flag is blank when unset: a blank FlagNoFollow is a followed link); "SourceURL,
+  AnchorText, TargetURL, ACRank, Date" is an older download's header (another importer).
+  "Source Trust Flow" spelled with spaces is seen in a third; "Link First Indexed Date" and
   "Link Last Seen Date" are assumed. A Ref domains export names linking domains, not the
   pages they link to: it is refused with that fix, not read.
-- Moz Link Explorer, Inbound links: "URL" (the linking page), "Target URL", "Anchor Text",
-  "Spam Score", "Domain Authority", "Page Authority", "Link Type", "Date First Seen",
-  "Date Last Seen": assumed from Moz's help pages, which name the metrics but no CSV header.
+- Moz: the Open Site Explorer export "URL, Title, Anchor Text, Spam Score, Page Authority,
+  Domain Authority, ..., Target URL, ..., Only rel=nofollow, Only follow, 301", below six
+  lines of report title (a public importer skips them); Link Explorer's Inbound links
+  "Link Type", "Date First Seen", "Date Last Seen" are assumed from Moz's help pages, which
+  name the data but no CSV header.
 - Google Search Console, Links: "Top linked pages" exports "Target page" (also seen as
   "Top linked pages"), "Incoming links", "Linking sites"; "Export external links" (Latest
   links, More sample links) exports "Linking page" and "Last crawled" and names no target:
@@ -120,6 +125,8 @@ class ExportFormat:
     columns: Mapping[str, tuple[str, ...]]
     needs: tuple[str, ...]
     marks: tuple[tuple[str, ...], ...] = ()
+    # Majestic leaves a flag blank when it is not set (elsewhere blank means not said).
+    blank_flag_is_unset: bool = False
 
 
 AHREFS_BACKLINKS = ExportFormat(
@@ -134,21 +141,21 @@ SEMRUSH_BACKLINKS = ExportFormat(
     {"source": ("source url",), "target": ("target url",), "anchor": ("anchor",),
      "nofollow": ("nofollow",), "sponsored": ("sponsored",), "ugc": ("ugc",),
      "first_seen": ("first seen",), "last_seen": ("last seen",)},
-    needs=("source", "target"), marks=(("page ascore", "source title"),))
+    needs=("source", "target"), marks=(("page ascore", "source title", "page score"),))
 MAJESTIC = ExportFormat(
     "majestic",
     {"source": ("source url", "sourceurl"), "target": ("target url", "targeturl"),
      "anchor": ("anchor text", "anchortext"), "nofollow": ("flagnofollow",),
      "first_seen": ("link first indexed date", "link first index date", "firstindexeddate",
-                    "source first found date"),
+                    "source first found date", "date"),
      "last_seen": ("link last seen date", "lastseendate", "source crawl date")},
     needs=("source", "target"),
     marks=(("flagnofollow", "source trust flow", "source citation flow", "sourcetrustflow",
-            "sourcecitationflow"),))
+            "sourcecitationflow", "acrank"),), blank_flag_is_unset=True)
 MOZ = ExportFormat(
     "moz",
     {"source": ("url", "source url"), "target": ("target url",), "anchor": ("anchor text",),
-     "rel": ("link type",), "nofollow": ("nofollow",),
+     "rel": ("link type",), "nofollow": ("only rel=nofollow", "nofollow"),
      "first_seen": ("date first seen", "first seen"),
      "last_seen": ("date last seen", "last seen")},
     needs=("source", "target"), marks=(("spam score", "domain authority", "page authority"),))
@@ -434,10 +441,11 @@ def _row(path: Path, header: _Header, cells: list[str], line: int) -> BacklinkRo
     if source is None and "target" not in value:
         return SkippedRow(line, "no linking page")
     assert header.export_format is not None
+    unset = "false" if header.export_format.blank_flag_is_unset else ""
+    flags = tuple((flag, value[flag] or unset) for flag in REL_FLAGS if flag in value)
     return BacklinkRow(
         target=target, source=source, anchor=" ".join(get("anchor", "").split()) or None,
-        rel=_rel(get("rel", ""), tuple((flag, value[flag]) for flag in REL_FLAGS
-                                       if flag in value)),
+        rel=_rel(get("rel", ""), flags),
         referring_domains=_count(get("referring_domains", "")),
         backlinks=_count(get("backlinks", "")),
         first_seen=_date(get("first_seen", "")), last_seen=_date(get("last_seen", "")),
