@@ -214,6 +214,18 @@ def test_a_quoted_newline_keeps_the_following_lines_numbered_as_in_the_file(tmp_
     assert skipped == [SkippedRow(5, "no target URL")]
 
 
+@pytest.mark.parametrize("header", ["Linking page", "Source page,Last crawled"])
+def test_search_console_sample_links_with_or_without_a_date(tmp_path, header):
+    export = tmp_path / "sample.csv"
+    dated = "," in header
+    export.write_text(f"{header}\n{NEWS}{',2024-03-05' if dated else ''}\n"
+                      f"{FORUM}{',\"Mar 1, 2024\"' if dated else ''}\n")
+    assert read_backlink_export(export) == rows(
+        "sample.csv", "gsc-links",
+        ("", NEWS, None, None, None, None, None, "2024-03-05" if dated else None, 2),
+        ("", FORUM, None, None, None, None, None, "2024-03-01" if dated else None, 3))
+
+
 def test_older_exports_are_read_too(tmp_path):
     """Majestic's older download header, and Moz Open Site Explorer's export below its six
     lines of report title (the layouts public importers read)."""
@@ -252,12 +264,15 @@ def test_an_unknown_csv_names_the_file_its_columns_and_the_columns_option():
         f'Name the columns to read: --columns "target=To,source=From"')
 
 
-def test_a_referring_domains_export_is_refused_with_the_export_to_use(tmp_path):
+@pytest.mark.parametrize(("header", "found"), [
+    ("Domain,DR,Dofollow ref. domains,Links to target,First seen", "'Domain', 'DR'"),
+    ("Site,Linking pages,Target pages", "'Site', 'Linking pages', 'Target pages'"),
+])
+def test_a_referring_domains_export_is_refused_with_the_export_to_use(tmp_path, header, found):
     export = tmp_path / "refdomains.csv"
-    export.write_text("Domain,DR,Dofollow ref. domains,Links to target,First seen\n"
-                      "citynews.example,71,1812,3,2023-06-14\n")
-    with pytest.raises(ExportError, match="'Domain', 'DR'.*a list of linking domains: "
-                                          "readiness needs the pages they link to"):
+    export.write_text(f"{header}\ncitynews.example,71,1812,3,2023-06-14\n")
+    with pytest.raises(ExportError, match=f"{found}.*a list of linking domains: "
+                                          f"readiness needs the pages they link to"):
         read_backlink_export(export)
 
 

@@ -16,8 +16,9 @@ collapsed; where sources spell a column differently, every spelling found is acc
   public code (an agency's Ahrefs ingester, and a disavow workflow's notes that also say the
   export is UTF-16 and tab-separated). "Link URL", "Link Anchor" and "Last check" are the
   classic (pre-2023) export's spellings, from memory: assumed.
-- Ahrefs Site Explorer, Best by links: "Page URL"/"URL", "Referring domains"/"Ref. domains",
-  "Backlinks", "First seen", "Last seen"/"Last check". Assumed: no public copy was found.
+- Ahrefs Site Explorer, Best by links: a public importer matches "URL"/"Target URL",
+  "Referring domains" and "Backlinks"/"Dofollow backlinks" loosely; "Page URL",
+  "Ref. domains", "First seen", "Last seen"/"Last check" are assumed.
 - Semrush Backlink Analytics, Backlinks: "Page ascore, Source title, Source url, Target url,
   Anchor, External links, Internal links, Nofollow, Sponsored, Ugc, Text, Frame, Form, Image,
   Sitewide, First seen, Last seen, New link, Lost link", quoted from an audit of a real
@@ -36,11 +37,14 @@ collapsed; where sources spell a column differently, every spelling found is acc
   lines of report title (a public importer skips them); Link Explorer's Inbound links
   "Link Type", "Date First Seen", "Date Last Seen" are assumed from Moz's help pages, which
   name the data but no CSV header.
-- Google Search Console, Links: "Top linked pages" exports "Target page" (also seen as
-  "Top linked pages"), "Incoming links", "Linking sites"; "Export external links" (Latest
-  links, More sample links) exports "Linking page" and "Last crawled" and names no target:
-  those rows' ``target`` is "" (the site). Both assumed from Search Console's help and
-  public descriptions of the export; no public copy of the header was found.
+- Google Search Console, Links: public importers' tests read "Target page, Incoming links"
+  (Top linked pages), "Linking page, Last crawled" (Export external links: Latest links),
+  "Linking page" alone (More sample links) and "Site, Linking pages, Target pages" (Top
+  linking sites, refused: domains, not pages); another importer reads "Source page, Last
+  crawled". Top linked pages' "Linking sites" column is assumed from the report's UI. The
+  external-links exports name no target: those rows' ``target`` is "" (the site). Search
+  Console writes headers in the account's language; only the English ones are known here
+  (another language is read with ``--columns``).
 - A plain list of URLs: one per line, no header (or a one-column header such as "URL");
   blank lines and ``#`` comments are ignored.
 
@@ -161,8 +165,9 @@ MOZ = ExportFormat(
     needs=("source", "target"), marks=(("spam score", "domain authority", "page authority"),))
 AHREFS_BEST_BY_LINKS = ExportFormat(
     "ahrefs-best-by-links",
-    {"target": ("page url", "url"), "referring_domains": ("referring domains", "ref. domains"),
-     "backlinks": ("backlinks",), "first_seen": ("first seen",),
+    {"target": ("page url", "url", "target url"),
+     "referring_domains": ("referring domains", "ref. domains"),
+     "backlinks": ("backlinks", "dofollow backlinks"), "first_seen": ("first seen",),
      "last_seen": ("last seen", "last check")},
     needs=("target",), marks=(("referring domains", "ref. domains"),))
 GSC_TOP_LINKED_PAGES = ExportFormat(
@@ -172,7 +177,8 @@ GSC_TOP_LINKED_PAGES = ExportFormat(
     needs=("target",), marks=(("incoming links", "linking sites"),))
 GSC_LINKS = ExportFormat(
     "gsc-links",
-    {"source": ("linking page",), "target": ("target page",), "last_seen": ("last crawled",)},
+    {"source": ("linking page", "source page"), "target": ("target page",),
+     "last_seen": ("last crawled",)},
     needs=("source",))
 # Most specific first: Semrush, Majestic and Moz share URL column names and differ in marks.
 FORMATS = (AHREFS_BACKLINKS, SEMRUSH_BACKLINKS, MAJESTIC, MOZ, AHREFS_BEST_BY_LINKS,
