@@ -218,8 +218,8 @@ def test_a_quoted_newline_keeps_the_following_lines_numbered_as_in_the_file(tmp_
 def test_search_console_sample_links_with_or_without_a_date(tmp_path, header):
     export = tmp_path / "sample.csv"
     dated = "," in header
-    export.write_text(f"{header}\n{NEWS}{',2024-03-05' if dated else ''}\n"
-                      f"{FORUM}{',\"Mar 1, 2024\"' if dated else ''}\n")
+    first, second = (',2024-03-05', ',"Mar 1, 2024"') if dated else ("", "")
+    export.write_text(f"{header}\n{NEWS}{first}\n{FORUM}{second}\n")
     assert read_backlink_export(export) == rows(
         "sample.csv", "gsc-links",
         ("", NEWS, None, None, None, None, None, "2024-03-05" if dated else None, 2),
