@@ -211,7 +211,11 @@ def iter_backlink_export(path: Path, columns: Mapping[str, str] | None = None,
         with path.open(encoding=encoding, errors="replace", newline="") as text:
             yield from _read(path, text, mapped, [] if skipped is None else skipped)
     except OSError as error:
-        raise ExportError(f"{path}: cannot be read ({error.strerror or error})") from error
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path: Path, error: OSError) -> ExportError:
+    return ExportError(f"{path}: cannot be read ({error.strerror or error})")
 
 
 def parse_columns_option(text: str) -> dict[str, str]:
@@ -226,16 +230,21 @@ def parse_columns_option(text: str) -> dict[str, str]:
         if not sep or not name:
             raise ExportError(f"--columns: {part!r} is not KEY=COLUMN "
                               f"(for example target=Target URL,source=Referring page URL)")
-        if key not in COLUMN_KEYS:
-            raise ExportError(f"--columns: unknown key {key!r}; the keys are "
-                              f"{', '.join(COLUMN_KEYS)}")
         if key in columns:
             raise ExportError(f"--columns: {key} is given twice")
         columns[key] = name
-    if "target" not in columns:
-        raise ExportError("--columns: name the target column (target=COLUMN): "
-                          "the page on the site each row links to")
+    _check_columns(columns)
     return columns
+
+
+def _check_columns(columns: Mapping[str, str]) -> None:
+    unknown = sorted(set(columns) - set(COLUMN_KEYS))
+    if unknown:
+        raise ExportError(f"--columns: unknown key {', '.join(map(repr, unknown))}; the keys "
+                          f"are {', '.join(COLUMN_KEYS)}")
+    if "target" not in columns:
+        raise ExportError("--columns: name the target column (target=COLUMN): the page on "
+                          "the site each row links to")
 
 
 def describe_skipped(skipped: list[SkippedRow], shown: int = 5) -> str:
@@ -273,7 +282,7 @@ def _encoding(path: Path) -> str:
     except UnicodeDecodeError:
         return "cp1252"
     except OSError as error:
-        raise ExportError(f"{path}: cannot be read ({error.strerror or error})") from error
+        raise _unreadable(path, error) from error
     return "utf-8"
 
 
@@ -376,12 +385,7 @@ def _suggest_columns(found: list[str]) -> str:
 
 
 def _columns_format(columns: Mapping[str, str]) -> ExportFormat:
-    unknown = sorted(set(columns) - set(COLUMN_KEYS))
-    if unknown:
-        raise ExportError(f"--columns: unknown key {', '.join(map(repr, unknown))}; the keys "
-                          f"are {', '.join(COLUMN_KEYS)}")
-    if "target" not in columns:
-        raise ExportError("--columns: name the target column (target=COLUMN)")
+    _check_columns(columns)
     return ExportFormat("columns", {key: (_column_key(name),) for key, name in columns.items()},
                         needs=tuple(columns))
 
