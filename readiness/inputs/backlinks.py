@@ -87,22 +87,28 @@ MAX_ROW_LINES = 100
 @dataclass(frozen=True, slots=True)
 class BacklinkRow:
     """One backlink (or one linked page, in exports that only count) read from an export."""
-    target: str                    # the site URL linked to, as the export spells it; "" when the export names none (gsc-links)
+    # The site URL linked to, as the export spells it; "" when the export names none
+    # (gsc-links: Search Console's external-links exports list linking pages only).
+    target: str
     source: str | None             # the linking page on the other site; None in count-only exports
     anchor: str | None
-    rel: str | None                # "" followed; "nofollow", "sponsored", "ugc" (space-joined, sorted); None unknown
+    # "" followed; "nofollow", "sponsored", "ugc" (space-joined, sorted); None unknown
+    rel: str | None
     referring_domains: int | None  # the export's count for the target (count-only exports)
     backlinks: int | None          # the export's count for the target
     first_seen: str | None         # ISO 8601 date
     last_seen: str | None
     export: str                    # the file's name
-    export_format: str             # "gsc-top-linked-pages", "gsc-links", "ahrefs-backlinks", "ahrefs-best-by-links", "semrush-backlinks", "majestic", "moz", "url-list", "columns"
+    # "gsc-top-linked-pages", "gsc-links", "ahrefs-backlinks", "ahrefs-best-by-links",
+    # "semrush-backlinks", "majestic", "moz", "url-list", "columns"
+    export_format: str
     line: int                      # 1-based line in the file
 
 
 class ExportError(ValueError):
     """A file that cannot be read as an export: the message names the file, the line when
-    there is one, what was found (the header's columns) and the fix (--columns target=...,source=...)."""
+    there is one, what was found (the header's columns) and the fix (--columns
+    target=...,source=...)."""
 
 
 @dataclass(frozen=True, slots=True)
