@@ -252,6 +252,17 @@ def test_older_exports_are_read_too(tmp_path):
         (WHITENING, FORUM, "this guide", "nofollow", None, None, None, None, 9))
 
 
+def test_a_url_list_line_with_a_second_column_is_skipped_not_read_as_one_url(tmp_path):
+    export = tmp_path / "pasted.txt"
+    export.write_text(f"{IMPLANTS}\n{NEWS},{WHITENING}\n{FORUM}\t{SPRING}\n"
+                      f"{SITE}/colours/red,blue\n")
+    skipped: list[SkippedRow] = []
+    assert [row.target for row in read_backlink_export(export, skipped=skipped)] == [
+        IMPLANTS, f"{SITE}/colours/red,blue"]
+    reason = "more than one column: a list has one URL a line (a CSV needs its header row)"
+    assert skipped == [SkippedRow(2, reason), SkippedRow(3, reason)]
+
+
 # -- a file readiness does not know, and --columns ---------------------------------------
 
 def test_an_unknown_csv_names_the_file_its_columns_and_the_columns_option():

@@ -429,11 +429,20 @@ def _read(path: Path, text: TextIO, mapped: ExportFormat | None,
                           f"that is never closed?)") from error
 
 
+# Where a line of a URL list holds a second column (a headerless CSV): a tab, a semicolon,
+# or a comma before another URL (a comma alone is also a character of URLs).
+LIST_COLUMNS = re.compile(r"[\t;]|,(?=\s*\"?https?://)", re.IGNORECASE)
+
+
 def _url_list(path: Path, lines: Iterable[str], first_line: int,
               skipped: list[SkippedRow]) -> Iterator[BacklinkRow]:
     for line, text in enumerate(lines, start=first_line):
         url = text.strip().strip('"').strip()
         if not url or url.startswith("#"):
+            continue
+        if len([cell for cell in LIST_COLUMNS.split(url) if cell.strip()]) > 1:
+            skipped.append(SkippedRow(line, "more than one column: a list has one URL a line "
+                                            "(a CSV needs its header row)"))
             continue
         if not _is_http_url(url):
             skipped.append(SkippedRow(line, f"{url[:80]!r} is not an http(s) URL"))
