@@ -4,7 +4,8 @@ as a UTF-8 CSV and as the UTF-16 tab-separated "for Excel" file, streamed
 
 Each reading runs in a child process measured the way crawl_speed.py measures a crawl
 (/proc samples, os.wait4); "import only" is the interpreter with the module imported, the
-floor under every figure.
+floor under every figure. Peak MB is the child's VmHWM from /proc (its own high-water mark,
+sampled until it exits), not ru_maxrss, which Linux carries over from the forking parent.
 
     .venv/bin/python bench/backlink_export.py --rows 200000
 """
@@ -77,7 +78,7 @@ def main() -> int:
                      codecs.BOM_UTF16_LE)
         print(f"{args.rows} rows; python {sys.version.split()[0]}")
         print(f"{'export':24} {'reader':12} {'MB':>6} {'rows':>8} {'CPU s':>7} {'wall s':>7} "
-              f"{'peak RSS MB':>11}")
+              f"{'peak MB':>8}")
         for label, export in exports.items():
             for reader, code in READERS.items():
                 run = Run(reader.replace(" ", "-"), args.rows)
@@ -86,7 +87,8 @@ def main() -> int:
                 read = run.stdout.read_text().strip() or "-"
                 cpu = (run.self_cpu or 0.0) + (run.children_cpu or 0.0)
                 print(f"{label:24} {reader:12} {export.stat().st_size / 1e6:6.1f} {read:>8} "
-                      f"{cpu:7.2f} {run.seconds:7.2f} {run.rss_mb or 0:11.1f}")
+                      f"{cpu:7.2f} {run.seconds:7.2f} "
+                      f"{run.process_hwm_mb.get('main', 0.0):8.1f}")
                 if run.returncode:
                     print(run.stderr.read_text()[-2000:])
                     return 1
