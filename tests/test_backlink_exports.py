@@ -173,6 +173,7 @@ ARTEFACTS = {
     "sep-tab.csv": (semrush_text("\t", above="sep=\t\n").encode(), 3),
     "sep-tab-escaped.csv": (semrush_text("\t", above='"sep=\\t"\n').encode(), 3),
     "crlf.csv": (semrush_text(newline="\r\n").encode(), 2),
+    "cr-only.csv": (semrush_text(newline="\r").encode("cp1252"), 2),
     "title-and-blank-line.csv": (semrush_text(above="Backlinks: example-clinic.test\n\n")
                                  .encode(), 4),
     "trailing-empty-columns.csv": (semrush_text(trailing=",,,").encode(), 2),
