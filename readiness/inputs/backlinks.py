@@ -315,7 +315,7 @@ SEP_LINE = re.compile(r'^"?sep=(\\t|.)"?[ \t]*$', re.IGNORECASE)
 @dataclass
 class _Header:
     """Where the data starts, and how it is read."""
-    index: int                     # of the header line in the looked-ahead lines (-1: none)
+    index: int                     # of the first data line, in the looked-ahead lines
     export_format: ExportFormat | None   # None: a plain URL list
     delimiter: str = ","
     positions: dict[str, int] = field(default_factory=dict)
@@ -332,7 +332,8 @@ def _find_header(path: Path, lines: list[str], mapped: ExportFormat | None) -> _
         if sep and not delimiter and not first_columns:
             delimiter = "\t" if sep.group(1).lower() == "\\t" else sep.group(1)
             continue
-        cells = _split(line, delimiter or _header_delimiter(line))
+        line_delimiter = delimiter or _header_delimiter(line)
+        cells = _split(line, line_delimiter)
         keys = [_column_key(cell) for cell in cells]
         if mapped is None and _is_http_url(stripped.strip('"')):
             return _Header(index, None)
@@ -341,8 +342,7 @@ def _find_header(path: Path, lines: list[str], mapped: ExportFormat | None) -> _
         for candidate in (mapped,) if mapped else FORMATS:
             positions = _positions(candidate, keys)
             if positions is not None:
-                return _Header(index + 1, candidate, delimiter or _header_delimiter(line),
-                               positions)
+                return _Header(index + 1, candidate, line_delimiter, positions)
         if len(cells) > 1 and not first_columns:
             first_columns = [cell.strip() for cell in cells if cell.strip()]
     raise ExportError(_unknown_header_message(path, first_columns, mapped))
@@ -382,12 +382,13 @@ def _unknown_header_message(path: Path, found: list[str], mapped: ExportFormat |
 
 def _suggest_columns(found: list[str]) -> str:
     """``target=...,source=...`` with the found columns that look the part."""
-    def pick(words: frozenset[str]) -> str:
-        return next((name for name in found if words & set(re.findall(r"[a-z]+",
-                                                                     _column_key(name)))),
-                    "COLUMN")
-    return (f"target={pick(frozenset({'target', 'to', 'destination', 'linked'}))},"
-            f"source={pick(frozenset({'source', 'from', 'referring', 'linking'}))}")
+    def pick(*words: str) -> str:
+        for name in found:
+            if set(re.findall(r"[a-z]+", _column_key(name))) & set(words):
+                return name
+        return "COLUMN"
+    return (f"target={pick('target', 'to', 'destination', 'linked')},"
+            f"source={pick('source', 'from', 'referring', 'linking')}")
 
 
 def _columns_format(columns: Mapping[str, str]) -> ExportFormat:
