@@ -188,6 +188,16 @@ def test_excel_artefacts_are_read_not_rejected(tmp_path, name):
     assert read_backlink_export(export) == expected_semrush(name, first_line)
 
 
+def test_a_sep_line_decides_the_delimiter_the_header_alone_would_get_wrong(tmp_path):
+    """More commas than semicolons in this header: without its ``sep=;`` line the comma
+    would split it into more columns."""
+    export = tmp_path / "sep.csv"
+    export.write_text("sep=;\nPage ascore;Source url;Target url;Anchor (text, as, shown, on, "
+                      f"the, page)\n44;{NEWS};{IMPLANTS};implants, dental\n")
+    assert [(row.source, row.target, row.anchor, row.line)
+            for row in read_backlink_export(export)] == [(NEWS, IMPLANTS, None, 3)]
+
+
 def test_windows_1252_is_told_from_a_byte_past_the_first_chunk(tmp_path):
     """UTF-8 is only assumed when the whole file decodes: the one non-UTF-8 byte here sits
     past the first megabyte, after rows that are plain ASCII."""
