@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from readiness.inputs.backlinks import (
-    BacklinkRow, ExportError, SkippedRow, _count, _date, _rel, describe_skipped,
+    BacklinkRow, ExportError, SkippedRow, _count, _date, _is_http_url, _rel, describe_skipped,
     iter_backlink_export, parse_columns_option, read_backlink_export,
 )
 
@@ -173,6 +173,7 @@ ARTEFACTS = {
     "sep-tab.csv": (semrush_text("\t", above="sep=\t\n").encode(), 3),
     "sep-tab-escaped.csv": (semrush_text("\t", above='"sep=\\t"\n').encode(), 3),
     "crlf.csv": (semrush_text(newline="\r\n").encode(), 2),
+    "cr-only.csv": (semrush_text(newline="\r").encode("cp1252"), 2),
     "title-and-blank-line.csv": (semrush_text(above="Backlinks: example-clinic.test\n\n")
                                  .encode(), 4),
     "trailing-empty-columns.csv": (semrush_text(trailing=",,,").encode(), 2),
@@ -185,6 +186,16 @@ def test_excel_artefacts_are_read_not_rejected(tmp_path, name):
     export = tmp_path / name
     export.write_bytes(content)
     assert read_backlink_export(export) == expected_semrush(name, first_line)
+
+
+def test_a_sep_line_decides_the_delimiter_the_header_alone_would_get_wrong(tmp_path):
+    """More commas than semicolons in this header: without its ``sep=;`` line the comma
+    would split it into more columns."""
+    export = tmp_path / "sep.csv"
+    export.write_text("sep=;\nPage ascore;Source url;Target url;Anchor (text, as, shown, on, "
+                      f"the, page)\n44;{NEWS};{IMPLANTS};implants, dental\n")
+    assert [(row.source, row.target, row.anchor, row.line)
+            for row in read_backlink_export(export)] == [(NEWS, IMPLANTS, None, 3)]
 
 
 def test_windows_1252_is_told_from_a_byte_past_the_first_chunk(tmp_path):
@@ -214,6 +225,55 @@ def test_a_quoted_newline_keeps_the_following_lines_numbered_as_in_the_file(tmp_
     assert skipped == [SkippedRow(5, "no target URL")]
 
 
+@pytest.mark.parametrize("header", ["Linking page", "Source page,Last crawled"])
+def test_search_console_sample_links_with_or_without_a_date(tmp_path, header):
+    export = tmp_path / "sample.csv"
+    dated = "," in header
+    first, second = (',2024-03-05', ',"Mar 1, 2024"') if dated else ("", "")
+    export.write_text(f"{header}\n{NEWS}{first}\n{FORUM}{second}\n")
+    assert read_backlink_export(export) == rows(
+        "sample.csv", "gsc-links",
+        ("", NEWS, None, None, None, None, None, "2024-03-05" if dated else None, 2),
+        ("", FORUM, None, None, None, None, None, "2024-03-01" if dated else None, 3))
+
+
+def test_older_exports_are_read_too(tmp_path):
+    """Majestic's older download header, and Moz Open Site Explorer's export below its six
+    lines of report title (the layouts public importers read)."""
+    majestic = tmp_path / "majestic-old.csv"
+    majestic.write_bytes(codecs.BOM_UTF8 + (
+        "SourceURL,AnchorText,TargetURL,ACRank,Date\r\n"
+        f"{NEWS},Example Clinic implants,{IMPLANTS},4,2023-06-13\r\n").encode())
+    assert read_backlink_export(majestic) == rows(
+        "majestic-old.csv", "majestic",
+        (IMPLANTS, NEWS, "Example Clinic implants", None, None, None, "2023-06-13", None, 2))
+    moz = tmp_path / "ose.csv"
+    moz.write_text(
+        "Open Site Explorer Inbound Links Report\n\nTarget URL: www.example-clinic.test\n"
+        "Generated: 2019-05-06\nFilters: all links\n\n"
+        "URL,Title,Anchor Text,Spam Score,Page Authority,Domain Authority,Number of Domains "
+        "Linking to this Page,Number of Domains Linking to Domain,Origin,Target URL,Link "
+        "Equity,No Link Equity,Only rel=nofollow,Only follow,301\n"
+        f"{NEWS},News,Example Clinic implants,1,41,64,12,900,external,{IMPLANTS},Yes,No,No,"
+        "Yes,No\n"
+        f"{FORUM},Forum,this guide,3,22,48,2,80,external,{WHITENING},No,Yes,Yes,No,No\n")
+    assert read_backlink_export(moz) == rows(
+        "ose.csv", "moz",
+        (IMPLANTS, NEWS, "Example Clinic implants", "", None, None, None, None, 8),
+        (WHITENING, FORUM, "this guide", "nofollow", None, None, None, None, 9))
+
+
+def test_a_url_list_line_with_a_second_column_is_skipped_not_read_as_one_url(tmp_path):
+    export = tmp_path / "pasted.txt"
+    export.write_text(f"{IMPLANTS}\n{NEWS},{WHITENING}\n{FORUM}\t{SPRING}\n"
+                      f"{SITE}/colours/red,blue\n")
+    skipped: list[SkippedRow] = []
+    assert [row.target for row in read_backlink_export(export, skipped=skipped)] == [
+        IMPLANTS, f"{SITE}/colours/red,blue"]
+    reason = "more than one column: a list has one URL a line (a CSV needs its header row)"
+    assert skipped == [SkippedRow(2, reason), SkippedRow(3, reason)]
+
+
 # -- a file readiness does not know, and --columns ---------------------------------------
 
 def test_an_unknown_csv_names_the_file_its_columns_and_the_columns_option():
@@ -226,12 +286,15 @@ def test_an_unknown_csv_names_the_file_its_columns_and_the_columns_option():
         f'Name the columns to read: --columns "target=To,source=From"')
 
 
-def test_a_referring_domains_export_is_refused_with_the_export_to_use(tmp_path):
+@pytest.mark.parametrize(("header", "found"), [
+    ("Domain,DR,Dofollow ref. domains,Links to target,First seen", "'Domain', 'DR'"),
+    ("Site,Linking pages,Target pages", "'Site', 'Linking pages', 'Target pages'"),
+])
+def test_a_referring_domains_export_is_refused_with_the_export_to_use(tmp_path, header, found):
     export = tmp_path / "refdomains.csv"
-    export.write_text("Domain,DR,Dofollow ref. domains,Links to target,First seen\n"
-                      "citynews.example,71,1812,3,2023-06-14\n")
-    with pytest.raises(ExportError, match="'Domain', 'DR'.*a list of linking domains: "
-                                          "readiness needs the pages they link to"):
+    export.write_text(f"{header}\ncitynews.example,71,1812,3,2023-06-14\n")
+    with pytest.raises(ExportError, match=f"{found}.*a list of linking domains: "
+                                          f"readiness needs the pages they link to"):
         read_backlink_export(export)
 
 
@@ -297,6 +360,14 @@ def test_an_empty_a_missing_and_a_broken_file_are_errors_naming_the_file(tmp_pat
         read_backlink_export(unclosed)
 
 
+def test_an_excel_workbook_is_refused_with_how_to_save_it_as_csv(tmp_path):
+    workbook = tmp_path / "backlinks.xlsx"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(200))
+    with pytest.raises(ExportError, match=f"^{workbook}: an Excel workbook or a ZIP archive, "
+                                          f"not a CSV: download the export as CSV"):
+        read_backlink_export(workbook)
+
+
 def test_rows_are_streamed():
     reading = iter_backlink_export(EXPORTS / "ahrefs-backlinks.csv")
     assert next(reading).line == 2
@@ -320,7 +391,7 @@ def test_rows_are_streamed():
     ("follow", {"sponsored": "yes"}, "sponsored"),
 ])
 def test_rel_is_normalised(text, flags, rel):
-    assert _rel(text, flags) == rel
+    assert _rel(text, tuple(flags.items())) == rel
 
 
 @pytest.mark.parametrize(("text", "count"), [
@@ -345,3 +416,15 @@ def test_counts_are_read_as_integers(text, count):
 ])
 def test_dates_are_read_as_iso_8601(text, iso):
     assert _date(text) == iso
+
+
+@pytest.mark.parametrize(("text", "is_http"), [
+    ("https://www.example-clinic.test/", True), ("HTTP://Example.test", True),
+    ("https://example.test:8443/a?b=c#d", True), ("http://user@example.test/x", True),
+    ("http://[2001:db8::1]:8080/", True), ("http://127.0.0.1:8000/page", True),
+    ("https://", False), ("https:///path", False), ("ftp://example.test/", False),
+    ("mailto:a@example.test", False), ("www.example.test/page", False), ("/contact", False),
+    ("https://example.test/a page", False), ("javascript:void(0)", False),
+])
+def test_targets_must_be_http_urls_with_a_host(text, is_http):
+    assert _is_http_url(text) is is_http
