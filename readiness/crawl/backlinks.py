@@ -17,6 +17,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from readiness.config.models import BacklinkExportConfig
 from readiness.crawl.component import StoreComponent
@@ -24,8 +25,8 @@ from readiness.inputs.backlinks import (
     BacklinkRow,
     SkippedRow,
     describe_skipped,
+    iter_backlink_export,
     parse_columns_option,
-    read_backlink_export,
 )
 from readiness.store.records import Backlink
 from readiness.urls import UrlNormalizer, is_http, netloc
@@ -42,9 +43,15 @@ class SiteBacklink:
 
 @dataclass(slots=True)
 class SiteBacklinks:
-    """The exports' rows whose target is on the site, and what was left out."""
+    """What the exports say about the site: its distinct targets and how many rows name them,
+    and what was left out. The rows themselves are streamed (:meth:`rows`), never held: an
+    export of 200,000 rows is read in constant memory, each time it is needed."""
 
-    rows: list[SiteBacklink] = field(default_factory=list)
+    exports: list[BacklinkExportConfig]
+    normalizer: UrlNormalizer
+    site_netlocs: frozenset[str]
+    target_set: set[str] = field(default_factory=set)
+    row_count: int = 0
     off_site: Counter = field(default_factory=Counter)   # host -> rows naming it
     without_target: int = 0   # rows naming no page of the site (Search Console's external links)
     skipped: dict[str, list[SkippedRow]] = field(default_factory=dict)  # export -> unreadable rows
@@ -52,36 +59,43 @@ class SiteBacklinks:
     @classmethod
     def read(cls, exports: list[BacklinkExportConfig], normalizer: UrlNormalizer,
              site_netlocs: set[str] | frozenset[str]) -> "SiteBacklinks":
-        """Read every export (an ExportError names the bad one: the file, the line, the fix)."""
-        found = cls()
-        for spec in exports:
+        """Read every export once, counting (an ExportError names the bad one: the file, the
+        line, the fix)."""
+        found = cls(list(exports), normalizer, frozenset(site_netlocs))
+        for item in found.rows(count=True):
+            found.target_set.add(item.target)
+            found.row_count += 1
+        return found
+
+    def rows(self, count: bool = False) -> Iterator[SiteBacklink]:
+        """The rows whose target is on the site, export by export, in file order; ``count``:
+        also count those left out (off the site, no target, unreadable)."""
+        for spec in self.exports:
             columns = parse_columns_option(spec.columns) if spec.columns else None
             skipped: list[SkippedRow] = []
-            for row in read_backlink_export(Path(spec.file), columns, skipped):
-                if not row.target:
-                    found.without_target += 1
-                    continue
-                target = normalizer.normalize(row.target)
+            for row in iter_backlink_export(Path(spec.file), columns, skipped):
+                target = self.normalizer.normalize(row.target) if row.target else None
                 if target is None or not is_http(target):
-                    found.without_target += 1
+                    if count:
+                        self.without_target += 1
                     continue
-                if netloc(target) not in site_netlocs:
-                    found.off_site[netloc(target)] += 1
+                if netloc(target) not in self.site_netlocs:
+                    if count:
+                        self.off_site[netloc(target)] += 1
                     continue
-                found.rows.append(SiteBacklink(target, row))
-            if skipped:
-                found.skipped[spec.file] = skipped
-        return found
+                yield SiteBacklink(target, row)
+            if skipped and count:
+                self.skipped[spec.file] = skipped
 
     @property
     def targets(self) -> list[str]:
         """The distinct targets, sorted: the same seeds whatever the exports' row order."""
-        return sorted({item.target for item in self.rows})
+        return sorted(self.target_set)
 
     def summary(self) -> list[str]:
         """What was read, in lines for the terminal and the crawl log."""
-        lines = [f"backlinks: {plural(len(self.rows), 'row')} naming "
-                 f"{plural(len(self.targets), 'page')} of the site"]
+        lines = [f"backlinks: {plural(self.row_count, 'row')} naming "
+                 f"{plural(len(self.target_set), 'page')} of the site"]
         if self.off_site:
             hosts = ", ".join(host for host, _count in sorted(
                 self.off_site.items(), key=lambda item: (-item[1], item[0]))[:5])
@@ -110,7 +124,7 @@ class BacklinkExports(StoreComponent):
         for line in backlinks.summary():
             logger.info(line)
         is_internal = self.scope.is_internal
-        for item in backlinks.rows:
+        for item in backlinks.rows():  # read again, streamed: the rows are not kept
             row = item.row
             store.add(Backlink(
                 target_id=store.intern(item.target, is_internal(item.target)),
@@ -119,6 +133,6 @@ class BacklinkExports(StoreComponent):
                 first_seen=row.first_seen, last_seen=row.last_seen, export=row.export,
                 export_format=row.export_format, line=row.line))
         store.flush()
-        self.stats.set_value("readiness/backlinks/rows", len(backlinks.rows))
-        self.stats.set_value("readiness/backlinks/targets", len(backlinks.targets))
+        self.stats.set_value("readiness/backlinks/rows", backlinks.row_count)
+        self.stats.set_value("readiness/backlinks/targets", len(backlinks.target_set))
         self.stats.set_value("readiness/backlinks/off_site", sum(backlinks.off_site.values()))
