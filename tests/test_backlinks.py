@@ -29,6 +29,7 @@ def page(title: str, *links: str, head: str = "") -> dict:
 
 MANIFEST = {
     "hosts": {"site": "127.0.0.1"},
+    "refused": ["shop"],          # a second host of the site that accepts no connection
     "routes": {"site": {
         "/robots.txt": {"body": "User-agent: *\nDisallow: /blocked/\n",
                         "content_type": "text/plain"},
@@ -37,6 +38,8 @@ MANIFEST = {
         "/live-end": page("Live end", "/"),
         "/dead": {"status": 404, "body": "not found"},
         "/gone": {"status": 410, "body": "gone"},
+        "/server-error": {"status": 503, "body": "down"},
+        "/members/offer": page("Members"),
         "/orphan-dead": {"status": 404, "body": "not found"},
         "/chain": {"status": 301, "location": "/chain-2"},
         "/chain-2": {"status": 301, "location": "/live-end"},
@@ -55,7 +58,9 @@ AHREFS_ROWS = [
     ("/noindex-page", 4, "book online"), ("/temp", 2, "spring offer"),
     ("/canonical-elsewhere", 1, "copy"), ("/live", 2, "the clinic"),
     ("/one-hop", 1, "moved page"), ("/gone", 1, "old team page"),
+    ("/server-error", 2, "price list"), ("/members/offer", 1, "members"),
 ]
+SHOP = "https://shop.example-clinic.test"
 AHREFS_HEADER = ("Referring page title,Referring page URL,Target URL,Anchor,Nofollow,UGC,"
                  "Sponsored,First seen,Last seen")
 
@@ -76,8 +81,10 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def site_config(server: SiteServer, path, **extra) -> None:
-    config = {"crawl": {"probe": dict(TEST_PROBE),
-                        "host_map": {PRODUCTION: f"http://{server.netloc('site')}"}}, **extra}
+    config = {"crawl": {"probe": dict(TEST_PROBE), "exclude": ["/members/*"],
+                        "extra_hosts": [SHOP],
+                        "host_map": {PRODUCTION: f"http://{server.netloc('site')}",
+                                     SHOP: f"http://{server.netloc('shop')}"}}, **extra}
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
@@ -98,7 +105,7 @@ def backlinks_run(server, tmp_path_factory):
                                 "other,false,false,false,2023-01-01,2024-01-01\r\n")
     url_list = root / "urls.txt"
     url_list.write_text(f"# from the agency's sheet\n{PRODUCTION}/blocked/page\n"
-                        f"{PRODUCTION}/live\n", encoding="utf-8")
+                        f"{PRODUCTION}/live\n{SHOP}/basket\n", encoding="utf-8")
     site_config(server, root / "rules.yaml")
     server.reset_log()
     result = run_cli("backlinks", str(ahrefs), str(url_list), "--site", f"{PRODUCTION}/",
@@ -116,11 +123,16 @@ def test_each_backlinked_target_gets_its_verdict_by_url(backlinks_run):
     _root, result, document, _requests = backlinks_run
     assert result.returncode == 1, result.stdout + result.stderr  # dead targets: errors
     url = lambda path: PRODUCTION + path  # noqa: E731 - findings name the production URLs
-    assert [f["url"] for f in by_rule(document, "BKL001")] == [url("/dead"), url("/gone")]
+    # Most referring domains first; then by URL (the shop's URL-list row counts none).
+    assert [f["url"] for f in by_rule(document, "BKL001")] == [
+        url("/dead"), url("/server-error"), url("/gone"), SHOP + "/basket"]
+    refused = by_rule(document, "BKL001")[-1]
+    assert "gives no response (refused)" in refused["message"]
     assert {f["url"] for f in by_rule(document, "BKL002")} == {url("/chain"), url("/temp")}
     assert {f["url"] for f in by_rule(document, "BKL003")} == {
         url("/noindex-page"), url("/canonical-elsewhere"), url("/blocked/page")}
-    assert not by_rule(document, "BKL004")
+    assert [f["url"] for f in by_rule(document, "BKL004")] == [url("/members/offer")]
+    assert "not fetched (excluded)" in by_rule(document, "BKL004")[0]["message"]
     # The clean twins: live and indexable, directly or through one permanent hop.
     flagged = {f["url"] for f in document["findings"] if f["rule"].startswith("BKL")}
     assert not flagged & {url("/live"), url("/one-hop"), url("/live-end")}
@@ -155,13 +167,14 @@ def test_only_the_targets_are_fetched_and_the_rows_are_stored(backlinks_run, ser
     fetched = {r.path for r in requests if r.method == "GET"}
     assert fetched == {"/robots.txt", "/dead", "/gone", "/chain", "/chain-2", "/temp",
                        "/one-hop", "/live-end", "/noindex-page", "/canonical-elsewhere",
-                       "/live"}  # not /, /blocked/page (robots.txt), nor what pages link to
+                       "/live", "/server-error"}
+    # Not /, /blocked/page (robots.txt), /members/offer (crawl.exclude), nor what pages link to.
     with open_store(root / "run" / "crawl.sqlite") as store:
         rows = store.query("SELECT COUNT(*), COUNT(DISTINCT target_id) FROM backlinks").fetchone()
         raw = store.query("SELECT target_raw FROM backlinks b JOIN urls u ON u.id = b.target_id"
                           " WHERE u.url = ?", (server.url("site", "/dead"),)).fetchall()
         assert store.meta()["list_mode"] is True
-    assert tuple(rows) == (19 + 2, 9)
+    assert tuple(rows) == (22 + 3, 12)
     assert {r[0] for r in raw} == {PRODUCTION + "/dead"}
 
 
