@@ -28,7 +28,7 @@ def page(title: str, *links: str, head: str = "") -> dict:
 
 
 MANIFEST = {
-    "hosts": {"site": "127.0.0.1"},
+    "hosts": {"site": "127.0.0.1", "ext_a": "127.0.0.2"},
     "refused": ["shop"],          # a second host of the site that accepts no connection
     "routes": {"site": {
         "/robots.txt": {"body": "User-agent: *\nDisallow: /blocked/\n",
@@ -49,6 +49,11 @@ MANIFEST = {
         "/canonical-elsewhere": page("Copy", "/",
                                      head=f"<link rel=canonical href='http://${{site}}/live'>"),
         "/blocked/page": page("Blocked"),
+        "/moved-away": {"status": 301, "location": "http://${ext_a}/gone"},
+        "/moved-ok": {"status": 301, "location": "http://${ext_a}/ok"},
+    }, "ext_a": {
+        "/gone": {"status": 404, "body": "not found"},
+        "/ok": page("New home of the page"),
     }},
 }
 
@@ -59,6 +64,7 @@ AHREFS_ROWS = [
     ("/canonical-elsewhere", 1, "copy"), ("/live", 2, "the clinic"),
     ("/one-hop", 1, "moved page"), ("/gone", 1, "old team page"),
     ("/server-error", 2, "price list"), ("/members/offer", 1, "members"),
+    ("/moved-away", 6, "moved away"), ("/moved-ok", 6, "moved well"),
 ]
 SHOP = "https://shop.example-clinic.test"
 AHREFS_HEADER = ("Referring page title,Referring page URL,Target URL,Anchor,Nofollow,UGC,"
@@ -125,7 +131,9 @@ def test_each_backlinked_target_gets_its_verdict_by_url(backlinks_run):
     url = lambda path: PRODUCTION + path  # noqa: E731 - findings name the production URLs
     # Most referring domains first; then by URL (the shop's URL-list row counts none).
     assert [f["url"] for f in by_rule(document, "BKL001")] == [
-        url("/dead"), url("/server-error"), url("/gone"), SHOP + "/basket"]
+        url("/moved-away"), url("/dead"), url("/server-error"), url("/gone"), SHOP + "/basket"]
+    away = by_rule(document, "BKL001")[0]
+    assert "redirects off the site to http://" in away["message"] and "answers 404" in away["message"]
     refused = by_rule(document, "BKL001")[-1]
     assert "gives no response (refused)" in refused["message"]
     assert {f["url"] for f in by_rule(document, "BKL002")} == {url("/chain"), url("/temp")}
@@ -135,9 +143,10 @@ def test_each_backlinked_target_gets_its_verdict_by_url(backlinks_run):
     assert "not fetched (excluded)" in by_rule(document, "BKL004")[0]["message"]
     # The clean twins: live and indexable, directly or through one permanent hop.
     flagged = {f["url"] for f in document["findings"] if f["rule"].startswith("BKL")}
-    assert not flagged & {url("/live"), url("/one-hop"), url("/live-end")}
+    assert not flagged & {url("/live"), url("/one-hop"), url("/live-end"), url("/moved-ok")}
 
-    dead = by_rule(document, "BKL001")[0]
+    dead = by_rule(document, "BKL001")[1]
+    assert dead["url"] == url("/dead")
     assert "link equity lost from 5 referring domains, needs a 301" in dead["message"]
     evidence = dead["evidence"]
     assert (evidence["referring_domains"], evidence["backlinks"]) == (5, 5)
@@ -167,14 +176,14 @@ def test_only_the_targets_are_fetched_and_the_rows_are_stored(backlinks_run, ser
     fetched = {r.path for r in requests if r.method == "GET"}
     assert fetched == {"/robots.txt", "/dead", "/gone", "/chain", "/chain-2", "/temp",
                        "/one-hop", "/live-end", "/noindex-page", "/canonical-elsewhere",
-                       "/live", "/server-error"}
+                       "/live", "/server-error", "/moved-away", "/moved-ok"}
     # Not /, /blocked/page (robots.txt), /members/offer (crawl.exclude), nor what pages link to.
     with open_store(root / "run" / "crawl.sqlite") as store:
         rows = store.query("SELECT COUNT(*), COUNT(DISTINCT target_id) FROM backlinks").fetchone()
         raw = store.query("SELECT target_raw FROM backlinks b JOIN urls u ON u.id = b.target_id"
                           " WHERE u.url = ?", (server.url("site", "/dead"),)).fetchall()
         assert store.meta()["list_mode"] is True
-    assert tuple(rows) == (22 + 3, 12)
+    assert tuple(rows) == (34 + 3, 14)
     assert {r[0] for r in raw} == {PRODUCTION + "/dead"}
 
 
@@ -186,6 +195,14 @@ def test_a_bad_export_is_refused_with_the_readers_message(server, tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--columns" in result.stderr and "From" in result.stderr
     assert "Traceback" not in result.stderr
+    # A rule file naming an export that is not there: refused before anything is fetched.
+    site_config(server, tmp_path / "missing.yaml", backlinks=["exports/missing.csv"])
+    server.reset_log()
+    result = run_cli("check", f"{PRODUCTION}/", "--config", str(tmp_path / "missing.yaml"),
+                     "--out", str(tmp_path / "run2"), "--quiet")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{tmp_path / 'exports' / 'missing.csv'}: no such file" in result.stderr
+    assert not server.requests
 
 
 def test_check_with_backlinks_in_the_rule_file_seeds_the_targets(server, tmp_path):
@@ -210,3 +227,29 @@ def test_check_with_backlinks_in_the_rule_file_seeds_the_targets(server, tmp_pat
     assert [f["url"] for f in by_rule(document, "BKL001")] == [PRODUCTION + "/orphan-dead"]
     assert not [f for f in document["findings"]
                 if f["rule"].startswith("BKL") and f["url"] == PRODUCTION + "/live"]
+
+
+def test_backlinks_key_paths_are_relative_to_the_file_naming_them(tmp_path):
+    from readiness.config import ConfigError
+    from readiness.rules.settings import load_config
+
+    (tmp_path / "sites").mkdir()
+    parent = tmp_path / "base.yaml"
+    parent.write_text("extends: default\nbacklinks:\n  - exports/ahrefs.csv\n"
+                      "  - {file: exports/tool.csv, columns: 'target=To,source=From'}\n",
+                      encoding="utf-8")
+    inherits = tmp_path / "sites" / "inherits.yaml"
+    inherits.write_text("extends: ../base.yaml\n", encoding="utf-8")
+    replaces = tmp_path / "sites" / "replaces.yaml"
+    replaces.write_text("extends: ../base.yaml\nbacklinks: [gsc.csv]\n", encoding="utf-8")
+    assert [(b.file, b.columns) for b in load_config(parent).backlinks] == [
+        (str(tmp_path / "exports" / "ahrefs.csv"), None),
+        (str(tmp_path / "exports" / "tool.csv"), "target=To,source=From")]
+    assert load_config(inherits).backlinks == load_config(parent).backlinks
+    assert [b.file for b in load_config(replaces).backlinks] == [
+        str(tmp_path / "sites" / "gsc.csv")]
+    assert load_config(None).backlinks == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("backlinks:\n  - {path: a.csv}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.yaml:2"):
+        load_config(bad)
