@@ -50,6 +50,9 @@ PLANTED = [
     ("ONP008", f"{SITE}/specials"), ("ONP009", f"{SITE}/blog/implant-care/part-1"),
     ("ONP010", f"{SITE}/services/"), ("ONP011", f"{SITE}/blog/implant-care/part-5"),
     ("ONP012", f"{SITE}/reviews/guidelines"), ("ONP013", f"{SITE}/landing/spring-checkup"),
+    ("BKL001", f"{SITE}/old-offers/spring-2019"), ("BKL001", f"{SITE}/services/veneers"),
+    ("BKL002", f"{SITE}/offers"), ("BKL002", f"{SITE}/dentists"),
+    ("BKL003", f"{SITE}/blog/archive"),
 ]
 
 

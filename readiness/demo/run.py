@@ -13,6 +13,7 @@ from pathlib import Path
 
 from readiness import exitcodes
 from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig
+from readiness.config.models import BacklinkExportConfig
 from readiness.demo.server import SiteServer
 from readiness.rules.settings import load_config
 
@@ -27,8 +28,10 @@ def demo_site_dir() -> Path:
 
 
 def demo_config(server: SiteServer) -> ReadinessConfig:
-    # The shipped rule set, with a crawl section for the local copy of the site.
-    return load_config().model_copy(update={"crawl": CrawlConfig(
+    # The shipped rule set, with a crawl section for the local copy of the site and the
+    # site's sample backlink export (an Ahrefs Backlinks CSV: docs/backlinks.md).
+    backlinks = [BacklinkExportConfig(file=str(demo_site_dir() / "backlinks.csv"))]
+    return load_config().model_copy(update={"backlinks": backlinks, "crawl": CrawlConfig(
         host_map={PRODUCTION_ORIGIN: server.url("site").rstrip("/"),
                   # Names for the local "outside" websites, so findings about them keep
                   # their ids from one demo run to the next (the ports change).
