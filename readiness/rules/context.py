@@ -20,6 +20,7 @@ from readiness.entities import Entity, site_entities
 from readiness.probe.verdicts import OutboundCheck, Verdict, outbound_check, probes_enabled
 from readiness.store import CrawlStoreReader
 from readiness.store.records import (
+    Backlink,
     Body,
     Canonical,
     Fetch,
@@ -95,6 +96,15 @@ class RedirectWalk:
 class Indexability:
     indexable: bool
     reasons: list[str]              # empty when indexable; plain words otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class BacklinkedTarget:
+    """What the backlink exports say about one site URL other sites link to."""
+
+    referring_domains: int          # max(the export's count, distinct linking hosts)
+    backlinks: int                  # max(the export's count, rows naming a linking page)
+    anchors: tuple[tuple[str, int], ...]  # (anchor text, rows), most rows first, then by text
 
 
 # The stored fields of a probe (JudgedProbe adds the analysis's own).
@@ -279,6 +289,31 @@ class AnalysisContext:
     @cached_property
     def _indexable_pages(self) -> list[tuple[int, Fetch, Page]]:
         return [entry for entry in self._html_pages if self.indexability(entry[0]).indexable]
+
+    # -- backlinks (read from exports, not crawled) --------------------------------------
+
+    @cached_property
+    def backlinked(self) -> dict[int, BacklinkedTarget]:
+        """target url id -> what the backlink exports say about it; empty when the store
+        holds no backlinks (or predates the table)."""
+        if next(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (Backlink.table,)), None) is None:
+            return {}
+        counted: dict[int, dict[str, Any]] = {}
+        for row in self.store.records(Backlink):
+            target = counted.setdefault(row.target_id, {
+                "domains": 0, "backlinks": 0, "hosts": set(), "sources": 0, "anchors": {}})
+            target["domains"] = max(target["domains"], row.referring_domains or 0)
+            target["backlinks"] = max(target["backlinks"], row.backlinks or 0)
+            if row.source_url:
+                target["sources"] += 1
+                target["hosts"].add(netloc(row.source_url).lower())
+            if row.anchor:
+                target["anchors"][row.anchor] = target["anchors"].get(row.anchor, 0) + 1
+        return {target_id: BacklinkedTarget(
+            max(c["domains"], len(c["hosts"])), max(c["backlinks"], c["sources"]),
+            tuple(sorted(c["anchors"].items(), key=lambda item: (-item[1], item[0]))))
+            for target_id, c in sorted(counted.items())}
 
     # -- probes -------------------------------------------------------------------------
 

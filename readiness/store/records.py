@@ -404,8 +404,33 @@ class Queued(Record):
                                   "report)", default=False, sql_default="0")
 
 
+@record
+class Backlink(Record):
+    """A link from another site to the site, read from a backlink export (``readiness
+    backlinks`` or a rule file's ``backlinks:``): one row per row of an export."""
+
+    table = "backlinks"
+    one_row_per = "row of a backlink export"
+    conflict = None
+    target_id: int = column("the site URL linked to, normalised (host map applied)",
+                            default=REQUIRED, references="urls")
+    target_raw: str = column("as the export spells it", default=REQUIRED)
+    source_url: str | None = column("the linking page on the other site; NULL in count-only "
+                                    "exports")
+    anchor: str | None = column("the link text, as exported")
+    rel: str | None = column("'' followed; nofollow sponsored ugc (space-joined); NULL unknown")
+    referring_domains: int | None = column("the export's referring-domain count for the target")
+    backlinks: int | None = column("the export's backlink count for the target")
+    first_seen: str | None = column("ISO 8601 date")
+    last_seen: str | None = column("ISO 8601 date")
+    export: str = column("the export's file name", default=REQUIRED)
+    export_format: str = column("which export it was read as", default=REQUIRED)
+    line: int = column("line in the export", default=REQUIRED)
+
+
 RECORDS: tuple[type[Record], ...] = (Meta, Url, Fetch, Page, Body, Canonical, Hreflang, Link,
-                                     Sitemap, SitemapEntry, Robots, Probe, Variant, Queued)
+                                     Sitemap, SitemapEntry, Robots, Probe, Variant, Queued,
+                                     Backlink)
 BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORDS}
 
 
