@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -51,6 +52,8 @@ class Analysis:
     rule_config: dict[str, Any] = field(default_factory=dict)
     # The outbound checks as a whole (AnalysisContext.outbound, findings.json summary.outbound).
     outbound: dict[str, Any] = field(default_factory=dict)
+    # The previous run's store the analysis read (AnalysisContext.previous_redirects), if any.
+    previous_store: Path | None = None
 
     @property
     def findings(self) -> Iterator[Finding]:
@@ -140,14 +143,20 @@ def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[
 
 
 def analyze(store_path: str | Path, config: ReadinessConfig,
-            registry: RuleRegistry | None = None) -> Analysis:
+            registry: RuleRegistry | None = None,
+            previous_store: str | Path | None = None) -> Analysis:
+    """``previous_store``: the crawl store of the previous run of the site, an input of the
+    analysis like the store itself (the redirect map reads where its redirects led)."""
     registry = registry or default_registry()
     config = validate_rules(config, registry)
     store_path = Path(store_path)
     spool = FindingsSpool()
     runs: list[RuleRun] = []
-    with open_store(store_path) as store:
-        ctx = AnalysisContext(store)
+    with ExitStack() as stores:
+        store = stores.enter_context(open_store(store_path))
+        previous = stores.enter_context(open_store(previous_store)) \
+            if previous_store is not None else None
+        ctx = AnalysisContext(store, previous)
         # Findings name the URLs the site publishes, not the ones a host map crawled.
         public = PublicUrls(ctx.normalizer)
         rules = build_rules(config, registry)
@@ -189,4 +198,5 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
     return Analysis(store_path, meta, spool, runs, pages, list(config.sources),
-                    rule_configuration(config, registry), outbound)
+                    rule_configuration(config, registry), outbound,
+                    Path(previous_store) if previous_store is not None else None)
