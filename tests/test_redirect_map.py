@@ -1,0 +1,242 @@
+"""The redirect map end to end: crawl a site with dead pages and a chain, write the map, serve
+the site again behind real nginx with the generated map included, re-crawl: every dead URL the
+map has a confident target for now redirects there in one hop, and no chain is left. Plus the
+server files' escaping (spaces, percent-encodings, query strings) and ``nginx -t``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, crawl_site, free_port
+
+from readiness.demo.server import SiteServer
+from readiness.report.redirect_map import (
+    RedirectRow,
+    apache_conf,
+    netlify_redirects,
+    nginx_conf,
+    redirect_rows,
+)
+
+NGINX = shutil.which("nginx") or next(
+    (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(path)), None)
+SITE_DIR = REPO / "tests" / "redirect_map_site"
+needs_nginx = pytest.mark.skipif(
+    NGINX is None, reason="needs nginx (apt-get install nginx; .ci/run installs it)")
+
+
+def findings_of(run: Path) -> list[dict]:
+    return json.loads((run / "findings.json").read_text(encoding="utf-8"))["findings"]
+
+
+def read_csv(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["from"]: row for row in csv.DictReader(fh)}
+
+
+def nginx_config(directory: Path, port: int, upstream: str, redirect_map: Path) -> Path:
+    """A whole nginx configuration of the test's own: the generated map included in http { },
+    the pasted line in server { }, the site proxied behind it."""
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (directory / name).mkdir(exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    path = directory / "nginx.conf"
+    path.write_text(f"""{user}worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log {directory}/access.log;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    include {redirect_map};
+    server {{
+        listen 127.0.0.1:{port};
+        if ($readiness_redirect) {{ return 301 $readiness_redirect; }}
+        location / {{ proxy_pass http://{upstream}; }}
+    }}
+}}
+""", encoding="utf-8")
+    return path
+
+
+def nginx_test(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([NGINX, "-t", "-c", str(config), "-p", str(config.parent)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def wait_listening(port: int, process: subprocess.Popen, deadline: float = 30) -> None:
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > end:
+                pytest.fail(f"nginx did not start (exit {process.poll()})")
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    with SiteServer(SITE_DIR) as server:
+        out = tmp_path_factory.mktemp("redirect-map") / "before"
+        crawl = crawl_site(server.url("site"), out, command="check")
+        assert crawl.result.returncode in (0, 1), crawl.result.stderr
+        yield server, out
+
+
+def test_the_map_names_each_dead_url_with_the_page_a_person_would_choose(first_run):
+    server, out = first_run
+    site = server.url("site").rstrip("/")
+    rows = read_csv(out / "redirects.csv")
+    expected = {
+        "/services/teeth-whitening-old": ("/services/teeth-whitening", "high"),
+        "/services/teeth%20whitening%20guide": ("/services/teeth-whitening", "high"),
+        "/book-online": ("/booking", "high"),                 # 500; by its anchor
+        "/catalog?item=42": ("/catalog/", "high"),            # a query string
+        "/team/dr-jones-retired": ("/team/", "low"),         # 410; parent section
+        "/spring-promo-2019": ("", ""),                       # choose by hand
+        "/old-offers": ("/offers", "high"),                   # the chain, one hop
+        "/offers-2023": ("/offers", "high"),
+    }
+    assert {source: (row["to"], row["confidence"]) for source, row in rows.items()} == {
+        site + source: ((site + target) if target else "", confidence)
+        for source, (target, confidence) in expected.items()}
+    # The live twins are not in the map.
+    assert site + "/services/implants" not in rows and site + "/offers" not in rows
+    assert rows[site + "/spring-promo-2019"]["reason"] == "no confident match: choose by hand"
+    assert all(row["status"] == "301" for row in rows.values())
+    findings = {(f["rule"], f["url"]): f for f in findings_of(out)}
+    whitening = findings[("RDM001", site + "/services/teeth-whitening-old")]["evidence"]
+    assert whitening["suggested_target"] == site + "/services/teeth-whitening"
+    assert whitening["confidence"] == "high" and whitening["reason"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "RDM001" in html and "Redirect map" in html
+
+
+def test_server_files_hold_only_confident_rows_and_the_rest_commented(first_run):
+    _server, out = first_run
+    nginx = (out / "redirects.nginx.conf").read_text()
+    assert '    "/services/teeth-whitening-old" "/services/teeth-whitening";' in nginx
+    assert '    "/catalog?item=42" "/catalog/";' in nginx
+    assert '    # "/team/dr-jones-retired" "/team/";' in nginx
+    assert '    # "/spring-promo-2019" "?";' in nginx
+    assert "if ($readiness_redirect) { return 301 $readiness_redirect; }" in nginx
+    apache = (out / "redirects.apache.conf").read_text()
+    assert 'RedirectMatch 301 "^/services/teeth\\\\ whitening\\\\ guide$" ' \
+           '"/services/teeth%20whitening%20guide"' not in apache
+    assert 'RedirectMatch 301 "^/services/teeth\\\\ whitening\\\\ guide$" ' \
+           '"/services/teeth-whitening"' in apache
+    assert 'RewriteCond %{QUERY_STRING} "^item\\\\=42$"' in apache
+    assert 'RewriteRule "^/?catalog$" "/catalog/?" [R=301,NE,L]' in apache
+    assert '# RedirectMatch 301 "^/team/dr\\\\-jones\\\\-retired$" "/team/"' in apache
+    netlify = (out / "_redirects").read_text().splitlines()
+    assert any(line.startswith("/old-offers /offers 301") for line in netlify)
+    assert any(line.startswith("/services/teeth%20whitening%20guide /services/teeth-whitening "
+                               "301") for line in netlify)
+    assert any(line.startswith("# /catalog /catalog/ 301") for line in netlify)
+    assert any(line.startswith("# /spring-promo-2019 ? 301") for line in netlify)
+
+
+@needs_nginx
+def test_nginx_accepts_the_generated_map(first_run, tmp_path):
+    _server, out = first_run
+    config = nginx_config(tmp_path, free_port(), "127.0.0.1:9", out / "redirects.nginx.conf")
+    result = nginx_test(config)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+@needs_nginx
+def test_nginx_rejects_a_map_with_a_broken_row(first_run, tmp_path):
+    """The check above can fail: nginx -t reads the included file."""
+    _server, out = first_run
+    broken = tmp_path / "broken.conf"
+    broken.write_text((out / "redirects.nginx.conf").read_text().replace(
+        '"/catalog?item=42" "/catalog/";', '"/catalog?item=42" "/catalog/"'))
+    config = nginx_config(tmp_path, free_port(), "127.0.0.1:9", broken)
+    assert nginx_test(config).returncode != 0
+
+
+@needs_nginx
+def test_with_the_map_applied_no_dead_linked_url_and_no_chain_remain(first_run, tmp_path):
+    server, out = first_run
+    port = free_port()
+    config = nginx_config(tmp_path, port, server.netloc("site"), out / "redirects.nginx.conf")
+    assert nginx_test(config).returncode == 0
+    nginx = subprocess.Popen([NGINX, "-c", str(config), "-p", str(tmp_path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(port, nginx)
+        after = tmp_path / "reports" / "after"
+        after.parent.mkdir()
+        crawl = crawl_site(f"http://127.0.0.1:{port}/", after, command="check")
+        assert crawl.result.returncode in (0, 1), crawl.result.stderr
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=30)
+    site = f"http://127.0.0.1:{port}"
+    findings = findings_of(after)
+    dead = {f["url"] for f in findings if f["rule"] in ("STS001", "STS002")}
+    # Only what the map left to a person is still dead.
+    assert dead == {site + "/team/dr-jones-retired", site + "/spring-promo-2019"}
+    assert [f["url"] for f in findings if f["rule"] in ("RDR001", "RDR003")] == []
+    left = {f["url"]: f["evidence"]["confidence"] for f in findings if f["rule"] == "RDM001"}
+    assert left == {site + "/team/dr-jones-retired": "low", site + "/spring-promo-2019": None}
+    # Each former dead URL now redirects once, straight to its page.
+    linked = {f["url"]: f["evidence"] for f in findings if f["rule"] == "STS003"}
+    for source, target in (("/services/teeth-whitening-old", "/services/teeth-whitening"),
+                           ("/services/teeth%20whitening%20guide", "/services/teeth-whitening"),
+                           ("/book-online", "/booking"), ("/catalog?item=42", "/catalog/"),
+                           ("/old-offers", "/offers")):
+        evidence = linked[site + source]
+        assert len(evidence["hops"]) == 1 and evidence["final_url"] == site + target
+        assert evidence["final_status"] == 200
+
+
+def test_escaping_of_quotes_dollars_and_queries():
+    rows = [RedirectRow('http://s.test/a"b$c', "http://s.test/new$1", "high", "r", None, None,
+                        "id"),
+            RedirectRow("http://s.test/q?x=1&y=%202", "http://s.test/t", "medium", "r", None,
+                        None, "id"),
+            RedirectRow("http://s.test/far", "https://other.test/x", "high", "r", None, None,
+                        "id")]
+    nginx = nginx_conf(rows)
+    assert '    "/a\\"b$c" "/new%241";' in nginx
+    assert '    "/q?x=1&y=%202" "/t";' in nginx
+    assert '    "/far" "https://other.test/x";' in nginx
+    apache = apache_conf(rows)
+    assert 'RedirectMatch 301 "^/a\\\\\\"b\\\\$c$" "/new%241"' in apache
+    assert 'RewriteCond %{QUERY_STRING} "^x\\\\=1\\\\&y\\\\=\\\\%202$"' in apache
+    assert "RewriteEngine On" in apache
+    assert '/far https://other.test/x 301' in netlify_redirects(rows)
+
+
+def test_accepted_findings_and_chains_ending_on_errors_are_left_out():
+    document = {"findings": [
+        {"id": "RDM001-a", "rule": "RDM001", "url": "http://s.test/gone", "accepted": "on purpose",
+         "evidence": {"suggested_target": "http://s.test/", "confidence": "high"}},
+        {"id": "RDR001-b", "rule": "RDR001", "url": "http://s.test/c1", "accepted": None,
+         "evidence": {"hops": [{"url": "http://s.test/c1"}, {"url": "http://s.test/c2"}],
+                      "final_url": "http://s.test/c3", "final_status": 404}},
+        {"id": "RDR001-c", "rule": "RDR001", "url": "http://s.test/d1", "accepted": None,
+         "evidence": {"hops": [{"url": "http://s.test/d1"}, {"url": "http://s.test/d2"}],
+                      "final_url": "http://s.test/d3", "final_status": 200,
+                      "inbound_link_count": 4}}]}
+    rows = redirect_rows(document)
+    assert [(r.source, r.target, r.inbound_links) for r in rows] == [
+        ("http://s.test/d1", "http://s.test/d3", 4), ("http://s.test/d2", "http://s.test/d3", None)]
