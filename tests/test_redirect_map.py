@@ -240,3 +240,32 @@ def test_accepted_findings_and_chains_ending_on_errors_are_left_out():
     rows = redirect_rows(document)
     assert [(r.source, r.target, r.inbound_links) for r in rows] == [
         ("http://s.test/d1", "http://s.test/d3", 4), ("http://s.test/d2", "http://s.test/d3", None)]
+
+
+def test_the_previous_run_beside_is_an_input_of_the_analysis(tmp_path, capsys):
+    """check/analyze find the previous run of the site with the report stage's lookup and hand
+    its store to the analysis: a redirect lost since then is restored to where it led."""
+    from readiness.check import analyze_store
+    from readiness.rules.settings import load_config
+    from readiness.testing import StoreBuilder
+
+    reports = tmp_path / "reports"
+    before = StoreBuilder(reports / "before")
+    before.page("/", links=["/about-us"])
+    before.redirect("/about-us", "/practice/story")
+    before.page("/practice/story", title="Our story")
+    analyze_store(before.close(), load_config(), formats=("json",))
+    now = StoreBuilder(reports / "now")
+    now.page("/", links=["/about-us"])
+    now.fetch("/about-us", status=404)
+    now.page("/practice/story", title="Our story")
+    now.page("/about", title="About")
+    analyze_store(now.close(), load_config(), formats=("json", "redirects"))
+    document = json.loads((reports / "now" / "findings.json").read_text())
+    assert document["run"]["previous_store"] == str(reports / "before" / "crawl.sqlite")
+    rows = read_csv(reports / "now" / "redirects.csv")
+    assert rows["http://site.test/about-us"]["to"] == "http://site.test/practice/story"
+    assert "previous run" in rows["http://site.test/about-us"]["reason"]
+    # The earlier run had no earlier run of its own.
+    earlier = json.loads((reports / "before" / "findings.json").read_text())
+    assert earlier["run"]["previous_store"] is None
