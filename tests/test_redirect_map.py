@@ -269,3 +269,19 @@ def test_the_previous_run_beside_is_an_input_of_the_analysis(tmp_path, capsys):
     # The earlier run had no earlier run of its own.
     earlier = json.loads((reports / "before" / "findings.json").read_text())
     assert earlier["run"]["previous_store"] is None
+
+
+def test_a_chain_into_a_dead_url_gets_one_hop_for_every_url_on_it():
+    document = {"findings": [
+        {"id": "RDM001-a", "rule": "RDM001", "url": "http://s.test/old", "accepted": None,
+         "evidence": {"suggested_target": "http://s.test/offers", "confidence": "medium",
+                      "reason": "path words in common: offers", "referring_domains": 3,
+                      "inbound_link_count": 2, "dead_url": "http://s.test/gone",
+                      "also_from": ["http://s.test/middle"]}}]}
+    rows = {r.source: r for r in redirect_rows(document)}
+    assert sorted(rows) == ["http://s.test/gone", "http://s.test/middle", "http://s.test/old"]
+    assert {r.target for r in rows.values()} == {"http://s.test/offers"}
+    assert rows["http://s.test/old"].reason.startswith("redirects to http://s.test/gone")
+    assert rows["http://s.test/old"].referring_domains == 3
+    assert rows["http://s.test/gone"].reason == "path words in common: offers"
+    assert all(r.applied for r in rows.values())

@@ -61,19 +61,23 @@ def redirect_rows(document: dict[str, Any]) -> list[RedirectRow]:
 
     dead = [f for f in findings_of_rule(document["findings"], DEAD_URL_RULE)
             if f.get("accepted") is None]
-    for finding in dead:
-        evidence = finding["evidence"]
-        keep(RedirectRow(finding["url"], evidence.get("suggested_target"),
-                         evidence.get("confidence"), evidence.get("reason") or "",
-                         evidence.get("referring_domains"),
-                         evidence.get("inbound_link_count"), finding["id"]))
-    for finding in dead:
-        evidence = finding["evidence"]
-        for source in evidence.get("also_from") or []:
-            keep(RedirectRow(source, evidence.get("suggested_target"),
-                             evidence.get("confidence"),
-                             f"redirects to {finding['url']}, which is dead; "
-                             + (evidence.get("reason") or ""), None, None, finding["id"]))
+    # First each dead URL itself, then the redirects leading into it (a finding about a dead
+    # URL only redirects reach is reported where the chain is entered: the finding's URL).
+    for own in (True, False):
+        for finding in dead:
+            evidence = finding["evidence"]
+            dead_url = evidence.get("dead_url") or finding["url"]
+            sources = [dead_url] if own else [finding["url"], *(evidence.get("also_from") or [])]
+            for source in sources:
+                reason = evidence.get("reason") or ""
+                if source != dead_url:
+                    reason = f"redirects to {dead_url}, which is dead; {reason}"
+                counted = source == finding["url"]
+                keep(RedirectRow(source, evidence.get("suggested_target"),
+                                 evidence.get("confidence"), reason,
+                                 evidence.get("referring_domains") if counted else None,
+                                 evidence.get("inbound_link_count") if counted else None,
+                                 finding["id"]))
     for finding in findings_of_rule(document["findings"], CHAIN_RULE):
         evidence = finding["evidence"]
         hops, final = evidence.get("hops") or [], evidence.get("final_url")

@@ -229,7 +229,9 @@ class DeadUrlWithoutRedirect(Rule):
     code = "RDM001"
     name = "dead-url-without-redirect"
     family = FAMILY
-    severity = Severity.WARNING
+    # The dead URL is reported as a problem already (STS001/STS002, RDR003, the backlink
+    # rules); this is the fix beside it, counted at the lowest grade.
+    severity = Severity.NOTICE
 
     class Options(RuleOptions):
         min_confidence: str = Field(
@@ -252,14 +254,19 @@ class DeadUrlWithoutRedirect(Rule):
             backlinked = ctx.backlinked.get(url_id)
             sources = entered_through.get(url_id, [])
             start = url_id in seeds
-            if not (inbound.link_count or inbound.sitemaps or inbound.canonicals or backlinked
-                    or start or sources):
+            pointed_at = bool(inbound.link_count or inbound.sitemaps or inbound.canonicals
+                              or backlinked or start)
+            if not (pointed_at or sources):
                 continue
             if suggester is None:
                 suggester = RedirectSuggester(ctx)
-            url = ctx.urls[url_id]
+            url = dead_url = ctx.urls[url_id]
+            if not pointed_at:
+                # Only redirects lead here: one problem, reported where people enter it (as
+                # RDR003 does), with the dead URL in the evidence.
+                url = sources[0]
             anchors = anchor_counts(inbound.links, backlinked)
-            suggestion = suggester.suggest(url, anchors)
+            suggestion = suggester.suggest(dead_url, anchors)
             if suggestion.confidence not in wanted:
                 continue
             outcome = status_words(fetch.status) if fetch.status is not None else \
@@ -267,10 +274,13 @@ class DeadUrlWithoutRedirect(Rule):
             if suggestion.target is not None:
                 message = (f"{outcome}: 301 it to {suggestion.target} "
                            f"({suggestion.confidence} confidence: {suggestion.reason})")
-                fix = f"301-redirect {url} to {suggestion.target}"
+                fix = f"301-redirect {dead_url} to {suggestion.target}"
             else:
                 message = f"{outcome}: {NO_MATCH}"
-                fix = f"choose the live page {url} should 301-redirect to"
+                fix = f"choose the live page {dead_url} should 301-redirect to"
+            if url != dead_url:
+                message = f"redirects to {dead_url}, which {message}"
+                fix += " (and the redirects leading to it, in one hop)"
             referring = backlinked.referring_domains if backlinked else 0
             yield self.finding(url, message, {
                 "suggested_target": suggestion.target, "confidence": suggestion.confidence,
@@ -281,7 +291,8 @@ class DeadUrlWithoutRedirect(Rule):
                 "backlinks": backlinked.backlinks if backlinked else 0,
                 "backlink_anchors": [{"anchor": text, "rows": count} for text, count
                                      in (backlinked.anchors if backlinked else ())],
-                "start_url": start, "also_from": sources, "fix": fix,
+                "dead_url": dead_url, "start_url": start,
+                "also_from": [source for source in sources if source != url], "fix": fix,
                 **inbound.evidence()},
                 weight=inbound.total + referring + len(sources) + int(start))
 
@@ -302,12 +313,13 @@ def anchor_counts(links: list[dict[str, Any]], backlinked: BacklinkedTarget | No
 
 
 def redirects_into(ctx: AnalysisContext) -> dict[int, list[str]]:
-    """dead URL id -> the redirecting URLs (sorted) whose chain ends on it, for chains people
-    enter (RDR003's entries) or that backlinks point at: each needs the same new target, in
-    one hop."""
+    """dead URL id -> the redirecting URLs whose chain ends on it, for chains people enter
+    (RDR003's entries) or that backlinks point at: each needs the same new target, in one hop.
+    The entries come first (by URL), then the hops only a chain leads to (by URL)."""
     entries = set(chain_entries(ctx))
     entries.update(url_id for url_id in ctx.backlinked if ctx.is_redirect(url_id))
     into: dict[int, set[str]] = {}
+    entered: dict[int, set[str]] = {}
     for url_id in entries:
         walk = ctx.walk_redirects(url_id)
         if walk.loop or walk.leaves_site or walk.final_url is None:
@@ -317,4 +329,6 @@ def redirects_into(ctx: AnalysisContext) -> dict[int, list[str]]:
         if fetch is None or not is_dead(fetch):
             continue
         into.setdefault(final_id, set()).update(hop["url"] for hop in walk.hops)
-    return {target: sorted(urls) for target, urls in into.items()}
+        entered.setdefault(final_id, set()).add(ctx.urls[url_id])
+    return {target: sorted(entered[target]) + sorted(urls - entered[target])
+            for target, urls in into.items()}

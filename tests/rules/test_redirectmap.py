@@ -144,3 +144,20 @@ def test_a_tie_is_broken_by_url_and_lowers_the_confidence(tmp_path):
 def test_path_tokens_are_decoded_words_without_extensions():
     assert path_tokens("http://s.test/Old%20Page/teeth_whitening.html?x=1") == {
         "old", "page", "teeth", "whitening"}
+
+
+def test_a_dead_url_only_redirects_reach_is_reported_where_the_chain_is_entered(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/offers-old"])
+    store.redirect("/offers-old", "/offers-2020")
+    store.redirect("/offers-2020", "/offers-2021")
+    store.fetch("/offers-2021", status=404)
+    store.page("/offers", title="Offers")
+    store.redirect("/unlinked-old", "/unlinked-gone")  # clean twin: nothing enters it
+    store.fetch("/unlinked-gone", status=404)
+    found = by_url(store.run(DeadUrlWithoutRedirect))
+    assert list(found) == [f"{SITE}/offers-old"]
+    entry = found[f"{SITE}/offers-old"]
+    assert entry["dead_url"] == f"{SITE}/offers-2021"
+    assert entry["also_from"] == [f"{SITE}/offers-2020"]
+    assert entry["suggested_target"] == f"{SITE}/offers"
