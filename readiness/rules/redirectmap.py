@@ -132,6 +132,16 @@ class RedirectSuggester:
                       for url_id, _fetch, page in ctx.indexable_pages()]
         self.by_path = {urlsplit(page.url).path.rstrip("/") or "/": page.url
                         for page in sorted(self.pages, key=lambda p: p.url, reverse=True)}
+        self.by_url = {page.url: index for index, page in enumerate(self.pages)}
+        # word -> pages (by index) whose path / title-and-h1 has it: a dead URL is scored only
+        # against the pages sharing a word with it, not against the whole site.
+        self.path_index: dict[str, list[int]] = {}
+        self.heading_index: dict[str, list[int]] = {}
+        for index, page in enumerate(self.pages):
+            for word in page.path_tokens:
+                self.path_index.setdefault(word, []).append(index)
+            for word in page.heading_tokens:
+                self.heading_index.setdefault(word, []).append(index)
         self.previous = ctx.previous_redirects
 
     def suggest(self, url: str, anchors: list[tuple[str, int]]) -> Suggestion:
@@ -140,8 +150,13 @@ class RedirectSuggester:
         anchor_words = [(text, count, text_tokens(text)) for text, count in anchors]
         anchor_words = [item for item in anchor_words if item[2]]
         before = self.previous.get(url)
+        sharing = {index for word in slug for index in self.path_index.get(word, ())}
+        sharing.update(index for _text, _count, words in anchor_words for word in words
+                       for index in self.heading_index.get(word, ()))
+        if before in self.by_url:
+            sharing.add(self.by_url[before])
         candidates = []
-        for page in self.pages:
+        for page in (self.pages[index] for index in sorted(sharing)):
             if page.url == url:
                 continue
             candidate = Candidate(page.url)
