@@ -91,9 +91,10 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     if show_gate:
         print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
               f"{gate['status'].upper()} — {gate['reason']}")
-    for fmt in ("json", "csv", "junit", "md", "html"):  # the report last: the one to open
+    for fmt in ("json", "csv", "junit", "md", "redirects", "html"):  # the report last: to open
         if fmt in written:
-            label = {"json": "findings", "html": "report", "md": "summary"}.get(fmt, fmt)
+            label = {"json": "findings", "html": "report", "md": "summary",
+                     "redirects": "redirect map"}.get(fmt, fmt)
             print(f"{label}: {written[fmt]}")
     if gate["exit_code"] == EXIT_INCONCLUSIVE:
         print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)

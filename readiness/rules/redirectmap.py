@@ -96,13 +96,15 @@ class Candidate:
     score: float = 0.0
     signals: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, signal: str, strength: float, detail: str) -> None:
+    def add(self, signal: str, strength: float, detail: str | bool) -> None:
+        """Add a signal's points; ``detail`` (its words) is only kept when it is text."""
         points = SIGNAL_WEIGHTS[signal] * strength
         if points <= 0:
             return
         self.score = min(1.0, self.score + points)
-        self.signals.append({"signal": signal, "weight": SIGNAL_WEIGHTS[signal],
-                             "strength": round(strength, 3), "detail": detail})
+        if detail:
+            self.signals.append({"signal": signal, "weight": SIGNAL_WEIGHTS[signal],
+                                 "strength": round(strength, 3), "detail": detail})
 
 
 @dataclass(slots=True)
@@ -155,39 +157,22 @@ class RedirectSuggester:
                        for index in self.heading_index.get(word, ()))
         if before in self.by_url:
             sharing.add(self.by_url[before])
-        candidates = []
-        for page in (self.pages[index] for index in sorted(sharing)):
-            if page.url == url:
-                continue
-            candidate = Candidate(page.url)
-            if before == page.url:
-                candidate.add("previous_redirect", 1.0,
-                              f"redirected to {page.url} in the previous run")
-            union = dead_tokens | page.path_tokens
-            shared = dead_tokens & page.path_tokens
-            if shared & slug:
-                candidate.add("path_tokens", len(shared) / len(union),
-                              f"path words in common: {', '.join(sorted(shared))}")
-            best_anchor = None
-            for text, count, words in anchor_words:
-                strength = len(words & page.heading_tokens) / len(words)
-                if best_anchor is None or strength > best_anchor[0]:
-                    best_anchor = (strength, text, count)
-            if best_anchor is not None and best_anchor[0] > 0:
-                candidate.add("anchor_text", best_anchor[0],
-                              f"anchor \"{best_anchor[1]}\" ({plural(best_anchor[2], 'link')}) "
-                              "matches its title/h1")
-            if candidate.score > 0:
-                candidates.append(candidate)
-        candidates.sort(key=lambda c: (-c.score, c.url))
-        alternatives = [{"url": c.url, "score": round(c.score, 3)} for c in candidates[1:4]]
-        best = candidates[0] if candidates else None
+        # Scores first, words for the best two only (a dead URL can share a word with
+        # hundreds of pages).
+        scored = sorted((-self.evaluate(page, dead_tokens, slug, anchor_words, before).score,
+                         page.url, index) for index, page in
+                        ((index, self.pages[index]) for index in sharing) if page.url != url)
+        scored = [item for item in scored if item[0] < 0]
+        alternatives = [{"url": page_url, "score": round(-score, 3)}
+                        for score, page_url, _index in scored[1:4]]
+        best = self.evaluate(self.pages[scored[0][2]], dead_tokens, slug, anchor_words, before,
+                             explain=True) if scored else None
         confidence = confidence_of(best.score) if best is not None else None
         if best is not None and confidence is not None:
             reason = "; ".join(s["detail"] for s in best.signals)
-            if len(candidates) > 1 and best.score - candidates[1].score < AMBIGUOUS_MARGIN:
+            if len(scored) > 1 and best.score + scored[1][0] < AMBIGUOUS_MARGIN:
                 confidence = lower_band(confidence)
-                reason += f"; {candidates[1].url} matches almost as well"
+                reason += f"; {scored[1][1]} matches almost as well"
             return Suggestion(best.url, confidence, round(best.score, 3), reason,
                               best.signals, alternatives)
         parent = self.parent_section(url)
@@ -198,6 +183,30 @@ class RedirectSuggester:
                                 "strength": 1.0, "detail": f"parent section {parent}"}],
                               alternatives)
         return Suggestion(None, None, 0.0, NO_MATCH, [], alternatives)
+
+    @staticmethod
+    def evaluate(page: LivePage, dead_tokens: frozenset[str], slug: frozenset[str],
+                 anchor_words: list[tuple[str, int, frozenset[str]]], before: str | None,
+                 explain: bool = False) -> Candidate:
+        """The candidate's score (SIGNAL_WEIGHTS); with ``explain``, each signal in words."""
+        candidate = Candidate(page.url)
+        if before == page.url:
+            candidate.add("previous_redirect", 1.0,
+                          explain and f"redirected to {page.url} in the previous run")
+        shared = dead_tokens & page.path_tokens
+        if shared & slug:
+            candidate.add("path_tokens", len(shared) / len(dead_tokens | page.path_tokens),
+                          explain and f"path words in common: {', '.join(sorted(shared))}")
+        best_anchor = None
+        for text, count, words in anchor_words:
+            strength = len(words & page.heading_tokens) / len(words)
+            if best_anchor is None or strength > best_anchor[0]:
+                best_anchor = (strength, text, count)
+        if best_anchor is not None and best_anchor[0] > 0:
+            candidate.add("anchor_text", best_anchor[0],
+                          explain and f"anchor \"{best_anchor[1]}\" "
+                          f"({plural(best_anchor[2], 'link')}) matches its title/h1")
+        return candidate
 
     def parent_section(self, url: str) -> str | None:
         """The nearest live ancestor of the URL's path, the home page excepted: redirecting a
