@@ -150,8 +150,11 @@ def apache_string(text: str) -> str:
 
 
 def apache_pattern(text: str) -> str:
-    """A literal as a PCRE pattern: every character that is not a word character escaped."""
-    return re.sub(r"([^\w/])", r"\\\1", text)
+    """A literal as a PCRE pattern: every character that is not a word character escaped, a
+    control character (a decoded %0A) as \\xNN so that it cannot end the config line."""
+    return "".join(char if char == "/" or (char.isalnum() or char == "_") and char.isprintable()
+                   else f"\\x{ord(char):02x}" if ord(char) < 0x20 or ord(char) == 0x7f
+                   else "\\" + char for char in text)
 
 
 def apache_lines(row: RedirectRow) -> list[str]:
@@ -159,19 +162,28 @@ def apache_lines(row: RedirectRow) -> list[str]:
     # mod_alias and mod_rewrite match the decoded path; the query string stays encoded.
     path = unquote(parts.path or "/")
     target = location(row.source, row.target) if row.target else "?"
-    if parts.query:
+    goal = urlsplit(target)
+    # RedirectMatch percent-encodes the target's path itself (ap_escape_uri): it is written
+    # decoded, unless decoding would make a "?", a "#" or a control character of it.
+    if parts.query or re.search(r"%(3f|23|[01][0-9a-f]|7f)", goal.path, re.I):
         # RewriteRule: % and $ in the substitution are back-references; NE keeps the target's
         # own percent-encoding as it is; the target's query (or none, "?") replaces the old.
         substitution = target.replace("%", "\\%").replace("$", "\\$")
         if "?" not in substitution:
             substitution += "?"
-        return [f"RewriteCond %{{QUERY_STRING}} {apache_string('^' + apache_pattern(parts.query) + '$')}",
-                f"RewriteRule {apache_string('^/?' + apache_pattern(path.lstrip('/')) + '$')} "
-                f"{apache_string(substitution)} [R=301,NE,L]"]
+        query = [f"RewriteCond %{{QUERY_STRING}} "
+                 f"{apache_string('^' + apache_pattern(parts.query) + '$')}"] if parts.query else []
+        return query + [
+            f"RewriteRule {apache_string('^/?' + apache_pattern(path.lstrip('/')) + '$')} "
+            f"{apache_string(substitution)} [R=301,NE,L]"]
+    origin = f"{goal.scheme}://{goal.netloc}" if goal.netloc else ""
+    decoded = origin + unquote(goal.path) + (f"?{goal.query}" if goal.query else "")
+    # "$1" and "&" in a RedirectMatch target are back-references.
+    decoded = decoded.replace("$", "\\$").replace("&", "\\&")
     # RedirectMatch, anchored: "Redirect 301 /services /new" would also send every page below
     # /services/ away (mod_alias's Redirect matches a path prefix).
     return [f"RedirectMatch 301 {apache_string('^' + apache_pattern(path) + '$')} "
-            f"{apache_string(target.replace('$', '%24'))}"]
+            f"{apache_string(decoded)}"]
 
 
 def apache_conf(rows: list[RedirectRow]) -> str:
@@ -179,8 +191,8 @@ def apache_conf(rows: list[RedirectRow]) -> str:
         "# readiness redirect map for Apache httpd (docs/redirect-map.md).",
         "# Paste into the <VirtualHost> of the site (or its .htaccess, with AllowOverride",
         "# FileInfo). Needs mod_alias; rows with a query string need mod_rewrite:",
-        "RewriteEngine On" if any(urlsplit(r.source).query and r.applied for r in rows)
-        else "# (no row needs mod_rewrite)",
+        "RewriteEngine On" if any(r.applied and "RewriteRule" in "".join(apache_lines(r))
+                                  for r in rows) else "# (no row needs mod_rewrite)",
     ]
     for row in rows:
         lines.append(f"# {comment_of(row)}")
@@ -197,15 +209,14 @@ def netlify_redirects(rows: list[RedirectRow]) -> str:
     for row in rows:
         parts = urlsplit(row.source)
         target = location(row.source, row.target) if row.target else "?"
-        # One whitespace-separated field each: the path is percent-encoded (no space).
+        # One whitespace-separated field each: the path is percent-encoded (no space). A
+        # comment has a line of its own: after a rule it would read as more fields.
         line = f"{parts.path or '/'} {target.replace(' ', '%20')} 301"
         if parts.query:
-            lines.append(f"# {line}  # {comment_of(row)}; matches a query string: "
-                         "_redirects cannot, redirect it in the site's code")
-        elif row.applied:
-            lines.append(f"{line}  # {comment_of(row)}")
+            lines += [f"# {comment_of(row)}; the source has a query string, which _redirects "
+                      "cannot match: redirect it in the site's code", f"# {line}"]
         else:
-            lines.append(f"# {line}  # {comment_of(row)}")
+            lines += [f"# {comment_of(row)}", line if row.applied else f"# {line}"]
     return "\n".join(lines) + "\n"
 
 
