@@ -289,7 +289,15 @@ class DeadUrlWithoutRedirect(Rule):
                 # Only redirects lead here: one problem, reported where people enter it (as
                 # RDR003 does), with the dead URL in the evidence.
                 url = sources[0]
-            anchors = anchor_counts(inbound.links, backlinked)
+            # The words people used for it: links to it and to the redirects leading to it.
+            links = list(inbound.links)
+            sourced = [backlinked] if backlinked else []
+            for source in sources:
+                source_id = ctx.ids[source]
+                links += live_inbound(ctx, source_id).links
+                if source_id in ctx.backlinked:
+                    sourced.append(ctx.backlinked[source_id])
+            anchors = anchor_counts(links, sourced)
             suggestion = suggester.suggest(dead_url, anchors)
             if suggestion.confidence not in wanted:
                 continue
@@ -321,18 +329,19 @@ class DeadUrlWithoutRedirect(Rule):
                 weight=inbound.total + referring + len(sources) + int(start))
 
 
-def anchor_counts(links: list[dict[str, Any]], backlinked: BacklinkedTarget | None
+def anchor_counts(links: list[dict[str, Any]], backlinked: list[BacklinkedTarget]
                   ) -> list[tuple[str, int]]:
-    """(anchor text, links) of the internal links and the export's rows, most used first."""
+    """(anchor text, links) of the internal links and the exports' rows, most used first."""
     counts: dict[str, int] = {}
     for edge in links:
         text = " ".join((edge.get("anchor") or "").split())
         if text:
             counts[text] = counts.get(text, 0) + 1
-    for text, rows in backlinked.anchors if backlinked else ():
-        text = " ".join(text.split())
-        if text:
-            counts[text] = counts.get(text, 0) + rows
+    for target in backlinked:
+        for text, rows in target.anchors:
+            text = " ".join(text.split())
+            if text:
+                counts[text] = counts.get(text, 0) + rows
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 

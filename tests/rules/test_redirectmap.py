@@ -148,11 +148,13 @@ def test_path_tokens_are_decoded_words_without_extensions():
 
 def test_a_dead_url_only_redirects_reach_is_reported_where_the_chain_is_entered(tmp_path):
     store = StoreBuilder(tmp_path)
-    store.page("/", links=["/offers-old"])
+    store.page("/", links=[("/offers-old", {"anchor": "Spring specials"})])
     store.redirect("/offers-old", "/offers-2020")
     store.redirect("/offers-2020", "/offers-2021")
     store.fetch("/offers-2021", status=404)
     store.page("/offers", title="Offers")
+    # The anchor of the link to the chain's entry names this page.
+    store.page("/specials", title="Spring specials")
     store.redirect("/unlinked-old", "/unlinked-gone")  # clean twin: nothing enters it
     store.fetch("/unlinked-gone", status=404)
     found = by_url(store.run(DeadUrlWithoutRedirect))
@@ -160,4 +162,5 @@ def test_a_dead_url_only_redirects_reach_is_reported_where_the_chain_is_entered(
     entry = found[f"{SITE}/offers-old"]
     assert entry["dead_url"] == f"{SITE}/offers-2021"
     assert entry["also_from"] == [f"{SITE}/offers-2020"]
-    assert entry["suggested_target"] == f"{SITE}/offers"
+    assert entry["suggested_target"] == f"{SITE}/specials"
+    assert 'anchor "Spring specials"' in entry["reason"]
