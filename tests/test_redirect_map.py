@@ -298,3 +298,20 @@ def test_a_chain_into_a_dead_url_gets_one_hop_for_every_url_on_it():
     assert rows["http://s.test/old"].referring_domains == 3
     assert rows["http://s.test/gone"].reason == "path words in common: offers"
     assert all(r.applied for r in rows.values())
+
+
+def test_an_unreadable_previous_store_is_said_and_the_analysis_goes_on(tmp_path, caplog):
+    from readiness.rules.engine import analyze
+    from readiness.rules.settings import load_config
+    from readiness.testing import StoreBuilder
+
+    store = StoreBuilder(tmp_path / "now")
+    store.page("/", links=["/gone"])
+    store.fetch("/gone", status=404)
+    broken = tmp_path / "before" / "crawl.sqlite"
+    broken.parent.mkdir()
+    broken.write_bytes(b"not a database" * 100)
+    analysis = analyze(store.close(), load_config(), previous_store=broken)
+    assert analysis.previous_store is None
+    assert [f.url for f in analysis.findings if f.rule == "RDM001"] == ["http://site.test/gone"]
+    assert f"not reading the previous run's store {broken}" in caplog.text

@@ -8,6 +8,7 @@ in the output, with the reason, but no longer count against the verdict).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -154,8 +155,16 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
     runs: list[RuleRun] = []
     with ExitStack() as stores:
         store = stores.enter_context(open_store(store_path))
-        previous = stores.enter_context(open_store(previous_store)) \
-            if previous_store is not None else None
+        previous = None
+        if previous_store is not None:
+            try:
+                previous = stores.enter_context(open_store(previous_store))
+                previous.meta()
+            except (sqlite3.DatabaseError, OSError) as error:
+                # Only the redirect map's history is lost: the analysis goes on without it.
+                logger.warning("not reading the previous run's store %s: %s", previous_store,
+                               error)
+                previous, previous_store = None, None
         ctx = AnalysisContext(store, previous)
         # Findings name the URLs the site publishes, not the ones a host map crawled.
         public = PublicUrls(ctx.normalizer)
