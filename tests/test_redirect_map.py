@@ -112,6 +112,7 @@ def test_the_map_names_each_dead_url_with_the_page_a_person_would_choose(first_r
         "/catalog?item=42": ("/catalog/", "high"),            # a query string
         "/team/dr-jones-retired": ("/team/", "low"),         # 410; parent section
         "/spring-promo-2019": ("", ""),                       # choose by hand
+        "/Services/Implants-Old": ("/services/implants", "high"),  # capitals
         "/old-offers": ("/offers", "high"),                   # the chain, one hop
         "/offers-2023": ("/offers", "high"),
     }
@@ -136,6 +137,8 @@ def test_server_files_hold_only_confident_rows_and_the_rest_commented(first_run)
     assert '    "/services/teeth-whitening-old" "/services/teeth-whitening";' in nginx
     assert '    "/catalog?item=42" "/catalog/";' in nginx
     assert '    # "/team/dr-jones-retired" "/team/";' in nginx
+    # nginx compares strings ignoring case: a path with capitals is matched case-sensitively.
+    assert '    "~^/Services/Implants\\\\-Old$" "/services/implants";' in nginx
     assert '    # "/spring-promo-2019" "?";' in nginx
     assert "if ($readiness_redirect) { return 301 $readiness_redirect; }" in nginx
     apache = (out / "redirects.apache.conf").read_text()
@@ -206,6 +209,7 @@ def test_with_the_map_applied_no_dead_linked_url_and_no_chain_remain(first_run, 
     for source, target in (("/services/teeth-whitening-old", "/services/teeth-whitening"),
                            ("/services/teeth%20whitening%20guide", "/services/teeth-whitening"),
                            ("/book-online", "/booking"), ("/catalog?item=42", "/catalog/"),
+                           ("/Services/Implants-Old", "/services/implants"),
                            ("/old-offers", "/offers")):
         evidence = linked[site + source]
         assert len(evidence["hops"]) == 1 and evidence["final_url"] == site + target

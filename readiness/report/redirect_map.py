@@ -118,6 +118,15 @@ def nginx_value(text: str) -> str:
     return nginx_string(text.replace("$", "%24"))
 
 
+def nginx_key(uri: str) -> str:
+    """The map key matching ``uri``: a string (nginx compares those ignoring case), or, when the
+    URI has capitals, a case-sensitive regular expression, so that "/About" dead does not also
+    send a live "/about" away."""
+    if uri == uri.lower():
+        return nginx_string(uri)
+    return nginx_string("~^" + re.escape(uri) + "$")
+
+
 def nginx_conf(rows: list[RedirectRow]) -> str:
     lines = [
         "# readiness redirect map for nginx (docs/redirect-map.md).",
@@ -126,12 +135,12 @@ def nginx_conf(rows: list[RedirectRow]) -> str:
         "# 2. Paste this line into the server { } block of the site, before any location:",
         f"#        if ({NGINX_VARIABLE}) {{ return 301 {NGINX_VARIABLE}; }}",
         "# $request_uri is the path and query as the browser sent them (still percent-encoded);",
-        "# nginx matches these strings ignoring case.",
+        "# nginx matches strings ignoring case, so a path with capitals is a regular expression.",
         f"map $request_uri {NGINX_VARIABLE} {{",
         '    default "";',
     ]
     for row in rows:
-        key, note = nginx_string(request_uri(row.source)), comment_of(row)
+        key, note = nginx_key(request_uri(row.source)), comment_of(row)
         if row.applied:
             lines.append(f"    {key} {nginx_value(location(row.source, row.target))};"
                          f"  # {note}")
