@@ -79,12 +79,12 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     """Run the rules and write the chosen outputs beside the store, all from one findings
     document that also holds the comparison with the previous run of the site (and with the
     baseline); print the verdict and the gate; return the exit status."""
-    from readiness.report.compare import comparison_line, print_comparison
+    from readiness.report.compare import comparison_line, previous_run_store, print_comparison
     from readiness.report.outputs import FORMATS, prepare_document, write_outputs
     from readiness.report.terminal import print_summary
     from readiness.rules.engine import analyze
 
-    analysis = analyze(store, config)
+    analysis = analyze(store, config, previous_store=previous_run_store(store))
     document = prepare_document(analysis, fail_on, baseline, min_pages, fail_on_incomplete)
     written = write_outputs(document, store.parent, formats or FORMATS)
     print_summary(document, sys.stdout)
@@ -101,9 +101,10 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     if show_gate:
         print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
               f"{gate['status'].upper()} — {gate['reason']}")
-    for fmt in ("json", "csv", "junit", "md", "html"):  # the report last: the one to open
+    for fmt in ("json", "csv", "junit", "md", "redirects", "html"):  # the report last: to open
         if fmt in written:
-            label = {"json": "findings", "html": "report", "md": "summary"}.get(fmt, fmt)
+            label = {"json": "findings", "html": "report", "md": "summary",
+                     "redirects": "redirect map"}.get(fmt, fmt)
             print(f"{label}: {written[fmt]}")
     if gate["exit_code"] == EXIT_INCONCLUSIVE:
         print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)

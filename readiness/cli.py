@@ -125,9 +125,9 @@ def _add_gate_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--fail-on-incomplete", action="store_true",
                      help="exit 3 (inconclusive) when the crawl stopped at max_pages or "
                           "max_depth, whatever it found")
-    sub.add_argument("--format", default="html,json,csv,junit,md", metavar="LIST",
+    sub.add_argument("--format", default="html,json,csv,junit,md,redirects", metavar="LIST",
                      help="outputs to write beside the store, comma-separated "
-                          "(default: html,json,csv,junit,md)")
+                          "(default: html,json,csv,junit,md,redirects)")
 
 
 def _positive_int(text: str) -> int:

@@ -258,6 +258,23 @@ def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None
         return [item for item in runs if item[0] != latest[1]], None
 
 
+def previous_run_store(store_path: Path) -> Path | None:
+    """The crawl store of the run a new analysis of ``store_path`` will be compared with (the
+    previous run of the same site beside it), when it is still there: the analysis takes it as
+    an input (``analyze(previous_store=…)``, the redirect map), so rules never look for runs."""
+    with open_store(store_path) as store:
+        meta = store.meta()
+    start_url = PublicUrls.from_meta(meta).text(meta["start_url"]) if meta.get("start_url") \
+        else None
+    runs = earlier_runs(store_path.parent, start_url, meta.get("started_at"))
+    if not runs:
+        return None
+    path, header = runs[-1]
+    previous = store_beside(path, header)
+    return previous if previous is not None and previous.resolve() != store_path.resolve() \
+        else None
+
+
 def run_history(runs: list[tuple[Path, dict[str, Any]]],
                 limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
     """One point per earlier run for the trend chart, oldest first."""

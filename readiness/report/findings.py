@@ -64,6 +64,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "run": {
             "run_id": meta.get("run_id"), "start_url": meta.get("start_url"),
             "store": str(analysis.store_path), "complete": bool(meta.get("complete")),
+            # The previous run's store the analysis read (the redirect map's history).
+            "previous_store": str(analysis.previous_store) if analysis.previous_store else None,
             "finish_reason": meta.get("finish_reason"), "limits_hit": meta.get("limits_hit", []),
             "started_at": meta.get("started_at"), "finished_at": meta.get("finished_at"),
             "list_mode": bool(meta.get("list_mode")),

@@ -37,11 +37,14 @@ class AnalyzeOnClose:
 
     def run_stored(self, store_path: Path, run_dir: Path) -> None:
         """The findings and reports, compared with the previous run kept beside this one."""
+        from readiness.report.compare import previous_run_store
         from readiness.report.outputs import FORMATS, prepare_document, write_outputs
         from readiness.rules.engine import analyze
 
         try:
-            document = prepare_document(analyze(store_path, self.config), "error", None, None)
+            analysis = analyze(store_path, self.config,
+                               previous_store=previous_run_store(store_path))
+            document = prepare_document(analysis, "error", None, None)
             written = write_outputs(document, run_dir, FORMATS)
         except Exception:  # the store is complete and kept; say loudly that reports are not
             logger.exception("analysis of %s failed; run `readiness analyze %s` to retry",

@@ -5,6 +5,8 @@
     reports/<run>/csv/*.csv       one per rule (machine.py)
     reports/<run>/junit.xml       one test case per rule (machine.py)
     reports/<run>/summary.md      for a PR comment or CI job summary (machine.py)
+    reports/<run>/redirects.csv   the redirect map, with redirects.nginx.conf,
+                                  redirects.apache.conf and _redirects (redirect_map.py)
 
 Outputs of formats not selected are removed from the run folder, so the files there never
 disagree with each other.
@@ -20,11 +22,12 @@ from readiness.report.compare import add_run_comparisons
 from readiness.report.findings import apply_gate, findings_document, write_document
 from readiness.report.html import write_html
 from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
+from readiness.report.redirect_map import remove_redirect_map, write_redirect_map
 from readiness.rules.engine import Analysis
 
-FORMATS = ("html", "json", "csv", "junit", "md")
+FORMATS = ("html", "json", "csv", "junit", "md", "redirects")
 OUTPUT_NAMES = {"json": "findings.json", "html": "report.html", "csv": "csv",
-                "junit": "junit.xml", "md": "summary.md"}
+                "junit": "junit.xml", "md": "summary.md", "redirects": "redirects.csv"}
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -60,7 +63,9 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
     for fmt in FORMATS:
         path = run_dir / OUTPUT_NAMES[fmt]
         if fmt not in formats:
-            if path.is_dir():
+            if fmt == "redirects":
+                remove_redirect_map(run_dir)
+            elif path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
@@ -76,4 +81,6 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
             written[fmt] = write_text(path, junit_xml(document))
         elif fmt == "md":
             written[fmt] = write_text(path, summary_markdown(document, names - {path.name}))
+        elif fmt == "redirects":
+            written[fmt] = write_redirect_map(document, run_dir)
     return written

@@ -122,8 +122,12 @@ class JudgedProbe(Probe):
 
 
 class AnalysisContext:
-    def __init__(self, store: CrawlStoreReader) -> None:
+    def __init__(self, store: CrawlStoreReader,
+                 previous: CrawlStoreReader | None = None) -> None:
         self.store = store
+        # The previous run of the same site, when the caller found one (readiness.check does,
+        # with the report stage's run lookup): rules never go looking for other runs.
+        self.previous_store = previous
         self._db = store.db
         self._inbound_links: dict[int, list[dict[str, Any]]] = {}
         self._texts: dict[str | None, str | None] = {}
@@ -336,6 +340,27 @@ class AnalysisContext:
                              "lines": sorted(lines)[:5]}
                             for (export, export_format), lines in sorted(exports.items())]
                 for target_id, exports in by_target.items()}
+
+    # -- the previous run ------------------------------------------------------------------
+
+    @cached_property
+    def previous_redirects(self) -> dict[str, str]:
+        """Site URL -> the page (200) its redirects led to in the previous run, both spoken in
+        this run's URLs (host maps undone and applied); empty without a previous run."""
+        if self.previous_store is None:
+            return {}
+        earlier = AnalysisContext(self.previous_store)
+        here = self.normalizer.map_host
+        led_to = {}
+        for url_id in earlier.by_url(earlier.fetches):
+            if not earlier.is_internal(url_id) or not earlier.is_redirect(url_id):
+                continue
+            walk = earlier.walk_redirects(url_id)
+            if walk.loop or walk.leaves_site or walk.final_status != 200:
+                continue
+            led_to[here(earlier.normalizer.unmap_host(earlier.urls[url_id]))] = here(
+                earlier.normalizer.unmap_host(walk.final_url))
+        return led_to
 
     # -- probes -------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ in the output, with the reason, but no longer count against the verdict).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -55,6 +57,8 @@ class Analysis:
     rule_config: dict[str, Any] = field(default_factory=dict)
     # The outbound checks as a whole (AnalysisContext.outbound, findings.json summary.outbound).
     outbound: dict[str, Any] = field(default_factory=dict)
+    # The previous run's store the analysis read (AnalysisContext.previous_redirects), if any.
+    previous_store: Path | None = None
 
     @property
     def findings(self) -> Iterator[Finding]:
@@ -144,14 +148,28 @@ def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[
 
 
 def analyze(store_path: str | Path, config: ReadinessConfig,
-            registry: RuleRegistry | None = None) -> Analysis:
+            registry: RuleRegistry | None = None,
+            previous_store: str | Path | None = None) -> Analysis:
+    """``previous_store``: the crawl store of the previous run of the site, an input of the
+    analysis like the store itself (the redirect map reads where its redirects led)."""
     registry = registry or default_registry()
     config = validate_rules(config, registry)
     store_path = Path(store_path)
     spool = FindingsSpool()
     runs: list[RuleRun] = []
-    with open_store(store_path) as store:
-        ctx = AnalysisContext(store)
+    with ExitStack() as stores:
+        store = stores.enter_context(open_store(store_path))
+        previous = None
+        if previous_store is not None:
+            try:
+                previous = stores.enter_context(open_store(previous_store))
+                previous.meta()
+            except (sqlite3.DatabaseError, OSError) as error:
+                # Only the redirect map's history is lost: the analysis goes on without it.
+                logger.warning("not reading the previous run's store %s: %s", previous_store,
+                               error)
+                previous, previous_store = None, None
+        ctx = AnalysisContext(store, previous)
         # Findings name the URLs the site publishes, not the ones a host map crawled.
         public = PublicUrls(ctx.normalizer)
         rules = build_rules(config, registry)
@@ -195,4 +213,5 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
     return Analysis(store_path, meta, spool, runs, pages, list(config.sources),
-                    rule_configuration(config, registry), outbound)
+                    rule_configuration(config, registry), outbound,
+                    Path(previous_store) if previous_store is not None else None)

@@ -200,6 +200,18 @@ def _fails(fetch: Fetch) -> bool:
     return fetch.fetched and fetch.error in NETWORK_ERRORS
 
 
+# Network errors that mean nobody is there (as for outbound links): a timeout, a TLS failure or
+# our own size limit says the URL may well work for a visitor.
+DEAD_ERRORS = frozenset({FetchOutcome.DNS, FetchOutcome.REFUSED})
+
+
+def is_dead(fetch: Fetch) -> bool:
+    """The URL is gone or failing for everyone: 404/410 (STS001), 5xx, or no host / no server
+    (STS002's DNS and refused): what a redirect map sends elsewhere."""
+    return fetch.status in GONE_STATUSES or (
+        _fails(fetch) and (fetch.status is not None or fetch.error in DEAD_ERRORS))
+
+
 class InternalLinkToRedirect(Rule):
     """Internal link to a redirect: the site's own pages link to a URL that redirects.
 

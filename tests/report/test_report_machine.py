@@ -95,8 +95,9 @@ def test_formats_are_checked_and_unselected_outputs_removed(tmp_path, doc):
         parse_formats(",")
     written = write_outputs(doc, tmp_path, FORMATS)
     assert set(written) == set(FORMATS)
-    assert {p.name for p in tmp_path.iterdir()} == {"findings.json", "report.html", "csv",
-                                                   "junit.xml", "summary.md"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "findings.json", "report.html", "csv", "junit.xml", "summary.md", "redirects.csv",
+        "redirects.nginx.conf", "redirects.apache.conf", "_redirects"}
     written = write_outputs(doc, tmp_path, ("json", "md"))
     assert {p.name for p in tmp_path.iterdir()} == {"findings.json", "summary.md"}
     assert "report.html" not in (tmp_path / "summary.md").read_text()
