@@ -17,12 +17,10 @@ from typing import Any, Iterator
 from readiness.probe.verdicts import Verdict
 from readiness.rules.base import Finding, Rule, Severity, plural
 from readiness.rules.context import AnalysisContext, BacklinkedTarget, RedirectWalk
-from readiness.store.records import NETWORK_ERRORS, FetchOutcome
+from readiness.rules.status import DEAD_ERRORS
 
 FAMILY = "backlinks"
 PERMANENT_STATUSES = frozenset({301, 308})
-# No response a visitor could get past: the page is gone for whoever follows the link.
-DEAD_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 PROBE_DEAD_VERDICTS = frozenset({Verdict.BROKEN, Verdict.SERVER_ERROR})
 # Anchors shown in the evidence.
 TOP_ANCHORS = 5
@@ -62,6 +60,8 @@ def target_outcome(ctx: AnalysisContext, url_id: int) -> TargetOutcome:
         return TargetOutcome("unchecked", walk, f"not fetched ({why})")
     status, error = fetch.status, fetch.error
     if status is None:
+        # No host or no server (status.DEAD_ERRORS, the redirect map's "dead" too); a
+        # timeout or a TLS failure may pass for the next visitor: not checked, never "live".
         if error in DEAD_ERRORS:
             return TargetOutcome("dead", walk, f"gives no response ({error})")
         return TargetOutcome("unchecked", walk, f"not checked ({error})")
