@@ -48,6 +48,11 @@ def readable_sitemaps(ctx: AnalysisContext) -> list[str]:
                   if sitemap.status == 200 and sitemap.error is None and sitemap.kind == "urlset")
 
 
+def found_in(ctx: AnalysisContext, sitemap_id: int) -> list[str]:
+    """Where a sitemap was named (robots config fallback index), each once, in order."""
+    return list(dict.fromkeys(n.found_in for n in ctx.sitemap_namings.get(sitemap_id, [])))
+
+
 def linked_ids(ctx: AnalysisContext) -> set[int]:
     """Pages another page links to with <a>/<area>, directly, by redirect or by canonical."""
     linked = set(ctx.clicked_ids)
@@ -392,8 +397,9 @@ class MissingRobotsOrSitemap(Rule):
             if finding is not None:
                 yield finding
         if not readable_sitemaps(ctx):
-            tried = [{"url": ctx.urls[s.url_id], "found_in": s.found_in, "status": s.status,
-                      "error": s.error, "kind": s.kind} for s in ctx.sitemaps]
+            tried = [{"url": ctx.urls[s.url_id], "found_in": found_in(ctx, s.url_id),
+                      "status": s.status, "error": s.error, "kind": s.kind}
+                     for s in ctx.sitemaps]
             detail = "; ".join(
                 f"{t['url']}: " + (t["error"] or ("index of unreadable sitemaps"
                                                   if t["kind"] == "sitemapindex" else "empty"))
@@ -476,7 +482,7 @@ class SitemapOnOtherHost(Rule):
         Sitemaps named by a site host's robots.txt ``Sitemap:`` line, a sitemap index or
         ``crawl.sitemaps`` whose host is not one of the site's hosts. readiness never fetches
         them (robots.txt and sitemaps are read from the site's hosts only); one finding per
-        sitemap URL, naming where it was found. The crawled host's /sitemap.xml is still read
+        sitemap URL, naming every robots.txt, index and setting that names it. The crawled host's /sitemap.xml is still read
         when robots.txt names no sitemap on the site itself.
     Why it matters:
         Search engines accept a sitemap on another host only when both hosts are verified
@@ -503,17 +509,20 @@ class SitemapOnOtherHost(Rule):
         for sitemap in ctx.sitemaps:
             if sitemap.error != "off-site":
                 continue
-            url, parent_id, found_in = ctx.urls[sitemap.url_id], sitemap.parent_id, sitemap.found_in
-            if found_in == "robots":
-                where = named_by.get(url, [])
-            elif parent_id is not None:
-                where = [ctx.urls[parent_id]]
-            else:
-                where = ["crawl.sitemaps"]
+            url = ctx.urls[sitemap.url_id]
+            where: list[str] = []
+            for naming in ctx.sitemap_namings.get(sitemap.url_id, []):
+                if naming.found_in == "robots":
+                    places = named_by.get(url) or ["robots.txt"]
+                elif naming.parent_id is not None:
+                    places = [ctx.urls[naming.parent_id]]
+                else:
+                    places = ["crawl.sitemaps"]
+                where.extend(place for place in places if place not in where)
             yield self.finding(
-                url, f"sitemap on another host, named in {', '.join(where) or found_in}: "
+                url, f"sitemap on another host, named in {', '.join(where)}: "
                 "search engines ignore it unless both hosts are verified",
-                {"found_in": found_in, "named_in": where,
+                {"found_in": found_in(ctx, sitemap.url_id), "named_in": where,
                  "sitemaps_read": readable_sitemaps(ctx),
                  "fix": "serve the sitemap from the site's own host, or verify both hosts "
                         "in Search Console"})
