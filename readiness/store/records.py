@@ -74,6 +74,9 @@ class ParseOutcome(StrEnum):
     # cheap linear look at the bytes, readiness.crawl.parsing.too_complex_reason) or a page
     # still unparsed at the crawl.parse_timeout deadline (its parse worker was restarted).
     TOO_COMPLEX = "too-complex"
+    # The extractor raised on the page: a bug in readiness, not in the page (the crawl log
+    # has the traceback; parse_detail the exception). Nothing was checked on it.
+    FAILED = "failed"
 
 
 # A request was sent and nothing usable came back: the URL answered nothing at all.
@@ -165,7 +168,8 @@ class Fetch(Record):
     error_detail: str | None = column("the download failure, one line")
     parse: ParseOutcome | None = column(
         "NULL, or why a fetched 200 HTML page has no row in pages: too-complex (not parsed "
-        "within crawl.parse_timeout, or rejected by the linear pre-check)")
+        "within crawl.parse_timeout, or rejected by the linear pre-check), failed (the "
+        "extractor raised: a bug in readiness)")
     parse_detail: str | None = column("the reason the page was not parsed, one line")
     fetched: bool = column("a request was sent", default=REQUIRED)
     robots_blocked: bool = column(
