@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from readiness.rules.base import Finding, Rule, Severity
-from readiness.rules.context import AnalysisContext, is_noindex, robots_directives
+from readiness.rules.context import AnalysisContext, Inbound, is_noindex, robots_directives
 from readiness.store.records import Page, Robots
 
 FAMILY = "indexing"
@@ -51,6 +51,14 @@ def readable_sitemaps(ctx: AnalysisContext) -> list[str]:
 def found_in(ctx: AnalysisContext, sitemap_id: int) -> list[str]:
     """Where a sitemap was named (robots config fallback index), each once, in order."""
     return list(dict.fromkeys(n.found_in for n in ctx.sitemap_namings.get(sitemap_id, [])))
+
+
+def ways_in(inbound: Inbound) -> list[str]:
+    """How the crawl can have found a URL (sitemap link redirect canonical), every way the
+    store shows: fetches.discovered_by is only the way read first, one of them."""
+    kinds = (("sitemap", inbound.sitemaps), ("link", inbound.link_count),
+             ("redirect", inbound.redirects), ("canonical", inbound.canonicals))
+    return [kind for kind, present in kinds if present]
 
 
 def linked_ids(ctx: AnalysisContext) -> set[int]:
@@ -347,7 +355,8 @@ class OrphanPage(Rule):
             if url_id in linked or url_id in seeds or not ctx.indexability(url_id).indexable:
                 continue
             inbound = ctx.inbound(url_id)
-            message = f"no internal link points here (found by {fetch.discovered_by})"
+            found_by = ways_in(inbound) or [fetch.discovered_by]
+            message = f"no internal link points here (found by {', '.join(found_by)})"
             severity = None
             if not complete:
                 severity = Severity.NOTICE
@@ -356,7 +365,7 @@ class OrphanPage(Rule):
                             "link to it")
             yield self.finding(
                 ctx.urls[url_id], message,
-                {"discovered_by": fetch.discovered_by, "crawl_complete": complete,
+                {"found_by": found_by, "crawl_complete": complete,
                  "limits_hit": limits, "fix": "link to it from related pages, or remove it",
                  **inbound.evidence()},
                 weight=inbound.total, severity=severity)

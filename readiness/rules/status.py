@@ -100,8 +100,9 @@ def referenced_fetches(
 def fetch_evidence(fetch: Fetch, inbound: Inbound, start_url: bool) -> dict[str, Any]:
     return {
         "status": fetch.status, "error": fetch.error, "error_detail": fetch.error_detail,
-        "retries": fetch.retries, "start_url": start_url,
-        "discovered_by": fetch.discovered_by, **inbound.evidence(),
+        # Not fetches.discovered_by: a URL linked and listed in a sitemap is "link" or
+        # "sitemap" by which was read first; the inbound lists below name every way in.
+        "retries": fetch.retries, "start_url": start_url, **inbound.evidence(),
     }
 
 

@@ -161,6 +161,18 @@ def test_orphan_page(tmp_path):
     assert "found by sitemap" in orphan.message
 
 
+def test_orphan_page_names_every_way_in_not_the_one_read_first(tmp_path):
+    for first in ("link", "sitemap"):  # the crawl read the <img> first, or the sitemap
+        store = StoreBuilder(tmp_path / first)
+        store.page("/", links=[("/offer", {"element": "img"})],
+                   fetch={"discovered_by": "start", "depth": 0})
+        store.sitemap_entry("/offer")
+        store.page("/offer", fetch={"discovered_by": first})
+        [finding] = store.run(OrphanPage)
+        assert "found by sitemap, link" in finding.message
+        assert finding.evidence["found_by"] == ["sitemap", "link"]
+
+
 def test_start_page_is_never_an_orphan(tmp_path):
     store = StoreBuilder(tmp_path, start_url="http://site.test/")
     store.redirect("/", "/en/")

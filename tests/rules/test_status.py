@@ -38,6 +38,8 @@ def test_broken_internal_page_counts_every_reference(tmp_path):
     assert evidence["redirected_from"] == ["http://site.test/moved"]
     assert evidence["canonicalised_from"] == ["http://site.test/dup"]
     assert evidence["status"] == 404
+    # Linked and in a sitemap: no "discovered_by", which would be whichever was read first.
+    assert "discovered_by" not in evidence
 
 
 def test_unlinked_404_is_not_reported_but_a_404_start_url_is(tmp_path):
