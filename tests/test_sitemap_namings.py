@@ -1,7 +1,7 @@
 """Same site, same findings, for sitemaps named more than once: a sitemap that robots.txt and
 two sitemap indexes name is reported with every naming, sorted, whichever index answered
-first (tests/sitemap_namings_site/site.yaml), in one process and with two workers that
-each read part of the sitemaps."""
+first (tests/sitemap_namings_site/site.yaml), in one process and with two workers; and
+the shards of workers that each read some of the namings merge into their union."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from test_distributed import RUN, start_worker
 from readiness.demo.server import SiteServer
 from readiness.rules.engine import analyze
 from readiness.rules.settings import load_config
-from readiness.store import open_store
+from readiness.store import SQLiteCrawlStore, open_store
+from readiness.store.merge import merge_shards
+from readiness.store.records import Sitemap, SitemapNaming
 
 NAMINGS_SITE = REPO / "tests" / "sitemap_namings_site"
 # Every answer waits 0-300 ms more: index-a and index-b, requested together, answer in
@@ -115,3 +117,31 @@ def test_two_workers_record_the_namings_each_read(server, seeded_runs, redis_url
     findings = sitemap_findings(out / "crawl.sqlite")
     check_namings(findings, server.url("site"), server.url("ext_a"))
     assert finding_differences(seeded_runs[SEEDS[0]], findings) == {}
+
+
+def test_the_merge_keeps_each_naming_of_every_shard_once(tmp_path):
+    """Worker 1 read robots.txt and index-a, worker 2 index-b and robots.txt again (both
+    name the off-host sitemap; worker 1 recorded it off-site). Shards share URL ids."""
+    ids = {"http://s.test/robots.txt": 1, "http://s.test/index-a.xml": 2,
+           "http://s.test/index-b.xml": 3, "http://cdn.test/map.xml": 4}
+    reads = {"one": [(4, None, "robots"), (4, 2, "index"), (4, 2, "index")],
+             "two": [(4, 3, "index"), (4, None, "robots")]}
+    shards = []
+    for worker, namings in reads.items():
+        shard = SQLiteCrawlStore(tmp_path / f"{worker}.sqlite", assign_id=ids.__getitem__)
+        shard.open()
+        for url in ids:
+            shard.intern(url, "s.test" in url)
+        for sitemap_id, parent_id, found_in in namings:
+            shard.add(SitemapNaming(sitemap_id=sitemap_id, parent_id=parent_id,
+                                    found_in=found_in))
+        if worker == "one":
+            shard.add(Sitemap(url_id=4, error="off-site"))
+        shard.close({"finish_reason": "finished"})
+        shards.append(shard.path)
+    merged = tmp_path / "crawl.sqlite"
+    merge_shards(shards, merged, {"finish_reason": "finished"})
+    with open_store(merged) as store:
+        rows = sorted(tuple(row) for row in store.query(
+            "SELECT sitemap_id, IFNULL(parent_id, 0), found_in FROM sitemap_namings"))
+    assert rows == [(4, 0, "robots"), (4, 2, "index"), (4, 3, "index")]
