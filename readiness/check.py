@@ -19,14 +19,15 @@ from readiness.store.records import NETWORK_ERRORS, FetchOutcome
 if TYPE_CHECKING:
     from readiness.config import ReadinessConfig
 
-EXIT_OK, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
-    exitcodes.OK, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
+EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
+    exitcodes.OK, exitcodes.USAGE, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
 # Network errors that mean the site itself could not be reached.
 UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 
 
 def report_crawl(result) -> int:
     """Print where the store is and whether the crawl can be trusted; the exit status."""
+    from readiness.crawl.spider import MISSING_COMPONENTS
     from readiness.probe.verdicts import probes_enabled
     from readiness.report.findings import unfinished_reason
     from readiness.store import open_store
@@ -45,6 +46,12 @@ def report_crawl(result) -> int:
           f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
           f"({meta.get('finish_reason')}"
           f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    if meta.get("finish_reason") == MISSING_COMPONENTS:
+        # Stopped before its first request because a needed component was switched off
+        # (EXTENSIONS): the configuration is wrong, nobody interrupted anything.
+        print("readiness: configuration error: the crawl needs a component that is missing "
+              "from EXTENSIONS or switched off (crawl.log names it)", file=sys.stderr)
+        return EXIT_USAGE
     # First: an interrupted crawl may not have stored its start URL yet.
     unfinished = unfinished_reason(meta)
     if unfinished is not None:

@@ -3,7 +3,8 @@
 OK = 0              # the site passes the gate (or the command did its job)
 FINDINGS = 1        # open findings at or above --fail-on remain
 USAGE = 2           # a mistake on the command line or in a configuration file (also a start
-                    # URL outside crawl.include/exclude, a custom rule failing when it runs)
+                    # URL outside crawl.include/exclude, a custom rule failing when it runs,
+                    # a needed crawl component switched off: finish_reason missing_components)
 # Start URL unreachable, crawl blocked, no HTML page, fewer pages than --min-pages, a crawl
 # that did not finish (killed), or one stopped by a limit with --fail-on-incomplete.
 INCONCLUSIVE = 3

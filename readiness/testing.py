@@ -34,6 +34,7 @@ from readiness.store.records import (
     Robots,
     Sitemap,
     SitemapEntry,
+    SitemapNaming,
 )
 
 if TYPE_CHECKING:
@@ -131,9 +132,22 @@ class StoreBuilder:
                               attempts=1, checked_at=time.time()))
         return url_id
 
+    def sitemap(self, url: str, found_in: str = "robots", parent: str | None = None,
+                **fields: Any) -> int:
+        """A sitemap file (``fields``: its other Sitemap fields) and where it was named:
+        ``parent``, the index naming it (``found_in`` index), else a root."""
+        sitemap_id = self.id(url)
+        self.writer.add(Sitemap(url_id=sitemap_id, **fields))
+        self.naming(url, found_in, parent)
+        return sitemap_id
+
+    def naming(self, url: str, found_in: str, parent: str | None = None) -> None:
+        """One more place the sitemap at ``url`` is named."""
+        self.writer.add(SitemapNaming(sitemap_id=self.id(url), found_in=found_in,
+                                      parent_id=None if parent is None else self.id(parent)))
+
     def sitemap_entry(self, url: str, sitemap: str = "/sitemap.xml") -> None:
-        sitemap_id = self.id(sitemap)
-        self.writer.add(Sitemap(url_id=sitemap_id, found_in="robots", status=200, kind="urlset"))
+        sitemap_id = self.sitemap(sitemap, status=200, kind="urlset")
         self.writer.add(SitemapEntry(sitemap_id=sitemap_id, url_id=self.id(url),
                                      raw=self.url(url)))
 

@@ -196,8 +196,9 @@ def test_a_canonical_the_parser_puts_in_the_body_is_recorded_as_such(store, site
 
 def test_sitemap_index_plain_and_gzip(store, site):
     rows = {r["url"]: r for r in store.query(
-        "SELECT u.url, s.*, p.url AS parent FROM sitemaps s JOIN urls u ON u.id = s.url_id "
-        "LEFT JOIN urls p ON p.id = s.parent_id")}
+        "SELECT u.url, s.*, n.found_in, p.url AS parent FROM sitemaps s "
+        "JOIN urls u ON u.id = s.url_id JOIN sitemap_namings n ON n.sitemap_id = s.url_id "
+        "LEFT JOIN urls p ON p.id = n.parent_id")}
     index = rows[site("/sitemap-index.xml")]
     assert (index["kind"], index["found_in"], index["entries"]) == ("sitemapindex", "robots", 2)
     pages = rows[site("/sitemap-pages.xml")]

@@ -134,6 +134,28 @@ def test_a_missing_needed_component_stops_the_crawl_before_its_first_request(
         assert store.count("fetches") == 0
 
 
+def test_a_store_stopped_for_a_missing_component_is_a_configuration_error(
+        fixture_server, tmp_path):
+    """report_crawl (after readiness crawl/check/demo) reads how the crawl ended from the
+    store: a component switched off is a configuration error (2), not an interrupt (130)."""
+    without = {**project_settings.EXTENSIONS, "readiness.crawl.robots.RobotsTxt": None}
+    result = scrapy_crawl(fixture_server.url("site", "/team/"), tmp_path,
+                          "-s", f"EXTENSIONS={json.dumps(without)}")
+    assert "switched off: RobotsTxt" in result.stderr
+    script = (
+        "import sys; from pathlib import Path; from readiness.check import report_crawl\n"
+        "from readiness.crawl.runner import CrawlResult; from readiness.store import open_store\n"
+        f"store = Path({str(tmp_path / 'run' / 'crawl.sqlite')!r})\n"
+        "with open_store(store) as reader:\n"
+        "    meta = reader.meta()\n"
+        "sys.exit(report_crawl(CrawlResult(store.parent, store, meta)))\n")
+    reported = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=180, cwd=REPO, check=False)
+    assert reported.returncode == 2, reported.stderr
+    assert "configuration error" in reported.stderr and "EXTENSIONS" in reported.stderr
+    assert "interrupted" not in reported.stderr
+
+
 def test_the_cli_says_which_needed_component_is_missing(fixture_server, tmp_path):
     """run_crawl (readiness crawl/check) turns the stop into a configuration error."""
     script = (

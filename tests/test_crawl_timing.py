@@ -196,8 +196,8 @@ def test_a_sitemap_on_another_host_is_recorded_not_fetched(site_b_crawl, fixture
     elsewhere = u("/sitemaps/site-b.xml", "ext_a")
     with site_b_crawl.store() as store:
         rows = {row["url"]: (row["found_in"], row["status"], row["error"]) for row in store.query(
-            "SELECT u.url, s.found_in, s.status, s.error FROM sitemaps s "
-            "JOIN urls u ON u.id = s.url_id")}
+            "SELECT u.url, n.found_in, s.status, s.error FROM sitemaps s "
+            "JOIN urls u ON u.id = s.url_id JOIN sitemap_namings n ON n.sitemap_id = s.url_id")}
         listed = store.fetch(u("/listed-only", "site_b"))
     assert rows == {elsewhere: ("robots", None, "off-site"),
                     u("/sitemap.xml", "site_b"): ("fallback", 200, None)}

@@ -235,6 +235,16 @@ def test_resume_with_another_config_or_start_url_is_refused(site, tmp_path):
     refused = run_cli("crawl", "--resume", str(distributed), "--quiet")
     assert refused.returncode == 2
     assert "distributed run" in refused.stderr, refused.stderr
+    # A store of another schema (1 had no sitemap_namings): its tables would not take the
+    # resumed crawl's rows.
+    older = tmp_path / "older"
+    older.mkdir()
+    shutil.copy(out / "crawl.sqlite", older / "crawl.sqlite")
+    with sqlite3.connect(older / "crawl.sqlite") as db:
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    refused = run_cli("crawl", "--resume", str(older), "--quiet")
+    assert refused.returncode == 2
+    assert "store schema 1" in refused.stderr, refused.stderr
     assert not site.requests
     # The same configuration, given again, is accepted: the run goes on to its end, here
     # as a scrapy crawl (scrapyd) resumes it.

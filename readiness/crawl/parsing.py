@@ -42,6 +42,11 @@ class PageTooComplex(PageParseError):
     ParseOutcome.TOO_COMPLEX on its fetch."""
 
 
+class PageParseFailed(Exception):
+    """The extractor raised on the page (a bug in readiness, in a parse worker or here):
+    recorded as ParseOutcome.FAILED on its fetch, the message the exception."""
+
+
 @dataclass(slots=True)
 class ParsedPage:
     facts: PageFacts

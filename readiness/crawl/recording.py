@@ -24,7 +24,7 @@ from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
 from readiness.crawl.headers import canonical_sources, kept_headers, parse_link_header
 from readiness.crawl.middlewares import _ms, _timing_sample
-from readiness.crawl.parsing import PageTooComplex, ParsedPage
+from readiness.crawl.parsing import PageParseFailed, PageTooComplex, ParsedPage
 from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
@@ -102,6 +102,10 @@ class PageRecorder(StoreComponent):
                 except PageTooComplex as exc:  # its status and headers stand; no facts
                     logger.warning("%s is too complex to parse: %s", response.url, exc)
                     fetch.parse = ParseOutcome.TOO_COMPLEX
+                    fetch.parse_detail = str(exc)
+                    parsed = None
+                except PageParseFailed as exc:  # logged with its traceback; STS006 reports it
+                    fetch.parse = ParseOutcome.FAILED
                     fetch.parse_detail = str(exc)
                     parsed = None
                 if parsed is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from readiness.config import ReadinessConfig
-from readiness.store.records import FetchOutcome
+from readiness.store.records import SCHEMA_VERSION, FetchOutcome
 from readiness.urls import UrlNormalizer
 
 # Set in the meta of every store whose frontier is kept (the queue table).
@@ -75,6 +75,11 @@ def resumable_meta(store_path: Path) -> dict[str, Any]:
         raise ResumeRefused(
             f"--resume: {store_path} is a distributed run's store: its frontier was the "
             f"workers' shared queue, which ended with the run; crawl it again")
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        # Its tables are another schema's: the resumed crawl's rows would not fit them.
+        raise ResumeRefused(
+            f"--resume: {store_path} has store schema {meta.get('schema_version')}, this "
+            f"readiness writes schema {SCHEMA_VERSION}; crawl it again")
     if not meta.get(FRONTIER_META_KEY):
         raise ResumeRefused(
             f"--resume: {store_path} was written by a readiness that did not keep the crawl's "

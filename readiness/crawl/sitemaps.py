@@ -6,6 +6,9 @@ off). A body that is no sitemap at all is reported as such rather than guessed a
 :class:`Sitemaps` is the Scrapy extension that reads them during the crawl: the sitemaps a
 host's robots.txt names (or its ``/sitemap.xml``, or ``crawl.sitemaps``), each read once,
 from the site's hosts only; every entry recorded, each internal one decided by the spider.
+Every naming of a sitemap is recorded (``sitemap_namings``), also one read after the sitemap
+was requested already, here or by another worker: where a sitemap was named never depends
+on which naming came first.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from scrapy.utils.sitemap import Sitemap
 from readiness.crawl.auxiliary import aux_request
 from readiness.crawl.component import StoreComponent
 from readiness.crawl.errors import classify_failure
-from readiness.store.records import SitemapEntry
+from readiness.store.records import SitemapEntry, SitemapNaming
 from readiness.store.records import Sitemap as SitemapRecord  # scrapy's Sitemap parses them
 from readiness.urls import is_http, netloc, origin
 
@@ -134,26 +137,29 @@ class Sitemaps(StoreComponent):
     def _sitemap_request(self, raw: str, parent_id: int | None, found_in: str,
                          base: str) -> scrapy.Request | None:
         url = self.normalizer.normalize(raw, base)
-        if url is None or not is_http(url) or url in self._sitemaps_seen:
+        if url is None or not is_http(url):
+            return None
+        url_id = self.store.intern(url, self.scope.is_internal(url))
+        # Before the read-once test: a second naming is a fact too (the unique key of
+        # sitemap_namings writes one read twice, or by two workers, once).
+        self.store.add(SitemapNaming(sitemap_id=url_id, parent_id=parent_id, found_in=found_in))
+        if url in self._sitemaps_seen:
             return None
         self._sitemaps_seen.add(url)
         if not self.coordination.first_sitemap(url):
             return None
-        url_id = self.store.intern(url, self.scope.is_internal(url))
         if netloc(url) not in self.site_netlocs:
             # Never fetched from a host that is not the site's: recorded for the rules.
             self.stats.inc_value("readiness/sitemaps/off-site")
-            self.store.add(SitemapRecord(url_id=url_id, parent_id=parent_id, found_in=found_in,
-                                         error="off-site"))
+            self.store.add(SitemapRecord(url_id=url_id, error="off-site"))
             return None
-        meta = {"sitemap": (url_id, parent_id, found_in)}
-        return aux_request(url, self.spider.parse_sitemap, self.spider.sitemap_failed, meta)
+        return aux_request(url, self.spider.parse_sitemap, self.spider.sitemap_failed,
+                           {"sitemap": url_id})
 
     def parse(self, response) -> Iterable[scrapy.Request]:
         """Record one sitemap answer; requests for its child sitemaps and the entries due."""
-        url_id, parent_id, found_in = response.meta["sitemap"]
-        sitemap = SitemapRecord(url_id=url_id, parent_id=parent_id, found_in=found_in,
-                                status=response.status)
+        url_id = response.meta["sitemap"]
+        sitemap = SitemapRecord(url_id=url_id, status=response.status)
         if response.status != 200:
             sitemap.error = f"http-{response.status}"
             self.store.add(sitemap)
@@ -192,8 +198,7 @@ class Sitemaps(StoreComponent):
         self.stats.inc_value("readiness/sitemap_entries", len(entries))
 
     def failed(self, failure) -> None:
-        url_id, parent_id, found_in = failure.request.meta["sitemap"]
+        url_id = failure.request.meta["sitemap"]
         error, detail = classify_failure(failure)
         logger.warning("sitemap %s could not be fetched (%s)", failure.request.url, detail)
-        self.store.add(SitemapRecord(url_id=url_id, parent_id=parent_id, found_in=found_in,
-                                     error=error))
+        self.store.add(SitemapRecord(url_id=url_id, error=error))

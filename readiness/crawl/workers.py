@@ -34,7 +34,13 @@ from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
 from readiness.crawl.parse_worker import FRAME_HEADER, encode_frame
-from readiness.crawl.parsing import PageParseError, PageTooComplex, ParsedPage, parse_html
+from readiness.crawl.parsing import (
+    PageParseError,
+    PageParseFailed,
+    PageTooComplex,
+    ParsedPage,
+    parse_html,
+)
 from readiness.crawl.signals import store_opened
 from readiness.urls import UrlNormalizer
 
@@ -50,6 +56,12 @@ class WorkerLost(Exception):
 
 class WorkerFailed(Exception):
     """The worker raised while parsing a page (a bug: the traceback is in the message)."""
+
+
+def exception_line(traceback_text: str) -> str:
+    """The ``Type: message`` line that ends a formatted traceback."""
+    lines = [line for line in traceback_text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "the parse worker raised"
 
 
 def available_cores() -> int:
@@ -331,10 +343,17 @@ class ParseWorkers:
                     self.stats.inc_value("readiness/parse_worker_lost")
                 except WorkerFailed as exc:  # a bug in extraction, with the worker's traceback
                     logger.error("parsing %s failed in a parse worker:\n%s", url, exc)
-                    self.stats.inc_value("readiness/parse_errors")
-                    return None
-            return parse_html(self.extractor, url, body, encoding, self.keep_html,
-                              self.normalizer)
+                    self.stats.inc_value("readiness/parse_failed")
+                    raise PageParseFailed(exception_line(str(exc))) from None
+            try:
+                return parse_html(self.extractor, url, body, encoding, self.keep_html,
+                                  self.normalizer)
+            except PageParseError:
+                raise
+            except Exception as exc:  # a bug in extraction: recorded on the page, crawl goes on
+                logger.exception("parsing %s failed", url)
+                self.stats.inc_value("readiness/parse_failed")
+                raise PageParseFailed(f"{type(exc).__name__}: {exc}") from exc
         except PageTooComplex:
             self.stats.inc_value("readiness/parse_too_complex")
             raise

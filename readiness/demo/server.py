@@ -668,6 +668,12 @@ class SiteServer:
         if self._responder is not None:
             self._responder.reset_sequences()
 
+    def reseed(self, seed: int) -> None:
+        """Draw the jitter from a generator seeded with ``seed`` from now on: crawls of one
+        server (same URLs, same finding ids) whose answers arrive in different orders."""
+        with self._jitter_lock:
+            self._jitter_random = random.Random(seed)
+
     def _jitter(self) -> float:
         if not self.jitter:
             return 0.0

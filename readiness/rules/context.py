@@ -31,11 +31,15 @@ from readiness.store.records import (
     Robots,
     Sitemap,
     SitemapEntry,
+    SitemapNaming,
     Url,
     Variant,
     record,
 )
 from readiness.urls import UrlNormalizer, is_http, netloc
+
+# Where a sitemap can be named, in the order its namings are listed (then by naming index).
+SITEMAP_SOURCES = ("robots", "config", "fallback", "index")
 
 # Link elements a visitor clicks to reach a page (and a crawler follows as navigation).
 CLICK_ELEMENTS = ("a", "area")
@@ -501,6 +505,24 @@ class AnalysisContext:
     def sitemaps(self) -> list[Sitemap]:
         """Every sitemap file the crawl found, in URL order."""
         return list(self.store.records(Sitemap, by_url="url_id"))
+
+    @cached_property
+    def sitemap_namings(self) -> dict[int, list[SitemapNaming]]:
+        """sitemap id -> every place it was named, in SITEMAP_SOURCES order then by the
+        naming index's URL: the same list whichever naming the crawl read first."""
+        if self.store.has_table(SitemapNaming.table):
+            namings = list(self.store.records(SitemapNaming))
+        else:  # a store of schema 1 kept one naming per sitemap, on its sitemaps row
+            namings = [SitemapNaming(sitemap_id=row[0], parent_id=row[1], found_in=row[2])
+                       for row in self.store.query(
+                           "SELECT url_id, parent_id, found_in FROM sitemaps")]
+        order = {source: i for i, source in enumerate(SITEMAP_SOURCES)}
+        by_sitemap: dict[int, list[SitemapNaming]] = {}
+        for naming in sorted(namings, key=lambda n: (
+                order.get(n.found_in, len(order)), n.found_in,
+                "" if n.parent_id is None else self.urls[n.parent_id])):
+            by_sitemap.setdefault(naming.sitemap_id, []).append(naming)
+        return by_sitemap
 
     @cached_property
     def robots(self) -> list[Robots]:

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from pydantic import Field
 
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
-from readiness.rules.context import AnalysisContext
+from readiness.rules.context import CLICK_ELEMENTS, AnalysisContext
 from readiness.store.records import Fetch
 from readiness.urls import origin
 
@@ -619,8 +619,9 @@ class LargeImage(Rule):
     """Large image: one of the site's own images is bigger than it needs to be.
 
     What it checks:
-        Images the crawl fetched from the site (``discovered_by = resource``, an image/*
-        content type) whose size as transferred is over ``max_image_bytes``. One finding
+        Images the crawl fetched from the site (an image/* content type) that a page shows
+        (an <img>, a stylesheet's url(): not only an <a> link) whose size as transferred is
+        over ``max_image_bytes``. One finding
         per image, listing the pages that show it.
     Why it matters:
         Oversized photos are the usual reason a practice's pages are slow on phones; a
@@ -647,11 +648,14 @@ class LargeImage(Rule):
         limit = self.options.max_image_bytes
         for url_id in sorted(ctx.fetches):
             fetch = ctx.fetches[url_id]
-            if (fetch.discovered_by != "resource" or fetch.status != 200
-                    or not media_type(fetch.content_type).startswith("image/")
+            if (fetch.status != 200 or not media_type(fetch.content_type).startswith("image/")
                     or not fetch.bytes or fetch.bytes <= limit):
                 continue
             inbound = ctx.inbound(url_id)
+            # Shown on a page (an <img>, a stylesheet's url() …), not only linked: asked of
+            # the links, not of fetches.discovered_by, which is the way in read first.
+            if all(link["element"] in CLICK_ELEMENTS for link in inbound.links):
+                continue
             yield self.finding(
                 ctx.urls[url_id], f"image is {kb(fetch.bytes)} (over {kb(limit)})",
                 {"bytes": fetch.bytes, "content_type": fetch.content_type,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from readiness.rules.base import Finding, Rule, Severity
-from readiness.rules.context import AnalysisContext, is_noindex, robots_directives
+from readiness.rules.context import AnalysisContext, Inbound, is_noindex, robots_directives
 from readiness.store.records import Page, Robots
 
 FAMILY = "indexing"
@@ -46,6 +46,19 @@ def readable_sitemaps(ctx: AnalysisContext) -> list[str]:
     """URLs of the sitemaps (urlsets) read completely: only these make absence meaningful."""
     return sorted(ctx.urls[sitemap.url_id] for sitemap in ctx.sitemaps
                   if sitemap.status == 200 and sitemap.error is None and sitemap.kind == "urlset")
+
+
+def found_in(ctx: AnalysisContext, sitemap_id: int) -> list[str]:
+    """Where a sitemap was named (robots config fallback index), each once, in order."""
+    return list(dict.fromkeys(n.found_in for n in ctx.sitemap_namings.get(sitemap_id, [])))
+
+
+def ways_in(inbound: Inbound) -> list[str]:
+    """How the crawl can have found a URL (sitemap link redirect canonical), every way the
+    store shows: fetches.discovered_by is only the way read first, one of them."""
+    kinds = (("sitemap", inbound.sitemaps), ("link", inbound.link_count),
+             ("redirect", inbound.redirects), ("canonical", inbound.canonicals))
+    return [kind for kind, present in kinds if present]
 
 
 def linked_ids(ctx: AnalysisContext) -> set[int]:
@@ -349,7 +362,8 @@ class OrphanPage(Rule):
             if url_id in linked or url_id in seeds or not ctx.indexability(url_id).indexable:
                 continue
             inbound = ctx.inbound(url_id)
-            message = f"no internal link points here (found by {fetch.discovered_by})"
+            found_by = ways_in(inbound) or [fetch.discovered_by]
+            message = f"no internal link points here (found by {', '.join(found_by)})"
             severity = None
             if not complete:
                 severity = Severity.NOTICE
@@ -358,7 +372,7 @@ class OrphanPage(Rule):
                             "link to it")
             yield self.finding(
                 ctx.urls[url_id], message,
-                {"discovered_by": fetch.discovered_by, "crawl_complete": complete,
+                {"found_by": found_by, "crawl_complete": complete,
                  "limits_hit": limits, "fix": "link to it from related pages, or remove it",
                  **inbound.evidence()},
                 weight=inbound.total, severity=severity)
@@ -401,8 +415,9 @@ class MissingRobotsOrSitemap(Rule):
                 yield finding
         # List mode reads no sitemap (robots.txt it does read, first).
         if not ctx.list_mode and not readable_sitemaps(ctx):
-            tried = [{"url": ctx.urls[s.url_id], "found_in": s.found_in, "status": s.status,
-                      "error": s.error, "kind": s.kind} for s in ctx.sitemaps]
+            tried = [{"url": ctx.urls[s.url_id], "found_in": found_in(ctx, s.url_id),
+                      "status": s.status, "error": s.error, "kind": s.kind}
+                     for s in ctx.sitemaps]
             detail = "; ".join(
                 f"{t['url']}: " + (t["error"] or ("index of unreadable sitemaps"
                                                   if t["kind"] == "sitemapindex" else "empty"))
@@ -485,7 +500,7 @@ class SitemapOnOtherHost(Rule):
         Sitemaps named by a site host's robots.txt ``Sitemap:`` line, a sitemap index or
         ``crawl.sitemaps`` whose host is not one of the site's hosts. readiness never fetches
         them (robots.txt and sitemaps are read from the site's hosts only); one finding per
-        sitemap URL, naming where it was found. The crawled host's /sitemap.xml is still read
+        sitemap URL, naming every robots.txt, index and setting that names it. The crawled host's /sitemap.xml is still read
         when robots.txt names no sitemap on the site itself.
     Why it matters:
         Search engines accept a sitemap on another host only when both hosts are verified
@@ -512,17 +527,20 @@ class SitemapOnOtherHost(Rule):
         for sitemap in ctx.sitemaps:
             if sitemap.error != "off-site":
                 continue
-            url, parent_id, found_in = ctx.urls[sitemap.url_id], sitemap.parent_id, sitemap.found_in
-            if found_in == "robots":
-                where = named_by.get(url, [])
-            elif parent_id is not None:
-                where = [ctx.urls[parent_id]]
-            else:
-                where = ["crawl.sitemaps"]
+            url = ctx.urls[sitemap.url_id]
+            where: list[str] = []
+            for naming in ctx.sitemap_namings.get(sitemap.url_id, []):
+                if naming.found_in == "robots":
+                    places = named_by.get(url) or ["robots.txt"]
+                elif naming.parent_id is not None:
+                    places = [ctx.urls[naming.parent_id]]
+                else:
+                    places = ["crawl.sitemaps"]
+                where.extend(place for place in places if place not in where)
             yield self.finding(
-                url, f"sitemap on another host, named in {', '.join(where) or found_in}: "
+                url, f"sitemap on another host, named in {', '.join(where)}: "
                 "search engines ignore it unless both hosts are verified",
-                {"found_in": found_in, "named_in": where,
+                {"found_in": found_in(ctx, sitemap.url_id), "named_in": where,
                  "sitemaps_read": readable_sitemaps(ctx),
                  "fix": "serve the sitemap from the site's own host, or verify both hosts "
                         "in Search Console"})

@@ -101,8 +101,9 @@ def referenced_fetches(
 def fetch_evidence(fetch: Fetch, inbound: Inbound, start_url: bool) -> dict[str, Any]:
     return {
         "status": fetch.status, "error": fetch.error, "error_detail": fetch.error_detail,
-        "retries": fetch.retries, "start_url": start_url,
-        "discovered_by": fetch.discovered_by, **inbound.evidence(),
+        # Not fetches.discovered_by: a URL linked and listed in a sitemap is "link" or
+        # "sitemap" by which was read first; the inbound lists below name every way in.
+        "retries": fetch.retries, "start_url": start_url, **inbound.evidence(),
     }
 
 
@@ -341,14 +342,52 @@ class PageTooComplexToParse(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, fetch in ctx.fetches.items():
-            if fetch.parse != ParseOutcome.TOO_COMPLEX:
-                continue
-            inbound = ctx.inbound(url_id)
-            yield self.finding(
-                ctx.urls[url_id], f"too complex to parse: {fetch.parse_detail}",
-                {"parse": str(fetch.parse), "reason": fetch.parse_detail,
-                 "status": fetch.status,
-                 "fix": "fix the template or plug-in that generates the element, then re-crawl",
-                 **inbound.evidence()},
-                weight=inbound.total)
+        return unparsed_pages(
+            self, ctx, ParseOutcome.TOO_COMPLEX, "too complex to parse: {}",
+            "fix the template or plug-in that generates the element, then re-crawl")
+
+
+def unparsed_pages(rule: Rule, ctx: AnalysisContext, outcome: ParseOutcome, message: str,
+                   fix: str) -> Iterator[Finding]:
+    """A finding per fetched page recorded with ``outcome`` (``message`` formatted with its
+    parse_detail)."""
+    for url_id, fetch in ctx.fetches.items():
+        if fetch.parse != outcome:
+            continue
+        inbound = ctx.inbound(url_id)
+        yield rule.finding(
+            ctx.urls[url_id], message.format(fetch.parse_detail),
+            {"parse": str(fetch.parse), "reason": fetch.parse_detail, "status": fetch.status,
+             "fix": fix, **inbound.evidence()},
+            weight=inbound.total)
+
+
+class PageNotParsed(Rule):
+    """Page not parsed: a site page answered 200 but readiness failed while reading it.
+
+    What it checks:
+        Site pages the crawl fetched (200 HTML) whose facts could not be extracted because
+        readiness itself raised while reading them (a bug in readiness, not necessarily in
+        the page). Nothing on the page was checked: its title, links, canonicals and
+        content are unknown, so no other rule can speak for it.
+    Why it matters:
+        A run that skipped pages cannot say the site is ready: every problem on those pages,
+        and on the pages only they link to, is unseen.
+    Example:
+        /gallery answers 200; the crawl log says "parsing …/gallery failed" with a traceback.
+    How to fix:
+        Report the traceback from the crawl log (crawl.log in the run folder) with the page's
+        URL to readiness; re-crawl once it is fixed. The page itself may be fine.
+    Known false positives:
+        None: the page was not checked. Accepting the finding means accepting that it was not.
+    """
+
+    code = "STS006"
+    name = "page-not-parsed"
+    family = FAMILY
+    severity = Severity.ERROR
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        return unparsed_pages(
+            self, ctx, ParseOutcome.FAILED, "not checked: readiness failed reading it ({})",
+            "report the traceback in crawl.log to readiness, then re-crawl")

@@ -69,6 +69,10 @@ class CrawlStoreReader:
         cursor.row_factory = None  # plain tuples: the decoder builds the record
         return map(decoder(cls, names), cursor.execute(sql, params))
 
+    def has_table(self, table: str) -> bool:
+        """Whether the store has ``table`` (one an older schema lacks has no columns)."""
+        return bool(self._table_columns(table))
+
     def _table_columns(self, table: str) -> frozenset[str]:
         known = self._columns.get(table)
         if known is None:

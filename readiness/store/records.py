@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any, Callable, ClassVar, Iterable, Union, get_args, get_origin
 
-SCHEMA_VERSION = 1
+# 2: the sitemap_namings table; sitemaps lost parent_id and found_in (a sitemap named twice
+# kept only the naming read first).
+SCHEMA_VERSION = 2
 
 
 class FetchOutcome(StrEnum):
@@ -72,6 +74,9 @@ class ParseOutcome(StrEnum):
     # cheap linear look at the bytes, readiness.crawl.parsing.too_complex_reason) or a page
     # still unparsed at the crawl.parse_timeout deadline (its parse worker was restarted).
     TOO_COMPLEX = "too-complex"
+    # The extractor raised on the page: a bug in readiness, not in the page (the crawl log
+    # has the traceback; parse_detail the exception). Nothing was checked on it.
+    FAILED = "failed"
 
 
 # A request was sent and nothing usable came back: the URL answered nothing at all.
@@ -107,12 +112,15 @@ record = dataclass(slots=True, kw_only=True)
 class Record:
     """A row of ``table``. ``conflict``: how a row is written when its key exists already —
     ``replace`` (a later fact about the same key replaces the earlier one), ``ignore`` (a URL
-    row is the same wherever it comes from) or ``None`` (no key: rows accumulate)."""
+    row is the same wherever it comes from) or ``None`` (no key: rows accumulate).
+    ``unique_together``: columns whose values together identify a row (a unique index, NULL
+    counting as one value, so ``ignore`` writes a fact read twice once)."""
 
     __slots__ = ()
     table: ClassVar[str]
     one_row_per: ClassVar[str]
     conflict: ClassVar[str | None] = "replace"
+    unique_together: ClassVar[tuple[str, ...]] = ()
 
 
 # -- the tables, in write order (urls first: every other row refers to url ids) --------------
@@ -160,7 +168,8 @@ class Fetch(Record):
     error_detail: str | None = column("the download failure, one line")
     parse: ParseOutcome | None = column(
         "NULL, or why a fetched 200 HTML page has no row in pages: too-complex (not parsed "
-        "within crawl.parse_timeout, or rejected by the linear pre-check)")
+        "within crawl.parse_timeout, or rejected by the linear pre-check), failed (the "
+        "extractor raised: a bug in readiness)")
     parse_detail: str | None = column("the reason the page was not parsed, one line")
     fetched: bool = column("a request was sent", default=REQUIRED)
     robots_blocked: bool = column(
@@ -296,16 +305,31 @@ class Sitemap(Record):
 
     table = "sitemaps"
     one_row_per = "sitemap file"
-    url_id: int = column("the sitemap's URL", default=REQUIRED, key=True, references="urls")
-    parent_id: int | None = column("the sitemap index listing it; NULL for a root",
-                                   references="urls")
-    found_in: str = column("robots config fallback (= /sitemap.xml) index", default=REQUIRED)
+    url_id: int = column("the sitemap's URL (where it was named: sitemap_namings)",
+                         default=REQUIRED, key=True, references="urls")
     status: int | None = column("HTTP status")
     error: str | None = column(
         "NULL, or a network error, invalid-xml invalid-gzip not-a-sitemap too-large http-404 … "
         "or off-site (another host's: recorded, never fetched)")
     kind: str | None = column("urlset | sitemapindex")
     entries: int = column("entries read", default=0, sql_default="0")
+
+
+@record
+class SitemapNaming(Record):
+    """Every place a sitemap is named: a robots.txt Sitemap: line, ``crawl.sitemaps``, the
+    /sitemap.xml fallback or a sitemap index's <loc>. Written by the process that read the
+    naming (also when another worker fetches the sitemap), once per naming however often it
+    is read: a sitemap named by two indexes has two rows, whichever answered first."""
+
+    table = "sitemap_namings"
+    one_row_per = "naming of a sitemap (sitemap, parent, found_in)"
+    conflict = "ignore"
+    unique_together = ("sitemap_id", "parent_id", "found_in")
+    sitemap_id: int = column("the sitemap named", default=REQUIRED, references="urls")
+    parent_id: int | None = column("the sitemap index naming it; NULL for a root",
+                                   references="urls")
+    found_in: str = column("robots config fallback (= /sitemap.xml) index", default=REQUIRED)
 
 
 @record
@@ -430,8 +454,8 @@ class Backlink(Record):
 
 
 RECORDS: tuple[type[Record], ...] = (Meta, Url, Fetch, Page, Body, Canonical, Hreflang, Link,
-                                     Sitemap, SitemapEntry, Robots, Probe, Variant, Queued,
-                                     Backlink)
+                                     Sitemap, SitemapNaming, SitemapEntry, Robots, Probe,
+                                     Variant, Queued, Backlink)
 BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORDS}
 
 
@@ -487,7 +511,16 @@ def create_table(cls: type[Record]) -> str:
         comma = "," if i < len(fields) - 1 else ""
         lines.append(f"    {' '.join(parts)}{comma} -- {meta['doc']}")
     doc = " ".join((cls.__doc__ or "").split())
-    return f"-- {doc}\nCREATE TABLE IF NOT EXISTS {cls.table} (\n" + "\n".join(lines) + "\n);"
+    table = f"-- {doc}\nCREATE TABLE IF NOT EXISTS {cls.table} (\n" + "\n".join(lines) + "\n);"
+    if cls.unique_together:
+        by_name = {f.name: f for f in fields}
+        # A UNIQUE constraint lets NULLs repeat; IFNULL makes a root naming (NULL parent)
+        # one value, so INSERT OR IGNORE writes it once.
+        keys = ", ".join(f"IFNULL({name}, -1)" if nullable(by_name[name]) else name
+                         for name in cls.unique_together)
+        table += (f"\nCREATE UNIQUE INDEX IF NOT EXISTS {cls.table}_unique "
+                  f"ON {cls.table} ({keys});")
+    return table
 
 
 def schema_sql() -> str:
@@ -597,6 +630,8 @@ def docs_tables() -> str:
         doc = " ".join((cls.__doc__ or "").split())
         rows = [f"| `{f.name}` | {_type_words(f)} | {_markdown(f.metadata['doc'])} |"
                 for f in dataclasses.fields(cls)]
+        if cls.unique_together:
+            doc += f" Unique on ({', '.join(cls.unique_together)})."
         parts.append(f"### `{cls.table}` — one row per {cls.one_row_per}\n\n{doc}\n\n"
                      "| column | type | what it holds |\n|---|---|---|\n" + "\n".join(rows))
     return "\n\n".join(parts) + "\n"

@@ -144,6 +144,20 @@ def test_large_image_reported_once_with_the_pages_showing_it(tmp_path):
     assert store.run(LargeImage, max_image_bytes=3_000_000) == []
 
 
+def test_large_image_shown_is_judged_however_the_crawl_reached_it_first(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=[("/img/hero.jpg", {"element": "a", "anchor": "full size"}),
+                           ("/img/hero.jpg", {"element": "img", "anchor": "hero"}),
+                           ("/img/download.tif", {"element": "a", "anchor": "download"})])
+    # The <a> was read first: fetches.discovered_by says link, yet the page shows it.
+    store.fetch("/img/hero.jpg", discovered_by="link", content_type="image/jpeg",
+                bytes=2_400_000)
+    # Its twin: linked for download, shown nowhere.
+    store.fetch("/img/download.tif", discovered_by="link", content_type="image/tiff",
+                bytes=9_000_000)
+    assert urls(store.run(LargeImage)) == ["http://site.test/img/hero.jpg"]
+
+
 def test_uncompressed_html_grouped_per_host_and_type(tmp_path):
     store = StoreBuilder(tmp_path)
     store.page("/", links=["/a", "/b"], fetch={"bytes": 30_000})

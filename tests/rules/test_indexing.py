@@ -1,5 +1,7 @@
 """Indexing rules on hand-built stores: each planted defect and its clean twin."""
 
+import sqlite3
+
 from rule_helpers import urls
 
 from readiness.rules.base import Severity
@@ -129,8 +131,7 @@ def test_not_in_sitemap_is_silent_when_no_sitemap_was_read(tmp_path):
     store = StoreBuilder(tmp_path)
     store.page("/", links=["/invisalign"])
     store.page("/invisalign")
-    store.add("sitemaps", {"url_id": store.id("/sitemap.xml"), "found_in": "fallback",
-                           "status": 404, "error": "http-404"})
+    store.sitemap("/sitemap.xml", "fallback", status=404, error="http-404")
     assert store.run(IndexablePageNotInSitemap) == []
 
 
@@ -158,6 +159,18 @@ def test_orphan_page(tmp_path):
     assert orphan.severity == Severity.WARNING
     assert orphan.evidence["sitemaps"] == ["http://site.test/sitemap.xml"]
     assert "found by sitemap" in orphan.message
+
+
+def test_orphan_page_names_every_way_in_not_the_one_read_first(tmp_path):
+    for first in ("link", "sitemap"):  # the crawl read the <img> first, or the sitemap
+        store = StoreBuilder(tmp_path / first)
+        store.page("/", links=[("/offer", {"element": "img"})],
+                   fetch={"discovered_by": "start", "depth": 0})
+        store.sitemap_entry("/offer")
+        store.page("/offer", fetch={"discovered_by": first})
+        [finding] = store.run(OrphanPage)
+        assert "found by sitemap, link" in finding.message
+        assert finding.evidence["found_by"] == ["sitemap", "link"]
 
 
 def test_start_page_is_never_an_orphan(tmp_path):
@@ -209,10 +222,9 @@ def test_no_readable_sitemap(tmp_path):
     store = StoreBuilder(tmp_path)
     store.page("/")
     store.robots()
-    store.add("sitemaps", {"url_id": store.id("/sitemap.xml"), "found_in": "fallback",
-                           "status": 404, "error": "http-404"})
-    store.add("sitemaps", {"url_id": store.id("/sitemap-pages.xml"), "found_in": "robots",
-                           "status": 200, "error": "invalid-xml", "kind": "urlset", "entries": 3})
+    store.sitemap("/sitemap.xml", "fallback", status=404, error="http-404")
+    store.sitemap("/sitemap-pages.xml", "robots", status=200, error="invalid-xml",
+                  kind="urlset", entries=3)
     [finding] = store.run(MissingRobotsOrSitemap)
     assert finding.severity == Severity.WARNING
     assert finding.subject == "sitemap"
@@ -260,11 +272,9 @@ def test_sitemap_on_other_host_names_where_it_was_found(tmp_path):
                          "status": 200, "body": "", "fetched_at": 0,
                          "sitemaps": ["https://cdn.agency.test/clinic.xml",
                                       "http://site.test/sitemap.xml"]})
-    store.add("sitemaps", {"url_id": store.id("https://cdn.agency.test/clinic.xml"),
-                           "found_in": "robots", "error": "off-site"})
-    store.add("sitemaps", {"url_id": store.id("https://cdn.agency.test/child.xml"),
-                           "parent_id": store.id("/sitemap.xml"), "found_in": "index",
-                           "error": "off-site"})
+    store.sitemap("https://cdn.agency.test/clinic.xml", "robots", error="off-site")
+    store.sitemap("https://cdn.agency.test/child.xml", "index", parent="/sitemap.xml",
+                  error="off-site")
     store.sitemap_entry("/", "/sitemap.xml")  # the site's own sitemap: the clean twin
     findings = {f.url: f for f in store.run(SitemapOnOtherHost)}
     assert sorted(findings) == ["https://cdn.agency.test/child.xml",
@@ -274,3 +284,39 @@ def test_sitemap_on_other_host_names_where_it_was_found(tmp_path):
     assert findings["https://cdn.agency.test/child.xml"].evidence["named_in"] == [
         "http://site.test/sitemap.xml"]
     assert findings["https://cdn.agency.test/clinic.xml"].severity == Severity.WARNING
+
+
+def test_sitemap_on_other_host_names_every_naming_sorted(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    store.add("robots", {"host": "site.test", "url": "http://site.test/robots.txt",
+                         "status": 200, "body": "", "fetched_at": 0,
+                         "sitemaps": ["https://cdn.agency.test/clinic.xml"]})
+    # Written in the order a crawl may read them: index b first, robots.txt last.
+    store.sitemap("https://cdn.agency.test/clinic.xml", "index", parent="/index-b.xml",
+                  error="off-site")
+    store.naming("https://cdn.agency.test/clinic.xml", "index", parent="/index-a.xml")
+    store.naming("https://cdn.agency.test/clinic.xml", "robots")
+    store.naming("https://cdn.agency.test/clinic.xml", "index", parent="/index-a.xml")  # again
+    [finding] = store.run(SitemapOnOtherHost)
+    assert finding.evidence["found_in"] == ["robots", "index"]
+    assert finding.evidence["named_in"] == ["http://site.test/robots.txt",
+                                            "http://site.test/index-a.xml",
+                                            "http://site.test/index-b.xml"]
+
+
+def test_a_schema_1_store_reads_its_one_naming_per_sitemap(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/")
+    store.sitemap("https://cdn.agency.test/child.xml", "index", parent="/sitemap.xml",
+                  error="off-site")
+    path = store.close()
+    with sqlite3.connect(path) as db:  # what a store written before sitemap_namings holds
+        db.execute("ALTER TABLE sitemaps ADD COLUMN parent_id INTEGER")
+        db.execute("ALTER TABLE sitemaps ADD COLUMN found_in TEXT")
+        db.execute("UPDATE sitemaps SET (parent_id, found_in) = (SELECT parent_id, found_in "
+                   "FROM sitemap_namings n WHERE n.sitemap_id = sitemaps.url_id)")
+        db.execute("DROP TABLE sitemap_namings")
+    [finding] = store.run(SitemapOnOtherHost)
+    assert finding.evidence["found_in"] == ["index"]
+    assert finding.evidence["named_in"] == ["http://site.test/sitemap.xml"]

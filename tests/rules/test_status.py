@@ -8,7 +8,10 @@ from readiness.rules.status import (
     InternalClientError,
     InternalLinkToRedirect,
     InternalServerError,
+    PageNotParsed,
+    PageTooComplexToParse,
 )
+from readiness.store.records import ParseOutcome
 from readiness.testing import StoreBuilder
 
 
@@ -35,6 +38,8 @@ def test_broken_internal_page_counts_every_reference(tmp_path):
     assert evidence["redirected_from"] == ["http://site.test/moved"]
     assert evidence["canonicalised_from"] == ["http://site.test/dup"]
     assert evidence["status"] == 404
+    # Linked and in a sitemap: no "discovered_by", which would be whichever was read first.
+    assert "discovered_by" not in evidence
 
 
 def test_unlinked_404_is_not_reported_but_a_404_start_url_is(tmp_path):
@@ -194,3 +199,21 @@ def test_a_404_reached_only_through_redirects_is_reported_once_where_it_is_linke
     team = redirect_errors["http://site.test/old-team"].evidence
     assert (team["final_url"], team["final_status"]) == ("http://site.test/team", 404)
     assert team["inbound_links"][0]["source"] == "http://site.test/"
+
+
+def test_page_not_parsed_names_the_pages_the_extractor_failed_on(tmp_path):
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/gallery", "/complex", "/fine"])
+    store.fetch("/gallery", content_type="text/html", parse=ParseOutcome.FAILED,
+                parse_detail="KeyError: 'href'")
+    store.fetch("/complex", content_type="text/html", parse=ParseOutcome.TOO_COMPLEX,
+                parse_detail="an element with 100,000 attributes")
+    store.page("/fine")  # parsed: the clean twin
+    [finding] = store.run(PageNotParsed)
+    assert finding.url == "http://site.test/gallery"
+    assert finding.severity == Severity.ERROR
+    assert finding.message == "not checked: readiness failed reading it (KeyError: 'href')"
+    assert finding.evidence["reason"] == "KeyError: 'href'"
+    assert finding.evidence["linking_pages"] == 1
+    # Each outcome has its own rule: the too-complex page is STS005's alone.
+    assert urls(store.run(PageTooComplexToParse)) == ["http://site.test/complex"]
