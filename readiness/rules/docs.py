@@ -29,7 +29,8 @@ FAMILY_TITLES = {
     "links": "Outbound links", "status": "Status codes", "redirects": "Redirects",
     "canonicals": "Canonicals", "duplicates": "Duplicate content", "indexing": "Indexing",
     "experience": "Page experience", "structured": "Structured data and NAP",
-    "onpage": "On-page basics", "custom": "Custom rules",
+    "onpage": "On-page basics", "prospects": "Prospects (other sites' pages)",
+    "placements": "Placed links", "custom": "Custom rules",
 }
 
 
