@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from readiness import __version__, exitcodes
+from readiness.report.outside import outside_section
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
 from readiness.rules.spool import FindingRecord, FindingsSpool, encode_finding
@@ -79,6 +80,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "outbound": analysis.outbound,
         },
         "crawl": crawl_profile(analysis.store_path),
+        # A prospects or placements run: one row per listed page (report/outside.py).
+        "outside": outside_section(analysis),
         "rules": rules,
         # Read from the spool a finding at a time by whoever writes or reads them.
         "findings": analysis.spool,

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from readiness.report.compare import add_run_comparisons
 from readiness.report.findings import apply_gate, findings_document, write_document
 from readiness.report.html import write_html
+from readiness.report.outside import write_outside_csv
 from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
 from readiness.rules.engine import Analysis
 
@@ -60,6 +61,9 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
     for fmt in FORMATS:
         path = run_dir / OUTPUT_NAMES[fmt]
         if fmt not in formats:
+            if fmt == "csv":  # the per-page table of a prospects/placements run goes too
+                for table in ("prospects.csv", "placements.csv"):
+                    (run_dir / table).unlink(missing_ok=True)
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():
@@ -72,6 +76,9 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
         elif fmt == "csv":
             write_csv(document, path)
             written[fmt] = path
+            table = write_outside_csv(document, run_dir)
+            if table is not None:
+                written[document["outside"]["mode"]] = table
         elif fmt == "junit":
             written[fmt] = write_text(path, junit_xml(document))
         elif fmt == "md":
