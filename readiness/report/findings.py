@@ -63,6 +63,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "readiness_version": __version__,
         "run": {
             "run_id": meta.get("run_id"), "start_url": meta.get("start_url"),
+            # None for a site check; "prospects" or "placements" (readiness/outside.py).
+            "mode": meta.get("mode"),
             "store": str(analysis.store_path), "complete": bool(meta.get("complete")),
             "finish_reason": meta.get("finish_reason"), "limits_hit": meta.get("limits_hit", []),
             "started_at": meta.get("started_at"), "finished_at": meta.get("finished_at"),
