@@ -36,6 +36,8 @@ def report_crawl(result) -> int:
         start = store.fetch(meta["start_url"])
         pages = store.query("SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
         probes = store.count("probes")
+        listed = store.query(
+            "SELECT COUNT(*), COUNT(status) FROM fetches WHERE discovered_by = 'list'").fetchone()
     checked = (f"{probes} outbound URLs checked" if probes_enabled(meta)
                else "outbound links not checked")
     print(f"store: {result.store_path}")
@@ -51,6 +53,14 @@ def report_crawl(result) -> int:
         print(f"readiness: interrupted: {unfinished}; everything stored so far is kept in "
               f"{result.store_path}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if meta.get("list_mode"):
+        # Each listed URL is judged by the rules (a dead one is a finding); the run says
+        # nothing only when none of them answered.
+        if not listed[1]:
+            print(f"readiness: error: none of the {listed[0]} listed URLs answered over HTTP "
+                  f"(unreachable, or blocked by robots.txt)", file=sys.stderr)
+            return EXIT_INCONCLUSIVE
+        return EXIT_OK
     if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
         reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
         print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",

@@ -109,6 +109,10 @@ def _add_crawl_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--resume", metavar="DIR",
                      help="continue an interrupted run in place (its run folder or "
                           "crawl.sqlite), with its stored configuration and start URL")
+    sub.add_argument("--list", metavar="FILE",
+                     help="list mode: fetch exactly the URLs in FILE (one a line, # comments; "
+                          "- reads stdin), their redirects hop by hop, no link followed; the "
+                          "start URL is then optional (default: the first listed)")
     sub.add_argument("--quiet", action="store_true", help="no progress line")
     sub.add_argument("--no-outbound", action="store_true",
                      help="do not check links to other sites (crawl.probe.enabled: false), "
@@ -208,15 +212,54 @@ def crawl_config(path: str | None, no_outbound: bool = False):
     return config
 
 
+def read_url_list(source: str) -> list[str]:
+    """The URLs of a ``--list`` file (``-``: stdin): one a line, blank lines and ``#``
+    comments ignored; anything else that is not an http(s) URL is refused by file and line."""
+    name = "stdin" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--list {name}: cannot read it ({exc})") from None
+    urls = []
+    for number, line in enumerate(text.splitlines(), 1):
+        url = line.strip()
+        if not url or url.startswith("#"):
+            continue
+        if not url.lower().startswith(("http://", "https://")) or len(url.split()) > 1:
+            raise UsageError(f"--list {name}, line {number}: {line.strip()[:80]!r} is not an "
+                             f"http(s) URL: write one full URL a line, such as "
+                             f"https://www.clinic.example/services/ (# starts a comment)")
+        if redact_credentials(url) != url:
+            raise UsageError(f"--list {name}, line {number}: {redact_credentials(url)} "
+                             f"carries a user name/password: remove them (never sent)")
+        urls.append(url)
+    if not urls:
+        raise UsageError(f"--list {name}: no URL in it (one http(s) URL a line)")
+    return urls
+
+
 def crawl_run(args: argparse.Namespace):
-    """(configuration, start URL) of the crawl the command line asks for: a new one, or the
-    interrupted run ``--resume`` names (its stored configuration, unless --config is the same)."""
+    """(configuration, start URL) of the crawl the command line asks for: a new one (with
+    ``--list``, a list-mode one), or the interrupted run ``--resume`` names (its stored
+    configuration, unless --config is the same)."""
     if args.resume is None:
-        if not args.url:
-            raise UsageError("a start URL is required (or --resume DIR, to continue an "
-                             "interrupted run)")
+        listed = read_url_list(args.list) if args.list else []
         config = crawl_config(args.config, args.no_outbound)
-        return config, check_url(args.url, config.crawl)
+        if not args.url and not listed and not config.crawl.list_urls:
+            raise UsageError("a start URL is required (or --list FILE, to check listed URLs; "
+                             "or --resume DIR, to continue an interrupted run)")
+        if listed:
+            config.crawl.list_urls = listed
+            try:  # host_map and the other crawl checks, as if the YAML listed them
+                type(config.crawl).model_validate(config.crawl.model_dump())
+            except ValueError as exc:
+                raise UsageError(f"--list {args.list}: {exc}") from None
+            for url in listed:
+                check_url(url, config.crawl)
+        listed = listed or config.crawl.list_urls
+        return config, check_url(args.url or listed[0], config.crawl)
+    if args.list:
+        raise UsageError("--resume continues the run with its own list: give no --list")
     from readiness.crawl.resume import ResumeRefused, resumable_meta, resume_store_path, resumed_run
 
     if args.out:
@@ -362,6 +405,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown rule {args.code!r}{rule_hint(args.code, registry)}")
     print(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.value})\n")
     print(rule.summary() + "\n")
+    if rule.whole_site:
+        print("Not run in list mode (check --list): it needs the whole site.\n")
     for title, body in rule.doc_sections().items():
         print(f"{title}:")
         for line in body.splitlines():

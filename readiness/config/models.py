@@ -82,6 +82,11 @@ class CrawlConfig(StrictModel):
     """Stage 1: the site's own pages."""
 
     start_urls: list[str] = Field(default_factory=list, description="Extra start URLs beside the one given on the command line.")
+    list_urls: list[str] = Field(
+        default_factory=list,
+        description="List mode (``readiness check --list FILE``): fetch exactly these URLs, "
+        "following their redirects hop by hop but no link, sitemap or variant; rules that need "
+        "the whole site do not run.")
     extra_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts that are part of the site too (www/non-www, staging), as host or URL.",
@@ -161,6 +166,15 @@ class CrawlConfig(StrictModel):
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
     distributed: DistributedConfig = Field(default_factory=DistributedConfig)
 
+    @field_validator("list_urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.lower().startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL: list full URLs, such as "
+                                 f"https://www.clinic.example/services/")
+        return value
+
     @field_validator("allow_private")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -175,7 +189,7 @@ class CrawlConfig(StrictModel):
     @model_validator(mode="after")
     def _no_credentials(self) -> "CrawlConfig":
         # Refused, and never echoed: the message shows the URL with ***@ in their place.
-        urls = [*self.start_urls, *self.extra_hosts, *self.sitemaps,
+        urls = [*self.start_urls, *self.list_urls, *self.extra_hosts, *self.sitemaps,
                 *(o for pair in self.host_map.items() for o in pair)]
         carrying = [redact_credentials(url) for url in urls if redact_credentials(url) != url]
         if carrying:
@@ -190,7 +204,7 @@ class CrawlConfig(StrictModel):
         if not self.host_map:
             return self
         mapped = {netloc(_as_url(o)) for pair in self.host_map.items() for o in pair}
-        unmapped = [host for host in [*self.extra_hosts, *self.start_urls]
+        unmapped = [host for host in [*self.extra_hosts, *self.start_urls, *self.list_urls]
                     if netloc(_as_url(host)) not in mapped]
         if unmapped:
             raise ValueError(

@@ -26,6 +26,9 @@ def crawl_settings(crawl: CrawlConfig, run_name: str | None) -> dict[str, Any]:
         "READINESS_COORDINATION": f"{coordination.__module__}.{coordination.__qualname__}",
         **coordination.scrapy_settings(crawl, run_name),
     }
+    if crawl.list_urls:
+        # List mode fetches the listed URLs only (readiness.crawl.seeds): no variant probes.
+        settings["READINESS_VARIANT_PROBES_ENABLED"] = False
     if crawl.user_agent:
         settings["USER_AGENT"] = crawl.user_agent
     return settings

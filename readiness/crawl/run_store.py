@@ -86,6 +86,8 @@ class RunStore:
                 "run_id": self.run_dir.name,
                 "start_url": spider.start_url,
                 "seed_urls": spider.seed_urls,
+                # Only the listed URLs were fetched: rules that need the whole site do not run.
+                "list_mode": spider.seeds.list_mode,
                 "site_hosts": sorted(spider.site_netlocs),
                 "config": spider.cfg.model_dump(mode="json"),
                 "config_file": spider.config_path,

@@ -108,7 +108,10 @@ class Sitemaps(StoreComponent):
         self._sitemaps_seen.update(read)
 
     def from_robots(self, host: str, sitemaps: list[str]) -> Iterable[scrapy.Request]:
-        """Requests for the sitemaps of a host whose robots.txt is in."""
+        """Requests for the sitemaps of a host whose robots.txt is in (none in list mode:
+        readiness.crawl.seeds)."""
+        if self.spider.seeds.list_mode:
+            return
         sitemap_sources = [(u, "robots") for u in sitemaps]
         # A Sitemap: line on a host outside the crawl is recorded, never fetched (and search
         # engines ignore it unless both hosts are verified): the fallback still applies.

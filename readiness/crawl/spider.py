@@ -38,6 +38,7 @@ from readiness.crawl.remeasure import QuietRemeasurement
 from readiness.crawl.resume import Frontier, resumable_meta, resume_store_path, resumed_run
 from readiness.crawl.robots import RobotsTxt
 from readiness.crawl.run_store import RunStore
+from readiness.crawl.seeds import Seeds
 from readiness.crawl.signals import store_opened
 from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
@@ -97,10 +98,10 @@ class SiteSpider(scrapy.Spider):
         if start is None or not is_http(start):
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.start_url = start
-        self.seed_urls = [start] + [
-            u for u in (self.normalizer.normalize(s) for s in self.crawl_cfg.start_urls) if u
-        ]
-        self.site_netlocs = {netloc(u) for u in self.seed_urls}
+        # The start URLs, or in list mode the listed URLs only (readiness.crawl.seeds).
+        self.seeds = Seeds.of(start, self.crawl_cfg, self.normalizer)
+        self.seed_urls = self.seeds.seed_urls
+        self.site_netlocs = {netloc(u) for u in [start, *self.seed_urls]}
         for host in self.crawl_cfg.extra_hosts:
             mapped = self.normalizer.normalize(host if "://" in host else f"http://{host}/")
             if mapped:
@@ -234,8 +235,8 @@ class SiteSpider(scrapy.Spider):
 
     def _seed(self) -> Iterable[scrapy.Request]:
         """The start URLs, once every site host's robots.txt is known."""
-        for url in self.seed_urls:
-            request = self.decide(url, depth=0, discovered_by="start", source_id=None)
+        for url, discovered_by in self.seeds.urls:
+            request = self.decide(url, depth=0, discovered_by=discovered_by, source_id=None)
             if request is not None:
                 yield request
         self.coordination.seeded()
@@ -256,6 +257,8 @@ class SiteSpider(scrapy.Spider):
                url_id: int | None = None, internal: bool | None = None) -> scrapy.Request | None:
         """Fetch, skip (and record why) or probe ``url``; None unless a request is due.
         ``url_id`` and ``internal``, when the caller has them already."""
+        if not self.seeds.follows(discovered_by):
+            return None  # list mode: the link is an edge, its target is not fetched
         if internal is None:
             internal = self.scope.is_internal(url)
         if url_id is None:

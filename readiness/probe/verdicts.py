@@ -111,6 +111,7 @@ class OutboundCheck:
     hosts_unreachable: int = 0     # of those, hosts that never answered over HTTP
     errors: tuple[str, ...] = ()   # the network error classes met at unreachable hosts
     unreachable_hosts: frozenset[str] = frozenset()
+    not_checked_because: str = "crawl.probe.enabled: false or --no-outbound"
 
     @property
     def inconclusive(self) -> bool:
@@ -122,8 +123,8 @@ class OutboundCheck:
         if self.status is OutboundStatus.NOT_CHECKED:
             if not self.urls:
                 return None
-            return (f"Outbound links were not checked (crawl.probe.enabled: false or "
-                    f"--no-outbound): {plural(self.urls, 'outbound URL')} on "
+            return (f"Outbound links were not checked ({self.not_checked_because}): "
+                    f"{plural(self.urls, 'outbound URL')} on "
                     f"{plural(self.hosts, 'outside host')} are neither broken nor ok in this "
                     "report.")
         if self.status is OutboundStatus.INCONCLUSIVE:
@@ -151,13 +152,17 @@ class OutboundCheck:
 
 def probes_enabled(meta: dict[str, Any]) -> bool:
     """Were outbound links probed in the crawl whose store meta this is
-    (``crawl.probe.enabled``, false with ``--no-outbound``)?"""
+    (``crawl.probe.enabled``, false with ``--no-outbound``; never in list mode, which fetches
+    the listed URLs only)?"""
+    if meta.get("list_mode"):
+        return False
     crawl = (meta.get("config") or {}).get("crawl") or {}
     return (crawl.get("probe") or {}).get("enabled", True)
 
 
 def outbound_check(enabled: bool, urls: int, hosts: int,
-                   tried: Iterable[tuple[str, int | None, str | None, bool]]) -> OutboundCheck:
+                   tried: Iterable[tuple[str, int | None, str | None, bool]],
+                   list_mode: bool = False) -> OutboundCheck:
     """Judge the outbound checks of a run as a whole.
 
     ``tried``: (host, status, error, redirected) of every probe sent in this run (cached
@@ -166,6 +171,9 @@ def outbound_check(enabled: bool, urls: int, hosts: int,
     over HTTP; a host that does not resolve while others answer is still broken.
     """
     if not enabled:
+        if list_mode:
+            return OutboundCheck(OutboundStatus.NOT_CHECKED, urls, hosts,
+                                 not_checked_because="list mode fetches the listed URLs only")
         return OutboundCheck(OutboundStatus.NOT_CHECKED, urls, hosts)
     answered: set[str] = set()
     failed: dict[str, set[str]] = {}

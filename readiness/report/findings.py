@@ -50,6 +50,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "severity": run.severity.value, "summary": rule.summary(),
             "docs": rule.doc_sections(), "findings": run.findings, "accepted": run.accepted,
             "excluded": run.excluded, "seconds": round(run.seconds, 3),
+            **({"not_run": run.not_run} if run.not_run else {}),
         })
     blocking = analysis.blocking(Severity.ERROR)
     # What analysis.ready says, without sorting the findings again; but never for a crawl

@@ -94,6 +94,9 @@ class Rule:
     # Bulky AnalysisContext caches that only a few rules read (cached_property names): the
     # engine releases each once the last enabled rule naming it has run.
     reads: ClassVar[tuple[str, ...]] = ()
+    # Needs every page of the site (orphans, click depth, sitemap coverage): on a list-mode
+    # crawl (only the listed URLs fetched) its findings would be wrong, so it does not run.
+    whole_site: ClassVar[bool] = False
 
     def __init__(self, options: RuleOptions | None = None,
                  severity: Severity | None = None) -> None:

@@ -207,6 +207,12 @@ class AnalysisContext:
         return bool(self.meta.get("complete"))
 
     @property
+    def list_mode(self) -> bool:
+        """Only the listed URLs (and their redirects) were fetched (readiness.crawl.seeds):
+        rules that need the whole site (``Rule.whole_site``) do not run."""
+        return bool(self.meta.get("list_mode"))
+
+    @property
     def start_url(self) -> str:
         return self.meta["start_url"]
 
@@ -361,7 +367,7 @@ class AnalysisContext:
         tried = [(netloc(self.urls[probe.url_id]), probe.status, probe.error, bool(probe.hops))
                  for probe in self._stored_probes if not probe.cached]
         return outbound_check(probes_enabled(self.meta), len(linked),
-                              len({netloc(url) for url in linked}), tried)
+                              len({netloc(url) for url in linked}), tried, self.list_mode)
 
     @cached_property
     def _stored_probes(self) -> list[JudgedProbe]:

@@ -103,6 +103,9 @@ def json_schema(registry: RuleRegistry) -> dict[str, Any]:
 def rule_markdown(rule: type[Rule]) -> str:
     parts = [f"### {rule.code} `{rule.name}`", "", f"{rule.summary()}", "",
              f"Default severity: **{rule.severity.value}**.", ""]
+    if rule.whole_site:
+        parts += ["Not run in list mode (`readiness check --list`): it needs the whole site.",
+                  ""]
     for title, body in rule.doc_sections().items():
         parts += [f"**{title}.** {body}", ""]
     options = rule.options_doc()

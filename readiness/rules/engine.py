@@ -26,6 +26,9 @@ from readiness.urls import PublicUrls, glob_matches, glob_to_regex
 
 logger = logging.getLogger(__name__)
 
+# Why a whole-site rule (Rule.whole_site) does not run on a list-mode crawl.
+LIST_MODE_NOT_RUN = "list mode: needs the whole site, only the listed URLs were fetched"
+
 
 @dataclass
 class RuleRun:
@@ -36,6 +39,7 @@ class RuleRun:
     excluded: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0       # this process's CPU: comparable on a busy machine, wall is not
+    not_run: str | None = None     # why the enabled rule did not run on this store
 
 
 @dataclass
@@ -156,10 +160,12 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                        for name in rule.reads}
         for index, (rule, common) in enumerate(rules):
             run = RuleRun(type(rule), rule.effective_severity)
+            if rule.whole_site and ctx.list_mode:
+                run.not_run = LIST_MODE_NOT_RUN
             url_filter = UrlFilter(common["include"], common["exclude"])
             accepts = [(glob_to_regex([a.url]), a.reason) for a in common["accept"]]
             t0, cpu0 = time.perf_counter(), time.process_time()
-            for finding in rule.check(ctx):
+            for finding in (rule.check(ctx) if run.not_run is None else ()):
                 if not url_filter.keeps(finding.url):
                     run.excluded += 1
                     continue

@@ -125,7 +125,8 @@ class LinkedPageBlockedByRobots(Rule):
 
     What it checks:
         Internal URLs that robots.txt disallows for the crawl's user agent (``*`` unless a
-        group names it) and that at least one other internal page links to.
+        group names it) and that at least one other internal page links to, or that were
+        listed for a list-mode crawl (``readiness check --list``).
     Why it matters:
         Search engines cannot read a blocked page, so they cannot judge or rank it, yet may
         still index its bare URL from the links; link equity flowing into it is stuck.
@@ -148,12 +149,16 @@ class LinkedPageBlockedByRobots(Rule):
         for url_id, fetch in sorted(ctx.fetches.items()):
             if not fetch.robots_blocked or not ctx.is_internal(url_id):
                 continue
-            if not ctx.link_counts.get(url_id):
+            # A URL listed for a list-mode crawl was asked for by name: never judged, it is
+            # reported even when no listed page links to it.
+            listed = fetch.discovered_by == "list"
+            if not ctx.link_counts.get(url_id) and not listed:
                 continue
             inbound = ctx.inbound(url_id)
+            why = (f"{inbound.source_pages} internal page(s) link to it" if inbound.source_pages
+                   else "it was listed, so it was not fetched or judged")
             yield self.finding(
-                ctx.urls[url_id], f"blocked by robots.txt but {inbound.source_pages} internal "
-                "page(s) link to it",
+                ctx.urls[url_id], f"blocked by robots.txt but {why}",
                 {"fix": "allow it in robots.txt, or stop linking to it", **inbound.evidence()},
                 weight=inbound.total)
 
@@ -289,6 +294,7 @@ class IndexablePageNotInSitemap(Rule):
     name = "indexable-page-not-in-sitemap"
     family = FAMILY
     severity = Severity.NOTICE
+    whole_site = True  # list mode reads no sitemap
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         sitemaps = readable_sitemaps(ctx)
@@ -332,6 +338,7 @@ class OrphanPage(Rule):
     name = "orphan-page"
     family = FAMILY
     severity = Severity.WARNING
+    whole_site = True  # the links to a page are on pages not listed
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         linked = linked_ids(ctx)
@@ -366,7 +373,8 @@ class MissingRobotsOrSitemap(Rule):
         notice, because it means "crawl everything" but leaves nowhere to announce the
         sitemap; larger than 500 KiB is a warning, because Google ignores the rest (the
         crawl applies the first 500 KiB, as Google does). And the sitemaps: a warning when none listing URLs could be read, from
-        robots.txt ``Sitemap:`` lines, /sitemap.xml or ``crawl.sitemaps``.
+        robots.txt ``Sitemap:`` lines, /sitemap.xml or ``crawl.sitemaps`` (not in list mode,
+        which reads no sitemap).
     Why it matters:
         Search engines check robots.txt before anything else; a failing one stalls the whole
         site's crawling. A sitemap is the cheapest way to get every page found and
@@ -391,7 +399,8 @@ class MissingRobotsOrSitemap(Rule):
             finding = self.robots_finding(robots)
             if finding is not None:
                 yield finding
-        if not readable_sitemaps(ctx):
+        # List mode reads no sitemap (robots.txt it does read, first).
+        if not ctx.list_mode and not readable_sitemaps(ctx):
             tried = [{"url": ctx.urls[s.url_id], "found_in": s.found_in, "status": s.status,
                       "error": s.error, "kind": s.kind} for s in ctx.sitemaps]
             detail = "; ".join(

@@ -433,6 +433,7 @@ class PageTooDeep(Rule):
     name = "page-too-deep"
     family = FAMILY
     severity = Severity.WARNING
+    whole_site = True  # click depth needs every path from the start page
 
     class Options(RuleOptions):
         max_depth: int = Field(4, ge=1, description=(
@@ -478,6 +479,7 @@ class NofollowOnlyInbound(Rule):
     name = "nofollow-only-inbound"
     family = FAMILY
     severity = Severity.WARNING
+    whole_site = True  # the followed links may be on pages not listed
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         def click(edge: dict[str, Any]) -> bool:

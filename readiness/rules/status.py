@@ -40,8 +40,9 @@ def status_words(status: int) -> str:
         return f"answers {status}"
 
 
-def reference_words(inbound: Inbound, start_url: bool = False) -> str:
-    """"still linked from 3 pages, listed in 1 sitemap" — every kind of reference, counted."""
+def reference_words(inbound: Inbound, start_url: bool = False, list_mode: bool = False) -> str:
+    """"still linked from 3 pages, listed in 1 sitemap" — every kind of reference, counted;
+    a start URL of a list-mode crawl is one of the listed URLs."""
     parts = []
     if inbound.link_count:
         parts.append(f"linked from {plural(inbound.source_pages, 'page')}")
@@ -52,7 +53,7 @@ def reference_words(inbound: Inbound, start_url: bool = False) -> str:
     if inbound.canonicals:
         parts.append(f"named canonical by {plural(len(inbound.canonicals), 'page')}")
     if start_url:
-        return ", ".join(["a start URL"] + parts)
+        return ", ".join(["a listed URL" if list_mode else "a start URL"] + parts)
     return "still " + ", ".join(parts)
 
 
@@ -141,7 +142,7 @@ class BrokenInternalPage(Rule):
                 ctx, lambda fetch: fetch.status in GONE_STATUSES):
             yield self.finding(
                 ctx.urls[url_id],
-                f"answers {fetch.status} and is {reference_words(inbound, start)}",
+                f"answers {fetch.status} and is {reference_words(inbound, start, ctx.list_mode)}",
                 {**fetch_evidence(fetch, inbound, start),
                  "fix": "restore the page or 301-redirect it to the closest live page, "
                         "then update the links and sitemaps"},
@@ -186,7 +187,7 @@ class InternalServerError(Rule):
             # Our size limit, not necessarily the server's fault.
             cap = Severity.WARNING if error == FetchOutcome.TOO_LARGE else None
             yield self.finding(
-                ctx.urls[url_id], f"{outcome}; it is {reference_words(inbound, start)}",
+                ctx.urls[url_id], f"{outcome}; it is {reference_words(inbound, start, ctx.list_mode)}",
                 {**fetch_evidence(fetch, inbound, start),
                  "fix": "find the cause in the server's error log, then re-crawl to confirm"},
                 weight=inbound.total + int(start), at_most=cap)
@@ -295,7 +296,7 @@ class InternalClientError(Rule):
                 fix = "make the URL answer 200, or point the links at a URL that does"
             yield self.finding(
                 ctx.urls[url_id],
-                f"{status_words(status)} and is {reference_words(inbound, start)}",
+                f"{status_words(status)} and is {reference_words(inbound, start, ctx.list_mode)}",
                 {**fetch_evidence(fetch, inbound, start), "fix": fix},
                 weight=inbound.total + int(start))
 

@@ -243,6 +243,7 @@ class MissingPracticeSchema(Rule):
     name = "missing-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    whole_site = True  # the practice may be described on a page not listed
     reads = ("indexable_entities",)
 
     class Options(RuleOptions):

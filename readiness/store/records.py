@@ -175,7 +175,8 @@ class Fetch(Record):
     depth: int | None = column("crawl depth from the nearest seed (start URL 0, sitemap "
                                "entries 0)")
     discovered_by: str | None = column(
-        "start sitemap link redirect canonical hreflang meta-refresh resource (an image, "
+        "start list (a URL listed for a list-mode crawl) sitemap link redirect canonical "
+        "hreflang meta-refresh resource (an image, "
         "script or stylesheet of a page); variant only in stores crawled before variants were "
         "probed after the crawl")
     discovered_from: int | None = column("the URL it was found on", references="urls")
