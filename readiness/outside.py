@@ -43,11 +43,13 @@ def report_problems(problems: Iterable[InputError]) -> None:
 def outside_politeness(config: "ReadinessConfig") -> None:
     """Crawl the listed pages as outbound hosts are probed: one request at a time per host
     (``concurrency`` is per host: Scrapy's download slot is the netloc), the probe delay
-    between them, the probe timeout. Other hosts are fetched meanwhile."""
+    between them, the probe timeout. Other hosts are fetched meanwhile. Each page is fetched
+    once: no quiet re-measurement of slow pages (another site's speed is not judged)."""
     crawl = config.crawl
     crawl.concurrency = 1
     crawl.delay = max(crawl.delay, crawl.probe.delay)
     crawl.timeout = crawl.probe.timeout
+    crawl.remeasure_slow_ms = crawl.remeasure_download_ms = 0
 
 
 def listed_urls(mode: str, site: str, listed: ProspectList | PlacementList) -> list[str]:
