@@ -9,7 +9,7 @@ from readiness.rules.base import plural
 
 # The order every report lists rule families in (terminal, HTML sections and chart).
 FAMILY_ORDER = ("links", "status", "redirects", "canonicals", "duplicates", "indexing",
-                "experience", "structured", "onpage", "custom")
+                "experience", "structured", "onpage", "prospects", "placements", "custom")
 MAX_BLOCKERS_SHOWN = 15
 
 
