@@ -34,9 +34,13 @@ def words(text: str | None) -> set[str]:
     return {w for w in _WORD.findall((text or "").lower()) if w not in STOP_WORDS}
 
 
-def prospects_checked(ctx: AnalysisContext) -> Iterator[tuple[Prospect, OutsidePage]]:
+def prospects_checked(ctx: AnalysisContext, readable: bool = False
+                      ) -> Iterator[tuple[Prospect, OutsidePage]]:
+    """Every listed prospect and its page; ``readable``: only those that gave a page."""
     for prospect in ctx.prospects:
-        yield prospect, ctx.outside_page(prospect.url_id)
+        page = ctx.outside_page(prospect.url_id)
+        if page.reachable or not readable:
+            yield prospect, page
 
 
 def listed(prospect: Prospect, page: OutsidePage) -> dict:
@@ -170,9 +174,7 @@ class ProspectLinkFarm(ProspectRule):
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         options = self.options
-        for prospect, page in prospects_checked(ctx):
-            if not page.reachable:
-                continue
+        for prospect, page in prospects_checked(ctx, readable=True):
             profile = page.profile
             signs = []
             if len(profile.outbound) >= options.max_outbound_links:
@@ -220,9 +222,7 @@ class ProspectManyOutboundLinks(ProspectRule):
             "Outbound links from which a prospect is weak."))
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for prospect, page in prospects_checked(ctx):
-            if not page.reachable:
-                continue
+        for prospect, page in prospects_checked(ctx, readable=True):
             profile = page.profile
             count = len(profile.outbound)
             if count < self.options.many_outbound_links:
@@ -264,9 +264,7 @@ class ProspectNofollowByDefault(ProspectRule):
             "robots nofollow)."))
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for prospect, page in prospects_checked(ctx):
-            if not page.reachable:
-                continue
+        for prospect, page in prospects_checked(ctx, readable=True):
             profile = page.profile
             count = len(profile.outbound)
             if profile.page_nofollow:
@@ -306,9 +304,7 @@ class ProspectLinksInBoilerplate(ProspectRule):
     severity = Severity.NOTICE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for prospect, page in prospects_checked(ctx):
-            if not page.reachable:
-                continue
+        for prospect, page in prospects_checked(ctx, readable=True):
             profile = page.profile
             if profile.in_main:
                 continue
@@ -389,9 +385,7 @@ class ProspectAlreadyLinks(ProspectRule):
     verdict = None
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for prospect, page in prospects_checked(ctx):
-            if not page.reachable:
-                continue
+        for prospect, page in prospects_checked(ctx, readable=True):
             profile = page.profile
             if not profile.to_site:
                 continue
