@@ -158,3 +158,23 @@ def test_placement_list_formats(tmp_path):
     assert str(error.value).startswith(
         f"{unknown}:1: no source and no target column in the header; found the columns "
         "'From page', 'Link'")
+
+
+@pytest.mark.parametrize("sources, exit_code", [
+    (["/placed/live"], 0),                      # every link live and followed: the gate passes
+    (["/placed/live", "/placed/busy"], 3),      # a page answering 503: not checked, not passed
+])
+def test_a_placement_not_checked_is_never_a_pass(server, tmp_path, sources, exit_code):
+    listing = tmp_path / "placed.csv"
+    listing.write_text("source,target\n" + "".join(
+        f"{server.url('pub_b', s)},{server.url('site', '/implants')}\n" for s in sources),
+        encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    result = run_cli("placements", str(listing), "--config", str(config), "--out",
+                     str(tmp_path / "run"), "--reports-dir", str(tmp_path), "--quiet")
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    assert document["run"]["start_url"] == server.url("site", "/")  # --site from the targets
+    if exit_code == 3:
+        assert "1 placed link(s) could not be checked" in document["gate"]["reason"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from readiness import __version__, exitcodes
-from readiness.report.outside import outside_section
+from readiness.report.outside import outside_section, unchecked_placements
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
 from readiness.rules.spool import FindingRecord, FindingsSpool, encode_finding
@@ -256,6 +256,10 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         status = GATE_FAIL
         reason = (f"{len(failing)} {'new ' if new_ids is not None else ''}finding"
                   f"{'s' if len(failing) != 1 else ''} at {fail_on}{at_or_above}")
+    elif unchecked_placements(document):
+        status = GATE_INCONCLUSIVE
+        reason = (f"{unchecked_placements(document)} placed link(s) could not be checked (their "
+                  "page answered nothing usable, or robots.txt blocks it): see PLC001/PLC006")
     else:
         status = GATE_PASS
         reason = (f"no {'new ' if new_ids is not None else ''}finding at {fail_on}{at_or_above}")

@@ -32,7 +32,7 @@ COLUMNS = {
                 "outbound_nofollow", "outbound_hosts", "outbound_in_main", "links_to_site",
                 "listed_in"),
     PLACEMENTS: ("source", "target", "grade", "problems", "anchor", "rel", "region",
-                 "listed_in"),
+                 "listed_in", "checked"),
 }
 
 
@@ -103,8 +103,17 @@ def _placement_rows(ctx: AnalysisContext, found) -> list[dict[str, Any]]:
             "anchor": first.get("anchor"), "rel": first.get("rel"),
             "region": first.get("region"),
             "listed_in": f"{placement.input}:{placement.line}",
+            # False: the link could not be looked for (the page answered nothing usable
+            # and is not gone: a timeout, 5xx, 403, robots.txt); the gate does not pass it.
+            "checked": placed.source.reachable or placed.source_gone,
         })
     return rows
+
+
+def unchecked_placements(document: dict[str, Any]) -> int:
+    """Placements whose link could not be looked for in this run (0 for other runs)."""
+    section = document.get("outside") or {}
+    return sum(1 for row in section.get("rows", []) if row.get("checked") is False)
 
 
 def write_outside_csv(document: dict[str, Any], run_dir: Path) -> Path | None:

@@ -57,6 +57,14 @@ class PlacedLink:
     page_nofollow: bool
 
     @property
+    def source_gone(self) -> bool:
+        """The source page is gone (404, 410, a name that does not resolve, refused): the
+        link is lost, not merely unchecked."""
+        fetch = self.source.fetch
+        return fetch is not None and (fetch.status in GONE_STATUSES
+                                      or fetch.error in GONE_ERRORS)
+
+    @property
     def followed(self) -> list[Link]:
         return [] if self.page_nofollow else [m for m in self.matches if not link_qualifiers(m.rel)]
 
@@ -128,8 +136,7 @@ class PlacementSourceUnreachable(PlacementRule):
             if source.reachable or (fetch is not None
                                     and fetch.error == FetchOutcome.ROBOTS_BLOCKED):
                 continue
-            gone = fetch is not None and (fetch.status in GONE_STATUSES
-                                          or fetch.error in GONE_ERRORS)
+            gone = placed.source_gone
             yield self.placement_finding(
                 ctx, placed, f"the page carrying the link is {'gone' if gone else 'unreadable'}"
                 f": {source.problem}",
