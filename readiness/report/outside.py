@@ -21,6 +21,7 @@ from readiness.rules.context import AnalysisContext
 from readiness.rules.engine import Analysis
 from readiness.rules.placements import placed_links
 from readiness.store import open_store
+from readiness.urls import PublicUrls
 
 PROSPECTS, PLACEMENTS = "prospects", "placements"
 MODES = (PROSPECTS, PLACEMENTS)
@@ -54,13 +55,24 @@ def outside_section(analysis: Analysis) -> dict[str, Any] | None:
         findings.sort(key=lambda f: (-Severity(f["severity"]).rank, f["rule"]))
     with open_store(analysis.store_path) as store:
         ctx = AnalysisContext(store)
-        rows = (_prospect_rows if mode == PROSPECTS else _placement_rows)(ctx, found)
+        # Findings speak of production URLs (crawl.host_map), and so does the table.
+        public = PublicUrls(ctx.normalizer)
+        rows = public.deep((_prospect_rows if mode == PROSPECTS else _placement_rows)(
+            ctx, {key: found[tuple(public.text(part) for part in key)] for key in _local_keys(
+                ctx, mode)}))
     key = "verdict" if mode == PROSPECTS else "grade"
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row[key] if mode == PROSPECTS else
                (LIVE if row[key] == LIVE else "not live and followed")] += 1
     return {"mode": mode, "columns": list(COLUMNS[mode]), "rows": rows, "counts": dict(counts)}
+
+
+def _local_keys(ctx: AnalysisContext, mode: str) -> list[tuple[str, str]]:
+    """The (url, target) key of every listed row, in crawled URLs."""
+    if mode == PROSPECTS:
+        return [(ctx.urls[p.url_id], "") for p in ctx.prospects]
+    return [(ctx.urls[p.source_id], ctx.urls[p.target_id]) for p in ctx.placements]
 
 
 def _prospect_rows(ctx: AnalysisContext, found) -> list[dict[str, Any]]:
