@@ -164,3 +164,25 @@ def test_unreadable_list_is_a_usage_error_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"{empty}: no prospect in the file" in result.stderr
+
+
+def test_table_speaks_of_production_urls_under_a_host_map(server, tmp_path):
+    """Under crawl.host_map the findings name the production URLs; the table's rows do too,
+    each with its own findings (a noindex prospect stays "avoid")."""
+    listing = tmp_path / "p.txt"
+    listing.write_text("https://blog.example/noindex\nhttps://blog.example/fan\n",
+                       encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE), "host_map": {
+        "https://www.clinic.example": server.url("site").rstrip("/"),
+        "https://blog.example": server.url("pub_a").rstrip("/")}}}), encoding="utf-8")
+    result = run_cli("prospects", str(listing), "--site", "https://www.clinic.example/",
+                     "--config", str(config), "--out", str(tmp_path / "run"), "--reports-dir",
+                     str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    assert {row["url"]: row["verdict"] for row in document["outside"]["rows"]} == {
+        "https://blog.example/noindex": "avoid", "https://blog.example/fan": "worth asking"}
+    fan = next(f for f in document["findings"] if f["rule"] == "PRS008")
+    assert fan["evidence"]["links_to_site"][0]["target"] == "https://www.clinic.example/"
+    assert "verdict: prospects checked" in result.stdout
