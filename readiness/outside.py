@@ -80,9 +80,13 @@ def store_list(store_path: Path, mode: str, listed: ProspectList | PlacementList
                     store.add(Prospect(url_id=prospect_id, raw=row.url, input=row.input,
                                        line=row.line))
         else:
+            stored: set[tuple[int, int]] = set()
             for row in listed.rows:
                 source_id, target_id = url_id(row.source), url_id(row.target)
-                if source_id is not None and target_id is not None:
+                # Two spellings of one placement (a default port, a tracking parameter) are one.
+                if source_id is not None and target_id is not None \
+                        and (source_id, target_id) not in stored:
+                    stored.add((source_id, target_id))
                     store.add(Placement(source_id=source_id, target_id=target_id,
                                         source_raw=row.source, target_raw=row.target,
                                         anchor=row.anchor, rel=row.rel, input=row.input,

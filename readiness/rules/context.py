@@ -155,6 +155,9 @@ class OutsidePage:
             return None
         fetch = self.fetch
         if fetch is None:
+            if self.hops:  # list mode fetches redirects on the listed hosts only
+                return (f"redirects to {self.hops[-1]['location']}, on a host not listed, "
+                        "which list mode does not fetch as a page: list that page instead")
             return "never fetched (the crawl stopped first)"
         if fetch.error == FetchOutcome.ROBOTS_BLOCKED:
             return "blocked by its site's robots.txt (not fetched)"

@@ -116,3 +116,14 @@ def test_already_links_names_how(tmp_path):
     assert link == {"target": "http://www.clinic.test/implants", "anchor": "implants",
                     "rel": "nofollow", "region": "aside", "followed": False}
     assert findings[0].evidence["verdict"] is None
+
+
+def test_prospect_redirecting_to_a_host_not_listed_says_to_list_that_page(tmp_path):
+    store = prospects_store(tmp_path, **{
+        "http://moved.test/a": (None, {"status": 301, "location": "http://elsewhere.test/a"})})
+    findings = store.run(ProspectUnreachable)
+    assert urls(findings) == ["http://moved.test/a"]
+    assert findings[0].message == (
+        "no readable page: redirects to http://elsewhere.test/a, on a host not listed, which "
+        "list mode does not fetch as a page: list that page instead")
+    assert findings[0].evidence["landing_url"] == "http://elsewhere.test/a"
