@@ -366,7 +366,8 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
-        "outbound_note": outbound_line(summary),
+        # A prospects/placements run's outbound links are other sites': not the site's note.
+        "outbound_note": None if document.get("outside") else outbound_line(summary),
         "blockers": blocking[:BLOCKER_URLS_SHOWN],
         "blockers_more": blocking[BLOCKER_URLS_SHOWN:],
         "blockers_more_findings": sum(len(e["findings"]) for e in blocking[BLOCKER_URLS_SHOWN:]),
