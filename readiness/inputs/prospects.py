@@ -1,7 +1,7 @@
 """A prospect list: pages on other sites the user wants links from (``readiness prospects``).
 
-Either one URL per line (``#`` comments and blank lines ignored), or a CSV/TSV with a header
-naming a URL column (``url``, ``page``, ``prospect`` …; other columns are kept as notes and
+Either one URL per line (``#`` comments and blank lines ignored; a URL may hold ``,`` or
+``;``), or a CSV/TSV with a header naming a URL column (``url``, ``page``, ``prospect`` …; other columns are kept as notes and
 ignored by the checks). Each distinct page once, in the file's order; a line that is not an
 http(s) URL is reported (``file:line``) and left out, and the rest is read.
 """
@@ -31,7 +31,7 @@ class ProspectList:
 
 
 def read_prospects(path: str | Path) -> ProspectList:
-    table = read_table(path)
+    table = read_table(path, url_lines=True)
     if not table.rows:
         raise InputError("no prospect in the file: write one page URL per line "
                          "(or a CSV with a url column)", table.path)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from w3lib.encoding import read_bom
 
+SEP_LINE = re.compile(r'^"?sep=(\\t|.)"? *$', re.IGNORECASE)
 # Delimiters a spreadsheet export uses, most common first (the tie-break of the sniffing).
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -61,8 +63,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
         # UTF-16 without its BOM's byte order named would be read big-endian by Python.
         return data[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
     if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0] and data[2]:
-        # UTF-16 LE without a BOM (ASCII text: every other byte is NUL).
+        # UTF-16 without a BOM (ASCII text: every other byte is NUL), little-endian ...
         return data.decode("utf-16-le", errors="replace"), "utf-16-le"
+    if len(data) >= 4 and data[0:4:2] == b"\x00\x00" and data[1] and data[3]:
+        # ... or big-endian.
+        return data.decode("utf-16-be", errors="replace"), "utf-16-be"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -76,9 +81,10 @@ def sniff_delimiter(first_line: str) -> str | None:
     return delimiter if count else None
 
 
-def read_table(path: str | Path, comments: bool = True) -> Table:
+def read_table(path: str | Path, comments: bool = True, url_lines: bool = False) -> Table:
     """The rows of a CSV/TSV (or one-value-per-line) file; ``comments``: lines starting
-    with ``#`` are left out (lists typed by hand carry notes)."""
+    with ``#`` are left out (lists typed by hand carry notes); ``url_lines``: a file whose
+    first line is a URL is a list of one URL a line (a URL may hold ``,`` or ``;``)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -88,13 +94,15 @@ def read_table(path: str | Path, comments: bool = True) -> Table:
     lines = text.splitlines(keepends=True)
     first = 0
     delimiter = None
-    # Excel's "sep=;" hint line: names the delimiter and is not a row.
-    if lines and lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5:
-        delimiter = lines[0].strip()[4]
+    # Excel's "sep=;" hint line (quoted by some tools, "sep=\t" for tabs): names the
+    # delimiter and is not a row.
+    hint = SEP_LINE.match(lines[0].rstrip("\r\n")) if lines else None
+    if hint:
+        delimiter = "\t" if hint.group(1) == "\\t" else hint.group(1)
         first = 1
     content = [(number, line) for number, line in enumerate(lines[first:], start=first + 1)
                if line.strip() and not (comments and line.lstrip().startswith("#"))]
-    if delimiter is None and content:
+    if delimiter is None and content and not (url_lines and looks_like_url(content[0][1])):
         delimiter = sniff_delimiter(content[0][1])
     rows: list[TableRow] = []
     if delimiter is None:
@@ -132,4 +140,4 @@ def header_index(header: tuple[str, ...], names: dict[str, tuple[str, ...]]
 
 
 def looks_like_url(cell: str) -> bool:
-    return cell.lower().startswith(("http://", "https://"))
+    return cell.strip().lower().startswith(("http://", "https://"))
