@@ -127,3 +127,21 @@ def test_prospect_redirecting_to_a_host_not_listed_says_to_list_that_page(tmp_pa
         "no readable page: redirects to http://elsewhere.test/a, on a host not listed, which "
         "list mode does not fetch as a page: list that page instead")
     assert findings[0].evidence["landing_url"] == "http://elsewhere.test/a"
+
+
+def test_a_store_older_than_the_lists_has_none(tmp_path):
+    import sqlite3
+
+    path = StoreBuilder(tmp_path, start_url=SITE).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE prospects")
+        db.execute("DROP TABLE placements")
+    from readiness.rules.context import AnalysisContext
+    from readiness.store import open_store
+
+    ctx = AnalysisContext(open_store(path))
+    try:
+        assert ctx.prospects == [] and ctx.placements == []
+        assert list(ProspectUnreachable().check(ctx)) == []
+    finally:
+        ctx.store.close()
