@@ -418,3 +418,40 @@ class PlacementTargetRedirects(PlacementRule):
                 f"{plural(len(walk.hops), 'redirect')}"
                 + (f", {len(temporary)} temporary" if temporary else ""),
                 {"hops": walk.hops, "final_url": walk.final_url})
+
+
+class PlacementQualifierDropped(PlacementRule):
+    """Placed link lost its agreed rel: a link agreed as sponsored, nofollow or ugc is followed.
+
+    What it checks:
+        Placements whose row agreed a qualified rel (``sponsored``, ``nofollow``, ``ugc``):
+        a link matching the target that carries none of the agreed values (and no robots
+        nofollow on the page) is flagged.
+    Why it matters:
+        A paid or sponsored link must say so: search engines' link spam policies treat a
+        followed paid link as a link scheme, which can cost the target site its rankings.
+    Example:
+        Agreed ``sponsored``; found ``<a href="https://clinic.example/">`` without a rel.
+    How to fix:
+        Ask the publisher to add the agreed rel (``sponsored`` for paid placements).
+    Known false positives:
+        A row whose agreement changed to a followed editorial link: update its rel column.
+    """
+
+    code = "PLC009"
+    name = "placement-qualifier-dropped"
+    severity = Severity.WARNING
+    grade = "agreed rel dropped"
+
+    def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
+        for placed in placed_links(ctx):
+            agreed = set((placed.placement.rel or "").split())
+            if not agreed or placed.page_nofollow:
+                continue
+            dropped = [m for m in placed.matches if not agreed & link_qualifiers(m.rel)]
+            if not dropped:
+                continue
+            yield self.placement_finding(
+                ctx, placed, f"agreed {' '.join(sorted(agreed))}, the link carries "
+                f"{dropped[0].rel or 'no rel'}: a followed paid link is a link scheme",
+                {"found_rel": sorted({m.rel or "" for m in dropped})})

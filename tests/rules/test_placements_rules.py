@@ -142,3 +142,16 @@ def test_finding_ids_are_the_placements_across_runs(tmp_path):
     second = placements_store(tmp_path / "2", {
         "http://lost.test/a": ({"links": []}, {}, None, None, None)}).run(PlacementMissing)
     assert [f.id for f in first] == [f.id for f in second] and len(first) == 1
+
+
+def test_agreed_qualifier_dropped(tmp_path):
+    from readiness.rules.placements import PlacementQualifierDropped
+
+    store = placements_store(tmp_path, {
+        "http://paid.test/a": ({"links": [(TARGET, LINK)]}, {}, None, None, "sponsored"),
+        "http://kept.test/a": ({"links": [(TARGET, {**LINK, "rel": "sponsored noopener"})]}, {},
+                               None, None, "sponsored")})
+    findings = store.run(PlacementQualifierDropped)
+    assert urls(findings) == ["http://paid.test/a"]
+    assert findings[0].message == ("agreed sponsored, the link carries no rel: a followed paid "
+                                   "link is a link scheme")
