@@ -1,9 +1,10 @@
 """The ``readiness`` command line.
 
-Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``; with
-``--baseline``, new findings only) · 2 usage or configuration error · 3 inconclusive (start URL
-unreachable, crawl blocked, no page, fewer pages than ``--min-pages``, crawl not finished,
-``--fail-on-incomplete``) · 130 interrupted (readiness/exitcodes.py).
+Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``, ``prospects``,
+``placements``; with ``--baseline``, new findings only) · 2 usage or configuration error · 3
+inconclusive (start URL unreachable, crawl blocked, no page, fewer pages than ``--min-pages``,
+crawl not finished, ``--fail-on-incomplete``, a placed link that could not be looked for) ·
+130 interrupted (readiness/exitcodes.py).
 """
 
 from __future__ import annotations
