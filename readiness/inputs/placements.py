@@ -34,7 +34,8 @@ class PlacementRow:
     source: str             # the other site's page, as written
     target: str             # the site URL it should link to, as written
     anchor: str | None      # the agreed anchor text; None when not given
-    rel: str | None         # "" followed; "nofollow", "sponsored", "ugc" (space-joined, sorted); None not given
+    # "" followed; "nofollow", "sponsored", "ugc" (space-joined, sorted); None not given
+    rel: str | None
     input: str              # the file's name
     line: int
 

@@ -1,8 +1,8 @@
 """A prospect list: pages on other sites the user wants links from (``readiness prospects``).
 
 Either one URL per line (``#`` comments and blank lines ignored; a URL may hold ``,`` or
-``;``), or a CSV/TSV with a header naming a URL column (``url``, ``page``, ``prospect`` …; other columns are kept as notes and
-ignored by the checks). Each distinct page once, in the file's order; a line that is not an
+``;``), or a CSV/TSV with a header naming a URL column (``url``, ``page``, ``prospect`` …;
+other columns are kept as notes and ignored by the checks). Each distinct page once, in the file's order; a line that is not an
 http(s) URL is reported (``file:line``) and left out, and the rest is read.
 """
 

@@ -162,7 +162,8 @@ class OutsidePage:
         if fetch.error == FetchOutcome.ROBOTS_BLOCKED:
             return "blocked by its site's robots.txt (not fetched)"
         if fetch.status is None:
-            return f"no answer ({fetch.error}{': ' + fetch.error_detail if fetch.error_detail else ''})"
+            detail = f": {fetch.error_detail}" if fetch.error_detail else ""
+            return f"no answer ({fetch.error}{detail})"
         if 300 <= fetch.status < 400:
             return f"redirects ({fetch.status}) past the hops followed"
         if fetch.status != 200:

@@ -300,7 +300,7 @@ def _same_text(text: str) -> str:
 
 
 class PlacementPageNotIndexable(PlacementRule):
-    """Placement page not indexable: the page carrying the link is noindex, blocked or canonicalised.
+    """Placement page not indexable: the page with the link is noindex, blocked or canonicalised.
 
     What it checks:
         The source page, where its redirects land: disallowed by its site's robots.txt

@@ -19,7 +19,6 @@ from pydantic import Field
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import AnalysisContext, OutsidePage
 from readiness.store.records import FetchOutcome, Prospect
-from readiness.urls import netloc
 
 FAMILY = "prospects"
 AVOID, WEAK = "avoid", "weak"
