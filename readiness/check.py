@@ -108,7 +108,13 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     if show_gate:
         print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
               f"{gate['status'].upper()} — {gate['reason']}")
-    for fmt in ("json", "csv", "junit", "md", "redirects", "html"):  # the report last: to open
+    outside = document.get("outside")
+    if outside:
+        counts = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))
+        print(f"{outside['mode']}: {len(outside['rows'])} checked: {counts}")
+    # The report last: the one to open.
+    for fmt in ("json", "csv", "prospects", "placements", "junit", "md", "redirects",
+                "html"):
         if fmt in written:
             label = {"json": "findings", "html": "report", "md": "summary",
                      "redirects": "redirect map"}.get(fmt, fmt)

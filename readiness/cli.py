@@ -1,9 +1,10 @@
 """The ``readiness`` command line.
 
-Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``; with
-``--baseline``, new findings only) · 2 usage or configuration error · 3 inconclusive (start URL
-unreachable, crawl blocked, no page, fewer pages than ``--min-pages``, crawl not finished,
-``--fail-on-incomplete``) · 130 interrupted (readiness/exitcodes.py).
+Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``, ``prospects``,
+``placements``; with ``--baseline``, new findings only) · 2 usage or configuration error · 3
+inconclusive (start URL unreachable, crawl blocked, no page, fewer pages than ``--min-pages``,
+crawl not finished, ``--fail-on-incomplete``, a placed link that could not be looked for) ·
+130 interrupted (readiness/exitcodes.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from readiness import __version__, exitcodes
 from readiness.check import analyze_store, load_run, report_crawl
 from readiness.config import ConfigError
-from readiness.urls import UrlNormalizer, redact_credentials
+from readiness.urls import UrlNormalizer, origin, redact_credentials
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
     exitcodes.OK, exitcodes.USAGE, exitcodes.INCONCLUSIVE, exitcodes.INTERRUPTED)
@@ -81,6 +82,28 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
     diff.set_defaults(handler=cmd_diff)
 
+    prospects = commands.add_parser(
+        "prospects", help="vet pages on other sites you want links from: worth asking, weak "
+                          "or avoid, each fetched once, politely")
+    prospects.add_argument("file", help="the prospect list: one page URL a line (# comments), "
+                                        "or a CSV with a url column")
+    prospects.add_argument("--site", required=True, metavar="URL",
+                           help="your site, e.g. https://www.clinic.example/: links to it "
+                                "are what the pages are checked for")
+    _add_outside_options(prospects)
+    prospects.set_defaults(handler=cmd_outside)
+
+    placements = commands.add_parser(
+        "placements", help="check links placed on other sites: still there, followed, in "
+                           "the text, with the agreed anchor, to a working target")
+    placements.add_argument("file", help="the placements CSV: source page, target URL, "
+                                         "optionally the agreed anchor and rel")
+    placements.add_argument("--site", metavar="URL",
+                            help="your site (default: the config's first start URL, or the "
+                                 "first target's home page)")
+    _add_outside_options(placements)
+    placements.set_defaults(handler=cmd_outside)
+
     rules = commands.add_parser("rules", help="list every rule, or explain one")
     rules.add_argument("code", nargs="?", help="rule code or name, e.g. RDR001 or redirect-chain")
     rules.set_defaults(handler=cmd_rules)
@@ -112,6 +135,17 @@ def _add_crawl_options(sub: argparse.ArgumentParser, listing: bool = True) -> No
     sub.add_argument("--no-outbound", action="store_true",
                      help="do not check links to other sites (crawl.probe.enabled: false), "
                           "e.g. on a CI runner without internet access")
+
+
+def _add_outside_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--config", metavar="FILE",
+                     help="YAML configuration (crawl: politeness, rules: thresholds)")
+    sub.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
+    sub.add_argument("--reports-dir", default="reports", metavar="DIR",
+                     help="where runs are kept (default: reports; runs of the same --site "
+                          "are compared with the previous one)")
+    sub.add_argument("--quiet", action="store_true", help="no progress line")
+    _add_gate_options(sub)
 
 
 def _add_gate_options(sub: argparse.ArgumentParser) -> None:
@@ -343,6 +377,54 @@ def cmd_backlinks(args: argparse.Namespace) -> int:
     config.crawl.list_urls = backlinks.targets
     result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
                        progress=not args.quiet)
+    status = report_crawl(result)
+    if status != EXIT_OK:
+        return status
+    return analyze_store(result.store_path, config, **settings)
+
+
+def cmd_outside(args: argparse.Namespace) -> int:
+    """``readiness prospects`` / ``readiness placements``: the list read, its pages fetched
+    by a polite list-mode crawl, the list stored with them, then analysed and gated as
+    ``check`` is (readiness/outside.py)."""
+    from readiness.crawl.runner import run_crawl
+    from readiness.inputs.placements import read_placements
+    from readiness.inputs.prospects import read_prospects
+    from readiness.inputs.tables import InputError
+    from readiness.outside import (
+        PROSPECTS,
+        listed_urls,
+        outside_politeness,
+        report_problems,
+        store_list,
+    )
+
+    mode = args.command
+    settings = gate_settings(args)
+    try:
+        listed = (read_prospects if mode == PROSPECTS else read_placements)(args.file)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    report_problems(listed.problems)
+    config = crawl_config(args.config)
+    site = args.site
+    if site is None:
+        site = (config.crawl.start_urls[0] if config.crawl.start_urls
+                else origin(listed.rows[0].target) + "/")
+    site = check_url(site, config.crawl)
+    outside_politeness(config)
+    config.crawl.list_urls = listed_urls(mode, site, listed)
+    try:  # host_map and the other crawl checks, as if the YAML listed them
+        type(config.crawl).model_validate(config.crawl.model_dump())
+    except ValueError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    for url in config.crawl.list_urls:
+        check_url(url, config.crawl)
+    result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
+                       progress=not args.quiet)
+    # Written whatever the crawl's end: nothing already stored is lost, and an interrupted
+    # run stays re-analysable with its list.
+    store_list(result.store_path, mode, listed, UrlNormalizer.from_config(config.crawl))
     status = report_crawl(result)
     if status != EXIT_OK:
         return status

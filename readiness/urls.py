@@ -48,6 +48,12 @@ def netloc(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+def host_twin(host: str) -> str:
+    """A host without its ``www.``: ``www.clinic.example`` and ``clinic.example`` are one site
+    to whoever links to it."""
+    return host[4:] if host.startswith("www.") else host
+
+
 def _map_key(url: str) -> str:
     """The host map's key of an absolute URL: its netloc without the scheme's default port
     (``https://host:443/`` is ``https://host/``, and must not reach the production host)."""

@@ -206,10 +206,13 @@ def page_changes(old_store: Path, new_store: Path,
 # -- the runs kept under reports/ ---------------------------------------------------------
 
 def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
-                 limit: int = CANDIDATE_LIMIT) -> list[tuple[Path, dict[str, Any]]]:
+                 limit: int = CANDIDATE_LIMIT, mode: str | None = None
+                 ) -> list[tuple[Path, dict[str, Any]]]:
     """[(findings path, {"run": …, "summary": …})] of earlier runs of the same site beside
-    ``run_dir``, oldest first. A run is earlier when it started before this one."""
-    return _earlier_runs(run_dir, start_url, started_at, limit)[0]
+    ``run_dir``, oldest first. A run is earlier when it started before this one; it is of
+    the same kind when its ``mode`` is this one's (a site check, or a prospects or placements
+    run of the site: a placements run compares with the last placements run only)."""
+    return _earlier_runs(run_dir, start_url, started_at, limit, mode)[0]
 
 
 def _run_order(path: Path, run: dict[str, Any]) -> tuple[float, str]:
@@ -217,7 +220,7 @@ def _run_order(path: Path, run: dict[str, Any]) -> tuple[float, str]:
 
 
 def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
-                  limit: int = CANDIDATE_LIMIT
+                  limit: int = CANDIDATE_LIMIT, mode: str | None = None
                   ) -> tuple[list[tuple[Path, dict[str, Any]]], dict[str, Any] | None]:
     """earlier_runs, and the whole findings document of the last of them (the previous run).
     Of the others only the headers are kept: a big site's findings files are large."""
@@ -239,7 +242,7 @@ def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None
         except (ValueError, OSError):  # unreadable, foreign or newer files are not our runs
             continue
         run = document.get("run", {})
-        if run.get("start_url") != start_url:
+        if run.get("start_url") != start_url or run.get("mode") != mode:
             continue
         if started_at is not None and run.get("started_at") is not None \
                 and run["started_at"] >= started_at:
@@ -295,7 +298,8 @@ def add_run_comparisons(document: dict[str, Any], run_dir: Path, store_path: Pat
                         baseline_path: Path | None = None) -> None:
     """Add ``history`` and ``previous`` (and ``baseline`` when given) to a fresh document."""
     run = document["run"]
-    runs, previous = _earlier_runs(run_dir, run.get("start_url"), run.get("started_at"))
+    runs, previous = _earlier_runs(run_dir, run.get("start_url"), run.get("started_at"),
+                                   mode=run.get("mode"))
     document["history"] = run_history(runs)
     document["previous"] = None
     if previous is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from readiness import __version__, exitcodes
+from readiness.report.outside import outside_section, unchecked_placements
 from readiness.rules.base import Severity
 from readiness.rules.engine import Analysis
 from readiness.rules.spool import FindingRecord, FindingsSpool, encode_finding
@@ -63,6 +64,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "readiness_version": __version__,
         "run": {
             "run_id": meta.get("run_id"), "start_url": meta.get("start_url"),
+            # None for a site check; "prospects" or "placements" (readiness/outside.py).
+            "mode": meta.get("mode"),
             "store": str(analysis.store_path), "complete": bool(meta.get("complete")),
             # The previous run's store the analysis read (the redirect map's history).
             "previous_store": str(analysis.previous_store) if analysis.previous_store else None,
@@ -83,6 +86,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "outbound": analysis.outbound,
         },
         "crawl": crawl_profile(analysis.store_path),
+        # A prospects or placements run: one row per listed page (report/outside.py).
+        "outside": outside_section(analysis),
         "rules": rules,
         # Read from the spool a finding at a time by whoever writes or reads them.
         "findings": analysis.spool,
@@ -256,6 +261,10 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         status = GATE_FAIL
         reason = (f"{len(failing)} {'new ' if new_ids is not None else ''}finding"
                   f"{'s' if len(failing) != 1 else ''} at {fail_on}{at_or_above}")
+    elif unchecked_placements(document):
+        status = GATE_INCONCLUSIVE
+        reason = (f"{unchecked_placements(document)} placed link(s) could not be checked (their "
+                  "page answered nothing usable, or robots.txt blocks it): see PLC001/PLC006")
     else:
         status = GATE_PASS
         reason = (f"no {'new ' if new_ids is not None else ''}finding at {fail_on}{at_or_above}")

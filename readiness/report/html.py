@@ -366,13 +366,14 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
     return {
         "doc": document, "summary": summary, "run": document["run"],
         "gate": document.get("gate"), "counts": summary["counts"],
-        "outbound_note": outbound_line(summary),
+        # A prospects/placements run's outbound links are other sites': not the site's note.
+        "outbound_note": None if document.get("outside") else outbound_line(summary),
         "blockers": blocking[:BLOCKER_URLS_SHOWN],
         "blockers_more": blocking[BLOCKER_URLS_SHOWN:],
         "blockers_more_findings": sum(len(e["findings"]) for e in blocking[BLOCKER_URLS_SHOWN:]),
         "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
-        "comparisons": comparisons,
+        "comparisons": comparisons, "outside": document.get("outside"),
         "new_findings": {c["kind"]: [by_id[i] for i in c["new"][:FIXED_SHOWN]]
                          for c in comparisons},
         "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,

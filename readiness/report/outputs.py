@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from readiness.report.compare import add_run_comparisons
 from readiness.report.findings import apply_gate, findings_document, write_document
 from readiness.report.html import write_html
+from readiness.report.outside import write_outside_csv
 from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
 from readiness.report.redirect_map import remove_redirect_map, write_redirect_map
 from readiness.rules.engine import Analysis
@@ -63,6 +64,9 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
     for fmt in FORMATS:
         path = run_dir / OUTPUT_NAMES[fmt]
         if fmt not in formats:
+            if fmt == "csv":  # the per-page table of a prospects/placements run goes too
+                for table in ("prospects.csv", "placements.csv"):
+                    (run_dir / table).unlink(missing_ok=True)
             if fmt == "redirects":
                 remove_redirect_map(run_dir)
             elif path.is_dir():
@@ -77,6 +81,9 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
         elif fmt == "csv":
             write_csv(document, path)
             written[fmt] = path
+            table = write_outside_csv(document, run_dir)
+            if table is not None:
+                written[document["outside"]["mode"]] = table
         elif fmt == "junit":
             written[fmt] = write_text(path, junit_xml(document))
         elif fmt == "md":

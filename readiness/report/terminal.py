@@ -9,7 +9,8 @@ from readiness.rules.base import plural
 
 # The order every report lists rule families in (terminal, HTML sections and chart).
 FAMILY_ORDER = ("links", "status", "redirects", "canonicals", "duplicates", "indexing",
-                "experience", "structured", "onpage", "backlinks", "redirectmap", "custom")
+                "experience", "structured", "onpage", "backlinks", "redirectmap",
+                "prospects", "placements", "custom")
 MAX_BLOCKERS_SHOWN = 15
 
 
@@ -35,12 +36,17 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
           f"{c.get('notice', 0):>4} notices\n")
     by_id = findings_with_ids(document["findings"], (
         i for entry in summary["blocking_urls"][:MAX_BLOCKERS_SHOWN] for i in entry["findings"]))
+    # A prospects or placements run judges other sites' pages: their outbound links are
+    # not the site's, and "ready for link building" is not what it answers.
+    mode = run.get("mode")
     outbound_note = outbound_line(summary)
-    if outbound_note:
+    if outbound_note and not mode:
         w(f"\n{outbound_note}\n")
     if summary["ready"]:
         verdict = ("READY for link building" if summary["verdict"] == VERDICT_READY
                    else summary["verdict"])  # ready for what was crawled (N pages; …)
+        if mode:
+            verdict = f"{mode} checked"
         w(f"\nverdict: {verdict} — no error-severity finding remains.\n")
         return
     urls = summary["blocking_urls"]
@@ -51,6 +57,9 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
             return
         w(f"errors in what was crawled ({plural(findings, 'error finding')}), "
           "most linked first:\n")
+    elif mode:
+        w(f"\nverdict: {mode}: {plural(len(urls), 'listed page')} with errors "
+          f"({plural(findings, 'error finding')}):\n")
     else:
         w(f"\nverdict: NOT READY for link building — {plural(len(urls), 'URL')} "
           f"block{'s' if len(urls) == 1 else ''} link building "

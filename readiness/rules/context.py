@@ -27,7 +27,9 @@ from readiness.store.records import (
     FetchOutcome,
     Link,
     Page,
+    Placement,
     Probe,
+    Prospect,
     Robots,
     Sitemap,
     SitemapEntry,
@@ -36,7 +38,7 @@ from readiness.store.records import (
     Variant,
     record,
 )
-from readiness.urls import UrlNormalizer, is_http, netloc
+from readiness.urls import UrlNormalizer, host_twin, is_http, netloc
 
 # Where a sitemap can be named, in the order its namings are listed (then by naming index).
 SITEMAP_SOURCES = ("robots", "config", "fallback", "index")
@@ -109,6 +111,78 @@ class BacklinkedTarget:
     referring_domains: int          # max(the export's count, distinct linking hosts)
     backlinks: int                  # max(the export's count, rows naming a linking page)
     anchors: tuple[tuple[str, int], ...]  # (anchor text, rows), most rows first, then by text
+
+
+# rel values by which a link passes no ranking signal.
+LINK_QUALIFIERS = frozenset({"nofollow", "sponsored", "ugc"})
+# Link regions that repeat on every page of a site (links.region), as opposed to "main".
+BOILERPLATE_REGIONS = frozenset({"nav", "header", "footer", "aside"})
+
+
+def link_qualifiers(rel: str | None) -> frozenset[str]:
+    """The nofollow/sponsored/ugc among a link's rel values."""
+    return frozenset((rel or "").lower().split()) & LINK_QUALIFIERS
+
+
+@dataclass(slots=True)
+class LinkProfile:
+    """The outbound links of another site's page (<a>/<area> to hosts other than its own and
+    its www twin), counted."""
+
+    outbound: list[Link]
+    qualified: int              # nofollow/sponsored/ugc (all of them under robots nofollow)
+    page_nofollow: bool         # the page's meta robots or X-Robots-Tag says nofollow
+    hosts: int                  # distinct hosts linked to
+    in_main: int                # outbound links in the main content
+    in_boilerplate: int         # in nav/header/footer/aside
+    to_site: list[Link]         # links to the site (any of its hosts, either scheme)
+
+    def evidence(self) -> dict[str, Any]:
+        return {"outbound_links": len(self.outbound), "outbound_qualified": self.qualified,
+                "outbound_hosts": self.hosts, "outbound_in_main": self.in_main,
+                "outbound_in_boilerplate": self.in_boilerplate,
+                "page_nofollow": self.page_nofollow}
+
+
+@dataclass(slots=True)
+class OutsidePage:
+    """A page on another site the user listed (a prospect, a placement's source), as the
+    list-mode crawl fetched it: its redirects walked to where it lands, and that page's facts."""
+
+    url_id: int                     # as listed
+    landing_id: int                 # where its redirects end (url_id when it does not redirect)
+    hops: list[dict[str, Any]]      # [{url, status, location}] of the redirects followed
+    fetch: Fetch | None             # the landing URL's fetch (None: never fetched)
+    page: Page | None               # its page facts (None: not a 200 HTML page)
+    indexability: Indexability      # the landing page's (robots.txt, status, noindex, canonical)
+    links: list[Link]               # its <a>/<area> edges, in document order
+    profile: LinkProfile            # its outbound links, counted
+
+    @property
+    def reachable(self) -> bool:
+        return self.page is not None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the page could not be read, in plain words; None when it was."""
+        if self.page is not None:
+            return None
+        fetch = self.fetch
+        if fetch is None:
+            if self.hops:  # list mode fetches redirects on the listed hosts only
+                return (f"redirects to {self.hops[-1]['location']}, on a host not listed, "
+                        "which list mode does not fetch as a page: list that page instead")
+            return "never fetched (the crawl stopped first)"
+        if fetch.error == FetchOutcome.ROBOTS_BLOCKED:
+            return "blocked by its site's robots.txt (not fetched)"
+        if fetch.status is None:
+            detail = f": {fetch.error_detail}" if fetch.error_detail else ""
+            return f"no answer ({fetch.error}{detail})"
+        if 300 <= fetch.status < 400:
+            return f"redirects ({fetch.status}) past the hops followed"
+        if fetch.status != 200:
+            return f"answers {fetch.status}"
+        return f"not an HTML page ({fetch.content_type or 'no content type'})"
 
 
 # The stored fields of a probe (JudgedProbe adds the analysis's own).
@@ -688,6 +762,90 @@ class AnalysisContext:
             final.status if final is not None else None,
             final.error if final is not None else None,
             False, False, final is None or not final.fetched)
+
+    # -- other sites' pages (prospects, placements) ---------------------------------------
+
+    @cached_property
+    def prospects(self) -> list[Prospect]:
+        """The listed prospects (``readiness prospects``), in the list's order."""
+        return sorted(self.store.records(Prospect), key=lambda p: (p.input, p.line))
+
+    @cached_property
+    def placements(self) -> list[Placement]:
+        """The listed placements (``readiness placements``), in the list's order."""
+        return sorted(self.store.records(Placement), key=lambda p: (p.input, p.line))
+
+    @cached_property
+    def site_netlocs(self) -> frozenset[str]:
+        """The site's hosts without www (either scheme matches) when other sites' pages are
+        judged: a link to any of them, or to its www twin, is a link to the site. The site
+        is the start URL (``--site``), its host map's production hosts and the hosts its
+        start URL redirects to when it was fetched."""
+        hosts = {netloc(self.start_url)}
+        hosts.update(netloc(origin) for origin in (self.crawl_config.get("host_map") or {}))
+        start = self.ids.get(self.start_url)
+        if start is not None:
+            hosts.update(netloc(hop["location"]) for hop in self.walk_redirects(start).hops)
+        return frozenset(host_twin(host) for host in hosts)
+
+    def is_site_url(self, url_id: int | None) -> bool:
+        return url_id is not None and host_twin(netloc(self.urls[url_id])) in self.site_netlocs
+
+    def link_evidence(self, link: Link, page_nofollow: bool = False) -> dict[str, Any]:
+        """One link of another site's page as evidence: where it points, how, and where."""
+        return {"target": self.urls[link.target_id], "anchor": link.anchor,
+                "rel": link.rel or "", "region": link.region,
+                "followed": not link_qualifiers(link.rel) and not page_nofollow}
+
+    def outside_page(self, url_id: int) -> OutsidePage:
+        """A listed page of another site: its redirects (hop by hop, as fetched), the
+        page it lands on and that page's link edges."""
+        known = self._outside_pages.get(url_id)
+        if known is not None:
+            return known
+        hops: list[dict[str, Any]] = []
+        seen = {url_id}
+        current = url_id
+        while self.is_redirect(current) and len(hops) < 20:
+            fetch = self.fetches[current]
+            target = fetch.location_url_id
+            hops.append({"url": self.urls[current], "status": fetch.status,
+                         "location": self.urls[target]})
+            if target in seen:
+                break
+            seen.add(target)
+            current = target
+        fetch = self.fetches.get(current)
+        page = self.pages.get(current) if fetch is not None and fetch.status == 200 else None
+        links = list(self.links(CLICK_ELEMENTS, source_id=current)) if page is not None else []
+        outside = OutsidePage(url_id, current, hops, fetch, page, self.indexability(current),
+                              links, self._link_profile(current, page, links))
+        self._outside_pages[url_id] = outside
+        return outside
+
+    @cached_property
+    def _outside_pages(self) -> dict[int, OutsidePage]:
+        return {}
+
+    def _link_profile(self, url_id: int, page: Page | None, links: list[Link]) -> LinkProfile:
+        own = host_twin(netloc(self.urls[url_id]))
+        page_nofollow = page is not None and (
+            "nofollow" in robots_directives(page.meta_robots)
+            or "nofollow" in robots_directives(page.x_robots_tag))
+        outbound, hosts = [], set()
+        for link in links:
+            target = self.urls[link.target_id] if link.target_id is not None else ""
+            host = host_twin(netloc(target)) if is_http(target) else None
+            if host is not None and host != own:
+                outbound.append(link)
+                hosts.add(host)
+        qualified = len(outbound) if page_nofollow else sum(
+            1 for link in outbound if link_qualifiers(link.rel))
+        return LinkProfile(
+            outbound, qualified, page_nofollow, len(hosts),
+            sum(1 for link in outbound if link.region == "main"),
+            sum(1 for link in outbound if link.region in BOILERPLATE_REGIONS),
+            [link for link in outbound if self.is_site_url(link.target_id)])
 
     # -- host and scheme variants ---------------------------------------------------------
 

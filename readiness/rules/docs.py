@@ -30,7 +30,8 @@ FAMILY_TITLES = {
     "canonicals": "Canonicals", "duplicates": "Duplicate content", "indexing": "Indexing",
     "experience": "Page experience", "structured": "Structured data and NAP",
     "onpage": "On-page basics", "backlinks": "Backlinked pages",
-    "redirectmap": "Redirect map", "custom": "Custom rules",
+    "redirectmap": "Redirect map", "prospects": "Prospects (other sites' pages)",
+    "placements": "Placed links", "custom": "Custom rules",
 }
 
 

@@ -30,6 +30,14 @@ logger = logging.getLogger(__name__)
 
 # Why a whole-site rule (Rule.whole_site) does not run on a list-mode crawl.
 LIST_MODE_NOT_RUN = "list mode: needs the whole site, only the listed URLs were fetched"
+# A prospects or placements run (meta ``mode``, readiness/outside.py) fetched other sites'
+# pages: only the rule family of that name judges them; the site's rules would judge another
+# site's titles and canonicals as if they were the user's.
+OUTSIDE_MODES = ("prospects", "placements")
+
+
+def outside_not_run(mode: str) -> str:
+    return f"a {mode} run: other sites' pages, judged by the {mode} rules only"
 
 
 @dataclass
@@ -178,7 +186,10 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                        for name in rule.reads}
         for index, (rule, common) in enumerate(rules):
             run = RuleRun(type(rule), rule.effective_severity)
-            if rule.whole_site and ctx.list_mode:
+            mode = ctx.meta.get("mode")
+            if mode in OUTSIDE_MODES and rule.family != mode:
+                run.not_run = outside_not_run(mode)
+            elif rule.whole_site and ctx.list_mode:
                 run.not_run = LIST_MODE_NOT_RUN
             url_filter = UrlFilter(common["include"], common["exclude"])
             accepts = [(glob_to_regex([a.url]), a.reason) for a in common["accept"]]

@@ -56,6 +56,8 @@ class CrawlStoreReader:
         """
         names = tuple(fields) if fields is not None else columns(cls)
         present = self._table_columns(cls.table)
+        if not present:
+            return iter(())  # a table an older store lacks: no rows
         selected = ", ".join(f"t.{name}" if name in present else f"NULL AS {name}"
                              for name in names)
         sql = f"SELECT {selected} FROM {cls.table} t"

@@ -453,9 +453,44 @@ class Backlink(Record):
     line: int = column("line in the export", default=REQUIRED)
 
 
+@record
+class Prospect(Record):
+    """A page on another site the user wants a link from, read from a prospect list
+    (``readiness prospects``): fetched once, politely, never crawled beyond."""
+
+    table = "prospects"
+    one_row_per = "listed prospect page"
+    url_id: int = column("the prospect page as listed, normalised", default=REQUIRED, key=True,
+                         references="urls")
+    raw: str = column("as the list spells it", default=REQUIRED)
+    input: str = column("the list's file name", default=REQUIRED)
+    line: int = column("line in the list", default=REQUIRED)
+
+
+@record
+class Placement(Record):
+    """A link placed on another site's page, read from a placements list (``readiness
+    placements``): the source page is fetched once, politely; the target is a site URL."""
+
+    table = "placements"
+    one_row_per = "listed placement"
+    conflict = None
+    source_id: int = column("the other site's page carrying the link, normalised",
+                            default=REQUIRED, references="urls")
+    target_id: int = column("the site URL it should link to, normalised (host map applied)",
+                            default=REQUIRED, references="urls")
+    source_raw: str = column("the source page as the list spells it", default=REQUIRED)
+    target_raw: str = column("the target as the list spells it", default=REQUIRED)
+    anchor: str | None = column("the agreed anchor text; NULL when not agreed")
+    rel: str | None = column("the agreed rel: '' followed; nofollow sponsored ugc "
+                             "(space-joined); NULL when not agreed")
+    input: str = column("the list's file name", default=REQUIRED)
+    line: int = column("line in the list", default=REQUIRED)
+
+
 RECORDS: tuple[type[Record], ...] = (Meta, Url, Fetch, Page, Body, Canonical, Hreflang, Link,
                                      Sitemap, SitemapNaming, SitemapEntry, Robots, Probe,
-                                     Variant, Queued, Backlink)
+                                     Variant, Queued, Backlink, Prospect, Placement)
 BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORDS}
 
 
