@@ -387,17 +387,10 @@ def cmd_outside(args: argparse.Namespace) -> int:
     """``readiness prospects`` / ``readiness placements``: the list read, its pages fetched
     by a polite list-mode crawl, the list stored with them, then analysed and gated as
     ``check`` is (readiness/outside.py)."""
-    from readiness.crawl.runner import run_crawl
     from readiness.inputs.placements import read_placements
     from readiness.inputs.prospects import read_prospects
     from readiness.inputs.tables import InputError
-    from readiness.outside import (
-        PROSPECTS,
-        listed_urls,
-        outside_politeness,
-        report_problems,
-        store_list,
-    )
+    from readiness.outside import PROSPECTS, prepare_outside, report_problems, run_outside
 
     mode = args.command
     settings = gate_settings(args)
@@ -412,19 +405,15 @@ def cmd_outside(args: argparse.Namespace) -> int:
         site = (config.crawl.start_urls[0] if config.crawl.start_urls
                 else origin(listed.rows[0].target) + "/")
     site = check_url(site, config.crawl)
-    outside_politeness(config)
-    config.crawl.list_urls = listed_urls(mode, site, listed)
+    prepare_outside(mode, site, listed, config)
     try:  # host_map and the other crawl checks, as if the YAML listed them
         type(config.crawl).model_validate(config.crawl.model_dump())
     except ValueError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     for url in config.crawl.list_urls:
         check_url(url, config.crawl)
-    result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet)
-    # Written whatever the crawl's end: nothing already stored is lost, and an interrupted
-    # run stays re-analysable with its list.
-    store_list(result.store_path, mode, listed, UrlNormalizer.from_config(config.crawl))
+    result = run_outside(mode, site, listed, config, out=args.out,
+                         reports_dir=args.reports_dir, progress=not args.quiet)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status

@@ -52,6 +52,30 @@ def outside_politeness(config: "ReadinessConfig") -> None:
     crawl.remeasure_slow_ms = crawl.remeasure_download_ms = 0
 
 
+def prepare_outside(mode: str, site: str, listed: ProspectList | PlacementList,
+                    config: "ReadinessConfig") -> None:
+    """Make ``config`` the polite list-mode crawl of ``listed`` (checked by the caller before
+    ``run_outside``). A rule file's ``backlinks:`` are the site's, not these pages': their
+    targets are no seeds of this crawl."""
+    config.backlinks = []
+    outside_politeness(config)
+    config.crawl.list_urls = listed_urls(mode, site, listed)
+
+
+def run_outside(mode: str, site: str, listed: ProspectList | PlacementList,
+                config: "ReadinessConfig", out: str | Path | None = None,
+                reports_dir: str | Path = "reports", progress: bool = True):
+    """Crawl a prepared list (``prepare_outside``) and store the list with the run; the
+    crawl's result (``readiness.crawl.runner.CrawlResult``)."""
+    from readiness.crawl.runner import run_crawl
+
+    result = run_crawl(site, config, out=out, reports_dir=reports_dir, progress=progress)
+    # Written whatever the crawl's end: nothing already stored is lost, and an interrupted
+    # run stays re-analysable with its list.
+    store_list(result.store_path, mode, listed, UrlNormalizer.from_config(config.crawl))
+    return result
+
+
 def listed_urls(mode: str, site: str, listed: ProspectList | PlacementList) -> list[str]:
     """What the list-mode crawl fetches: the site's start URL and the prospects, or each
     placement's source page and target, each once, in the list's order."""

@@ -116,3 +116,40 @@ def test_demo_clean_outbound_link_not_flagged(demo, url):
             "SELECT u.url, p.verdict FROM probes p JOIN urls u ON u.id = p.url_id")}
     assert verdicts.get(url) == "ok", f"{url} was not probed as ok"
     assert [code for code in LINK_RULES if (code, url) in found] == []
+
+
+# The demo's link-building lists (PLANTED.md, "Prospects and placed links"), each a run of
+# its own beside the site's: the verdict of every listed page, the clean ones included.
+EXT_A, EXT_B = "https://dental-health-association.example", "https://family-health-weekly.example"
+
+
+def outside_run(demo, mode):
+    _, out, _, _ = demo
+    document = json.loads((out.parent / f"{out.name}-{mode}" / "findings.json").read_text())
+    assert document["outside"]["mode"] == mode
+    return document
+
+
+def test_demo_vets_its_sample_prospects(demo):
+    document = outside_run(demo, "prospects")
+    verdicts = {row["url"]: row["verdict"] for row in document["outside"]["rows"]}
+    assert verdicts == {f"{EXT_B}/articles/brushing-tips": "worth asking",
+                        f"{EXT_A}/articles/whitening-facts": "weak",
+                        f"{EXT_B}/events": "avoid",
+                        f"{EXT_A}/research/flossing-study": "avoid"}
+    flagged = {(f["rule"], f["url"]) for f in document["findings"]}
+    assert ("PRS001", f"{EXT_B}/events") in flagged
+    assert ("PRS006", f"{EXT_A}/articles/whitening-facts") in flagged
+    assert not any(f["url"] == f"{EXT_B}/articles/brushing-tips" and f["severity"] != "notice"
+                   for f in document["findings"])
+
+
+def test_demo_checks_its_sample_placements(demo):
+    document = outside_run(demo, "placements")
+    grades = {row["source"]: row["grade"] for row in document["outside"]["rows"]}
+    assert grades[f"{EXT_B}/articles/brushing-tips"] == "live, followed"
+    flagged = {(f["rule"], f["url"]) for f in document["findings"]}
+    assert flagged == {("PLC002", f"{EXT_B}/articles/kids-dental-care"),
+                       ("PLC007", f"{EXT_B}/articles/kids-dental-care"),
+                       ("PLC003", f"{EXT_A}/articles/partners"),
+                       ("PLC004", f"{EXT_A}/articles/partners")}

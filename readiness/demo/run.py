@@ -8,6 +8,8 @@ The demo ends by printing the path of its report.html.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -27,29 +29,82 @@ def demo_site_dir() -> Path:
     return Path(str(resources.files("readiness.demo").joinpath("site")))
 
 
-def demo_config(server: SiteServer) -> ReadinessConfig:
-    # The shipped rule set, with a crawl section for the local copy of the site and the
-    # site's sample backlink export (an Ahrefs Backlinks CSV: docs/backlinks.md).
+def demo_host_map(server: SiteServer) -> dict[str, str]:
+    """The site's production origin and the "outside" websites' names -> where ``server``
+    serves them (names, so findings about them keep their ids from one demo run to the next:
+    the ports change)."""
+    return {PRODUCTION_ORIGIN: server.url("site").rstrip("/"),
+            **{origin: server.url(host).rstrip("/") for origin, host in OUTSIDE_ORIGINS.items()}}
+
+
+def demo_config(server: SiteServer | dict[str, str]) -> ReadinessConfig:
+    """The shipped rule set, with a crawl section for the local copy of the site (``server``
+    or its host map) and the site's sample backlink export (an Ahrefs Backlinks CSV:
+    docs/backlinks.md)."""
+    host_map = server if isinstance(server, dict) else demo_host_map(server)
     backlinks = [BacklinkExportConfig(file=str(demo_site_dir() / "backlinks.csv"))]
     return load_config().model_copy(update={"backlinks": backlinks, "crawl": CrawlConfig(
-        host_map={PRODUCTION_ORIGIN: server.url("site").rstrip("/"),
-                  # Names for the local "outside" websites, so findings about them keep
-                  # their ids from one demo run to the next (the ports change).
-                  **{origin: server.url(host).rstrip("/")
-                     for origin, host in OUTSIDE_ORIGINS.items()}},
+        host_map=host_map,
         # The outside hosts are local: no need to wait between requests or cache results.
         probe=ProbeConfig(delay=0, timeout=3, retries=1, backoff=0.5, cache_ttl_hours=0),
     )})
+
+
+# The demo's sample lists for ``readiness prospects`` and ``readiness placements``
+# (PLANTED.md, "Prospects and placed links"), in the site's folder.
+OUTSIDE_LISTS = {"prospects": "prospects.txt", "placements": "placements.csv"}
+
+
+def outside_list(mode: str, site: str, config: ReadinessConfig):
+    """One of the demo's link-building lists, read, with ``config`` made the polite
+    list-mode crawl of it (``readiness prospects`` / ``placements``)."""
+    from readiness.inputs.placements import read_placements
+    from readiness.inputs.prospects import read_prospects
+    from readiness.outside import PROSPECTS, prepare_outside
+
+    listed = (read_prospects if mode == PROSPECTS else read_placements)(
+        demo_site_dir() / OUTSIDE_LISTS[mode])
+    prepare_outside(mode, site, listed, config)
+    return listed
+
+
+def crawl_outside_list(mode: str, site: str, host_map: dict[str, str], out: str | None,
+                       reports_dir: str):
+    """Crawl one of the demo's lists in a process of its own (a Twisted reactor runs once per
+    process; the configuration is rebuilt here, its rule models do not pickle)."""
+    from readiness.outside import report_problems, run_outside
+
+    config = demo_config(host_map)
+    listed = outside_list(mode, site, config)
+    report_problems(listed.problems)
+    return run_outside(mode, site, listed, config, out=out, reports_dir=reports_dir,
+                       progress=False)
 
 
 def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
     from readiness.check import analyze_store, report_crawl
     from readiness.crawl.runner import run_crawl
 
-    with SiteServer(demo_site_dir()) as server:
-        print(f"demo site: {PRODUCTION_ORIGIN}/ served at {server.url('site')}")
+    site = f"{PRODUCTION_ORIGIN}/"
+    spawn = multiprocessing.get_context("spawn")
+    with SiteServer(demo_site_dir()) as server, \
+            ProcessPoolExecutor(max_workers=1, mp_context=spawn, max_tasks_per_child=1) as lists:
+        print(f"demo site: {site} served at {server.url('site')}")
+        # The prospects and placements runs crawl the demo's "outside" sites in a child
+        # process meanwhile, one after the other.
+        outside = {mode: lists.submit(crawl_outside_list, mode, site, demo_host_map(server),
+                                      f"{out}-{mode}" if out else None, str(reports_dir))
+                   for mode in OUTSIDE_LISTS}
         config = demo_config(server)
-        result = run_crawl(f"{PRODUCTION_ORIGIN}/", config, out=out, reports_dir=reports_dir)
+        result = run_crawl(site, config, out=out, reports_dir=reports_dir)
+        outside = {mode: (future.result(), demo_config(server))
+                   for mode, future in outside.items()}
+    for mode, (outside_result, outside_config) in outside.items():
+        print()
+        outside_list(mode, site, outside_config)
+        if report_crawl(outside_result) == exitcodes.OK:
+            analyze_store(outside_result.store_path, outside_config, show_gate=False)
+    print()
     status = report_crawl(result)
     if status != exitcodes.OK:
         return status

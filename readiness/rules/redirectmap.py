@@ -256,6 +256,10 @@ class DeadUrlWithoutRedirect(Rule):
     # The dead URL is reported as a problem already (STS001/STS002, RDR003, the backlink
     # rules); this is the fix beside it, counted at the lowest grade.
     severity = Severity.NOTICE
+    # A suggestion is chosen among the site's live pages, which a list-mode run (readiness
+    # backlinks, check --list) has not crawled: the map comes from a full crawl (check with
+    # the exports in the rule file's backlinks:).
+    whole_site = True
 
     class Options(RuleOptions):
         min_confidence: str = Field(
