@@ -124,8 +124,9 @@ class BacklinkedPageDead(_BacklinkRule):
 
     What it checks:
         Every target of the backlink exports, fetched and followed through its redirects:
-        it ends in 404, 410 or another 4xx, a 5xx, no response (DNS, refused, timeout, a
-        dropped connection), a redirect loop, or — off the site — a broken page.
+        it ends in 404, 410 or another 4xx, a 5xx, no server there (DNS, refused: a timeout
+        or a TLS failure is BKL004, not checked), a redirect loop, or — off the site — a
+        broken page.
     Why it matters:
         Links from other sites are the equity link building pays for. A link to a dead page
         passes nothing on: the value is lost until the URL redirects (301) to the page a
@@ -137,7 +138,7 @@ class BacklinkedPageDead(_BacklinkRule):
         Redirect the URL with one 301 to the closest live, indexable page (the redirect map
         suggests one), or restore the page.
     Known false positives:
-        A failure that was momentary (a 503 during a deploy, a timeout under load): re-run to
+        A failure that was momentary (a 503 during a deploy): re-run to
         confirm. An export's stale rows for links that no longer exist: the page is dead all
         the same, but the equity at stake may be less than the counts say.
     """
@@ -251,8 +252,8 @@ class BacklinkedPageNotChecked(_BacklinkRule):
     What it checks:
         Targets of the backlink exports with no answer to judge: excluded by
         ``crawl.include``/``exclude``, beyond a crawl limit, a crawler trap, a private
-        address, a response over ``crawl.max_page_bytes``, or a redirect off the site that
-        was not probed.
+        address, a response over ``crawl.max_page_bytes``, a timeout or TLS failure (the
+        page may work for the next visitor), or a redirect off the site that was not probed.
     Why it matters:
         Never a false pass: a backlinked page that was not looked at may be dead.
     Example:
