@@ -10,7 +10,7 @@ import json
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from readiness import __version__, exitcodes
 from readiness.report.outside import outside_section, unchecked_placements
@@ -113,11 +113,12 @@ def findings_with_ids(findings: Iterable[dict[str, Any]], ids: Iterable[str]
     return {f["id"]: f for f in findings if f["id"] in wanted}
 
 
-def findings_of_rule(findings: Iterable[dict[str, Any]], code: str
-                     ) -> Iterator[dict[str, Any]]:
-    """The findings of rule ``code``, in document order."""
+def findings_of_rule(findings: Iterable[dict[str, Any]], code: str,
+                     whole: Callable[[str], bool] | None = None) -> Iterator[dict[str, Any]]:
+    """The findings of rule ``code``, in document order; ``whole``: the ids whose evidence
+    the reader needs (a spool leaves the others' out: FindingsSpool.of_rule)."""
     if isinstance(findings, FindingsSpool):
-        return findings.of_rule(code)
+        return findings.of_rule(code, whole)
     return (f for f in findings if f["rule"] == code)
 
 

@@ -194,8 +194,10 @@ def page_data(document: dict[str, Any], origin: str, beside: Collection[str],
     says (``linked``: ids the page links to, which keep their evidence lists), which are new,
     and which output files beside the page its "… and more" notes can point to.
 
-    The findings are read twice, a finding at a time (sizes of their brief evidence, then
-    the rows): only the records and the rows are held, never every finding's evidence.
+    The findings are read once, a finding at a time: only the records, the rows and each
+    unlisted finding's brief evidence as JSON text (its size decides whether it fits the
+    budget, which is known only once every finding is seen) are held, never every finding's
+    evidence.
     """
     changes = change_of(document)
     findings = document["findings"]
@@ -205,22 +207,12 @@ def page_data(document: dict[str, Any], origin: str, beside: Collection[str],
     for group in _by_rule(records).values():
         group.sort(key=_table_order)
         listed.update(r.id for r in group[:EVIDENCE_ROWS_PER_RULE])
-    brief_size = {f["id"]: len(json.dumps(brief_evidence(f["evidence"]), ensure_ascii=False,
-                                          default=str))
-                  for f in findings if f["id"] not in listed}
-    budget = EVIDENCE_BUDGET
-    briefed: set[str] = set()
-    for record in sorted((r for r in records if r.id not in listed),
-                         key=lambda r: (*_table_order(r), r.rule)):
-        size = brief_size[record.id]
-        if size <= budget:
-            budget -= size
-            briefed.add(record.id)
-    del brief_size
     # A row leaves out what report.js can fill in: its rule's severity, no acceptance, no
     # change; a row without "evidence_full" has its evidence only in part (or not at all).
     severities = {rule["code"]: rule["severity"] for rule in document["rules"]}
     rows = []
+    # id -> (its row, its brief evidence as JSON text, whether that is the whole evidence)
+    unlisted: dict[str, tuple[dict[str, Any], str, bool]] = {}
     for f in findings:
         url = f["url"]
         row = {"id": f["id"], "rule": f["rule"],
@@ -235,11 +227,21 @@ def page_data(document: dict[str, Any], origin: str, beside: Collection[str],
         if f["id"] in listed:
             row["evidence"] = page_evidence(f["evidence"], limit)
             row["evidence_full"] = True
-        elif f["id"] in briefed:
-            row["evidence"] = brief_evidence(f["evidence"])
-            if row["evidence"] == f["evidence"]:  # nothing to cut
-                row["evidence_full"] = True
+        else:
+            brief = brief_evidence(f["evidence"])
+            unlisted[f["id"]] = (row, json.dumps(brief, ensure_ascii=False, default=str),
+                                 brief == f["evidence"])
         rows.append(row)
+    budget = EVIDENCE_BUDGET
+    for record in sorted((r for r in records if r.id in unlisted),
+                         key=lambda r: (*_table_order(r), r.rule)):
+        row, brief_text, whole = unlisted[record.id]
+        if len(brief_text) <= budget:
+            budget -= len(brief_text)
+            row["evidence"] = json.loads(brief_text)
+            if whole:  # nothing to cut
+                row["evidence_full"] = True
+    del unlisted
     return {
         "comparison": bool(changes),
         "origin": origin,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from readiness.rules.base import Finding, Severity
 
@@ -75,7 +75,7 @@ class FindingsSpool:
         self._db.execute(
             "CREATE TABLE findings (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, rule TEXT NOT NULL,"
             " severity_rank INTEGER NOT NULL, weight INTEGER NOT NULL, url TEXT NOT NULL,"
-            " subject TEXT NOT NULL, body BLOB NOT NULL)")
+            " subject TEXT NOT NULL, head TEXT NOT NULL, body BLOB NOT NULL)")
         self._pending: list[tuple] = []
         self._unsorted: list[tuple[tuple, int, FindingRecord]] = []
         self.records: list[FindingRecord] = []
@@ -89,8 +89,12 @@ class FindingsSpool:
         self._unsorted.append((record.order, seq, record))
         # The body is the finding's findings.json line, encoded once here and written as is
         # (write_document); the subject makes the id but is not part of findings.json.
+        # The head (the finding less its evidence) serves readers that list findings without
+        # their evidence (JUnit's system-out), at a small fraction of decoding the body.
+        head = {key: value for key, value in document.items() if key != "evidence"}
         self._pending.append((seq, record.id, record.rule, record.severity.rank, record.weight,
-                              record.url, finding.subject, _encode(document)))
+                              record.url, finding.subject, encode_finding(head),
+                              _encode(document)))
         if len(self._pending) >= BATCH:
             self._flush()
 
@@ -106,7 +110,7 @@ class FindingsSpool:
         return self
 
     def _flush(self) -> None:
-        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              self._pending)
         self._pending = []
 
@@ -145,9 +149,16 @@ class FindingsSpool:
         return next(self._documents(f"SELECT body FROM findings {_ORDER} LIMIT 1 OFFSET ?",
                                     (position,)))
 
-    def of_rule(self, code: str) -> Iterator[dict[str, Any]]:
-        """The findings of one rule, in document order."""
-        return self._documents(f"SELECT body FROM findings WHERE rule = ? {_ORDER}", (code,))
+    def of_rule(self, code: str, whole: Callable[[str], bool] | None = None
+                ) -> Iterator[dict[str, Any]]:
+        """The findings of one rule, in document order; with ``whole``, only those whose id
+        it accepts come with their evidence, the others without an ``evidence`` key (read
+        from their head, not their body)."""
+        if whole is None:
+            return self._documents(f"SELECT body FROM findings WHERE rule = ? {_ORDER}", (code,))
+        return (json.loads(_text(body)) if whole(finding_id) else json.loads(head)
+                for finding_id, head, body in self._rows(
+                    f"SELECT id, head, body FROM findings WHERE rule = ? {_ORDER}", (code,)))
 
     def by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """id -> finding, for the ids asked for that the spool holds."""

@@ -61,6 +61,20 @@ def test_findings_json_streamed_from_the_spool_lists_every_finding_the_rules_yie
     assert list(spool.of_rule("RDR003")) == [f for f in expected if f["rule"] == "RDR003"]
 
 
+def test_a_rule_s_findings_are_read_without_evidence_but_those_asked_for_whole(analysis):
+    """JUnit lists every finding but shows the evidence of failures only: the others are
+    read from their heads, the same finding less its evidence."""
+    spool = analysis.spool
+    code = max({r.rule for r in spool.records},
+               key=lambda rule: sum(1 for r in spool.records if r.rule == rule))
+    expected = list(spool.of_rule(code))
+    assert len(expected) >= 2
+    wanted = {expected[0]["id"]}
+    read = list(spool.of_rule(code, wanted.__contains__))
+    assert read[0] == expected[0] and "evidence" in read[0]
+    assert read[1:] == [{k: v for k, v in f.items() if k != "evidence"} for f in expected[1:]]
+
+
 def live_findings() -> int:
     gc.collect()
     return sum(1 for obj in gc.get_objects() if isinstance(obj, Finding))
