@@ -17,9 +17,9 @@ HTML = "text/html"
 HTML_UTF8 = "text/html; charset=utf-8"
 
 
-def page(meta: str, child: str) -> str:
+def page(meta: str, child: str, text: str = "Our clinic") -> str:
     return (f"<!doctype html><html lang=en><head>{meta}<title>{TITLE}</title></head>"
-            f'<body><h1>Implants</h1><p>Our clinic</p><a href="{child}">next</a></body></html>')
+            f'<body><h1>Implants</h1><p>{text}</p><a href="{child}">next</a></body></html>')
 
 
 # path: (route keys, meta tag, the page it links to)
@@ -35,6 +35,10 @@ PAGES = {
     # Declared UTF-8, saved as Latin-1: "í" is the byte 0xED, not valid UTF-8.
     "/latin1-as-utf8": ({"content_type": HTML_UTF8, "encoding": "latin-1"},
                         '<meta charset="utf-8">'),
+    # Twin of it: valid UTF-8 that spells U+FFFD itself (a pasted replacement character) is
+    # no bad byte.
+    "/utf8-with-fffd": ({"content_type": HTML_UTF8}, '<meta charset="utf-8">',
+                        "Our clinic \ufffd"),
 }
 
 
@@ -43,8 +47,8 @@ def charset_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("charset")
     routes = {"/": {"body": "<html><head><title>Home</title></head><body>" + "".join(
         f'<a href="{path}">{path}</a>' for path in PAGES) + "</body></html>"}}
-    for path, (keys, meta) in PAGES.items():
-        routes[path] = {**keys, "body": page(meta, f"{path}/child")}
+    for path, (keys, meta, *text) in PAGES.items():
+        routes[path] = {**keys, "body": page(meta, f"{path}/child", *text)}
         routes[f"{path}/child"] = {"body": page("", "/")}
     site_dir = root / "site"
     site_dir.mkdir()
@@ -90,6 +94,7 @@ def test_the_declared_and_used_charsets_are_stored(charset_site):
         "/plain-utf8": ("utf-8", "utf-8", "utf-8", 1),
         "/conflict": ("utf-8", "cp1252", "utf-8", 1),
         "/latin1-as-utf8": ("utf-8", "utf-8", "utf-8", 0),
+        "/utf8-with-fffd": ("utf-8", "utf-8", "utf-8", 1),
     }
 
 

@@ -8,7 +8,9 @@ links. The WHATWG encoding-sniffing algorithm says a ``<meta>`` prescan that fin
 x-user-defined means windows-1252. :class:`HtmlCharsetMiddleware` applies that to each HTML
 response once it is decompressed, so ``response.encoding`` (the parse, the stored
 ``pages.encoding``) is what a browser uses, and keeps the declarations for the page's row
-(ONP014 reports false and conflicting ones).
+(ONP014 reports false and conflicting ones). Whether the body decodes in that encoding
+without a bad byte is learnt where the page is parsed (readiness.crawl.parsing), which
+decodes it anyway, not here.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ class PageCharset:
     header: str | None   # the Content-Type charset
     meta: str | None     # the <meta charset> / http-equiv / XML declaration in the first 4 KiB
     used: str            # what the body is decoded with
-    valid: bool          # the body (after any BOM) decodes in ``used`` without a bad byte
 
 
 def page_charset(content_type: str | None, body: bytes, fallback: str) -> PageCharset:
@@ -39,34 +40,22 @@ def page_charset(content_type: str | None, body: bytes, fallback: str) -> PageCh
     there meaning UTF-8), then ``fallback`` (Scrapy's guess for an undeclared page)."""
     header = http_content_type_encoding(content_type)
     meta = html_body_declared_encoding(body)
-    bom, bom_bytes = read_bom(body)
+    bom, _ = read_bom(body)
     if bom:
-        used, text = bom, body[len(bom_bytes):]
+        used = bom
+    elif header:
+        used = header
+    elif meta:
+        used = "utf-8" if meta in _META_UTF16 else meta
     else:
-        text = body
-        if header:
-            used = header
-        elif meta:
-            used = "utf-8" if meta in _META_UTF16 else meta
-        else:
-            used = fallback
-    return PageCharset(header=header, meta=meta, used=used, valid=_decodes(text, used))
+        used = fallback
+    return PageCharset(header=header, meta=meta, used=used)
 
 
 def sniff_response(response) -> PageCharset:
     content_type = response.headers.get(b"Content-Type")
     return page_charset(content_type.decode("latin-1") if content_type else None,
                         response.body, response.encoding)
-
-
-def _decodes(body: bytes, encoding: str) -> bool:
-    try:
-        codecs.decode(body, encoding)
-    except UnicodeDecodeError:
-        return False
-    except LookupError:  # a name w3lib resolved but this Python cannot decode
-        return False
-    return True
 
 
 def is_html(response) -> bool:

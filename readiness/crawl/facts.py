@@ -52,16 +52,16 @@ class PageFacts:
     nesting_cut: int | None = None
 
     def page_record(self, url_id: int, x_robots_tag: str | None,
-                    charset: PageCharset) -> Page:
+                    charset: PageCharset, encoding_valid: bool) -> Page:
         """The page's row of the store: these facts, and what its response says (the
         X-Robots-Tag header, the declared charsets and the encoding the body was decoded
-        with)."""
+        with, and whether it decoded without a bad byte)."""
         return Page(
             url_id=url_id, title=self.title, meta_description=self.meta_description,
             h1=self.h1, meta_robots=self.meta_robots, x_robots_tag=x_robots_tag,
             viewport=self.viewport, lang=self.lang, meta_refresh=self.meta_refresh,
             encoding=charset.used, charset_header=charset.header, charset_meta=charset.meta,
-            encoding_valid=charset.valid, nesting_cut=self.nesting_cut,
+            encoding_valid=encoding_valid, nesting_cut=self.nesting_cut,
             word_count=self.word_count, content_hash=self.content_hash,
             minhash=self.minhash, contact=self.contact(),
             structured_data=self.structured_data or None)

@@ -9,12 +9,13 @@ the one an HTML5 parser builds (:func:`html5_document`), not libxml2's own.
 
 from __future__ import annotations
 
+import codecs
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lxml import etree
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, read_bom
 
 from readiness.crawl.facts import PageFacts
 from readiness.page.tree import (cut_at_nesting, html5_document, parser_cut_depth,
@@ -57,6 +58,9 @@ class ParsedPage:
     # where the page is parsed, so a parse worker takes this per-link work off the crawl
     # process, which only looks the targets up.
     link_targets: list[str | None]
+    # The body (after any BOM) decodes in the page's encoding without a bad byte
+    # (pages.encoding_valid): learnt here, from the decode the parse needs anyway.
+    encoding_valid: bool
 
 
 def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
@@ -68,8 +72,7 @@ def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
     cannot be parsed in bounded time. A page nested past what the parser keeps is parsed to
     the cut (``facts.nesting_cut``), and that prefix is the HTML kept.
     """
-    # Exactly TextResponse.text: the BOM wins, else the given encoding, bad bytes replaced.
-    text = html_to_unicode(f"charset={encoding}", body)[1]
+    text, encoding_valid = decode_html(body, encoding)
     reason = too_complex_reason(text)
     if reason is not None:
         raise PageTooComplex(reason)
@@ -86,4 +89,34 @@ def parse_html(extractor: PageExtractor, url: str, body: bytes, encoding: str,
     base = url
     if facts.base_href:
         base = normalize(facts.base_href, url) or url
-    return ParsedPage(facts, html_zlib, base, [normalize(link.raw, base) for link in facts.links])
+    return ParsedPage(facts, html_zlib, base, [normalize(link.raw, base) for link in facts.links],
+                      encoding_valid)
+
+
+def decode_html(body: bytes, encoding: str) -> tuple[str, bool]:
+    """The page's text, exactly TextResponse.text (the BOM wins, else ``encoding``, bad bytes
+    replaced), and whether the body (after any BOM) decodes in ``encoding`` without a bad
+    byte. ``encoding`` is the response's, which charset.py chose (the BOM's when there is
+    one)."""
+    text_codec, text = html_to_unicode(f"charset={encoding}", body)
+    # No replacement character in text decoded by the same codec: no byte was bad, so the
+    # strict decode would succeed (GB18030's w3lib error handler may insert a euro sign
+    # instead, so it always takes the strict decode).
+    codec = _same_codec(text_codec, encoding)
+    if codec is not None and codec != "gb18030" and "\ufffd" not in text:
+        return text, True
+    bom, bom_bytes = read_bom(body)
+    try:
+        codecs.decode(body[len(bom_bytes):] if bom else body, encoding)
+    except (UnicodeDecodeError, LookupError):  # LookupError: a name this Python cannot decode
+        return text, False
+    return text, True
+
+
+def _same_codec(first: str, second: str) -> str | None:
+    """The codec both names stand for, or None when they differ (or one is unknown)."""
+    try:
+        name = codecs.lookup(first).name
+        return name if codecs.lookup(second).name == name else None
+    except LookupError:
+        return None

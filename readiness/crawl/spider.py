@@ -30,7 +30,7 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from readiness.config import ConfigError, ReadinessConfig, read_config
-from readiness.crawl.auxiliary import aux_request, follow_aux_redirect
+from readiness.crawl.auxiliary import follow_aux_redirect
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
 from readiness.crawl.recording import PageRecorder
@@ -180,8 +180,7 @@ class SiteSpider(scrapy.Spider):
             if host in requested:
                 continue
             requested.add(host)
-            yield aux_request(f"{host_origin}/robots.txt", self.parse_robots,
-                              self.robots_failed, {"robots_host": host})
+            yield self.robots.request(host_origin, host, self.parse_robots, self.robots_failed)
         if self.resumed_meta is not None:
             for request in self._frontier_requests():
                 yield request
