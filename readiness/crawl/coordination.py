@@ -1,7 +1,8 @@
 """What one crawl shares between everything that decides about its URLs (``READINESS_COORDINATION``).
 
 A crawl process keeps, per run: the URL id space (the store's URL index), the decided-set
-("already fetched, skipped or probed", a bytearray indexed by URL id), the page budget
+("already fetched, skipped or probed", with each URL's smallest depth from a seed met so far:
+an array indexed by URL id), the page budget
 (``crawl.max_pages``), which site hosts' robots.txt is still to come, which sitemaps were
 read, the variant sample, and whether it may close. :class:`LocalCoordination` keeps them in
 this process; :class:`RedisCoordination` shares them with the other workers of a distributed
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 # Distributed runs: how often an idle worker looks at the shared request queue.
 QUEUE_POLL_SECONDS = 0.5
+# What LocalCoordination.decision returns for a URL decided for the first time.
+UNDECIDED = -1
 
 
 def coordination_class(crawl: CrawlConfig) -> type["LocalCoordination"]:
@@ -40,15 +44,16 @@ def coordination_class(crawl: CrawlConfig) -> type["LocalCoordination"]:
 
 
 class LocalCoordination:
-    """The run is this process: ids from its store, decisions in a bytearray."""
+    """The run is this process: ids from its store, decisions (smallest depths) in an array."""
 
     def __init__(self, crawler, spider) -> None:
         self.crawler = crawler
         self.crawl_cfg = spider.crawl_cfg
         self.run_name = spider.run_name
-        # Indexed by URL id: non-zero once the URL is decided. Components read it directly
-        # on the hot path (most links point at URLs decided already).
-        self.decided = bytearray()
+        # Indexed by URL id: 0 while the URL is undecided, then 1 + the smallest depth it was
+        # met at (outbound URLs: 1, their depth decides nothing). Components read it directly
+        # on the hot path (most links point at URLs decided already, at no smaller depth).
+        self.depths = array("I")
         # False only for a worker started for a distributed run that had already ended.
         self.joined = True
         # This process seeds the crawl (robots.txt, start URLs, sitemaps).
@@ -106,24 +111,47 @@ class LocalCoordination:
 
     # -- decisions ------------------------------------------------------------------------
 
+    def _grow(self, url_id: int) -> None:
+        depths = self.depths
+        depths.frombytes(bytes(depths.itemsize * max(url_id + 1 - len(depths), 4096)))
+
+    def decision(self, url_id: int, depth: int) -> int | None:
+        """``url_id`` met at ``depth``: None when it was decided at that depth or a smaller
+        one (nothing to do), UNDECIDED the first time, else the larger depth it was decided
+        at (now lowered to ``depth``: the caller re-decides it). Whatever order the crawl
+        meets a URL's paths in, the depth kept is the smallest."""
+        depths = self.depths
+        if url_id >= len(depths):
+            self._grow(url_id)
+        known = depths[url_id]
+        if known and known <= depth + 1:
+            return None
+        depths[url_id] = depth + 1
+        return known - 1  # UNDECIDED when it was 0
+
+    def depth_of(self, url_id: int, depth: int) -> int:
+        """The smallest depth ``url_id`` is known at here, ``depth`` at most (a request's
+        depth may have gone down since it was made)."""
+        depths = self.depths
+        known = depths[url_id] if url_id < len(depths) else 0
+        return known - 1 if 0 < known <= depth else depth
+
     def first_decision(self, url_id: int) -> bool:
-        """True the first time it is called for ``url_id`` in the run."""
-        decided = self.decided
-        if url_id >= len(decided):
-            decided.extend(b"\0" * max(url_id + 1 - len(decided), 4096))
-        if decided[url_id]:
+        """True the first time ``url_id`` is decided in the run (at any depth)."""
+        if url_id >= len(self.depths):
+            self._grow(url_id)
+        if self.depths[url_id]:
             return False
-        decided[url_id] = 1
+        self.depths[url_id] = 1
         return True
 
-    def restore(self, decided_ids, pages_taken: int) -> None:
-        """A resumed run (readiness.crawl.resume): the URLs decided before the interrupt and
-        the places of crawl.max_pages they took."""
-        decided = self.decided
-        for url_id in decided_ids:
-            if url_id >= len(decided):
-                decided.extend(b"\0" * max(url_id + 1 - len(decided), 4096))
-            decided[url_id] = 1
+    def restore(self, decided_depths, pages_taken: int) -> None:
+        """A resumed run (readiness.crawl.resume): the URLs decided before the interrupt,
+        (url id, smallest depth) each, and the places of crawl.max_pages they took."""
+        for url_id, depth in decided_depths:
+            if url_id >= len(self.depths):
+                self._grow(url_id)
+            self.depths[url_id] = depth + 1
         self._scheduled_pages = pages_taken
 
     def take_page(self) -> bool:
@@ -261,6 +289,18 @@ class RedisCoordination(LocalCoordination):
         self.shared_run.mark_seeded()
 
     # -- decisions ------------------------------------------------------------------------
+
+    def decision(self, url_id: int, depth: int) -> int | None:
+        # The run's decided-set is a shared bitmap: the first worker to meet a URL decides
+        # it, at the depth it met it at (the local array then saves asking again), and its
+        # depth is never lowered: the rows and links of a page are in the shard of whichever
+        # worker fetched it. docs/distributed.md says what that leaves to response order.
+        if super().decision(url_id, depth) != UNDECIDED:
+            return None
+        return UNDECIDED if self.shared_run.first_decision(url_id) else None
+
+    def depth_of(self, url_id: int, depth: int) -> int:
+        return depth  # as decided (the local array holds what this worker met, not the run)
 
     def first_decision(self, url_id: int) -> bool:
         # Another worker may have decided already (the local bit then saves asking again).

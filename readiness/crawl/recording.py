@@ -64,6 +64,8 @@ class PageRecorder(StoreComponent):
     async def on_page(self, response) -> AsyncIterator[scrapy.Request]:
         """Record a page fetch (its row, its facts, its links); requests for what it leads to."""
         url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
+        # Its depth may have gone down since it was requested (SiteSpider._lowered).
+        depth = self.coordination.depth_of(url_id, depth)
         self.coordination.page_fetched(response.url, url_id)
         meta = response.meta
         status = response.status
@@ -90,7 +92,8 @@ class PageRecorder(StoreComponent):
                 fetch.location_url_id = target_id
                 # A redirect hop is not a click: the target keeps this URL's depth.
                 request = self.decide(target, depth, "redirect", url_id, target_id)
-                self._done(fetch)
+                for lowered in self._done(fetch):
+                    yield lowered
                 if request is not None:
                     yield request
                 return
@@ -111,6 +114,8 @@ class PageRecorder(StoreComponent):
                     fetch.parse_detail = str(exc)
                     parsed = None
                 if parsed is not None:
+                    # The depth again: it may have gone down while the page was parsed.
+                    depth = fetch.depth = self.coordination.depth_of(url_id, depth)
                     for request in self._record_page(response, url_id, depth, parsed,
                                                      fetch.headers):
                         yield request
@@ -120,24 +125,59 @@ class PageRecorder(StoreComponent):
                 for request in self._record_stylesheet(response, url_id, depth):
                     yield request
         except Exception:
-            self._done(fetch)  # the answer is a fact even when recording it failed
+            # The answer is a fact even when recording it failed.
+            for request in self._done(fetch):
+                self.crawler.engine.crawl(request)
             raise
-        self._done(fetch)
+        for request in self._done(fetch):
+            yield request
 
-    def _done(self, fetch: Fetch) -> None:
+    def _done(self, fetch: Fetch) -> list[scrapy.Request]:
         """A URL's answer is recorded: its fetch row, committed with what it led to before
         the reactor's next turn, so a killed crawl loses only the requests in flight
         (--resume fetches them again). One commit per turn, not per page: a parse worker's
         answers arrive several to a read, and a commit per page was 7% of the crawl
-        process's time (bench/README.md)."""
+        process's time (bench/README.md). Requests for what it leads to when its depth went
+        down while it was recorded."""
+        depth = self.coordination.depth_of(fetch.url_id, fetch.depth)
+        lowered = depth < fetch.depth
+        fetch.depth = depth
         self.store.add(fetch)
         if not self._commit_due:
             self._commit_due = True
             call_later(0, self._commit)
+        return list(self.lowered(fetch.url_id, depth)) if lowered else []
 
     def _commit(self) -> None:
         self._commit_due = False
         self.store.flush()  # nothing to do once the store has closed
+
+    def lowered(self, url_id: int, depth: int) -> Iterable[scrapy.Request]:
+        """The URL ``url_id``, answered, is now at the smaller ``depth``: what it leads to
+        (its redirect target, canonicals, hreflang alternates, links; from the store) is
+        decided again from there, so depths and max-depth decisions follow."""
+        targets = [(target_id, url, internal, depth, kind) for target_id, url, internal, kind
+                   in self.store.query(
+                       "SELECT u.id, u.url, u.internal, 'redirect' FROM fetches f JOIN urls u "
+                       "ON u.id = f.location_url_id WHERE f.url_id = ? UNION ALL "
+                       "SELECT u.id, u.url, u.internal, 'canonical' FROM canonicals c JOIN urls u "
+                       "ON u.id = c.target_id WHERE c.page_id = ? AND c.target_id != ?",
+                       (url_id, url_id, url_id))]
+        targets += [(target_id, url, internal, depth + 1, "hreflang")
+                    for target_id, url, internal in self.store.query(
+                        "SELECT u.id, u.url, u.internal FROM hreflang h JOIN urls u "
+                        "ON u.id = h.target_id WHERE h.page_id = ?", (url_id,))]
+        fetch_resources = self.crawl_cfg.fetch_resources
+        for target_id, url, internal, element, rel in self.store.query(
+                "SELECT u.id, u.url, u.internal, l.element, l.rel FROM links l JOIN urls u "
+                "ON u.id = l.target_id WHERE l.source_id = ? ORDER BY l.rowid", (url_id,)):
+            discovered_by = followed_as(element, rel, bool(internal), fetch_resources)
+            if discovered_by is not None:
+                targets.append((target_id, url, internal, depth + 1, discovered_by))
+        for target_id, url, internal, target_depth, kind in targets:
+            request = self.decide(url, target_depth, kind, url_id, target_id, bool(internal))
+            if request is not None:
+                yield request
 
     def _record_page(self, response, url_id: int, depth: int, parsed: ParsedPage,
                      headers: dict[str, str]) -> Iterable[scrapy.Request]:
@@ -190,15 +230,17 @@ class PageRecorder(StoreComponent):
         # Link edges: every one recorded; each new target fetched or probed once.
         edges = []
         known_id = self.store.url_id
-        decided = self.coordination.decided
+        depths = self.coordination.depths
+        reached = child_depth + 1  # as the depths array holds it
         # Each target already resolved where the page was parsed (ParsedPage.link_targets).
         for (raw, element, region, anchor, rel), target in zip(facts.links,
                                                                  parsed.link_targets):
             target_id = known_id(target) if target is not None else None
-            # Most links on a page (nav, footer) point at URLs already decided: record the
-            # edge and move on without the scope and decision work.
+            # Most links on a page (nav, footer) point at URLs already decided at no greater
+            # depth: record the edge and move on without the scope and decision work.
             undecided = target is not None and (
-                target_id is None or target_id >= len(decided) or not decided[target_id])
+                target_id is None or target_id >= len(depths)
+                or not 0 < depths[target_id] <= reached)
             if undecided:
                 internal = is_internal(target)
                 if target_id is None:
@@ -206,15 +248,9 @@ class PageRecorder(StoreComponent):
             edges.append((url_id, target_id, raw, anchor, rel, element, region))
             if not undecided:
                 continue
-            discovered_by = "link"
-            if element == "link":
-                rels = set(rel.split()) if rel else set()
-                if rels & NON_URL_LINK_RELS or (internal and not rels & RESOURCE_LINK_RELS):
-                    continue
-            if internal and element not in PAGE_ELEMENTS:
-                if not fetch_resources:
-                    continue
-                discovered_by = "resource"
+            discovered_by = followed_as(element, rel, internal, fetch_resources)
+            if discovered_by is None:
+                continue
             request = self.decide(target, child_depth, discovered_by, url_id, target_id,
                                    internal)
             if request is not None:
@@ -260,11 +296,24 @@ class PageRecorder(StoreComponent):
         error, detail = classify_failure(failure)
         self.stats.inc_value(f"readiness/errors/{error}")
         logger.info("fetch failed: %s (%s)", request.url, detail)
-        self._done(Fetch(
+        self._done(Fetch(  # a failure leads nowhere: nothing to decide again
             url_id=url_id, error=error, error_detail=detail, fetched=True,
             robots_blocked=robots_blocked, depth=depth, discovered_by=discovered_by,
             discovered_from=source_id, elapsed_ms=_ms(request.meta.get("readiness_elapsed")),
             retries=request.meta.get("retry_times", 0), fetched_at=time.time()))
+
+
+def followed_as(element: str, rel: str | None, internal: bool,
+                fetch_resources: bool) -> str | None:
+    """How a link's target is discovered ("link", "resource"), or None: not followed (a
+    host hint, an internal <link> that loads nothing, a resource with fetch_resources off)."""
+    if element == "link":
+        rels = set(rel.split()) if rel else set()
+        if rels & NON_URL_LINK_RELS or (internal and not rels & RESOURCE_LINK_RELS):
+            return None
+    if internal and element not in PAGE_ELEMENTS:
+        return "resource" if fetch_resources else None
+    return "link"
 
 
 def _meta_refresh_target(content: str) -> str | None:

@@ -161,11 +161,18 @@ class Frontier:
         db.execute("COMMIT")
         return db.execute("SELECT COUNT(*) FROM temp.unfinished").fetchone()[0]
 
-    def decided_ids(self) -> Iterator[int]:
-        """Every URL decided before: fetched or skipped, probed, or queued."""
-        for (url_id,) in self._rows("SELECT url_id FROM fetches UNION SELECT url_id FROM probes "
-                                    "UNION SELECT url_id FROM queue"):
-            yield url_id
+    def decided_depths(self) -> Iterator[tuple[int, int]]:
+        """(url id, smallest depth) of every URL decided before: fetched or skipped, probed,
+        or queued (outbound URLs: depth 0)."""
+        for url_id, depth in self._rows(
+                "SELECT url_id, MIN(COALESCE(depth, 0)) FROM (SELECT url_id, depth FROM fetches "
+                "UNION ALL SELECT url_id, 0 FROM probes UNION ALL SELECT url_id, depth FROM queue) "
+                "GROUP BY url_id"):
+            yield url_id, depth
+
+    def max_depth_skips(self) -> int:
+        return self._rows("SELECT COUNT(*) FROM fetches WHERE error = "
+                          f"'{FetchOutcome.MAX_DEPTH.value}'")[0][0]
 
     def pages_taken(self) -> int:
         """Places of crawl.max_pages already taken (pages decided, their resources not)."""

@@ -7,9 +7,13 @@ rest (docs/architecture.md). It must not inherit three Scrapy behaviours:
 * robots.txt is applied here, so blocked URLs are recorded rather than silently dropped;
 * link edges are written when they are extracted, not when their target is fetched.
 
-Every URL is decided once (:meth:`SiteSpider.decide`): the crawl store's URL index gives each
-URL an id, and the coordination's decided-set says whether the URL was already fetched,
-skipped or probed. That is the crawl's whole per-URL memory; page facts go to the store.
+Every URL is decided once (:meth:`SiteSpider.decide`), at its smallest depth from a seed: the
+crawl store's URL index gives each URL an id, and the coordination's decided-set says whether
+the URL was already fetched, skipped or probed, and at what depth. Responses arrive in any
+order, so a URL can be met through a longer path first; met again at a smaller depth, its
+stored depth goes down, a ``max-depth`` skip within the limit is fetched after all, and a
+fetched page's links are decided again at its new depth + 1 (:meth:`SiteSpider._lowered`).
+That is the crawl's whole per-URL memory; page facts go to the store.
 
 Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config=FILE]
 [-a out=DIR] [-a run=NAME]``; resume an interrupted run with ``readiness crawl --resume DIR``
@@ -31,6 +35,7 @@ from twisted.python.failure import Failure
 
 from readiness.config import ConfigError, ReadinessConfig, read_config
 from readiness.crawl.auxiliary import follow_aux_redirect
+from readiness.crawl.coordination import UNDECIDED
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
 from readiness.crawl.recording import PageRecorder
@@ -112,6 +117,8 @@ class SiteSpider(scrapy.Spider):
                 f"({key}: {getattr(self.crawl_cfg, outside)}) — start from a URL it keeps, "
                 f"or widen {key}", self.config_path or (self.cfg.sources or [None])[-1])
         self.limits_hit: set[str] = set()
+        # URLs skipped as max-depth: "max_depth" stays in limits_hit while there is one.
+        self.max_depth_skips = 0
         self.missing_components: list[str] = []  # needed components not built (start())
         self._after_crawl: list = []  # from store_opened on
 
@@ -189,8 +196,9 @@ class SiteSpider(scrapy.Spider):
         """Take the interrupted run's decisions back from its store; its robots.txt files."""
         frontier = self.frontier = Frontier(self.store)
         unanswered = frontier.discard_unfinished()
-        self.coordination.restore(frontier.decided_ids(), frontier.pages_taken())
+        self.coordination.restore(frontier.decided_depths(), frontier.pages_taken())
         self.limits_hit.update(frontier.limits_hit())
+        self.max_depth_skips = frontier.max_depth_skips()
         self.sitemaps.restore(frontier.sitemaps_read())
         variants = self.crawler.get_extension(VariantProbes)
         if variants is not None:
@@ -258,7 +266,9 @@ class SiteSpider(scrapy.Spider):
             internal = self.scope.is_internal(url)
         if url_id is None:
             url_id = self.store.intern(url, internal)
-        if not self.coordination.first_decision(url_id):
+        # Outbound URLs are decided at depth 0: how they were reached decides nothing.
+        previous = self.coordination.decision(url_id, depth if internal else 0)
+        if previous is None:
             return None
         if not internal:
             if not is_http(url) or not self.crawl_cfg.probe.enabled:
@@ -267,6 +277,8 @@ class SiteSpider(scrapy.Spider):
             if request is not None:
                 self.store.add(Queued(url_id=url_id, kind="probe"))
             return request
+        if previous != UNDECIDED and not self._lowered(url_id, previous, depth):
+            return None
         skip = self._skip_reason(url, depth)
         robots_blocked = False
         if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
@@ -291,6 +303,31 @@ class SiteSpider(scrapy.Spider):
                               robots_blocked=robots_blocked))
         return self._page_request(url, url_id, depth, discovered_by, source_id, robots_blocked)
 
+    def _lowered(self, url_id: int, previous: int, depth: int) -> bool:
+        """A site URL decided at depth ``previous`` is met at the smaller ``depth``. True
+        when it is to be decided anew: it was skipped at a depth past crawl.max_depth
+        (excluded and trap skips come out the same again; a max-depth one may not). Else its
+        stored depth goes down, and so do those of what a fetched page leads to."""
+        if previous > self.crawl_cfg.max_depth:
+            if self.store.query("DELETE FROM fetches WHERE url_id = ? AND error = ?",
+                                (url_id, FetchOutcome.MAX_DEPTH.value)).rowcount:
+                self.max_depth_skips -= 1
+                if not self.max_depth_skips:
+                    self.limits_hit.discard("max_depth")
+            return True
+        self.store.query("UPDATE queue SET depth = ? WHERE url_id = ?", (depth, url_id))
+        answered = self.store.query("UPDATE fetches SET depth = ? WHERE url_id = ? "
+                                    "AND fetched = 1", (depth, url_id)).rowcount
+        self.store.query("UPDATE fetches SET depth = ? WHERE url_id = ? AND fetched = 0",
+                         (depth, url_id))
+        if answered:
+            # Its answer is recorded: what it leads to is decided again from the store. A
+            # page still in flight records itself at its new depth (PageRecorder.on_page).
+            engine = self.crawler.engine
+            for request in self.recorder.lowered(url_id, depth):
+                engine.crawl(request)
+        return False
+
     def _page_request(self, url: str, url_id: int, depth: int, discovered_by: str,
                       source_id: int | None, robots_blocked: bool) -> scrapy.Request:
         return scrapy.Request(
@@ -308,6 +345,7 @@ class SiteSpider(scrapy.Spider):
             return FetchOutcome.TRAP
         if depth > cfg.max_depth:
             self.limits_hit.add("max_depth")
+            self.max_depth_skips += 1
             return FetchOutcome.MAX_DEPTH
         return None
 

@@ -1,0 +1,56 @@
+"""Crawl depth is each URL's smallest depth from a seed, whatever order responses arrive in.
+
+tests/depth_site: /slow/ answers 2 s late, so /target and /mid are met first through longer
+paths (depth 4 and 3) and only later at their true depth 2. With crawl.max_depth 3 the crawl
+must fetch /target after all, store depth 2 for it, and fetch what lies beneath both at true
+depth 3; URLs truly at depth 4 stay max-depth skips. Every seed shuffles the other answers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from readiness.demo.server import SiteServer
+from tests.conftest import REPO, crawl_site
+
+DEPTH_SITE = REPO / "tests" / "depth_site"
+
+# URL path -> (fetched, stored depth, skip reason) with crawl.max_depth 3.
+EXPECTED = {
+    "/": (1, 0, None),
+    "/slow/": (1, 1, None),
+    "/f1": (1, 1, None), "/f2": (1, 2, None), "/f3": (1, 3, None),
+    "/g1": (1, 1, None), "/g2": (1, 2, None),
+    "/target": (1, 2, None),        # met first at 4 (a max-depth skip before the fix)
+    "/target-below": (1, 3, None),  # beneath it: lost with it before the fix
+    "/mid": (1, 2, None),           # met first at 3: fetched either way, stored depth 2
+    "/mid-below": (1, 3, None),     # beneath it: met first at 4 before the fix
+    # The clean twins: truly past the limit.
+    "/deep4": (0, 4, "max-depth"),
+    "/beyond": (0, 4, "max-depth"),
+}
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda seed: f"seed{seed}")
+def depth_server(request):
+    with SiteServer(DEPTH_SITE, jitter=0.05, seed=request.param) as server:
+        yield server
+
+
+def test_each_url_keeps_its_smallest_depth_whatever_the_response_order(depth_server, tmp_path):
+    crawl = crawl_site(depth_server.url("site"), tmp_path / "run",
+                       {"max_depth": 3, "concurrency": 8, "probe": {"enabled": False}})
+    assert crawl.result.returncode in (0, 1), crawl.result.stderr
+    prefix = depth_server.url("site").rstrip("/")
+    with crawl.store() as store:
+        rows = {url[len(prefix):]: (fetched, depth, error) for url, fetched, depth, error in
+                store.query("SELECT u.url, f.fetched, f.depth, f.error FROM fetches f "
+                            "JOIN urls u ON u.id = f.url_id")}
+        queued = {url[len(prefix):]: depth for url, depth in store.query(
+            "SELECT u.url, q.depth FROM queue q JOIN urls u ON u.id = q.url_id")}
+        meta = store.meta()
+    assert {path: rows.get(path) for path in EXPECTED} == EXPECTED
+    # The frontier agrees (what --resume would request at which depth).
+    assert {path: queued[path] for path in EXPECTED if EXPECTED[path][0]} == {
+        path: depth for path, (fetched, depth, _) in EXPECTED.items() if fetched}
+    assert meta["limits_hit"] == ["max_depth"]
