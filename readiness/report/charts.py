@@ -145,9 +145,13 @@ def crawl_depth(crawl: dict[str, Any]) -> Markup:
     for d in range(deepest + 1):
         n = depth.get(d, 0) if d < DEPTH_BUCKETS else sum(v for k, v in depth.items() if k >= d)
         label = f"{d}+" if d == DEPTH_BUCKETS else str(d)
-        where = "start URL and sitemap entries" if d == 0 else f"{label} clicks from the start"
+        where = "the start URL" if d == 0 else f"{label} clicks from the start"
         bars.append((label, n, "depth", f"depth {label} ({where}): {plural(n, 'URL')}"))
-    return _vbars(bars, "Site URLs by crawl depth (clicks from the start URL)")
+    unreached = crawl.get("depth_unreached", 0)
+    if unreached:  # sitemap-only entries and the like: no click depth at all
+        bars.append(("none", unreached, "depth",
+                     f"no click from the start URL reaches {plural(unreached, 'URL')}"))
+    return _vbars(bars, "Site URLs by click depth (clicks from the start URL)")
 
 
 def format_ms(value: float | None) -> str:

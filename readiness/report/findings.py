@@ -85,7 +85,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "blocking_urls": blocking_by_url([f._asdict() for f in blocking]),
             "outbound": analysis.outbound,
         },
-        "crawl": crawl_profile(analysis.store_path),
+        "crawl": crawl_profile(analysis.store_path, analysis.click_depths),
         # A prospects or placements run: one row per listed page (report/outside.py).
         "outside": outside_section(analysis),
         "rules": rules,
@@ -182,8 +182,11 @@ def blocking_by_url(blocking: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(by_url.values(), key=lambda e: (-e["weight"], e["url"]))
 
 
-def crawl_profile(store_path: str | Path) -> dict[str, Any]:
-    """What the crawl met, as counts: the HTML report's status, depth and timing charts."""
+def crawl_profile(store_path: str | Path,
+                  click_depths: tuple[dict[int, int], int] = ({}, 0)) -> dict[str, Any]:
+    """What the crawl met, as counts: the HTML report's status, depth and timing charts.
+    ``click_depths``: AnalysisContext.click_depth_counts (clicks from the start URL, not
+    the crawl depth, which counts sitemap entries as seeds)."""
     with open_store(store_path) as store:
         fetched = ("FROM fetches f JOIN urls u ON u.id = f.url_id "
                    "WHERE u.internal = 1 AND f.fetched = 1")
@@ -193,9 +196,6 @@ def crawl_profile(store_path: str | Path) -> dict[str, Any]:
         errors = dict(store.query(
             "SELECT error, COUNT(*) FROM fetches WHERE error IS NOT NULL GROUP BY error "
             "ORDER BY COUNT(*) DESC"))
-        depth = {str(d): n for d, n in store.query(
-            f"SELECT f.depth, COUNT(*) {fetched} AND f.depth IS NOT NULL "
-            "GROUP BY f.depth ORDER BY f.depth")}
         timings = sorted(row[0] for row in store.query(
             f"SELECT f.elapsed_ms {fetched} AND f.elapsed_ms IS NOT NULL"))
         outbound = store.count("probes")
@@ -204,7 +204,8 @@ def crawl_profile(store_path: str | Path) -> dict[str, Any]:
         "outbound_checked": outbound,
         "status_codes": dict(sorted(status_codes.items())),
         "errors": errors,
-        "depth": depth,
+        "depth": {str(depth): n for depth, n in click_depths[0].items()},
+        "depth_unreached": click_depths[1],
         "response_ms": _timing_summary(timings),
     }
 

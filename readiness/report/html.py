@@ -357,7 +357,8 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
             ("Status codes", f"{crawl['urls_fetched']} site URLs fetched; "
                              f"{crawl['outbound_checked']} outbound URLs checked.",
              charts.status_codes(crawl)),
-            ("Crawl depth", "Clicks from the start URL (sitemap entries count as 0).",
+            ("Click depth", "Fewest clicks from the start URL; \"none\": fetched URLs no "
+                            "click reaches (sitemap-only entries and the like).",
              charts.crawl_depth(crawl)),
             ("Response times", timing_note, charts.response_times(crawl)),
         ]

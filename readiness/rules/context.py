@@ -700,6 +700,24 @@ class AnalysisContext:
                     queue.append(target)
         return depths
 
+    def click_depth_counts(self) -> tuple[dict[int, int], int]:
+        """({click depth: site URLs fetched at it}, site URLs fetched that no click from the
+        start URL reaches: sitemap-only entries, pages only a canonical or hreflang names):
+        the report's depth chart, the same whatever order the crawl met the paths in."""
+        depths = self.click_depths
+        internal = self.internal_ids
+        counts: dict[int, int] = {}
+        unreached = 0
+        for url_id, fetch in self.fetches.items():
+            if not fetch.fetched or url_id not in internal:
+                continue
+            depth = depths.get(url_id)
+            if depth is None:
+                unreached += 1
+            else:
+                counts[depth] = counts.get(depth, 0) + 1
+        return dict(sorted(counts.items())), unreached
+
     def inbound(self, url_id: int) -> Inbound:
         edges, pages = self.link_counts.get(url_id, (0, 0))
         return Inbound(

@@ -67,6 +67,8 @@ class Analysis:
     outbound: dict[str, Any] = field(default_factory=dict)
     # The previous run's store the analysis read (AnalysisContext.previous_redirects), if any.
     previous_store: Path | None = None
+    # AnalysisContext.click_depth_counts: the report's depth chart.
+    click_depths: tuple[dict[int, int], int] = ({}, 0)
 
     @property
     def findings(self) -> Iterator[Finding]:
@@ -219,10 +221,11 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         pages = sum(1 for _ in ctx.html_pages())
         meta = ctx.meta
         outbound = ctx.outbound.to_dict()
+        click_depths = ctx.click_depth_counts()
     spool.finish()
     if public:
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
     return Analysis(store_path, meta, spool, runs, pages, list(config.sources),
                     rule_configuration(config, registry), outbound,
-                    Path(previous_store) if previous_store is not None else None)
+                    Path(previous_store) if previous_store is not None else None, click_depths)

@@ -4,16 +4,21 @@ import pytest
 from planted import build_site, document, finding
 
 from readiness.report.findings import apply_gate, crawl_profile
+from readiness.rules.context import AnalysisContext
+from readiness.store import open_store
 
 
 def test_crawl_profile_counts_statuses_depths_and_timings(tmp_path):
     store = build_site(tmp_path / "run", chain=True, to_404=True, extra_pages=3)
-    crawl = crawl_profile(store)
+    with open_store(store) as reader:
+        click_depths = AnalysisContext(reader, None).click_depth_counts()
+    crawl = crawl_profile(store, click_depths)
     # home + 3 pages + /specials answer 200; 3 redirects; one 404
     assert crawl["status_codes"] == {"200": 5, "301": 3, "404": 1}
     assert crawl["urls_fetched"] == 9
     assert crawl["depth"]["0"] == 1
-    assert sum(crawl["depth"].values()) == 9
+    # Click depths (from the links), every fetched site URL counted once.
+    assert sum(crawl["depth"].values()) + crawl["depth_unreached"] == 9
     timing = crawl["response_ms"]
     assert timing["count"] == 5  # only the pages were given a time
     assert sum(b["count"] for b in timing["histogram"]) == 5
@@ -64,3 +69,19 @@ def test_links_an_offline_runner_could_not_verify_never_fail_the_gate():
     assert gate["failing"] == [bot_wall["id"]]
     assert gate["reason"] == ("1 finding at notice; outbound links inconclusive (no internet "
                               "access), not counted")
+
+
+def test_the_depth_chart_counts_clicks_and_no_sitemap_only_entry_as_depth_0(tmp_path):
+    from readiness.testing import StoreBuilder
+
+    site = StoreBuilder(tmp_path)
+    site.page("/", links=["/linked"], fetch={"depth": 0, "discovered_by": "start"})
+    site.page("/linked", links=["/deeper"])
+    site.page("/deeper", fetch={"depth": 0, "discovered_by": "sitemap"})  # also in a sitemap
+    site.page("/sitemap-only", fetch={"depth": 0, "discovered_by": "sitemap"})
+    site.close()
+    with open_store(site.path) as reader:
+        click_depths = AnalysisContext(reader, None).click_depth_counts()
+    crawl = crawl_profile(site.path, click_depths)
+    assert crawl["depth"] == {"0": 1, "1": 1, "2": 1}  # /, /linked, /deeper by its clicks
+    assert crawl["depth_unreached"] == 1  # /sitemap-only: no click reaches it
