@@ -422,7 +422,7 @@ class Queued(Record):
     url_id: int = column("the URL", default=REQUIRED, key=True, references="urls")
     kind: str = column("page (a site URL, its answer in fetches) | probe (an outbound URL, its "
                        "answer in probes)", default=REQUIRED)
-    depth: int | None = column("crawl depth (pages)")
+    depth: int | None = column("crawl depth (pages): the smallest met so far, as in fetches")
     discovered_by: str | None = column("as in fetches (pages)")
     discovered_from: int | None = column("the URL it was found on (pages)", references="urls")
     robots_blocked: bool = column("disallowed by robots.txt, requested anyway (crawl.robots: "
