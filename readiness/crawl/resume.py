@@ -33,6 +33,9 @@ from readiness.urls import UrlNormalizer
 # Set in the meta of every store whose frontier is kept (the queue table).
 FRONTIER_META_KEY = "frontier"
 # The skip reasons that mean a crawl limit was hit, as the spider names the limit.
+# A queued page not answered: no fetch row, or still the max-depth skip row it had before it
+# was met within the limit (the spider deletes that row right after queueing it).
+UNANSWERED = f"(f.url_id IS NULL OR f.error = '{FetchOutcome.MAX_DEPTH.value}')"
 LIMIT_OUTCOMES = {FetchOutcome.MAX_PAGES.value: "max_pages",
                   FetchOutcome.MAX_DEPTH.value: "max_depth"}
 
@@ -150,7 +153,7 @@ class Frontier:
         db = self.store.query("DROP TABLE IF EXISTS temp.unfinished").connection
         db.execute("CREATE TEMP TABLE unfinished AS SELECT q.url_id FROM queue q "
                    "LEFT JOIN fetches f ON f.url_id = q.url_id "
-                   "WHERE q.kind = 'page' AND f.url_id IS NULL")
+                   f"WHERE q.kind = 'page' AND {UNANSWERED}")
         db.execute("BEGIN")
         for table, column in (("pages", "url_id"), ("bodies", "url_id"), ("links", "source_id"),
                               ("canonicals", "page_id"), ("hreflang", "page_id")):
@@ -171,8 +174,10 @@ class Frontier:
             yield url_id, depth
 
     def max_depth_skips(self) -> int:
+        """URLs skipped as max-depth (not those queued since, met within the limit)."""
         return self._rows("SELECT COUNT(*) FROM fetches WHERE error = "
-                          f"'{FetchOutcome.MAX_DEPTH.value}'")[0][0]
+                          f"'{FetchOutcome.MAX_DEPTH.value}' AND url_id NOT IN "
+                          "(SELECT url_id FROM queue)")[0][0]
 
     def pages_taken(self) -> int:
         """Places of crawl.max_pages already taken (pages decided, their resources not)."""
@@ -208,7 +213,7 @@ class Frontier:
                     "SELECT q.url_id, u.url, q.depth, q.discovered_by, q.discovered_from, "
                     "q.robots_blocked FROM queue q JOIN urls u ON u.id = q.url_id "
                     "LEFT JOIN fetches f ON f.url_id = q.url_id "
-                    "WHERE q.kind = 'page' AND f.url_id IS NULL ORDER BY q.depth, q.url_id")]
+                    f"WHERE q.kind = 'page' AND {UNANSWERED} ORDER BY q.depth, q.url_id")]
 
     def queued_probes(self) -> list[tuple[int, str]]:
         """(url id, URL) of outbound URLs decided and without a verdict, by URL id."""

@@ -199,6 +199,8 @@ class SiteSpider(scrapy.Spider):
         self.coordination.restore(frontier.decided_depths(), frontier.pages_taken())
         self.limits_hit.update(frontier.limits_hit())
         self.max_depth_skips = frontier.max_depth_skips()
+        if not self.max_depth_skips:
+            self.limits_hit.discard("max_depth")
         self.sitemaps.restore(frontier.sitemaps_read())
         variants = self.crawler.get_extension(VariantProbes)
         if variants is not None:
@@ -301,6 +303,11 @@ class SiteSpider(scrapy.Spider):
         self.store.add(Queued(url_id=url_id, kind="page", depth=depth,
                               discovered_by=discovered_by, discovered_from=source_id,
                               robots_blocked=robots_blocked))
+        if previous != UNDECIDED:
+            # A max-depth skip now within the limit: its row goes once the queue row is
+            # written (until then --resume requests it: Frontier.queued_pages).
+            self.store.query("DELETE FROM fetches WHERE url_id = ? AND error = ?",
+                             (url_id, FetchOutcome.MAX_DEPTH.value))
         return self._page_request(url, url_id, depth, discovered_by, source_id, robots_blocked)
 
     def _lowered(self, url_id: int, previous: int, depth: int) -> bool:
@@ -309,9 +316,10 @@ class SiteSpider(scrapy.Spider):
         (excluded and trap skips come out the same again; a max-depth one may not). Else its
         stored depth goes down, and so do those of what a fetched page leads to."""
         if previous > self.crawl_cfg.max_depth:
-            if self.store.query("DELETE FROM fetches WHERE url_id = ? AND error = ?",
-                                (url_id, FetchOutcome.MAX_DEPTH.value)).rowcount:
-                self.max_depth_skips -= 1
+            skipped = self.store.query("SELECT error FROM fetches WHERE url_id = ?",
+                                       (url_id,)).fetchone()
+            if skipped is not None and skipped[0] == FetchOutcome.MAX_DEPTH.value:
+                self.max_depth_skips -= 1  # counted again if it is one still
                 if not self.max_depth_skips:
                     self.limits_hit.discard("max_depth")
             return True
