@@ -181,8 +181,9 @@ class Fetch(Record):
     elapsed_ms: float | None = column("request sent -> whole body received (during the crawl)")
     bytes: int | None = column("body bytes as transferred (compressed if the server compressed)")
     content_type: str | None = column("the Content-Type header")
-    depth: int | None = column("crawl depth from the nearest seed (start URL 0, sitemap "
-                               "entries 0)")
+    depth: int | None = column("crawl depth: the fewest links from a seed (start URL 0, "
+                               "sitemap entries 0); in a distributed run, as the first worker "
+                               "to meet the URL met it (docs/distributed.md)")
     discovered_by: str | None = column(
         "start list (a URL listed for a list-mode crawl) sitemap link redirect canonical "
         "hreflang meta-refresh resource (an image, "
