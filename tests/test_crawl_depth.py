@@ -8,10 +8,18 @@ depth 3; URLs truly at depth 4 stay max-depth skips. Every seed shuffles the oth
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
+import yaml
+from conftest import REPO, TEST_PROBE, crawl_site, run_cli
+from test_gate_incomplete import WAIT, fetched, wait_for
 
 from readiness.demo.server import SiteServer
-from tests.conftest import REPO, crawl_site
+from readiness.store import open_store
 
 DEPTH_SITE = REPO / "tests" / "depth_site"
 
@@ -44,8 +52,11 @@ def test_each_url_keeps_its_smallest_depth_whatever_the_response_order(depth_ser
     crawl = crawl_site(depth_server.url("site"), tmp_path / "run",
                        {"max_depth": 3, "concurrency": 8, "probe": {"enabled": False}})
     assert crawl.result.returncode in (0, 1), crawl.result.stderr
-    prefix = depth_server.url("site").rstrip("/")
-    with crawl.store() as store:
+    assert_smallest_depths(crawl.store_path, depth_server.url("site").rstrip("/"))
+
+
+def assert_smallest_depths(store_path, prefix: str) -> None:
+    with open_store(store_path) as store:
         rows = {url[len(prefix):]: (fetched, depth, error) for url, fetched, depth, error in
                 store.query("SELECT u.url, f.fetched, f.depth, f.error FROM fetches f "
                             "JOIN urls u ON u.id = f.url_id")}
@@ -57,3 +68,25 @@ def test_each_url_keeps_its_smallest_depth_whatever_the_response_order(depth_ser
     assert {path: queued[path] for path in EXPECTED if EXPECTED[path][0]} == {
         path: depth for path, (fetched, depth, _) in EXPECTED.items() if fetched}
     assert meta["limits_hit"] == ["max_depth"]
+
+
+def test_a_resumed_crawl_lowers_the_depths_the_interrupted_one_stored(tmp_path):
+    """Killed while /slow/ is still on its way (the longer paths' pages stored at depth 3,
+    /target a max-depth skip): the resumed crawl requests /slow/ again and lowers them."""
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {
+        "max_depth": 3, "concurrency": 8, "probe": {**TEST_PROBE, "enabled": False}}}))
+    out = tmp_path / "run"
+    with SiteServer(DEPTH_SITE) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "readiness.cli", "crawl", server.url("site"), "--config",
+             str(config), "--out", str(out), "--reports-dir", str(tmp_path), "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            start_new_session=True)
+        wait_for(lambda: fetched(out / "crawl.sqlite", server.url("site", "/hop-target")),
+                 process, "/hop-target stored")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=WAIT)
+        resumed = run_cli("crawl", "--resume", str(out), "--quiet")
+        assert resumed.returncode in (0, 1), resumed.stderr
+        assert_smallest_depths(out / "crawl.sqlite", server.url("site").rstrip("/"))
