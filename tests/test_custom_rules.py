@@ -326,6 +326,20 @@ def test_variants_the_crawl_made_up_are_judged_only_when_linked(tmp_path):
     assert [f.url for f in findings] == [store.url("/linked/index.html")]
 
 
+@pytest.mark.parametrize("met_first", ["resource", "link"])
+def test_a_resource_also_clicked_to_is_judged_whichever_way_was_met_first(tmp_path, met_first):
+    # fetches.discovered_by is only the way the crawl met a URL first (response order):
+    # /poster.pdf is both an <img>-style resource and an <a> target, so it is a page of the
+    # crawl either way; /logo.png is met only as a resource and never judged.
+    store = StoreBuilder(tmp_path)
+    store.page("/", links=["/poster.pdf", ("/poster.pdf", {"element": "img"}),
+                           ("/logo.png", {"element": "img"})])
+    store.fetch("/poster.pdf", status=404, discovered_by=met_first)
+    store.fetch("/logo.png", status=404, discovered_by="resource")
+    findings = store.run(one_rule("{status: 200}"))
+    assert [f.url for f in findings] == [store.url("/poster.pdf")]
+
+
 def test_main_text_is_matched_with_whitespace_collapsed(tmp_path):
     store = page_with_html(tmp_path, "<html><body><nav>Book an appointment</nav><main><p>Call "
                                      "to book an\n      appointment</p></main></body></html>")

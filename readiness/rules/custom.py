@@ -382,10 +382,17 @@ class CustomRule(Rule):
         # ``include`` is the rule's scope: URLs outside it are not judged at all (not judged
         # and then counted as excluded findings); ``exclude`` works as for built-in rules.
         scope = glob_to_regex(self.spec.include)
+        clicked, listed = ctx.clicked_ids, ctx.sitemap_listing
+        seeds = {ctx.ids[url] for url in [*ctx.meta.get("seed_urls", []),
+                                          ctx.meta.get("start_url")] if url in ctx.ids}
         for url_id, fetch in sorted(ctx.fetches.items()):
             if not ctx.is_internal(url_id) or not fetch.fetched or fetch.status is None:
                 continue
-            if fetch.discovered_by == "resource":
+            # An image, script or stylesheet fetched to weigh pages: met *only* as one.
+            # ``discovered_by`` is just the way met first, so a URL also clicked to, listed
+            # in a sitemap or seeded is a page of the crawl, whichever came first.
+            if fetch.discovered_by == "resource" and url_id not in clicked \
+                    and url_id not in listed and url_id not in seeds:
                 continue
             # Host, scheme, slash and index.html variants the crawl made up to test redirects
             # are the canonical rules' concern; judge one only if the site links to it.
