@@ -302,7 +302,7 @@ class AnalysisContext:
         """(url id, value) of one bulky page field, decoded, page by page in URL order (pages
         where it is NULL left out): a whole site's would not fit in memory at once.
 
-        Filtered before decoding (decoding is most of the cost: ~0.6 s CPU a pass over 20,000
+        Filtered before decoding (decoding is most of the cost: ~0.25 s CPU a pass over 20,000
         pages' structured data): ``url_ids``, only these pages; ``raw_contains``, only values
         whose stored JSON text contains it (a prefilter: the caller still checks the value)."""
         if not Page.__dataclass_fields__[name].metadata["deferred"]:
