@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -51,6 +52,8 @@ CONFIDENCE_BANDS = (("high", 0.6), ("medium", 0.4), ("low", 0.2))
 # A runner-up this close to the best makes the choice a coin toss: one band lower.
 AMBIGUOUS_MARGIN = 0.1
 NO_MATCH = "no confident match: choose by hand"
+# Anchors whose matching pages the suggester keeps, most recently used.
+ANCHORS_KEPT = 256
 # Words that say nothing about a page, in paths and in anchors.
 _PATH_NOISE = frozenset({"html", "htm", "php", "asp", "aspx", "jsp", "index", "www"})
 _ANCHOR_NOISE = frozenset({
@@ -109,6 +112,16 @@ class Candidate:
                              "strength": round(strength, 3), "detail": detail})
 
 
+def path_strength(dead_tokens: frozenset[str], slug: frozenset[str],
+                  page_tokens: frozenset[str]) -> float:
+    """The path signal's strength: the Jaccard index of the two paths' words, when they
+    share a word of the dead URL's slug (0 otherwise)."""
+    shared = dead_tokens & page_tokens
+    if not shared & slug:
+        return 0.0
+    return len(shared) / len(dead_tokens | page_tokens)
+
+
 def add_points(score: float, signal: str, strength: float) -> float:
     """``score`` with the signal's points added (none when it has none), capped at 1."""
     points = SIGNAL_WEIGHTS[signal] * strength
@@ -155,6 +168,18 @@ class RedirectSuggester:
             for word in page.heading_tokens:
                 self.heading_index.setdefault(word, []).append(index)
         self.previous = ctx.previous_redirects
+        # Bounded: an anchor made of common words matches thousands of pages.
+        self.anchor_strengths = lru_cache(maxsize=ANCHORS_KEPT)(self._anchor_strengths)
+
+    def _anchor_strengths(self, words: frozenset[str]) -> dict[int, float]:
+        """page -> the share of an anchor's words its title/h1 has, for the pages with any
+        (``anchor_strengths``: kept for the most recent anchors, as the navigation's anchors
+        point at many dead URLs)."""
+        hits: dict[int, int] = {}
+        for word in words:
+            for index in self.heading_index.get(word, ()):
+                hits[index] = hits.get(index, 0) + 1
+        return {index: shared / len(words) for index, shared in hits.items()}
 
     def suggest(self, url: str, anchors: list[tuple[str, int]]) -> Suggestion:
         dead_tokens = path_tokens(url)
@@ -162,16 +187,31 @@ class RedirectSuggester:
         anchor_words = [(text, count, text_tokens(text)) for text, count in anchors]
         anchor_words = [item for item in anchor_words if item[2]]
         before = self.previous.get(url)
-        sharing = {index for word in slug for index in self.path_index.get(word, ())}
-        sharing.update(index for _text, _count, words in anchor_words for word in words
-                       for index in self.heading_index.get(word, ()))
+        # The pages sharing a word with it, each scored as evaluate() would (the same
+        # floats), counting anchor words through the title/h1 index instead of intersecting
+        # every page's words (a dead URL can share a word with thousands of pages).
+        by_path = {index for word in slug for index in self.path_index.get(word, ())}
+        by_anchor: dict[int, float] = {}   # page -> its best anchor's strength (> 0)
+        for _text, _count, words in anchor_words:
+            for index, strength in self.anchor_strengths(words).items():
+                if strength > by_anchor.get(index, 0.0):
+                    by_anchor[index] = strength
+        sharing = by_path | by_anchor.keys()
         if before in self.by_url:
             sharing.add(self.by_url[before])
-        # Scores first, words for the best two only (a dead URL can share a word with
-        # hundreds of pages).
-        scored = sorted((-self.score(page, dead_tokens, slug, anchor_words, before),
-                         page.url, index) for index, page in
-                        ((index, self.pages[index]) for index in sharing) if page.url != url)
+        scored = []
+        for index in sharing:
+            page = self.pages[index]
+            if page.url == url:
+                continue
+            score = add_points(0.0, "previous_redirect", 1.0 if before == page.url else 0.0)
+            if index in by_path:
+                score = add_points(score, "path_tokens",
+                                   path_strength(dead_tokens, slug, page.path_tokens))
+            score = add_points(score, "anchor_text", by_anchor.get(index, 0.0))
+            scored.append((-score, page.url, index))
+        # Words for the best only.
+        scored.sort()
         scored = [item for item in scored if item[0] < 0]
         alternatives = [{"url": page_url, "score": round(-score, 3)}
                         for score, page_url, _index in scored[1:4]]
@@ -201,10 +241,7 @@ class RedirectSuggester:
         """How strongly each signal (SIGNAL_WEIGHTS) holds for the page: the previous
         redirect's, the path words', and the best anchor's (strength, text, links)."""
         previous = 1.0 if before == page.url else 0.0
-        path = 0.0
-        shared = dead_tokens & page.path_tokens
-        if shared & slug:  # Jaccard: |shared| / |dead ∪ page|
-            path = len(shared) / (len(dead_tokens) + len(page.path_tokens) - len(shared))
+        path = path_strength(dead_tokens, slug, page.path_tokens)
         best_anchor = None
         heading = page.heading_tokens
         for text, count, words in anchor_words:
@@ -212,17 +249,6 @@ class RedirectSuggester:
             if best_anchor is None or strength > best_anchor[0]:
                 best_anchor = (strength, text, count)
         return previous, path, best_anchor
-
-    @classmethod
-    def score(cls, page: LivePage, dead_tokens: frozenset[str], slug: frozenset[str],
-              anchor_words: list[tuple[str, int, frozenset[str]]], before: str | None) -> float:
-        """``evaluate(...).score`` without the candidate and its words: a dead URL is scored
-        against every page sharing a word with it (~285,000 pages for 1,000 dead URLs at
-        20,000 pages), and only the best is explained."""
-        previous, path, best_anchor = cls.strengths(page, dead_tokens, slug, anchor_words, before)
-        score = add_points(0.0, "previous_redirect", previous)
-        score = add_points(score, "path_tokens", path)
-        return add_points(score, "anchor_text", best_anchor[0] if best_anchor else 0.0)
 
     @classmethod
     def evaluate(cls, page: LivePage, dead_tokens: frozenset[str], slug: frozenset[str],
