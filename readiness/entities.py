@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Collection, Iterable, Iterator, Protocol
 from urllib.parse import unquote, urljoin
 
 from readiness.urls import glob_matches, glob_to_regex
@@ -45,7 +45,8 @@ class SiteFacts(Protocol):
 
     def structured_data(self, url_id: int) -> dict[str, Any]: ...
 
-    def page_field(self, name: str) -> Iterator[tuple[int, Any]]: ...
+    def page_field(self, name: str, url_ids: Collection[int] | None = None,
+                   raw_contains: str | None = None) -> Iterator[tuple[int, Any]]: ...
 
     def links(self, *, source_id: int | None = None, raw_prefix: str | None = None,
               fields: Iterable[str] | None = None) -> Iterator[Any]: ...
@@ -257,10 +258,8 @@ def page_entities(ctx: SiteFacts, url_id: int) -> list[Entity]:
 def site_entities(ctx: SiteFacts, url_ids: Iterable[int]) -> Iterator[tuple[int, list[Entity]]]:
     """(url id, its entities) of each of ``url_ids`` with structured data, in URL order: one
     pass over the store instead of a query per page."""
-    wanted = set(url_ids)
-    for url_id, data in ctx.page_field("structured_data"):
-        if url_id in wanted:
-            yield url_id, read_entities(data, ctx.urls[url_id])
+    for url_id, data in ctx.page_field("structured_data", url_ids=set(url_ids)):
+        yield url_id, read_entities(data, ctx.urls[url_id])
 
 
 def is_practice(entity: Entity, types: Iterable[str]) -> bool:

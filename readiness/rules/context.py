@@ -14,7 +14,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Callable, Collection, Iterable, Iterator, Literal
 
 from readiness.entities import Entity, site_entities
 from readiness.probe.verdicts import OutboundCheck, Verdict, outbound_check, probes_enabled
@@ -296,14 +296,26 @@ class AnalysisContext:
         return {page.url_id: page for page in self.store.records(
             Page, fields=_PAGE_FIELDS, by_url="url_id")}
 
-    def page_field(self, name: Literal["minhash", "structured_data", "contact"]
+    def page_field(self, name: Literal["minhash", "structured_data", "contact"],
+                   url_ids: Collection[int] | None = None, raw_contains: str | None = None
                    ) -> Iterator[tuple[int, Any]]:
         """(url id, value) of one bulky page field, decoded, page by page in URL order (pages
-        where it is NULL left out): a whole site's would not fit in memory at once."""
+        where it is NULL left out): a whole site's would not fit in memory at once.
+
+        Filtered before decoding (decoding is most of the cost: ~0.25 s CPU a pass over 20,000
+        pages' structured data): ``url_ids``, only these pages; ``raw_contains``, only values
+        whose stored JSON text contains it (a prefilter: the caller still checks the value)."""
         if not Page.__dataclass_fields__[name].metadata["deferred"]:
             raise ValueError(f"{name} is in pages already")
-        for page in self.store.records(Page, f"t.{name} IS NOT NULL", fields=("url_id", name),
-                                       by_url="url_id"):
+        where, params = [f"t.{name} IS NOT NULL"], []
+        if url_ids is not None:
+            where.append("t.url_id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(sorted(url_ids)))
+        if raw_contains is not None:
+            where.append(f"instr(t.{name}, ?) > 0")
+            params.append(raw_contains)
+        for page in self.store.records(Page, " AND ".join(where), tuple(params),
+                                       fields=("url_id", name), by_url="url_id"):
             yield page.url_id, getattr(page, name)
 
     @cached_property

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -51,6 +52,8 @@ CONFIDENCE_BANDS = (("high", 0.6), ("medium", 0.4), ("low", 0.2))
 # A runner-up this close to the best makes the choice a coin toss: one band lower.
 AMBIGUOUS_MARGIN = 0.1
 NO_MATCH = "no confident match: choose by hand"
+# Anchors whose matching pages the suggester keeps, most recently used.
+ANCHORS_KEPT = 256
 # Words that say nothing about a page, in paths and in anchors.
 _PATH_NOISE = frozenset({"html", "htm", "php", "asp", "aspx", "jsp", "index", "www"})
 _ANCHOR_NOISE = frozenset({
@@ -62,8 +65,12 @@ _WORD = re.compile(r"[^\W_]+", re.U)
 
 def path_tokens(url: str) -> frozenset[str]:
     """The lower-cased words of a URL's path (percent-decoded, extensions and noise dropped)."""
-    path = unquote(urlsplit(url).path).lower()
-    return frozenset(w for w in _WORD.findall(path) if w not in _PATH_NOISE)
+    return words_of_path(urlsplit(url).path)
+
+
+def words_of_path(path: str) -> frozenset[str]:
+    """path_tokens() of a path already split from its URL."""
+    return frozenset(w for w in _WORD.findall(unquote(path).lower()) if w not in _PATH_NOISE)
 
 
 def slug_tokens(url: str) -> frozenset[str]:
@@ -96,15 +103,29 @@ class Candidate:
     score: float = 0.0
     signals: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, signal: str, strength: float, detail: str | bool) -> None:
-        """Add a signal's points; ``detail`` (its words) is only kept when it is text."""
-        points = SIGNAL_WEIGHTS[signal] * strength
-        if points <= 0:
+    def add(self, signal: str, strength: float, detail: str) -> None:
+        """Add a signal's points and its words (nothing when it adds no points)."""
+        if SIGNAL_WEIGHTS[signal] * strength <= 0:
             return
-        self.score = min(1.0, self.score + points)
-        if detail:
-            self.signals.append({"signal": signal, "weight": SIGNAL_WEIGHTS[signal],
-                                 "strength": round(strength, 3), "detail": detail})
+        self.score = add_points(self.score, signal, strength)
+        self.signals.append({"signal": signal, "weight": SIGNAL_WEIGHTS[signal],
+                             "strength": round(strength, 3), "detail": detail})
+
+
+def path_strength(dead_tokens: frozenset[str], slug: frozenset[str],
+                  page_tokens: frozenset[str]) -> float:
+    """The path signal's strength: the Jaccard index of the two paths' words, when they
+    share a word of the dead URL's slug (0 otherwise)."""
+    shared = dead_tokens & page_tokens
+    if not shared & slug:
+        return 0.0
+    return len(shared) / len(dead_tokens | page_tokens)
+
+
+def add_points(score: float, signal: str, strength: float) -> float:
+    """``score`` with the signal's points added (none when it has none), capped at 1."""
+    points = SIGNAL_WEIGHTS[signal] * strength
+    return min(1.0, score + points) if points > 0 else score
 
 
 @dataclass(slots=True)
@@ -129,11 +150,13 @@ class RedirectSuggester:
     indexable pages (built once per analysis)."""
 
     def __init__(self, ctx: AnalysisContext) -> None:
-        self.pages = [LivePage(ctx.urls[url_id], path_tokens(ctx.urls[url_id]),
+        paths = {url_id: urlsplit(ctx.urls[url_id]).path
+                 for url_id, _fetch, _page in ctx.indexable_pages()}  # split once per page
+        self.pages = [LivePage(ctx.urls[url_id], words_of_path(paths[url_id]),
                                text_tokens(" ".join([page.title or "", *(page.h1 or [])])))
                       for url_id, _fetch, page in ctx.indexable_pages()]
-        self.by_path = {urlsplit(page.url).path.rstrip("/") or "/": page.url
-                        for page in sorted(self.pages, key=lambda p: p.url, reverse=True)}
+        self.by_path = {paths[url_id].rstrip("/") or "/": ctx.urls[url_id]
+                        for url_id in sorted(paths, key=ctx.urls.__getitem__, reverse=True)}
         self.by_url = {page.url: index for index, page in enumerate(self.pages)}
         # word -> pages (by index) whose path / title-and-h1 has it: a dead URL is scored only
         # against the pages sharing a word with it, not against the whole site.
@@ -145,6 +168,18 @@ class RedirectSuggester:
             for word in page.heading_tokens:
                 self.heading_index.setdefault(word, []).append(index)
         self.previous = ctx.previous_redirects
+        # Bounded: an anchor made of common words matches thousands of pages.
+        self.anchor_strengths = lru_cache(maxsize=ANCHORS_KEPT)(self._anchor_strengths)
+
+    def _anchor_strengths(self, words: frozenset[str]) -> dict[int, float]:
+        """page -> the share of an anchor's words its title/h1 has, for the pages with any
+        (``anchor_strengths``: kept for the most recent anchors, as the navigation's anchors
+        point at many dead URLs)."""
+        hits: dict[int, int] = {}
+        for word in words:
+            for index in self.heading_index.get(word, ()):
+                hits[index] = hits.get(index, 0) + 1
+        return {index: shared / len(words) for index, shared in hits.items()}
 
     def suggest(self, url: str, anchors: list[tuple[str, int]]) -> Suggestion:
         dead_tokens = path_tokens(url)
@@ -152,21 +187,36 @@ class RedirectSuggester:
         anchor_words = [(text, count, text_tokens(text)) for text, count in anchors]
         anchor_words = [item for item in anchor_words if item[2]]
         before = self.previous.get(url)
-        sharing = {index for word in slug for index in self.path_index.get(word, ())}
-        sharing.update(index for _text, _count, words in anchor_words for word in words
-                       for index in self.heading_index.get(word, ()))
+        # The pages sharing a word with it, each scored as evaluate() would (the same
+        # floats), counting anchor words through the title/h1 index instead of intersecting
+        # every page's words (a dead URL can share a word with thousands of pages).
+        by_path = {index for word in slug for index in self.path_index.get(word, ())}
+        by_anchor: dict[int, float] = {}   # page -> its best anchor's strength (> 0)
+        for _text, _count, words in anchor_words:
+            for index, strength in self.anchor_strengths(words).items():
+                if strength > by_anchor.get(index, 0.0):
+                    by_anchor[index] = strength
+        sharing = by_path | by_anchor.keys()
         if before in self.by_url:
             sharing.add(self.by_url[before])
-        # Scores first, words for the best two only (a dead URL can share a word with
-        # hundreds of pages).
-        scored = sorted((-self.evaluate(page, dead_tokens, slug, anchor_words, before).score,
-                         page.url, index) for index, page in
-                        ((index, self.pages[index]) for index in sharing) if page.url != url)
+        scored = []
+        for index in sharing:
+            page = self.pages[index]
+            if page.url == url:
+                continue
+            score = add_points(0.0, "previous_redirect", 1.0 if before == page.url else 0.0)
+            if index in by_path:
+                score = add_points(score, "path_tokens",
+                                   path_strength(dead_tokens, slug, page.path_tokens))
+            score = add_points(score, "anchor_text", by_anchor.get(index, 0.0))
+            scored.append((-score, page.url, index))
+        # Words for the best only.
+        scored.sort()
         scored = [item for item in scored if item[0] < 0]
         alternatives = [{"url": page_url, "score": round(-score, 3)}
                         for score, page_url, _index in scored[1:4]]
-        best = self.evaluate(self.pages[scored[0][2]], dead_tokens, slug, anchor_words, before,
-                             explain=True) if scored else None
+        best = self.evaluate(self.pages[scored[0][2]], dead_tokens, slug, anchor_words,
+                             before) if scored else None
         confidence = confidence_of(best.score) if best is not None else None
         if best is not None and confidence is not None:
             reason = "; ".join(s["detail"] for s in best.signals)
@@ -185,26 +235,37 @@ class RedirectSuggester:
         return Suggestion(None, None, 0.0, NO_MATCH, [], alternatives)
 
     @staticmethod
-    def evaluate(page: LivePage, dead_tokens: frozenset[str], slug: frozenset[str],
-                 anchor_words: list[tuple[str, int, frozenset[str]]], before: str | None,
-                 explain: bool = False) -> Candidate:
-        """The candidate's score (SIGNAL_WEIGHTS); with ``explain``, each signal in words."""
-        candidate = Candidate(page.url)
-        if before == page.url:
-            candidate.add("previous_redirect", 1.0,
-                          explain and f"redirected to {page.url} in the previous run")
-        shared = dead_tokens & page.path_tokens
-        if shared & slug:
-            candidate.add("path_tokens", len(shared) / len(dead_tokens | page.path_tokens),
-                          explain and f"path words in common: {', '.join(sorted(shared))}")
+    def strengths(page: LivePage, dead_tokens: frozenset[str], slug: frozenset[str],
+                  anchor_words: list[tuple[str, int, frozenset[str]]], before: str | None
+                  ) -> tuple[float, float, tuple[float, str, int] | None]:
+        """How strongly each signal (SIGNAL_WEIGHTS) holds for the page: the previous
+        redirect's, the path words', and the best anchor's (strength, text, links)."""
+        previous = 1.0 if before == page.url else 0.0
+        path = path_strength(dead_tokens, slug, page.path_tokens)
         best_anchor = None
+        heading = page.heading_tokens
         for text, count, words in anchor_words:
-            strength = len(words & page.heading_tokens) / len(words)
+            strength = len(words & heading) / len(words)
             if best_anchor is None or strength > best_anchor[0]:
                 best_anchor = (strength, text, count)
+        return previous, path, best_anchor
+
+    @classmethod
+    def evaluate(cls, page: LivePage, dead_tokens: frozenset[str], slug: frozenset[str],
+                 anchor_words: list[tuple[str, int, frozenset[str]]], before: str | None
+                 ) -> Candidate:
+        """The candidate's score (SIGNAL_WEIGHTS) and each signal in words."""
+        previous, path, best_anchor = cls.strengths(page, dead_tokens, slug, anchor_words, before)
+        candidate = Candidate(page.url)
+        if previous:
+            candidate.add("previous_redirect", previous,
+                          f"redirected to {page.url} in the previous run")
+        if path:
+            shared = dead_tokens & page.path_tokens
+            candidate.add("path_tokens", path, f"path words in common: {', '.join(sorted(shared))}")
         if best_anchor is not None and best_anchor[0] > 0:
             candidate.add("anchor_text", best_anchor[0],
-                          explain and f"anchor \"{best_anchor[1]}\" "
+                          f"anchor \"{best_anchor[1]}\" "
                           f"({plural(best_anchor[2], 'link')}) matches its title/h1")
         return candidate
 

@@ -96,7 +96,8 @@ class InvalidStructuredData(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
-        for url_id, data in ctx.page_field("structured_data"):
+        # Only the pages whose stored data names errors are decoded.
+        for url_id, data in ctx.page_field("structured_data", raw_contains='"errors"'):
             fetch = ctx.fetches.get(url_id)
             if fetch is None or fetch.status != 200:
                 continue
@@ -515,7 +516,7 @@ class IncompleteSocialCard(Rule):
         reasons = dict(self.shared_pages(ctx))
         # One pass over the stored structured data, not a query per shared page.
         values = {url_id: _social_values(data) for url_id, data
-                  in ctx.page_field("structured_data") if url_id in reasons}
+                  in ctx.page_field("structured_data", url_ids=reasons)}
         shared = [(url_id, why, values.get(url_id, {}))
                   for url_id, why in sorted(reasons.items(), key=lambda page: ctx.urls[page[0]])]
         if not shared or not wanted:
