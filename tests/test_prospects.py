@@ -186,3 +186,27 @@ def test_table_speaks_of_production_urls_under_a_host_map(server, tmp_path):
     fan = next(f for f in document["findings"] if f["rule"] == "PRS008")
     assert fan["evidence"]["links_to_site"][0]["target"] == "https://www.clinic.example/"
     assert "verdict: prospects checked" in result.stdout
+
+
+def test_a_listed_metadata_address_is_refused_and_the_good_prospect_fetched(server, tmp_path):
+    """A list line naming the cloud metadata service is not checked (no connection is made:
+    the guard refuses the link-local address before any request), the good page is."""
+    listing = tmp_path / "p.txt"
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    listing.write_text(f"{metadata}\n{server.url('pub_a', '/good')}\n", encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    result = run_cli("prospects", str(listing), "--site", server.url("site"), "--config",
+                     str(config), "--out", str(tmp_path / "run"), "--reports-dir",
+                     str(tmp_path), "--quiet")
+    assert "Traceback" not in result.stderr
+    from readiness.store import open_store
+    with open_store(tmp_path / "run" / "crawl.sqlite") as store:
+        outcomes = dict(store.query(
+            "SELECT u.url, f.error FROM fetches f JOIN urls u ON u.id = f.url_id"))
+    assert outcomes[metadata] == "private-address"
+    assert outcomes[server.url("pub_a", "/good")] is None
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    verdicts = rows_by_url(document)
+    assert verdicts[server.url("pub_a", "/good")]["verdict"] == "worth asking"
+    assert verdicts[metadata]["verdict"] != "worth asking"

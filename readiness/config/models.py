@@ -101,7 +101,8 @@ class CrawlConfig(StrictModel):
         description="Private, loopback or link-local networks (CIDR, e.g. 10.0.0.0/8) that "
         "links, redirects, images, canonicals and sitemaps may lead to. Every other non-public "
         "address is refused unless its host is one you named (start URL, extra_hosts, "
-        "host_map targets) and reported as 'not checked: private address'.")
+        "host_map targets, a list's URLs) and reported as 'not checked: private address'; "
+        "a link-local or cloud metadata address (169.254.169.254) only when listed here.")
     include: list[str] = Field(default_factory=list, description="Only crawl URLs matching these globs (path globs start with /).")
     exclude: list[str] = Field(default_factory=list, description="Never crawl URLs matching these globs.")
     max_pages: int = Field(50_000, ge=1, description="Stop fetching new site URLs after this many.")
