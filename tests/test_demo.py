@@ -147,7 +147,7 @@ def test_demo_vets_its_sample_prospects(demo):
 def test_demo_checks_its_sample_placements(demo):
     document = outside_run(demo, "placements")
     grades = {row["source"]: row["grade"] for row in document["outside"]["rows"]}
-    assert grades[f"{EXT_B}/articles/brushing-tips"] == "live, followed"
+    assert grades[f"{EXT_B}/articles/brushing-tips"] == "live and followed"
     flagged = {(f["rule"], f["url"]) for f in document["findings"]}
     assert flagged == {("PLC002", f"{EXT_B}/articles/kids-dental-care"),
                        ("PLC007", f"{EXT_B}/articles/kids-dental-care"),
