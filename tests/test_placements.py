@@ -137,7 +137,7 @@ def test_placement_list_formats(tmp_path):
                        .encode("utf-16"))
     with pytest.raises(InputError) as error:  # "Type" is not a rel column: reads, no rel
         read_placements(tmp_path / "missing.csv")
-    assert "cannot read the file" in str(error.value)
+    assert "cannot be read" in str(error.value)
     rows = read_placements(ahrefs).rows
     assert [(r.source, r.target, r.anchor, r.rel, r.line) for r in rows] == [
         ("https://a.example/x", "https://clinic.example/", "Café dentaire", None, 2)]
