@@ -233,11 +233,17 @@ def crawl_config(path: str | None, no_outbound: bool = False):
 def read_url_list(source: str) -> list[str]:
     """The URLs of a ``--list`` file (``-``: stdin): one a line, blank lines and ``#``
     comments ignored; anything else that is not an http(s) URL is refused by file and line."""
+    from readiness.inputs.tables import InputError, file_encoding
+
     name = "stdin" if source == "-" else source
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--list {name}: cannot read it ({exc})") from None
+        # Decoded as every list readiness reads (BOM, UTF-16 from Excel's "Unicode text",
+        # Windows-1252): readiness/inputs/tables.py.
+        text = sys.stdin.read() if source == "-" else Path(source).read_bytes().decode(
+            file_encoding(Path(source)), errors="replace")
+    except (OSError, InputError) as exc:
+        raise UsageError(f"--list {name}: cannot read it "
+                         f"({exc.message if isinstance(exc, InputError) else exc})") from None
     urls = []
     for number, line in enumerate(text.splitlines(), 1):
         url = line.strip()
