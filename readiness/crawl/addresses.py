@@ -8,11 +8,11 @@ unspecified, reserved and their IPv6 forms, IPv4-mapped, NAT64 and 6to4 included
 spelling ``inet_aton`` accepts: ``2130706433``, ``0x7f.1``, ``0177.0.0.1``), unless
 
 * the request goes to a host the user named: the start URL's, ``crawl.start_urls``',
-  ``crawl.list_urls``' (so a prospects or placements list's), ``crawl.extra_hosts`` and the
+  ``crawl.list_urls``' (``check --list``; not a prospects or placements list's, which are
+  other sites' pages: ``crawl.list_hosts_named: false``), ``crawl.extra_hosts`` and the
   ``crawl.host_map`` targets (host *and* port: another port on a named loopback host is not
   named) — except a link-local or cloud metadata address (``169.254.169.254``, ``fe80::/10``,
-  :data:`METADATA_ADDRESSES`): naming one is never enough, a list line copied from a
-  spreadsheet may name it, or
+  :data:`METADATA_ADDRESSES`): naming one is never enough, a list line may name it, or
 * the address is in ``crawl.allow_private`` (CIDRs) or in the ``READINESS_ALLOW_PRIVATE``
   environment variable (comma-separated CIDRs, for a CI runner's own servers).
 
@@ -135,7 +135,7 @@ class AddressPolicy:
     def for_spider(cls, spider, with_env: bool = True) -> "AddressPolicy":
         from_env = allow_private_from_env() if with_env else []
         mapped_to = {netloc(target) for target in spider.normalizer.host_map.values()}
-        return cls(spider.site_netlocs | mapped_to, [*spider.crawl_cfg.allow_private, *from_env])
+        return cls(spider.seeds.named_netlocs | mapped_to, [*spider.crawl_cfg.allow_private, *from_env])
 
     def permits(self, address: Address, named: bool = False) -> bool:
         """May ``address`` be connected to, for a host the user named or not?"""
