@@ -274,3 +274,11 @@ def test_backlinks_key_paths_are_relative_to_the_file_naming_them(tmp_path):
     bad.write_text("backlinks:\n  - {path: a.csv}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="bad.yaml:2"):
         load_config(bad)
+
+
+def test_an_export_from_stdin_is_refused_with_the_fix():
+    result = run_cli("backlinks", "-", "--site", "http://127.0.0.1:9/")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "readiness: error: -: a backlink export is read from its file, not stdin" \
+        in result.stderr

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -250,3 +252,21 @@ def test_a_listed_private_address_is_refused_as_an_outbound_links_is(server, tmp
         encoding="utf-8")))
     assert verdicts[server.url("pub_a", "/good")]["verdict"] == "worth asking"
     assert verdicts[secret]["verdict"] != "worth asking"
+
+
+def test_the_list_from_stdin(server, tmp_path):
+    """``readiness prospects -``: the list piped in (a cron job's), rows named stdin:LINE."""
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    listing = f"{server.url('pub_a', '/good')}\nnot a url\n{server.url('pub_a', '/noindex')}\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "readiness.cli", "prospects", "-", "--site", server.url("site"),
+         "--config", str(config), "--out", str(tmp_path / "run"), "--reports-dir",
+         str(tmp_path), "--quiet"], input=listing, capture_output=True, text=True,
+        timeout=240, cwd=REPO)
+    assert "Traceback" not in result.stderr
+    assert "stdin:2:" in result.stderr
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    assert {url: row["verdict"] for url, row in rows_by_url(document).items()} == {
+        server.url("pub_a", "/good"): "worth asking", server.url("pub_a", "/noindex"): "avoid"}
+    assert rows_by_url(document)[server.url("pub_a", "/good")]["listed_in"] == "stdin:1"

@@ -17,14 +17,19 @@ import codecs
 import csv
 import io
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 # Excel's delimiter hint line: ``sep=;`` (quoted by some tools, ``sep=\t`` for tabs).
 SEP_LINE = re.compile(r'^"?sep=(\\t|.)"?[ \t]*$', re.IGNORECASE)
 # The first bytes of the file that decide a BOM-less UTF-16 from its NUL bytes.
 SNIFF_BYTES = 4096
 READ_CHUNK = 1 << 20
+# The file name that reads standard input (``readiness prospects - < list.txt``); its rows
+# say "stdin:LINE".
+STDIN = "-"
 # Delimiters a spreadsheet export uses, most common first (the tie-break of the sniffing).
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -68,29 +73,36 @@ def file_encoding(path: Path) -> str:
     is an InputError with the fix, as is a file that cannot be read."""
     try:
         with path.open("rb") as raw:
-            head = raw.read(SNIFF_BYTES)
-            if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-                raise InputError("an Excel workbook or a ZIP archive, not a CSV: download the "
-                                 "export as CSV, or save it from Excel as \"CSV UTF-8\" "
-                                 "(unzip an archive first)", path)
-            if head.startswith(codecs.BOM_UTF8):
-                return "utf-8-sig"
-            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                return "utf-16"   # the BOM says which byte order, and is dropped
-            if len(head) >= 2 and head.count(0) > len(head) // 4:
-                # ASCII text in UTF-16: every other byte is NUL, which half says the order.
-                even_nuls = head[0::2].count(0)
-                return "utf-16-be" if even_nuls > head[1::2].count(0) else "utf-16-le"
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            chunk = head
-            while chunk:
-                decoder.decode(chunk)
-                chunk = raw.read(READ_CHUNK)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
+            return stream_encoding(raw, path)
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+
+
+def stream_encoding(raw: BinaryIO, name: str | Path) -> str:
+    """:func:`file_encoding` of an open binary stream, read to its end (``name`` for the
+    message)."""
+    head = raw.read(SNIFF_BYTES)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError("an Excel workbook or a ZIP archive, not a CSV: download the export "
+                         "as CSV, or save it from Excel as \"CSV UTF-8\" (unzip an archive "
+                         "first)", name)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"   # the BOM says which byte order, and is dropped
+    if len(head) >= 2 and head.count(0) > len(head) // 4:
+        # ASCII text in UTF-16: every other byte is NUL, and which half says the order.
+        even_nuls = head[0::2].count(0)
+        return "utf-16-be" if even_nuls > head[1::2].count(0) else "utf-16-le"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    chunk = head
+    try:
+        while chunk:
+            decoder.decode(chunk)
+            chunk = raw.read(READ_CHUNK)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
     return "utf-8"
 
 
@@ -112,13 +124,20 @@ def sniff_delimiter(first_line: str) -> str | None:
 def read_table(path: str | Path, comments: bool = True, url_lines: bool = False) -> Table:
     """The rows of a CSV/TSV (or one-value-per-line) file; ``comments``: lines starting
     with ``#`` are left out (lists typed by hand carry notes); ``url_lines``: a file whose
-    first line is a URL is a list of one URL a line (a URL may hold ``,`` or ``;``)."""
-    path = Path(path)
-    encoding = file_encoding(path)
-    try:
-        text = path.read_bytes().decode(encoding, errors="replace")
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+    first line is a URL is a list of one URL a line (a URL may hold ``,`` or ``;``);
+    ``-`` reads standard input."""
+    if str(path) == STDIN:
+        data = sys.stdin.buffer.read()
+        path = Path("stdin")
+        encoding = stream_encoding(io.BytesIO(data), path)
+    else:
+        path = Path(path)
+        encoding = file_encoding(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+    text = data.decode(encoding, errors="replace")
     lines = text.splitlines(keepends=True)
     first = 0
     # Excel's "sep=;" hint line names the delimiter and is not a row.
