@@ -282,3 +282,28 @@ def test_an_export_from_stdin_is_refused_with_the_fix():
     assert "Traceback" not in result.stderr
     assert "readiness: error: -: a backlink export is read from its file, not stdin" \
         in result.stderr
+
+
+def test_a_backlinks_run_is_compared_with_the_last_backlinks_run_not_a_full_check(server,
+                                                                                  tmp_path):
+    """Both write into the site's reports folder; a list of targets compared with a whole-site
+    crawl would call every page it did not fetch "fixed". The twin: the second backlinks run
+    is compared with the first."""
+    ahrefs_export(tmp_path / "ahrefs.csv", [("/dead", 2, "implants"), ("/live", 1, "home")])
+    site_config(server, tmp_path / "rules.yaml")
+    common = ("--config", str(tmp_path / "rules.yaml"), "--reports-dir", str(tmp_path),
+              "--quiet", "--format", "json")
+    check = run_cli("check", f"{PRODUCTION}/", "--out", str(tmp_path / "check"), *common)
+    assert check.returncode == 1, check.stdout + check.stderr
+
+    def backlinks(name):
+        result = run_cli("backlinks", str(tmp_path / "ahrefs.csv"), "--site", f"{PRODUCTION}/",
+                         "--out", str(tmp_path / name), *common)
+        assert result.returncode == 1, result.stdout + result.stderr
+        return json.loads((tmp_path / name / "findings.json").read_text(encoding="utf-8"))
+
+    first = backlinks("first")
+    assert first["previous"] is None
+    second = backlinks("second")
+    assert second["previous"]["against"]["run_id"] == first["run"]["run_id"]
+    assert second["previous"]["counts"]["fixed"] == 0
