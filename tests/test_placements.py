@@ -192,6 +192,7 @@ def test_terminal_summary_and_report_speak_of_placements_not_of_a_site_check(run
     assert f"placements: {len(PLACEMENTS)} checked: {live} live and followed, " \
            f"{problems} with problems" in result.stdout
     assert "pages crawled" not in result.stdout and "redirect map" not in result.stdout
+    assert "outbound" not in result.stdout
     assert not (out / "redirects.csv").exists() and not (out / "_redirects").exists()
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert summary.startswith(f"## ❌ Placements for {server.url('site')}: {live} live and "
