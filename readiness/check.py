@@ -39,10 +39,13 @@ def report_crawl(result) -> int:
         probes = store.count("probes")
         listed = store.query(
             "SELECT COUNT(*), COUNT(status) FROM fetches WHERE discovered_by = 'list'").fetchone()
-    checked = (f"{probes} outbound URLs checked" if probes_enabled(meta)
-               else "outbound links not checked")
+        # A prospects or placements run (meta mode, written after its crawl) fetched other
+        # sites' pages: their outbound links are never probed, nothing to say about them.
+        outside_run = bool(store.meta().get("mode"))
+    checked = ("" if outside_run else f"{probes} outbound URLs checked, " if probes_enabled(meta)
+               else "outbound links not checked, ")
     print(f"store: {result.store_path}")
-    print(f"crawl: {pages} URLs fetched, {checked}, "
+    print(f"crawl: {pages} URLs fetched, {checked}"
           f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
           f"({meta.get('finish_reason')}"
           f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")

@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "prospects", help="vet pages on other sites you want links from: worth asking, weak "
                           "or avoid, each fetched once, politely")
     prospects.add_argument("file", help="the prospect list: one page URL a line (# comments), "
-                                        "or a CSV with a url column")
+                                        "or a CSV with a url column; - reads stdin")
     prospects.add_argument("--site", required=True, metavar="URL",
                            help="your site, e.g. https://www.clinic.example/: links to it "
                                 "are what the pages are checked for")
@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "placements", help="check links placed on other sites: still there, followed, in "
                            "the text, with the agreed anchor, to a working target")
     placements.add_argument("file", help="the placements CSV: source page, target URL, "
-                                         "optionally the agreed anchor and rel")
+                                         "optionally the agreed anchor and rel; - reads "
+                                         "stdin")
     placements.add_argument("--site", metavar="URL",
                             help="your site (default: the config's first start URL, or the "
                                  "first target's home page)")
@@ -233,11 +234,17 @@ def crawl_config(path: str | None, no_outbound: bool = False):
 def read_url_list(source: str) -> list[str]:
     """The URLs of a ``--list`` file (``-``: stdin): one a line, blank lines and ``#``
     comments ignored; anything else that is not an http(s) URL is refused by file and line."""
+    from readiness.inputs.tables import InputError, file_encoding
+
     name = "stdin" if source == "-" else source
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--list {name}: cannot read it ({exc})") from None
+        # Decoded as every list readiness reads (BOM, UTF-16 from Excel's "Unicode text",
+        # Windows-1252): readiness/inputs/tables.py.
+        text = sys.stdin.read() if source == "-" else Path(source).read_bytes().decode(
+            file_encoding(Path(source)), errors="replace")
+    except (OSError, InputError) as exc:
+        raise UsageError(f"--list {name}: cannot read it "
+                         f"({exc.message if isinstance(exc, InputError) else exc})") from None
     urls = []
     for number, line in enumerate(text.splitlines(), 1):
         url = line.strip()
@@ -365,6 +372,10 @@ def cmd_backlinks(args: argparse.Namespace) -> int:
     settings = gate_settings(args)
     config = crawl_config(args.config, args.no_outbound)
     site = check_url(args.site, config.crawl)
+    if "-" in args.exports:
+        # An export is read more than once (counted, then stored): a file, not a pipe.
+        raise UsageError("-: a backlink export is read from its file, not stdin: save the "
+                         "export and give its path")
     # The command's exports replace a rule file's backlinks: (its targets are these).
     config.backlinks = [BacklinkExportConfig(file=str(Path(export).resolve()),
                                              columns=args.columns) for export in args.exports]

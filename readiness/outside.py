@@ -60,6 +60,9 @@ def prepare_outside(mode: str, site: str, listed: ProspectList | PlacementList,
     config.backlinks = []
     outside_politeness(config)
     config.crawl.list_urls = listed_urls(mode, site, listed)
+    # Other sites' pages, from a spreadsheet: their hosts are not named by the user, so a
+    # private address among them is refused as an outbound link's is.
+    config.crawl.list_hosts_named = False
 
 
 def run_outside(mode: str, site: str, listed: ProspectList | PlacementList,

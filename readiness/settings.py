@@ -160,3 +160,6 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # asyncio reactor for this workload (bench/README.md). Nothing in readiness needs asyncio.
 TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# `scrapy crawl` with a clear message (and exit status 2) for a bad argument or configuration.
+COMMANDS_MODULE = "readiness.crawl.commands"

@@ -33,7 +33,7 @@ MANIFEST = {
     "routes": {"site": {
         "/robots.txt": {"body": "User-agent: *\nDisallow: /blocked/\n",
                         "content_type": "text/plain"},
-        "/": page("Home", "/live", "/noindex-page", "/live-end", "/dead"),
+        "/": page("Home", "/live", "/noindex-page", "/live-end", "/dead", "/gone"),
         "/live": page("Live", "/"),
         "/live-end": page("Live end", "/"),
         "/dead": {"status": 404, "body": "not found"},
@@ -229,6 +229,27 @@ def test_check_with_backlinks_in_the_rule_file_seeds_the_targets(server, tmp_pat
                 if f["rule"].startswith("BKL") and f["url"] == PRODUCTION + "/live"]
 
 
+def test_a_dead_page_both_backlinked_and_linked_is_reported_once(server, tmp_path):
+    """/dead answers 404, is linked from the home page and backlinked: one finding, BKL001,
+    naming the internal link too, and no STS001 beside it. Its twin /gone (410, linked, in
+    no export) keeps its STS001."""
+    ahrefs_export(tmp_path / "ahrefs.csv", [("/dead", 3, "dental implants"),
+                                            ("/live", 2, "the clinic")])
+    site_config(server, tmp_path / "rules.yaml", backlinks=["ahrefs.csv"])
+    result = run_cli("check", f"{PRODUCTION}/", "--config", str(tmp_path / "rules.yaml"),
+                     "--out", str(tmp_path / "run"), "--reports-dir", str(tmp_path), "--quiet",
+                     "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    on_dead = [f["rule"] for f in document["findings"] if f["url"] == PRODUCTION + "/dead"
+               and f["severity"] == "error"]
+    assert on_dead == ["BKL001"]
+    dead = by_rule(document, "BKL001")[0]
+    assert dead["message"].endswith("needs a 301; also still linked from 1 page")
+    assert dead["evidence"]["internal_references"]["linking_pages"] == 1
+    assert [f["url"] for f in by_rule(document, "STS001")] == [PRODUCTION + "/gone"]
+
+
 def test_backlinks_key_paths_are_relative_to_the_file_naming_them(tmp_path):
     from readiness.config import ConfigError
     from readiness.rules.settings import load_config
@@ -253,3 +274,36 @@ def test_backlinks_key_paths_are_relative_to_the_file_naming_them(tmp_path):
     bad.write_text("backlinks:\n  - {path: a.csv}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="bad.yaml:2"):
         load_config(bad)
+
+
+def test_an_export_from_stdin_is_refused_with_the_fix():
+    result = run_cli("backlinks", "-", "--site", "http://127.0.0.1:9/")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "readiness: error: -: a backlink export is read from its file, not stdin" \
+        in result.stderr
+
+
+def test_a_backlinks_run_is_compared_with_the_last_backlinks_run_not_a_full_check(server,
+                                                                                  tmp_path):
+    """Both write into the site's reports folder; a list of targets compared with a whole-site
+    crawl would call every page it did not fetch "fixed". The twin: the second backlinks run
+    is compared with the first."""
+    ahrefs_export(tmp_path / "ahrefs.csv", [("/dead", 2, "implants"), ("/live", 1, "home")])
+    site_config(server, tmp_path / "rules.yaml")
+    common = ("--config", str(tmp_path / "rules.yaml"), "--reports-dir", str(tmp_path),
+              "--quiet", "--format", "json")
+    check = run_cli("check", f"{PRODUCTION}/", "--out", str(tmp_path / "check"), *common)
+    assert check.returncode == 1, check.stdout + check.stderr
+
+    def backlinks(name):
+        result = run_cli("backlinks", str(tmp_path / "ahrefs.csv"), "--site", f"{PRODUCTION}/",
+                         "--out", str(tmp_path / name), *common)
+        assert result.returncode == 1, result.stdout + result.stderr
+        return json.loads((tmp_path / name / "findings.json").read_text(encoding="utf-8"))
+
+    first = backlinks("first")
+    assert first["previous"] is None
+    second = backlinks("second")
+    assert second["previous"]["against"]["run_id"] == first["run"]["run_id"]
+    assert second["previous"]["counts"]["fixed"] == 0

@@ -11,6 +11,7 @@ import sys
 import time
 
 import psutil
+import yaml
 from conftest import REPO, crawl_site, run_cli
 
 
@@ -131,6 +132,38 @@ def test_scrapy_crawl_from_the_project_directory(fixture_server, tmp_path):
     findings = json.loads((out / "findings.json").read_text())
     assert findings["run"]["start_url"] == fixture_server.url("site", "/clean/about")
     assert (out / "report.html").is_file() and (out / "junit.xml").is_file()
+
+
+def test_scrapy_crawl_with_a_bad_backlink_export_is_a_clear_usage_error(fixture_server,
+                                                                         tmp_path):
+    """A rule file's ``backlinks:`` export scrapy crawl cannot read: one line naming the file,
+    its columns and the fix, exit 2, nothing fetched; the clean twin (a readable export)
+    crawls."""
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    readable = tmp_path / "links.txt"
+    readable.write_text(fixture_server.url("site", "/clean/services") + "\n", encoding="utf-8")
+
+    def scrapy_crawl(export, name):
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(yaml.safe_dump({"backlinks": [str(export)], "crawl": {
+            "include": ["/clean/*"], "probe": {"enabled": False}}}), encoding="utf-8")
+        return subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+             f"url={fixture_server.url('site', '/clean/about')}", "-a", f"config={config}",
+             "-a", f"out={tmp_path / name}", "-s", "LOG_LEVEL=WARNING"],
+            capture_output=True, text=True, timeout=120, cwd=REPO)
+
+    fixture_server.reset_log()
+    bad = scrapy_crawl(unknown, "bad")
+    assert bad.returncode == 2, bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert bad.stderr.strip().splitlines()[-1].startswith(
+        f"readiness: error: {unknown}: not an export readiness recognises")
+    assert "'foo', 'bar'" in bad.stderr and "target=COLUMN" in bad.stderr
+    assert list(fixture_server.requests) == []
+    good = scrapy_crawl(readable, "good")
+    assert good.returncode == 0, good.stderr
 
 
 def test_bad_url_is_a_one_line_usage_error():

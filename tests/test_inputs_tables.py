@@ -56,7 +56,7 @@ def test_one_value_a_line_and_an_unreadable_file(tmp_path):
     assert table.delimiter is None
     assert [(row.line, row.cells) for row in table.rows] == [(1, ("https://a/x",)),
                                                              (3, ("https://b/y",))]
-    with pytest.raises(InputError, match="cannot read the file"):
+    with pytest.raises(InputError, match="cannot be read"):
         read_table(tmp_path / "absent.csv")
 
 
@@ -67,3 +67,20 @@ def test_a_list_of_urls_holding_commas_is_one_url_a_line(tmp_path):
     path.write_text("https://a.example/x?ids=1,2;3\nhttps://b.example/y\n", encoding="utf-8")
     assert [row.url for row in read_prospects(path).rows] == [
         "https://a.example/x?ids=1,2;3", "https://b.example/y"]
+
+
+def test_a_workbook_is_refused_with_the_fix_and_a_bomless_utf16_list_is_read(tmp_path):
+    """One decoding for every input (the backlink exports' too): a .xlsx saved as the list
+    is refused with what to do; its twin, the same list as BOM-less UTF-16 (told by its NUL
+    bytes), is read."""
+    from readiness.inputs.prospects import read_prospects
+
+    workbook = tmp_path / "prospects.csv"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64)
+    with pytest.raises(InputError, match=r"prospects\.csv: an Excel workbook or a ZIP archive, "
+                                         r"not a CSV: .*CSV UTF-8"):
+        read_prospects(workbook)
+    utf16 = tmp_path / "p.txt"
+    utf16.write_bytes("hé\nhttps://a.example/x\nhttps://b.example/y\n".encode("utf-16-le"))
+    assert [row.url for row in read_prospects(utf16).rows] == [
+        "https://a.example/x", "https://b.example/y"]

@@ -154,6 +154,16 @@ def test_stdin_list_and_bad_lists(listed_run, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert get_paths(server.requests) == {"/robots.txt", "/listed-b"}
 
+    # Saved by Excel as "Unicode text": UTF-16 with its BOM, CRLF.
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(("# listed\r\n" + server.url("site", "/listed-b") + "\r\n").encode("utf-16"))
+    server.reset_log()
+    result = run_check("--list", str(utf16), "--config", str(root / "rules.yaml"), "--out",
+                       str(tmp_path / "utf16"), "--reports-dir", str(tmp_path), "--quiet",
+                       "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert get_paths(server.requests) == {"/robots.txt", "/listed-b"}
+
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing yet\n\n", encoding="utf-8")
     result = run_check("--list", str(empty), "--out", str(tmp_path / "empty"), "--quiet")

@@ -1,5 +1,5 @@
 """readiness placements: links placed on other sites' pages (127.0.0.2/.3) checked by a polite
-list-mode crawl, graded by URL with the live, followed placement as the clean twin; two runs
+list-mode crawl, graded by URL with the live and followed placement as the clean twin; two runs
 of the same list compare, so a link removed between them is named as lost.
 """
 
@@ -19,11 +19,11 @@ OUTSIDE_SITE = REPO / "tests" / "outside_site"
 PAUSE = 0.3  # tests/outside_site/site.yaml: every publisher page answers after it
 # source path on pub_b -> (target path on the site, agreed anchor, agreed rel, grade).
 PLACEMENTS = {
-    "/placed/live": ("/implants", "Dental implants", "", "live, followed"),
+    "/placed/live": ("/implants", "Dental implants", "", "live and followed"),
     # found through the target's redirect (/moved -> /implants) and the https variant
-    "/placed/variant": ("/moved", "", "", "live, followed"),
-    "/placed/sponsored": ("/implants", "dental implants", "sponsored", "live, followed"),
-    "/placed/later-removed": ("/implants", "", "", "live, followed"),
+    "/placed/variant": ("/moved", "", "", "live and followed"),
+    "/placed/sponsored": ("/implants", "dental implants", "sponsored", "live and followed"),
+    "/placed/later-removed": ("/implants", "", "", "live and followed"),
     "/placed/missing": ("/implants", "", "", "missing"),
     "/placed/nofollow": ("/implants", "", "", "not followed"),
     "/placed/footer": ("/implants", "", "", "in boilerplate"),
@@ -137,7 +137,7 @@ def test_placement_list_formats(tmp_path):
                        .encode("utf-16"))
     with pytest.raises(InputError) as error:  # "Type" is not a rel column: reads, no rel
         read_placements(tmp_path / "missing.csv")
-    assert "cannot read the file" in str(error.value)
+    assert "cannot be read" in str(error.value)
     rows = read_placements(ahrefs).rows
     assert [(r.source, r.target, r.anchor, r.rel, r.line) for r in rows] == [
         ("https://a.example/x", "https://clinic.example/", "Café dentaire", None, 2)]
@@ -178,3 +178,26 @@ def test_a_placement_not_checked_is_never_a_pass(server, tmp_path, sources, exit
     assert document["run"]["start_url"] == server.url("site", "/")  # --site from the targets
     if exit_code == 3:
         assert "1 placed link(s) could not be checked" in document["gate"]["reason"]
+
+
+def test_terminal_summary_and_report_speak_of_placements_not_of_a_site_check(runs, server):
+    """The run fetched other sites' pages: its lines count placements (not "pages crawled"),
+    grade them plainly, write no redirect map of those sites and never say "link building"
+    (a site check's wording; the demo's site check keeps it, tests/test_demo.py)."""
+    result, out, document, _requests = runs[0]
+    live = sum(1 for *_rest, grade in PLACEMENTS.values() if grade == "live and followed")
+    problems = len(PLACEMENTS) - live
+    assert f"placements for {server.url('site')}: {len(PLACEMENTS)} placements listed" \
+        in result.stdout
+    assert f"placements: {len(PLACEMENTS)} checked: {live} live and followed, " \
+           f"{problems} with problems" in result.stdout
+    assert "pages crawled" not in result.stdout and "redirect map" not in result.stdout
+    assert "outbound" not in result.stdout
+    assert not (out / "redirects.csv").exists() and not (out / "_redirects").exists()
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith(f"## ❌ Placements for {server.url('site')}: {live} live and "
+                              f"followed, {problems} with problems")
+    assert "link building" not in summary
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<title>Placed links for {server.url('site')}</title>" in html
+    assert "Each is a page a backlink would land on" not in html

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -186,3 +188,85 @@ def test_table_speaks_of_production_urls_under_a_host_map(server, tmp_path):
     fan = next(f for f in document["findings"] if f["rule"] == "PRS008")
     assert fan["evidence"]["links_to_site"][0]["target"] == "https://www.clinic.example/"
     assert "verdict: prospects checked" in result.stdout
+
+
+def test_a_listed_metadata_address_is_refused_and_the_good_prospect_fetched(server, tmp_path):
+    """A list line naming the cloud metadata service is not checked (no connection is made:
+    the guard refuses the link-local address before any request), the good page is."""
+    listing = tmp_path / "p.txt"
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    listing.write_text(f"{metadata}\n{server.url('pub_a', '/good')}\n", encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    result = run_cli("prospects", str(listing), "--site", server.url("site"), "--config",
+                     str(config), "--out", str(tmp_path / "run"), "--reports-dir",
+                     str(tmp_path), "--quiet")
+    assert "Traceback" not in result.stderr
+    from readiness.store import open_store
+    with open_store(tmp_path / "run" / "crawl.sqlite") as store:
+        outcomes = dict(store.query(
+            "SELECT u.url, f.error FROM fetches f JOIN urls u ON u.id = f.url_id"))
+    assert outcomes[metadata] == "private-address"
+    assert outcomes[server.url("pub_a", "/good")] is None
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    verdicts = rows_by_url(document)
+    assert verdicts[server.url("pub_a", "/good")]["verdict"] == "worth asking"
+    assert verdicts[metadata]["verdict"] != "worth asking"
+
+
+def test_a_listed_private_address_is_refused_as_an_outbound_links_is(server, tmp_path):
+    """A prospects list is other sites' pages from a spreadsheet: its hosts are not named by
+    the user, so a line at a private address (127.0.0.50 plays 10.x here, tests/test_ssrf.py)
+    is refused and never reached, while the good prospect is vetted. The twin: the same URL
+    given to ``check --list`` (the user's own pages) is fetched."""
+    root = tmp_path / "internal"
+    root.mkdir()
+    (root / "site.yaml").write_text(yaml.safe_dump({
+        "hosts": {"internal": "127.0.0.50"},
+        "routes": {"internal": {"/admin": {"body": "<html><body>secret</body></html>"}}}}),
+        encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    with SiteServer(root) as internal:
+        secret = internal.url("internal", "/admin")
+        listing = tmp_path / "p.txt"
+        listing.write_text(f"{secret}\n{server.url('pub_a', '/good')}\n", encoding="utf-8")
+        result = run_cli("prospects", str(listing), "--site", server.url("site"), "--config",
+                         str(config), "--out", str(tmp_path / "run"), "--reports-dir",
+                         str(tmp_path), "--quiet")
+        assert "Traceback" not in result.stderr
+        assert internal.requests == []
+        own = tmp_path / "own.txt"
+        own.write_text(f"{secret}\n", encoding="utf-8")
+        checked = run_cli("check", "--list", str(own), "--config", str(config), "--out",
+                          str(tmp_path / "own"), "--reports-dir", str(tmp_path), "--quiet")
+        assert checked.returncode in (0, 1), checked.stdout + checked.stderr
+        assert internal.requests_for("internal", "/admin")
+    from readiness.store import open_store
+    with open_store(tmp_path / "run" / "crawl.sqlite") as store:
+        outcomes = dict(store.query(
+            "SELECT u.url, f.error FROM fetches f JOIN urls u ON u.id = f.url_id"))
+    assert outcomes[secret] == "private-address"
+    assert outcomes[server.url("pub_a", "/good")] is None
+    verdicts = rows_by_url(json.loads((tmp_path / "run" / "findings.json").read_text(
+        encoding="utf-8")))
+    assert verdicts[server.url("pub_a", "/good")]["verdict"] == "worth asking"
+    assert verdicts[secret]["verdict"] != "worth asking"
+
+
+def test_the_list_from_stdin(server, tmp_path):
+    """``readiness prospects -``: the list piped in (a cron job's), rows named stdin:LINE."""
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    listing = f"{server.url('pub_a', '/good')}\nnot a url\n{server.url('pub_a', '/noindex')}\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "readiness.cli", "prospects", "-", "--site", server.url("site"),
+         "--config", str(config), "--out", str(tmp_path / "run"), "--reports-dir",
+         str(tmp_path), "--quiet"], input=listing, capture_output=True, text=True,
+        timeout=240, cwd=REPO)
+    assert "Traceback" not in result.stderr
+    assert "stdin:2:" in result.stderr
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    assert {url: row["verdict"] for url, row in rows_by_url(document).items()} == {
+        server.url("pub_a", "/good"): "worth asking", server.url("pub_a", "/noindex"): "avoid"}
+    assert rows_by_url(document)[server.url("pub_a", "/good")]["listed_in"] == "stdin:1"

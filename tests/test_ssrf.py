@@ -279,6 +279,24 @@ def test_named_hosts_and_allow_private_networks_are_permitted():
     assert policy.check_literal("www.example.com") is None       # a name: resolved later
 
 
+def test_link_local_and_metadata_addresses_are_refused_even_when_named():
+    """A prospects or placements list names its hosts (they are the list-mode crawl's), and a
+    line copied from a spreadsheet may be the metadata service: naming a link-local or
+    metadata address is not enough, only ``allow_private`` lets it through."""
+    policy = AddressPolicy(["169.254.169.254", "[fe80::1]:8080", "100.100.100.200",
+                            "[::ffff:169.254.169.254]", "10.0.0.5", "127.0.0.9:8080"])
+    for refused in ("169.254.169.254", "[fe80::1]:8080", "100.100.100.200",
+                    "[::ffff:169.254.169.254]"):
+        assert policy.check_literal(refused) is not None, refused
+    # The clean twins: named private and loopback hosts are still let through.
+    assert policy.check_literal("10.0.0.5") is None
+    assert policy.check_literal("127.0.0.9:8080") is None
+    assert policy.permits(literal_address("169.254.169.254"), named=True) is False
+    assert policy.permits(literal_address("10.0.0.5"), named=True) is True
+    allowed = AddressPolicy(["169.254.169.254"], ["169.254.169.254/32"])
+    assert allowed.check_literal("169.254.169.254") is None
+
+
 # -- configuration ----------------------------------------------------------------------------------
 
 def test_allow_private_must_be_networks(tmp_path):

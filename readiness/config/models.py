@@ -87,6 +87,11 @@ class CrawlConfig(StrictModel):
         description="List mode (``readiness check --list FILE``): fetch exactly these URLs, "
         "following their redirects hop by hop but no link, sitemap or variant; rules that need "
         "the whole site do not run.")
+    list_hosts_named: bool = Field(
+        True, description="List mode: the listed URLs' hosts count as hosts you named, so a "
+        "private address of theirs (10.x, loopback) is fetched. `readiness prospects` and "
+        "`placements` set it false: other sites' pages from a spreadsheet are guarded as "
+        "outbound links are (allow_private lets a network through).")
     extra_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts that are part of the site too (www/non-www, staging), as host or URL.",
@@ -101,7 +106,8 @@ class CrawlConfig(StrictModel):
         description="Private, loopback or link-local networks (CIDR, e.g. 10.0.0.0/8) that "
         "links, redirects, images, canonicals and sitemaps may lead to. Every other non-public "
         "address is refused unless its host is one you named (start URL, extra_hosts, "
-        "host_map targets) and reported as 'not checked: private address'.")
+        "host_map targets, a --list file's URLs) and reported as 'not checked: private address'; "
+        "a link-local or cloud metadata address (169.254.169.254) only when listed here.")
     include: list[str] = Field(default_factory=list, description="Only crawl URLs matching these globs (path globs start with /).")
     exclude: list[str] = Field(default_factory=list, description="Never crawl URLs matching these globs.")
     max_pages: int = Field(50_000, ge=1, description="Stop fetching new site URLs after this many.")

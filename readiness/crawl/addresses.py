@@ -8,8 +8,11 @@ unspecified, reserved and their IPv6 forms, IPv4-mapped, NAT64 and 6to4 included
 spelling ``inet_aton`` accepts: ``2130706433``, ``0x7f.1``, ``0177.0.0.1``), unless
 
 * the request goes to a host the user named: the start URL's, ``crawl.start_urls``',
-  ``crawl.extra_hosts`` and the ``crawl.host_map`` targets (host *and* port: another port on
-  a named loopback host is not named), or
+  ``crawl.list_urls``' (``check --list``; not a prospects or placements list's, which are
+  other sites' pages: ``crawl.list_hosts_named: false``), ``crawl.extra_hosts`` and the
+  ``crawl.host_map`` targets (host *and* port: another port on a named loopback host is not
+  named) — except a link-local or cloud metadata address (``169.254.169.254``, ``fe80::/10``,
+  :data:`METADATA_ADDRESSES`): naming one is never enough, a list line may name it, or
 * the address is in ``crawl.allow_private`` (CIDRs) or in the ``READINESS_ALLOW_PRIVATE``
   environment variable (comma-separated CIDRs, for a CI runner's own servers).
 
@@ -45,6 +48,12 @@ ALLOW_PRIVATE_ENV = "READINESS_ALLOW_PRIVATE"
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Cloud metadata services outside link-local: AWS's IPv6 one, Alibaba's (in CGNAT space) and
+# Azure's wire server (a public address only reachable from inside Azure). They answer with
+# credentials, so they are refused even for a named host unless ``allow_private`` names them.
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "fd00:ec2::254", "100.100.100.200", "168.63.129.16"))
 
 
 class PrivateAddressRefused(IgnoreRequest):
@@ -90,6 +99,12 @@ def is_public(address: Address) -> bool:
                                       or address.is_unspecified)
 
 
+def is_never_named(address: Address) -> bool:
+    """A link-local or metadata address: refused even for a host the user named."""
+    address = embedded_ipv4(address)
+    return address.is_link_local or address in METADATA_ADDRESSES
+
+
 def parse_networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip()]
 
@@ -120,20 +135,22 @@ class AddressPolicy:
     def for_spider(cls, spider, with_env: bool = True) -> "AddressPolicy":
         from_env = allow_private_from_env() if with_env else []
         mapped_to = {netloc(target) for target in spider.normalizer.host_map.values()}
-        return cls(spider.site_netlocs | mapped_to, [*spider.crawl_cfg.allow_private, *from_env])
+        return cls(spider.seeds.named_netlocs | mapped_to, [*spider.crawl_cfg.allow_private, *from_env])
 
-    def permits(self, address: Address) -> bool:
-        """May ``address`` be connected to for a host the user did not name?"""
-        if is_public(address):
-            return True
+    def permits(self, address: Address, named: bool = False) -> bool:
+        """May ``address`` be connected to, for a host the user named or not?"""
         mapped = embedded_ipv4(address)
-        return any(address in network or mapped in network for network in self.allowed)
+        if any(address in network or mapped in network for network in self.allowed):
+            return True
+        if is_never_named(address):
+            return False
+        return named or is_public(address)
 
     def check_literal(self, url_netloc: str) -> Address | None:
         """The refused address of a netloc written as an IP literal, else None."""
         host = _hostname(url_netloc)
         address = literal_address(host)
-        if address is None or url_netloc in self.named_netlocs or self.permits(address):
+        if address is None or self.permits(address, url_netloc in self.named_netlocs):
             return None
         return address
 
@@ -146,15 +163,15 @@ def _hostname(url_netloc: str) -> str:
 class _FilteringReceiver:
     """Passes on the resolved addresses the policy permits; drops (and logs) the others."""
 
-    def __init__(self, receiver, host: str, policy: AddressPolicy) -> None:
-        self._receiver, self._host, self._policy = receiver, host, policy
+    def __init__(self, receiver, host: str, policy: AddressPolicy, named: bool) -> None:
+        self._receiver, self._host, self._policy, self._named = receiver, host, policy, named
 
     def resolutionBegan(self, resolution) -> None:
         self._receiver.resolutionBegan(resolution)
 
     def addressResolved(self, address) -> None:
         ip = literal_address(getattr(address, "host", ""))
-        if ip is not None and not self._policy.permits(ip):
+        if ip is not None and not self._policy.permits(ip, self._named):
             logger.warning("refused to connect to %s: it resolved to %s, a private address",
                            self._host, ip)
             return
@@ -177,8 +194,8 @@ class GuardedNameResolver:
 
     def resolveHostName(self, resolutionReceiver, hostName: str, portNumber: int = 0,
                         addressTypes=None, transportSemantics: str = "TCP"):
-        if hostName.lower() not in self.policy.named_hosts:
-            resolutionReceiver = _FilteringReceiver(resolutionReceiver, hostName, self.policy)
+        named = hostName.lower() in self.policy.named_hosts
+        resolutionReceiver = _FilteringReceiver(resolutionReceiver, hostName, self.policy, named)
         return self.resolver.resolveHostName(resolutionReceiver, hostName, portNumber,
                                              addressTypes, transportSemantics)
 
@@ -225,8 +242,7 @@ class AddressGuardMiddleware:
             return None
         self._guard_name_resolver()
         url_netloc = netloc(request.url)
-        if url_netloc in policy.named_netlocs:
-            return None
+        named = url_netloc in policy.named_netlocs
         refused = policy.check_literal(url_netloc)
         host = _hostname(url_netloc)
         if refused is None and literal_address(host) is None:
@@ -239,7 +255,7 @@ class AddressGuardMiddleware:
                 # Not resolvable now: the download itself fails and records why (dns).
                 return None
             address = literal_address(answer)
-            if address is not None and not policy.permits(address):
+            if address is not None and not policy.permits(address, named):
                 refused = address
         if refused is not None:
             self.crawler.stats.inc_value("readiness/private_address_refused")

@@ -27,12 +27,15 @@ LIST_MODE_FETCHES = frozenset({"list", "redirect"})
 @dataclass(frozen=True, slots=True)
 class Seeds:
     """The crawl's seeds as (URL, discovered_by), in the order given, each URL once; the
-    site's hosts; the backlink exports' rows on them (None: no export named)."""
+    site's hosts; the hosts the user named (the private-address guard lets them through:
+    the site's, less the listed URLs' under ``crawl.list_hosts_named: false``); the backlink
+    exports' rows on them (None: no export named)."""
 
     urls: tuple[tuple[str, str], ...]
     list_mode: bool
     site_netlocs: frozenset[str]
     backlinks: SiteBacklinks | None = None
+    named_netlocs: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, start_url: str, config: ReadinessConfig, normalizer: UrlNormalizer) -> "Seeds":
@@ -49,12 +52,14 @@ class Seeds:
                 seen.add(url)
                 urls.append((url, discovered_by))
         hosts = site_netlocs(start_url, [url for url, _ in urls], crawl.extra_hosts, normalizer)
+        named = hosts if crawl.list_hosts_named or not crawl.list_urls else site_netlocs(
+            start_url, [], crawl.extra_hosts, normalizer)
         backlinks = None
         if config.backlinks:
             backlinks = SiteBacklinks.read(config.backlinks, normalizer, hosts)
             if not crawl.list_urls:  # a list-mode crawl fetches its list only
                 urls += [(url, "backlink") for url in backlinks.targets if url not in seen]
-        return cls(tuple(urls), bool(crawl.list_urls), hosts, backlinks)
+        return cls(tuple(urls), bool(crawl.list_urls), hosts, backlinks, named)
 
     @property
     def seed_urls(self) -> list[str]:

@@ -57,7 +57,6 @@ above the header.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import logging
@@ -69,15 +68,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
+from readiness.inputs.tables import InputError, file_encoding, sep_hint
 from readiness.words import plural
 
 logger = logging.getLogger(__name__)
 
 # How far down a vendor's title lines may push the header.
 HEADER_SEARCH_LINES = 20
-# The first lines of the file that decide a BOM-less UTF-16 from its NUL bytes.
-SNIFF_BYTES = 4096
-READ_CHUNK = 1 << 20
 DELIMITERS = (",", ";", "\t")
 # A row spanning more lines than this holds a quote that is never closed: no anchor or
 # title in an export runs this long.
@@ -263,33 +260,12 @@ def describe_skipped(skipped: list[SkippedRow], shown: int = 5) -> str:
 # -- decoding ----------------------------------------------------------------------------
 
 def _encoding(path: Path) -> str:
-    """The file's text encoding: its BOM, the NUL bytes of BOM-less UTF-16, UTF-8 when
-    every byte decodes as UTF-8, else Windows-1252 (what Excel writes on Windows)."""
+    """The file's text encoding (readiness/inputs/tables.py: the prospect and placement
+    lists are decoded the same way); its InputError as the export's error."""
     try:
-        with path.open("rb") as raw:
-            head = raw.read(SNIFF_BYTES)
-            if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-                raise ExportError(f"{path}: an Excel workbook or a ZIP archive, not a CSV: "
-                                  f"download the export as CSV, or save it from Excel as "
-                                  f"\"CSV UTF-8\" (unzip an archive first)")
-            if head.startswith(codecs.BOM_UTF8):
-                return "utf-8-sig"
-            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                return "utf-16"
-            if len(head) >= 2 and head.count(0) > len(head) // 4:
-                even_nuls = head[0::2].count(0)
-                return "utf-16-be" if even_nuls > head[1::2].count(0) else "utf-16-le"
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            chunk = head
-            while chunk:
-                decoder.decode(chunk)
-                chunk = raw.read(READ_CHUNK)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
-    except OSError as error:
-        raise _unreadable(path, error) from error
-    return "utf-8"
+        return file_encoding(path)
+    except InputError as error:
+        raise ExportError(str(error)) from None
 
 
 def _column_key(name: str) -> str:
@@ -309,9 +285,6 @@ def _header_delimiter(line: str) -> str:
 
 # -- the header --------------------------------------------------------------------------
 
-SEP_LINE = re.compile(r'^"?sep=(\\t|.)"?[ \t]*$', re.IGNORECASE)
-
-
 @dataclass
 class _Header:
     """Where the data starts, and how it is read."""
@@ -328,9 +301,9 @@ def _find_header(path: Path, lines: list[str], mapped: ExportFormat | None) -> _
         stripped = line.strip()
         if not stripped:
             continue
-        sep = SEP_LINE.match(line.rstrip("\r\n"))
-        if sep and not delimiter and not first_columns:
-            delimiter = "\t" if sep.group(1).lower() == "\\t" else sep.group(1)
+        hinted = sep_hint(line)
+        if hinted and not delimiter and not first_columns:
+            delimiter = hinted
             continue
         line_delimiter = delimiter or _header_delimiter(line)
         cells = _split(line, line_delimiter)

@@ -2,23 +2,34 @@
 Google Sheets or an SEO tool's "export for Excel" did to them.
 
 Read, not rejected: a byte-order mark (UTF-8, UTF-16 LE/BE: Ahrefs' "for Excel" export is
-UTF-16 with tabs), Windows-1252 text (Excel's "CSV" on Windows), a first line ``sep=;`` (Excel's
+UTF-16 with tabs; a BOM-less UTF-16 told by its NUL bytes), Windows-1252 text (Excel's "CSV" on Windows), a first line ``sep=;`` (Excel's
 delimiter hint), ``;`` or tab as the delimiter (a European-locale Excel writes ``;``), CRLF
 line ends and quoted cells spanning lines. Every row keeps its 1-based line in the file, so a
-message about it can name ``file:line``.
+message about it can name ``file:line``. The backlink exports' reader
+(readiness/inputs/backlinks.py), which streams files of any size, decodes with the same
+:func:`file_encoding` and :func:`sep_hint`; an Excel workbook or a ZIP archive is refused
+with the fix.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from w3lib.encoding import read_bom
-
-SEP_LINE = re.compile(r'^"?sep=(\\t|.)"? *$', re.IGNORECASE)
+# Excel's delimiter hint line: ``sep=;`` (quoted by some tools, ``sep=\t`` for tabs).
+SEP_LINE = re.compile(r'^"?sep=(\\t|.)"?[ \t]*$', re.IGNORECASE)
+# The first bytes of the file that decide a BOM-less UTF-16 from its NUL bytes.
+SNIFF_BYTES = 4096
+READ_CHUNK = 1 << 20
+# The file name that reads standard input (``readiness prospects - < list.txt``); its rows
+# say "stdin:LINE".
+STDIN = "-"
 # Delimiters a spreadsheet export uses, most common first (the tie-break of the sniffing).
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -55,23 +66,52 @@ class Table:
     rows: tuple[TableRow, ...]
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, encoding): a BOM decides; otherwise UTF-8, or Windows-1252 when the bytes are
-    not UTF-8 (Excel on Windows saves CSV in the ANSI code page)."""
-    bom_encoding, bom = read_bom(data)
-    if bom_encoding is not None:
-        # UTF-16 without its BOM's byte order named would be read big-endian by Python.
-        return data[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
-    if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0] and data[2]:
-        # UTF-16 without a BOM (ASCII text: every other byte is NUL), little-endian ...
-        return data.decode("utf-16-le", errors="replace"), "utf-16-le"
-    if len(data) >= 4 and data[0:4:2] == b"\x00\x00" and data[1] and data[3]:
-        # ... or big-endian.
-        return data.decode("utf-16-be", errors="replace"), "utf-16-be"
+def file_encoding(path: Path) -> str:
+    """The file's text encoding, read in chunks (an export may be large): its BOM, the NUL
+    bytes of BOM-less UTF-16, UTF-8 when every byte decodes as UTF-8, else Windows-1252
+    (Excel on Windows saves CSV in the ANSI code page). An Excel workbook or a ZIP archive
+    is an InputError with the fix, as is a file that cannot be read."""
     try:
-        return data.decode("utf-8"), "utf-8"
+        with path.open("rb") as raw:
+            return stream_encoding(raw, path)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+
+
+def stream_encoding(raw: BinaryIO, name: str | Path) -> str:
+    """:func:`file_encoding` of an open binary stream, read to its end (``name`` for the
+    message)."""
+    head = raw.read(SNIFF_BYTES)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError("an Excel workbook or a ZIP archive, not a CSV: download the export "
+                         "as CSV, or save it from Excel as \"CSV UTF-8\" (unzip an archive "
+                         "first)", name)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"   # the BOM says which byte order, and is dropped
+    if len(head) >= 2 and head.count(0) > len(head) // 4:
+        # ASCII text in UTF-16: every other byte is NUL, and which half says the order.
+        even_nuls = head[0::2].count(0)
+        return "utf-16-be" if even_nuls > head[1::2].count(0) else "utf-16-le"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    chunk = head
+    try:
+        while chunk:
+            decoder.decode(chunk)
+            chunk = raw.read(READ_CHUNK)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        return "cp1252"
+    return "utf-8"
+
+
+def sep_hint(line: str) -> str | None:
+    """The delimiter an Excel ``sep=`` line names, or None for any other line."""
+    hint = SEP_LINE.match(line.rstrip("\r\n"))
+    if hint is None:
+        return None
+    return "\t" if hint.group(1).lower() == "\\t" else hint.group(1)
 
 
 def sniff_delimiter(first_line: str) -> str | None:
@@ -84,21 +124,25 @@ def sniff_delimiter(first_line: str) -> str | None:
 def read_table(path: str | Path, comments: bool = True, url_lines: bool = False) -> Table:
     """The rows of a CSV/TSV (or one-value-per-line) file; ``comments``: lines starting
     with ``#`` are left out (lists typed by hand carry notes); ``url_lines``: a file whose
-    first line is a URL is a list of one URL a line (a URL may hold ``,`` or ``;``)."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path) from None
-    text, encoding = decode_text(data)
+    first line is a URL is a list of one URL a line (a URL may hold ``,`` or ``;``);
+    ``-`` reads standard input."""
+    if str(path) == STDIN:
+        data = sys.stdin.buffer.read()
+        path = Path("stdin")
+        encoding = stream_encoding(io.BytesIO(data), path)
+    else:
+        path = Path(path)
+        encoding = file_encoding(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+    text = data.decode(encoding, errors="replace")
     lines = text.splitlines(keepends=True)
     first = 0
-    delimiter = None
-    # Excel's "sep=;" hint line (quoted by some tools, "sep=\t" for tabs): names the
-    # delimiter and is not a row.
-    hint = SEP_LINE.match(lines[0].rstrip("\r\n")) if lines else None
-    if hint:
-        delimiter = "\t" if hint.group(1) == "\\t" else hint.group(1)
+    # Excel's "sep=;" hint line names the delimiter and is not a row.
+    delimiter = sep_hint(lines[0]) if lines else None
+    if delimiter is not None:
         first = 1
     content = [(number, line) for number, line in enumerate(lines[first:], start=first + 1)
                if line.strip() and not (comments and line.lstrip().startswith("#"))]

@@ -206,13 +206,15 @@ def page_changes(old_store: Path, new_store: Path,
 # -- the runs kept under reports/ ---------------------------------------------------------
 
 def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
-                 limit: int = CANDIDATE_LIMIT, mode: str | None = None
-                 ) -> list[tuple[Path, dict[str, Any]]]:
+                 limit: int = CANDIDATE_LIMIT, mode: str | None = None,
+                 list_mode: bool = False) -> list[tuple[Path, dict[str, Any]]]:
     """[(findings path, {"run": …, "summary": …})] of earlier runs of the same site beside
     ``run_dir``, oldest first. A run is earlier when it started before this one; it is of
     the same kind when its ``mode`` is this one's (a site check, or a prospects or placements
-    run of the site: a placements run compares with the last placements run only)."""
-    return _earlier_runs(run_dir, start_url, started_at, limit, mode)[0]
+    run of the site: a placements run compares with the last placements run only) and so is
+    its ``list_mode`` (a ``backlinks`` or ``check --list`` run fetched a list, not the whole
+    site: against a full crawl every page it did not list would read as "fixed")."""
+    return _earlier_runs(run_dir, start_url, started_at, limit, mode, list_mode)[0]
 
 
 def _run_order(path: Path, run: dict[str, Any]) -> tuple[float, str]:
@@ -220,7 +222,7 @@ def _run_order(path: Path, run: dict[str, Any]) -> tuple[float, str]:
 
 
 def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
-                  limit: int = CANDIDATE_LIMIT, mode: str | None = None
+                  limit: int = CANDIDATE_LIMIT, mode: str | None = None, list_mode: bool = False
                   ) -> tuple[list[tuple[Path, dict[str, Any]]], dict[str, Any] | None]:
     """earlier_runs, and the whole findings document of the last of them (the previous run).
     Of the others only the headers are kept: a big site's findings files are large."""
@@ -242,7 +244,8 @@ def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None
         except (ValueError, OSError):  # unreadable, foreign or newer files are not our runs
             continue
         run = document.get("run", {})
-        if run.get("start_url") != start_url or run.get("mode") != mode:
+        if run.get("start_url") != start_url or run.get("mode") != mode \
+                or bool(run.get("list_mode")) != bool(list_mode):
             continue
         if started_at is not None and run.get("started_at") is not None \
                 and run["started_at"] >= started_at:
@@ -269,7 +272,8 @@ def previous_run_store(store_path: Path) -> Path | None:
         meta = store.meta()
     start_url = PublicUrls.from_meta(meta).text(meta["start_url"]) if meta.get("start_url") \
         else None
-    runs = earlier_runs(store_path.parent, start_url, meta.get("started_at"))
+    runs = earlier_runs(store_path.parent, start_url, meta.get("started_at"),
+                        mode=meta.get("mode"), list_mode=bool(meta.get("list_mode")))
     if not runs:
         return None
     path, header = runs[-1]
@@ -299,7 +303,7 @@ def add_run_comparisons(document: dict[str, Any], run_dir: Path, store_path: Pat
     """Add ``history`` and ``previous`` (and ``baseline`` when given) to a fresh document."""
     run = document["run"]
     runs, previous = _earlier_runs(run_dir, run.get("start_url"), run.get("started_at"),
-                                   mode=run.get("mode"))
+                                   mode=run.get("mode"), list_mode=run.get("list_mode", False))
     document["history"] = run_history(runs)
     document["previous"] = None
     if previous is not None:

@@ -224,16 +224,27 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
     summary, run, gate = document["summary"], document["run"], document["gate"]
     counts = summary["counts"]
     icon = "✅" if summary["ready"] else "❌" if summary["blocking"] else "⚠️"
-    lines = [f"## {icon} {run['start_url']} is {summary['verdict']}", ""]
     complete = "complete" if run["complete"] else (
         "INCOMPLETE: " + (", ".join(run["limits_hit"]) or run["finish_reason"] or "?"))
     accepted = f" · {summary['accepted']} accepted" if summary["accepted"] else ""
-    lines.append(f"**{summary['pages']} pages** crawled ({complete}) · "
-                 f"**{counts['error']} errors** · {counts['warning']} warnings · "
-                 f"{counts['notice']} notices{accepted}")
+    totals = (f"**{counts['error']} errors** · {counts['warning']} warnings · "
+              f"{counts['notice']} notices{accepted}")
+    outside = document.get("outside")
+    if outside:
+        # A prospects or placements run judged other sites' pages: it says what it checked
+        # for the site, never whether the site is ready for link building.
+        mode = outside["mode"]
+        tally = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))
+        lines = [f"## {icon} {mode.capitalize()} for {run['start_url']}: {tally}", "",
+                 f"**{plural(len(outside['rows']), mode[:-1])}** listed ({complete}) · {totals}"]
+    else:
+        lines = [f"## {icon} {run['start_url']} is {summary['verdict']}", "",
+                 f"**{summary['pages']} pages** crawled ({complete}) · {totals}"]
     if summary["blocking_urls"]:
         urls = len(summary["blocking_urls"])
-        lines.append(f"**{plural(urls, 'URL')}** block{'s' if urls == 1 else ''} link building "
+        lines.append(f"**{plural(urls, 'listed page')}** with errors "
+                     f"({plural(len(summary['blocking']), 'error finding')})" if outside else
+                     f"**{plural(urls, 'URL')}** block{'s' if urls == 1 else ''} link building "
                      f"({plural(len(summary['blocking']), 'error finding')})")
     outbound_note = outbound_line(summary)
     if outbound_note:

@@ -57,6 +57,10 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
                   formats: Iterable[str] = FORMATS) -> dict[str, Path]:
     """Write the chosen formats into ``run_dir``; {format: path written}."""
     formats = tuple(formats)
+    if document["run"].get("mode"):
+        # A prospects or placements run crawled other sites' pages: no redirect map of
+        # theirs is the site's to write (and a stale one in the folder goes).
+        formats = tuple(fmt for fmt in formats if fmt != "redirects")
     # Each output points readers only to the files written beside it this time.
     names = {OUTPUT_NAMES[fmt] for fmt in formats}
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@ and reasons) or per listed placement (its grade), in the list's order.
 
 Built with the findings document (``document["outside"]``, in findings.json) from the run's
 store (what each page is: status, language, outbound links, the link found) and the open
-findings of the run's family (why it is not worth asking, or not live and followed): a
+findings of the run's family (why it is not worth asking, or what is wrong with a placement): a
 finding accepted in the YAML no longer counts against its row. report.html shows it as a
 table, and ``prospects.csv`` / ``placements.csv`` beside the findings hold it for a
 spreadsheet.
@@ -26,7 +26,9 @@ from readiness.urls import PublicUrls
 PROSPECTS, PLACEMENTS = "prospects", "placements"
 MODES = (PROSPECTS, PLACEMENTS)
 WORTH_ASKING, WEAK, AVOID = "worth asking", "weak", "avoid"
-LIVE = "live, followed"
+LIVE = "live and followed"
+# What the placements counts call every other grade.
+WITH_PROBLEMS = "with problems"
 # The columns of each table, as the CSV names them (the HTML shows the same).
 COLUMNS = {
     PROSPECTS: ("url", "verdict", "reasons", "status", "lang", "outbound_links",
@@ -64,7 +66,7 @@ def outside_section(analysis: Analysis) -> dict[str, Any] | None:
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row[key] if mode == PROSPECTS else
-               (LIVE if row[key] == LIVE else "not live and followed")] += 1
+               (LIVE if row[key] == LIVE else WITH_PROBLEMS)] += 1
     return {"mode": mode, "columns": list(COLUMNS[mode]), "rows": rows, "counts": dict(counts)}
 
 

@@ -24,7 +24,13 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
     run = document["run"]
     counts = summary["counts"]
     w = out.write
-    w(f"\n{run['start_url']}: {summary['pages']} pages crawled"
+    mode = run.get("mode")
+    # A prospects or placements run fetched other sites' pages: no page of the site was
+    # crawled, so the line says what was checked, for which site.
+    listed = len((document.get("outside") or {}).get("rows", []))
+    what = (f"{mode} for {run['start_url']}: {plural(listed, mode[:-1])} listed" if mode
+            else f"{run['start_url']}: {summary['pages']} pages crawled")
+    w(f"\n{what}"
       f"{'' if run['complete'] else ' (crawl INCOMPLETE: ' + (', '.join(run['limits_hit']) or run['finish_reason'] or '?') + ')'}\n")
     w(f"findings: {counts['error']} errors, {counts['warning']} warnings, "
       f"{counts['notice']} notices"
@@ -38,7 +44,6 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         i for entry in summary["blocking_urls"][:MAX_BLOCKERS_SHOWN] for i in entry["findings"]))
     # A prospects or placements run judges other sites' pages: their outbound links are
     # not the site's, and "ready for link building" is not what it answers.
-    mode = run.get("mode")
     outbound_note = outbound_line(summary)
     if outbound_note and not mode:
         w(f"\n{outbound_note}\n")

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from readiness.probe.verdicts import Verdict
 from readiness.rules.base import Finding, Rule, Severity, plural
 from readiness.rules.context import AnalysisContext, BacklinkedTarget, RedirectWalk
-from readiness.rules.status import DEAD_ERRORS
+from readiness.rules.status import DEAD_ERRORS, live_inbound, reference_words
 
 FAMILY = "backlinks"
 PERMANENT_STATUSES = frozenset({301, 308})
@@ -152,12 +152,17 @@ class BacklinkedPageDead(_BacklinkRule):
             return
         through = (f" (through {plural(len(outcome.walk.hops), 'redirect')})"
                    if outcome.walk.hops and "redirect" not in outcome.detail else "")
+        # The site's own links and sitemaps to it too: STS001 leaves a backlinked page to
+        # this rule, so the one finding says both (the same 301 mends both).
+        inbound = live_inbound(ctx, url_id)
+        also = f"; also {reference_words(inbound)}" if inbound.total else ""
         yield self.finding(
             ctx.urls[url_id],
             f"{outcome.detail}{through}: link equity lost from {counts_words(target)}, "
-            "needs a 301", {**backlink_evidence(ctx, url_id, target, outcome),
-                            "fix": "301-redirect it in one hop to the closest live, indexable "
-                                   "page (or restore the page)"},
+            f"needs a 301{also}", {**backlink_evidence(ctx, url_id, target, outcome),
+                                   "internal_references": inbound.evidence(),
+                                   "fix": "301-redirect it in one hop to the closest live, "
+                                          "indexable page (or restore the page)"},
             weight=link_weight(target))
 
 
