@@ -229,10 +229,11 @@ def test_check_with_backlinks_in_the_rule_file_seeds_the_targets(server, tmp_pat
                 if f["rule"].startswith("BKL") and f["url"] == PRODUCTION + "/live"]
 
 
-def test_a_dead_page_both_backlinked_and_linked_is_reported_once(server, tmp_path):
-    """/dead answers 404, is linked from the home page and backlinked: one finding, BKL001,
-    naming the internal link too, and no STS001 beside it. Its twin /gone (410, linked, in
-    no export) keeps its STS001."""
+def test_a_dead_page_both_backlinked_and_linked_names_both_kinds_of_reference(server, tmp_path):
+    """/dead answers 404, is linked from the home page and backlinked: BKL001 names the
+    internal link too, and STS001 stays beside it (disabling or scoping BKL001 must never
+    leave a linked 404 unreported). Its twin /gone (410, linked, in no export) has STS001
+    only."""
     ahrefs_export(tmp_path / "ahrefs.csv", [("/dead", 3, "dental implants"),
                                             ("/live", 2, "the clinic")])
     site_config(server, tmp_path / "rules.yaml", backlinks=["ahrefs.csv"])
@@ -241,13 +242,15 @@ def test_a_dead_page_both_backlinked_and_linked_is_reported_once(server, tmp_pat
                      "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
     document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
-    on_dead = [f["rule"] for f in document["findings"] if f["url"] == PRODUCTION + "/dead"
-               and f["severity"] == "error"]
-    assert on_dead == ["BKL001"]
+    on_dead = sorted(f["rule"] for f in document["findings"] if f["url"] == PRODUCTION + "/dead"
+                     and f["severity"] == "error")
+    assert on_dead == ["BKL001", "STS001"]
     dead = by_rule(document, "BKL001")[0]
     assert dead["message"].endswith("needs a 301; also still linked from 1 page")
     assert dead["evidence"]["internal_references"]["linking_pages"] == 1
-    assert [f["url"] for f in by_rule(document, "STS001")] == [PRODUCTION + "/gone"]
+    assert sorted(f["url"] for f in by_rule(document, "STS001")) == [PRODUCTION + "/dead",
+                                                                      PRODUCTION + "/gone"]
+    assert not [f for f in by_rule(document, "BKL001") if f["url"] == PRODUCTION + "/gone"]
 
 
 def test_backlinks_key_paths_are_relative_to_the_file_naming_them(tmp_path):

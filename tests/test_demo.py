@@ -21,8 +21,7 @@ PLANTED = [
     ("LNK004", "https://family-health-weekly.example/live-chat"),
     ("LNK005", "https://dental-health-association.example/old-article"),
     ("LNK006", "http://springfield-directory.example/listing/brightsmile-dental"),
-    # /services/veneers (404, linked) is backlinked too: BKL001 alone reports it, below.
-    ("STS001", f"{SITE}/blog/holiday-hours-2019"),
+    ("STS001", f"{SITE}/services/veneers"), ("STS001", f"{SITE}/blog/holiday-hours-2019"),
     ("STS002", f"{SITE}/book-online"), ("STS003", f"{SITE}/appointments"),
     ("STS004", f"{SITE}/members"),
     ("RDR001", f"{SITE}/offers"), ("RDR002", f"{SITE}/patient-portal"),

@@ -115,9 +115,10 @@ class BrokenInternalPage(Rule):
         from pages that answered 200, listed in a sitemap, named as canonical, or a start URL
         (redirects pointing at it are listed too). Every reference is listed in the evidence;
         findings rank by how many there are. A URL that only redirects point at is reported
-        once, where the redirect is linked, by RDR003 (redirect-to-error); a URL a backlink
-        export names is reported once by BKL001 (backlinked-page-dead), which lists these
-        references too.
+        once, where the redirect is linked, by RDR003 (redirect-to-error). A URL a backlink
+        export names is also BKL001 (backlinked-page-dead), which lists these references
+        too: each rule can be disabled or scoped on its own, so neither leaves the dead page
+        to the other.
     Why it matters:
         Visitors sent by a link land on an error page and leave, search engines drop the URL,
         and whatever value backlinks to it carried is lost. Prospects you ask for links check
@@ -143,8 +144,6 @@ class BrokenInternalPage(Rule):
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(
                 ctx, lambda fetch: fetch.status in GONE_STATUSES):
-            if url_id in ctx.backlinked:
-                continue  # BKL001's: a 404/410 backlinked target is always "dead" there
             yield self.finding(
                 ctx.urls[url_id],
                 f"answers {fetch.status} and is {reference_words(inbound, start, ctx.list_mode)}",
