@@ -25,6 +25,7 @@ from readiness.store.records import (
     Canonical,
     Fetch,
     FetchOutcome,
+    Hreflang,
     Link,
     Page,
     Placement,
@@ -658,6 +659,12 @@ class AnalysisContext:
                 if canonical.target_id is not None and canonical.target_id != page_id:
                     incoming.setdefault(canonical.target_id, []).append(page_id)
         return {target: self.by_url(ids) for target, ids in incoming.items()}
+
+    @cached_property
+    def hreflang_named(self) -> frozenset[int]:
+        """URL ids some page names as an hreflang alternate (HTML or Link header)."""
+        return frozenset(row.target_id for row in self.store.records(
+            Hreflang, "t.target_id IS NOT NULL", fields=("target_id",)))
 
     def canonical_target(self, url_id: int) -> int | None:
         """The single canonical a page declares (None when none, or when they conflict)."""

@@ -53,11 +53,13 @@ def found_in(ctx: AnalysisContext, sitemap_id: int) -> list[str]:
     return list(dict.fromkeys(n.found_in for n in ctx.sitemap_namings.get(sitemap_id, [])))
 
 
-def ways_in(inbound: Inbound) -> list[str]:
-    """How the crawl can have found a URL (sitemap link redirect canonical), every way the
-    store shows: fetches.discovered_by is only the way read first, one of them."""
+def ways_in(ctx: AnalysisContext, url_id: int, inbound: Inbound) -> list[str]:
+    """How the crawl can have found a URL (sitemap link redirect canonical hreflang
+    backlink), every way the store shows: fetches.discovered_by is only the way read first,
+    one of them."""
     kinds = (("sitemap", inbound.sitemaps), ("link", inbound.link_count),
-             ("redirect", inbound.redirects), ("canonical", inbound.canonicals))
+             ("redirect", inbound.redirects), ("canonical", inbound.canonicals),
+             ("hreflang", url_id in ctx.hreflang_named), ("backlink", url_id in ctx.backlinked))
     return [kind for kind, present in kinds if present]
 
 
@@ -362,7 +364,8 @@ class OrphanPage(Rule):
             if url_id in linked or url_id in seeds or not ctx.indexability(url_id).indexable:
                 continue
             inbound = ctx.inbound(url_id)
-            found_by = ways_in(inbound) or [fetch.discovered_by]
+            # discovered_by only when no fact shows a way in (a meta refresh, a variant).
+            found_by = ways_in(ctx, url_id, inbound) or [fetch.discovered_by]
             message = f"no internal link points here (found by {', '.join(found_by)})"
             severity = None
             if not complete:

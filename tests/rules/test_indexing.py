@@ -173,6 +173,20 @@ def test_orphan_page_names_every_way_in_not_the_one_read_first(tmp_path):
         assert finding.evidence["found_by"] == ["sitemap", "link"]
 
 
+def test_an_orphan_named_by_hreflang_and_a_meta_refresh_is_found_by_hreflang_either_way(tmp_path):
+    # /fr/ is named as an alternate by / and is the target of /old's meta refresh: whichever
+    # the crawl met first (discovered_by), the evidence is the fact both runs share.
+    for first in ("hreflang", "meta-refresh"):
+        store = StoreBuilder(tmp_path / first)
+        store.page("/", fetch={"discovered_by": "start", "depth": 0})
+        store.add("hreflang", {"page_id": store.id("/"), "lang": "fr", "raw": "/fr/",
+                               "target_id": store.id("/fr/")})
+        store.page("/fr/", fetch={"discovered_by": first})
+        [finding] = store.run(OrphanPage)
+        assert finding.url == store.url("/fr/")
+        assert finding.evidence["found_by"] == ["hreflang"]
+
+
 def test_start_page_is_never_an_orphan(tmp_path):
     store = StoreBuilder(tmp_path, start_url="http://site.test/")
     store.redirect("/", "/en/")
