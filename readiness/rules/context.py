@@ -57,6 +57,9 @@ _INBOUND_EDGES = (
 # Page facts kept per page in ``pages``; the bulky ones (declared ``deferred``) are streamed.
 _PAGE_FIELDS = tuple(f for f in Page.__dataclass_fields__
                      if not Page.__dataclass_fields__[f].metadata["deferred"])
+# Cached facts a rule family's findings share and the next family seldom asks for again: the
+# engine releases them after each family's last rule (inbound_links).
+FAMILY_SCOPED = ("_inbound_edges", "_texts")
 # Fetch facts kept per URL in ``fetches``: all but the header dicts (~31 MB at 20k URLs), which
 # a few rules read one header of: ``header()`` reads that one header for the whole site.
 _FETCH_FIELDS = tuple(f for f in Fetch.__dataclass_fields__ if f != "headers")
@@ -208,8 +211,6 @@ class AnalysisContext:
         # with the report stage's run lookup): rules never go looking for other runs.
         self.previous_store = previous
         self._db = store.db
-        self._inbound_edges: dict[int, tuple[str | None, ...]] = {}
-        self._texts: dict[str | None, str | None] = {}
         self._header_values: dict[str, dict[int, str]] = {}
 
     def _rows(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
@@ -557,6 +558,18 @@ class AnalysisContext:
             f"SELECT l.{key}, l.rel, COUNT(*) FROM links l NOT INDEXED "
             f"WHERE l.target_id IS NOT NULL AND l.target_id != l.source_id "
             f"AND l.element IN ({clicks}){internal} GROUP BY l.{key}, l.rel", CLICK_ELEMENTS)
+
+    # The edge cache and its interned texts (~42 MB at 20,000 pages' findings) are kept while
+    # one rule family runs, whose findings about a URL repeat it, and released by the engine
+    # when the family is done (FAMILY_SCOPED): held to the end they overlapped the
+    # structured-data rules' indexable_entities, the analysis's peak.
+    @cached_property
+    def _inbound_edges(self) -> dict[int, tuple[str | None, ...]]:
+        return {}
+
+    @cached_property
+    def _texts(self) -> dict[str | None, str | None]:
+        return {}
 
     def inbound_links(self, url_id: int) -> list[dict[str, Any]]:
         """Every link edge to the URL from another page, by source URL, then in page order

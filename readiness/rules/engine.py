@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from readiness.config import ReadinessConfig
 from readiness.config.rules import COMMON_KEYS, default_settings, split_settings
 from readiness.rules.base import Finding, Rule, RuleOptions, Severity
-from readiness.rules.context import AnalysisContext
+from readiness.rules.context import FAMILY_SCOPED, AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.rules.settings import validate_rules
@@ -215,7 +215,10 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             run.seconds = time.perf_counter() - t0
             run.cpu_seconds = time.process_time() - cpu0
             runs.append(run)
-            for name in [name for name, last in last_reader.items() if last == index]:
+            released = [name for name, last in last_reader.items() if last == index]
+            if index + 1 == len(rules) or rules[index + 1][0].family != rule.family:
+                released += FAMILY_SCOPED
+            for name in released:
                 ctx.release(name)
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
         pages = sum(1 for _ in ctx.html_pages())
