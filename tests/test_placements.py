@@ -18,6 +18,7 @@ from conftest import REPO, TEST_PROBE, run_cli
 from readiness.demo.server import SiteServer
 from readiness.inputs.placements import read_placements
 from readiness.inputs.tables import InputError
+from readiness.settings import EXTENSIONS
 
 OUTSIDE_SITE = REPO / "tests" / "outside_site"
 PAUSE = 0.3  # tests/outside_site/site.yaml: every publisher page answers after it
@@ -300,4 +301,18 @@ def test_scheduled_run_with_a_bad_list_is_a_clear_usage_error(server, tmp_path):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"readiness: error: {listing}")
+    assert list(server.requests) == []
+
+
+def test_scheduled_run_without_the_list_component_stops_before_fetching(server, tmp_path):
+    """OutsideList switched off: the run would be judged as a site, so it never starts."""
+    listing, config = write_inputs(server, tmp_path)
+    server.reset_log()
+    command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"placements={listing}",
+               "-a", f"url={server.url('site')}", "-a", f"config={config}",
+               "-a", f"out={tmp_path / 'run'}", "-s", "LOG_LEVEL=ERROR",
+               "-s", "EXTENSIONS=" + json.dumps({**EXTENSIONS,
+                                                 "readiness.crawl.outside.OutsideList": None})]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert "switched off: OutsideList" in result.stderr, result.stderr
     assert list(server.requests) == []

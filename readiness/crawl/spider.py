@@ -38,8 +38,8 @@ from readiness.crawl.auxiliary import follow_aux_redirect
 from readiness.crawl.coordination import UNDECIDED
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
-from readiness.crawl.outside import (PLACEMENTS, PROSPECTS, OutsideRun, prepare_outside,
-                                    read_outside_list)
+from readiness.crawl.outside import (PLACEMENTS, PROSPECTS, OutsideList, OutsideRun,
+                                    prepare_outside, read_outside_list)
 from readiness.crawl.recording import PageRecorder
 from readiness.crawl.remeasure import QuietRemeasurement
 from readiness.crawl.resume import Frontier, resumable_meta, resume_store_path, resumed_run
@@ -177,7 +177,9 @@ class SiteSpider(scrapy.Spider):
         # Checked here, not where the store opens: CloseSpider from start() is how Scrapy
         # lets a spider stop before its first request (an exception in a signal handler is
         # only logged).
-        self.missing_components = [cls.__name__ for cls in REQUIRED_COMPONENTS
+        # A prospects or placements run without its list stored would be judged as a site.
+        required = REQUIRED_COMPONENTS + ((OutsideList,) if self.outside is not None else ())
+        self.missing_components = [cls.__name__ for cls in required
                                    if self.crawler.get_extension(cls) is None]
         if self.missing_components:
             logger.error("the crawl needs these components, missing from EXTENSIONS or "
