@@ -397,19 +397,18 @@ def cmd_backlinks(args: argparse.Namespace) -> int:
 def cmd_outside(args: argparse.Namespace) -> int:
     """``readiness prospects`` / ``readiness placements``: the list read, its pages fetched
     by a polite list-mode crawl, the list stored with them, then analysed and gated as
-    ``check`` is (readiness/outside.py)."""
-    from readiness.inputs.placements import read_placements
-    from readiness.inputs.prospects import read_prospects
+    ``check`` is (readiness/crawl/outside.py)."""
+    from readiness.crawl.outside import prepare_outside, read_outside_list
+    from readiness.crawl.runner import run_crawl
     from readiness.inputs.tables import InputError
-    from readiness.outside import PROSPECTS, prepare_outside, report_problems, run_outside
 
     mode = args.command
     settings = gate_settings(args)
     try:
-        listed = (read_prospects if mode == PROSPECTS else read_placements)(args.file)
+        outside = read_outside_list(mode, args.file)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    report_problems(listed.problems)
+    listed = outside.listed
     config = crawl_config(args.config)
     site = args.site
     if site is None:
@@ -423,8 +422,8 @@ def cmd_outside(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: {exc}") from None
     for url in config.crawl.list_urls:
         check_url(url, config.crawl)
-    result = run_outside(mode, site, listed, config, out=args.out,
-                         reports_dir=args.reports_dir, progress=not args.quiet)
+    result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
+                       progress=not args.quiet, outside=outside)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status

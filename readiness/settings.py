@@ -130,6 +130,7 @@ EXTENSIONS = {
     "readiness.crawl.robots.RobotsTxt": 120,
     "readiness.crawl.sitemaps.Sitemaps": 130,
     "readiness.crawl.backlinks.BacklinkExports": 135,
+    "readiness.crawl.outside.OutsideList": 137,
     "readiness.crawl.recording.PageRecorder": 140,
     "readiness.crawl.outbound.OutboundProbes": 150,
     "readiness.crawl.remeasure.QuietRemeasurement": 160,

@@ -6,6 +6,10 @@ of the same list compare, so a link removed between them is named as lost.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import yaml
@@ -14,6 +18,7 @@ from conftest import REPO, TEST_PROBE, run_cli
 from readiness.demo.server import SiteServer
 from readiness.inputs.placements import read_placements
 from readiness.inputs.tables import InputError
+from readiness.settings import EXTENSIONS
 
 OUTSIDE_SITE = REPO / "tests" / "outside_site"
 PAUSE = 0.3  # tests/outside_site/site.yaml: every publisher page answers after it
@@ -53,15 +58,21 @@ def write_list(server, path) -> None:
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
 
 
+def write_inputs(server, folder):
+    """The list (write_list) and a configuration with the tests' probe settings."""
+    listing = folder / "placed.csv"
+    write_list(server, listing)
+    config = folder / "config.yaml"
+    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    return listing, config
+
+
 @pytest.fixture(scope="module")
 def runs(server, tmp_path_factory):
     """Two runs of the same list into one reports folder; /placed/later-removed loses its
     link between them."""
     base = tmp_path_factory.mktemp("placements")
-    listing = base / "placed.csv"
-    write_list(server, listing)
-    config = base / "config.yaml"
-    config.write_text(yaml.safe_dump({"crawl": {"probe": dict(TEST_PROBE)}}), encoding="utf-8")
+    listing, config = write_inputs(server, base)
     server.reset_log()
     server.reset_sequences()
     results = []
@@ -201,3 +212,107 @@ def test_terminal_summary_and_report_speak_of_placements_not_of_a_site_check(run
     html = (out / "report.html").read_text(encoding="utf-8")
     assert f"<title>Placed links for {server.url('site')}</title>" in html
     assert "Each is a page a backlink would land on" not in html
+
+
+# -- a scheduled run: scrapy crawl site -a placements=FILE (cron, scrapyd) -------------------
+
+def scheduled_placements(listing, config, out, reports_dir, server, **popen):
+    """``scrapy crawl site -a placements=FILE`` from the project directory, as cron or scrapyd
+    run it."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"placements={listing}",
+               "-a", f"url={server.url('site')}", "-a", f"config={config}", "-a", f"out={out}",
+               "-s", f"READINESS_REPORTS_DIR={reports_dir}", "-s", "LOG_LEVEL=WARNING"]
+    if popen:
+        return subprocess.Popen(command, cwd=REPO, **popen)
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def scheduled_runs(server, runs, tmp_path_factory):
+    """Two scheduled runs of the list (after the CLI's, which they are checked against), in a
+    reports folder of their own; /placed/later-removed loses its link between them."""
+    base = tmp_path_factory.mktemp("scheduled-placements")
+    listing, config = write_inputs(server, base)
+    server.reset_sequences()
+    results = []
+    for name in ("first", "second"):
+        out = base / name
+        result = scheduled_placements(listing, config, out, base, server)
+        assert result.returncode == 0, result.stderr  # the crawl's exit: the gate is the report's
+        results.append((out, json.loads((out / "findings.json").read_text(encoding="utf-8"))))
+    return results
+
+
+def plc_findings(document) -> list[tuple[str, str, str]]:
+    return sorted((f["rule"], f["url"], f["id"]) for f in document["findings"])
+
+
+def test_scheduled_run_has_the_cli_runs_findings(scheduled_runs, runs, server):
+    _result, _out, cli_document, _requests = runs[0]
+    _out, document = scheduled_runs[0]
+    assert document["outside"]["mode"] == "placements"
+    assert grades(server, document) == {source: grade for source, (*_x, grade)
+                                        in PLACEMENTS.items()}
+    assert plc_findings(document) == plc_findings(cli_document)
+    assert {f["family"] for f in document["findings"]} == {"placements"}
+
+
+def test_second_scheduled_run_names_the_lost_link(scheduled_runs, server):
+    (_first_out, first), (_second_out, second) = scheduled_runs
+    lost = server.url("pub_b", "/placed/later-removed")
+    assert grades(server, first)["/placed/later-removed"] == "live and followed"
+    assert grades(server, second)["/placed/later-removed"] == "missing"
+    new_ids = second["previous"]["new"]
+    assert [f["url"] for f in second["findings"] if f["id"] in new_ids] == [lost]
+
+
+def test_scheduled_run_killed_outright_keeps_its_list(server, tmp_path):
+    """SIGKILL as soon as the crawl's first request arrives: the list rows and the mode were
+    stored when the store opened, so the run stays re-analysable as a placements run."""
+    listing, config = write_inputs(server, tmp_path)
+    server.reset_log()
+    out = tmp_path / "killed"
+    crawl = scheduled_placements(listing, config, out, tmp_path, server,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not server.requests and crawl.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.requests, "the crawl never started"
+    finally:
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait(timeout=60)
+    from readiness.store import open_store
+    with open_store(out / "crawl.sqlite") as store:
+        assert store.meta()["mode"] == "placements"
+        rows = store.query("SELECT u.url FROM placements p JOIN urls u ON u.id = p.source_id"
+                           ).fetchall()
+    assert sorted(url for (url,) in rows) == sorted(server.url("pub_b", source)
+                                                    for source in PLACEMENTS)
+    assert not (out / "findings.json").exists()
+
+
+def test_scheduled_run_with_a_bad_list_is_a_clear_usage_error(server, tmp_path):
+    listing = tmp_path / "empty.csv"
+    listing.write_text("Source URL,Target URL\n", encoding="utf-8")
+    _listing, config = write_inputs(server, tmp_path)
+    server.reset_log()
+    result = scheduled_placements(listing, config, tmp_path / "bad", tmp_path, server)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"readiness: error: {listing}")
+    assert list(server.requests) == []
+
+
+def test_scheduled_run_without_the_list_component_stops_before_fetching(server, tmp_path):
+    """OutsideList switched off: the run would be judged as a site, so it never starts."""
+    listing, config = write_inputs(server, tmp_path)
+    server.reset_log()
+    command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"placements={listing}",
+               "-a", f"url={server.url('site')}", "-a", f"config={config}",
+               "-a", f"out={tmp_path / 'run'}", "-s", "LOG_LEVEL=ERROR",
+               "-s", "EXTENSIONS=" + json.dumps({**EXTENSIONS,
+                                                 "readiness.crawl.outside.OutsideList": None})]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert "switched off: OutsideList" in result.stderr, result.stderr
+    assert list(server.requests) == []

@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 from readiness.config import ConfigError, ReadinessConfig
 from readiness.crawl.resume import resume_store_path
 from readiness.crawl.run_store import new_run_dir
+from readiness.crawl.outside import OutsideRun
 from readiness.crawl.spider import SiteSpider
 from readiness.store import open_store
 
@@ -38,10 +39,12 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
 def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
               reports_dir: str | Path = "reports", progress: bool = True,
               settings: dict[str, Any] | None = None,
-              resume: str | Path | None = None) -> CrawlResult:
+              resume: str | Path | None = None,
+              outside: OutsideRun | None = None) -> CrawlResult:
     """Crawl ``url`` into ``out`` (default ``<reports_dir>/<run-id>``) and return where;
     ``resume``: the store of an interrupted run to continue in place (its folder is the run's,
-    ``url`` and ``config`` the stored run's: readiness.crawl.resume)."""
+    ``url`` and ``config`` the stored run's: readiness.crawl.resume); ``outside``: the list of
+    a prospects or placements run, ``config`` prepared for it (readiness.crawl.outside)."""
     if resume is not None:
         run_dir = resume_store_path(resume).parent
     else:
@@ -60,7 +63,8 @@ def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
     crawler = process.create_crawler(SiteSpider)
     failures: list = []
     where = {"resume": str(run_dir)} if resume is not None else {"out": str(run_dir)}
-    process.crawl(crawler, url=url, config=config, **where).addErrback(failures.append)
+    process.crawl(crawler, url=url, config=config, outside=outside,
+                  **where).addErrback(failures.append)
     process.start()
     if failures:
         failures[0].raiseException()

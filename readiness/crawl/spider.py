@@ -38,6 +38,8 @@ from readiness.crawl.auxiliary import follow_aux_redirect
 from readiness.crawl.coordination import UNDECIDED
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
+from readiness.crawl.outside import (PLACEMENTS, PROSPECTS, OutsideList, OutsideRun,
+                                    prepare_outside, read_outside_list)
 from readiness.crawl.recording import PageRecorder
 from readiness.crawl.remeasure import QuietRemeasurement
 from readiness.crawl.resume import Frontier, resumable_meta, resume_store_path, resumed_run
@@ -66,7 +68,8 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, config: str | ReadinessConfig | None = None,
                  out: str | None = None, run: str | None = None, resume: str | None = None,
-                 *args: Any, **kwargs: Any) -> None:
+                 prospects: str | None = None, placements: str | None = None,
+                 outside: OutsideRun | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not url and not resume:
             raise ValueError("a start URL is required: scrapy crawl site -a url=https://… "
@@ -95,6 +98,18 @@ class SiteSpider(scrapy.Spider):
         elif self.cfg is None:
             self.cfg = read_config(None)
         self.out = out
+        # A prospects or placements run: the list read and the config made its polite
+        # list-mode crawl (-a prospects=FILE / -a placements=FILE), or both done by the CLI.
+        self.outside = outside
+        if prospects or placements:
+            if resume or outside is not None or (prospects and placements):
+                raise ValueError("give one list, prospects=FILE or placements=FILE, for a new "
+                                 "run (a resumed run has its list stored)")
+            if not url:
+                raise ValueError("a prospects or placements run needs the site: -a url=SITE")
+            mode = PROSPECTS if prospects else PLACEMENTS
+            self.outside = read_outside_list(mode, prospects or placements)
+            prepare_outside(mode, url, self.outside.listed, self.cfg)
         self.crawl_cfg = self.cfg.crawl
         # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
         self.run_name = run
@@ -162,7 +177,9 @@ class SiteSpider(scrapy.Spider):
         # Checked here, not where the store opens: CloseSpider from start() is how Scrapy
         # lets a spider stop before its first request (an exception in a signal handler is
         # only logged).
-        self.missing_components = [cls.__name__ for cls in REQUIRED_COMPONENTS
+        # A prospects or placements run without its list stored would be judged as a site.
+        required = REQUIRED_COMPONENTS + ((OutsideList,) if self.outside is not None else ())
+        self.missing_components = [cls.__name__ for cls in required
                                    if self.crawler.get_extension(cls) is None]
         if self.missing_components:
             logger.error("the crawl needs these components, missing from EXTENSIONS or "

@@ -58,27 +58,23 @@ OUTSIDE_LISTS = {"prospects": "prospects.txt", "placements": "placements.csv"}
 def outside_list(mode: str, site: str, config: ReadinessConfig):
     """One of the demo's link-building lists, read, with ``config`` made the polite
     list-mode crawl of it (``readiness prospects`` / ``placements``)."""
-    from readiness.inputs.placements import read_placements
-    from readiness.inputs.prospects import read_prospects
-    from readiness.outside import PROSPECTS, prepare_outside
+    from readiness.crawl.outside import prepare_outside, read_outside_list
 
-    listed = (read_prospects if mode == PROSPECTS else read_placements)(
-        demo_site_dir() / OUTSIDE_LISTS[mode])
-    prepare_outside(mode, site, listed, config)
-    return listed
+    outside = read_outside_list(mode, demo_site_dir() / OUTSIDE_LISTS[mode])
+    prepare_outside(mode, site, outside.listed, config)
+    return outside
 
 
 def crawl_outside_list(mode: str, site: str, host_map: dict[str, str], out: str | None,
                        reports_dir: str):
     """Crawl one of the demo's lists in a process of its own (a Twisted reactor runs once per
     process; the configuration is rebuilt here, its rule models do not pickle)."""
-    from readiness.outside import report_problems, run_outside
+    from readiness.crawl.runner import run_crawl
 
     config = demo_config(host_map)
-    listed = outside_list(mode, site, config)
-    report_problems(listed.problems)
-    return run_outside(mode, site, listed, config, out=out, reports_dir=reports_dir,
-                       progress=False)
+    outside = outside_list(mode, site, config)
+    return run_crawl(site, config, out=out, reports_dir=reports_dir, progress=False,
+                     outside=outside)
 
 
 def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:

@@ -64,7 +64,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         "readiness_version": __version__,
         "run": {
             "run_id": meta.get("run_id"), "start_url": meta.get("start_url"),
-            # None for a site check; "prospects" or "placements" (readiness/outside.py).
+            # None for a site check; "prospects" or "placements" (readiness/crawl/outside.py).
             "mode": meta.get("mode"),
             "store": str(analysis.store_path), "complete": bool(meta.get("complete")),
             # The previous run's store the analysis read (the redirect map's history).

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Why a whole-site rule (Rule.whole_site) does not run on a list-mode crawl.
 LIST_MODE_NOT_RUN = "list mode: needs the whole site, only the listed URLs were fetched"
-# A prospects or placements run (meta ``mode``, readiness/outside.py) fetched other sites'
+# A prospects or placements run (meta ``mode``, readiness/crawl/outside.py) fetched other sites'
 # pages: only the rule family of that name judges them; the site's rules would judge another
 # site's titles and canonicals as if they were the user's.
 OUTSIDE_MODES = ("prospects", "placements")

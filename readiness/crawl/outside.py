@@ -10,28 +10,47 @@ private-address guard for redirects to hosts nobody listed. The site (``--site``
 their links are matched against; its start URL (prospects) or the placements' targets are
 fetched too, to know where the site's URLs lead.
 
-After the crawl the list itself is written into the run's store (``prospects`` /
-``placements`` rows, meta ``mode``), so ``readiness analyze`` re-judges the run with edited
-thresholds and ``readiness diff`` compares two runs without the list at hand.
+When the run's store opens, the list itself is written into it (:class:`OutsideList`:
+``prospects`` / ``placements`` rows, meta ``mode``), before any page is fetched, so even a
+run killed outright keeps its list; ``readiness analyze`` re-judges the run with edited
+thresholds and ``readiness diff`` compares two runs without the list at hand. The CLI
+(``readiness prospects FILE`` / ``placements FILE``) and a scheduled run (``scrapy crawl site
+-a placements=FILE -a url=SITE``, scrapyd) are the same crawl (readiness/crawl/spider.py).
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from readiness.inputs.placements import PlacementList
-from readiness.inputs.prospects import ProspectList
+from readiness.crawl.component import StoreComponent
+from readiness.inputs.placements import PlacementList, read_placements
+from readiness.inputs.prospects import ProspectList, read_prospects
 from readiness.inputs.tables import InputError
-from readiness.store import SQLiteCrawlStore
 from readiness.store.records import Placement, Prospect
-from readiness.urls import UrlNormalizer
 
 if TYPE_CHECKING:
     from readiness.config import ReadinessConfig
 
 PROSPECTS, PLACEMENTS = "prospects", "placements"
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideRun:
+    """A prospects or placements run: its mode and the list read (the spider's ``outside``)."""
+
+    mode: str
+    listed: ProspectList | PlacementList
+
+
+def read_outside_list(mode: str, file: str | Path) -> OutsideRun:
+    """The list of ``mode`` read from ``file`` (an InputError names the file, the line, the
+    fix); the lines left out are reported as warnings."""
+    listed = (read_prospects if mode == PROSPECTS else read_placements)(file)
+    report_problems(listed.problems)
+    return OutsideRun(mode, listed)
 
 
 def report_problems(problems: Iterable[InputError]) -> None:
@@ -54,29 +73,16 @@ def outside_politeness(config: "ReadinessConfig") -> None:
 
 def prepare_outside(mode: str, site: str, listed: ProspectList | PlacementList,
                     config: "ReadinessConfig") -> None:
-    """Make ``config`` the polite list-mode crawl of ``listed`` (checked by the caller before
-    ``run_outside``). A rule file's ``backlinks:`` are the site's, not these pages': their
-    targets are no seeds of this crawl."""
+    """Make ``config`` the polite list-mode crawl of ``listed`` (the crawl is given the list
+    too: ``run_crawl(outside=…)``, or the spider's ``-a prospects=``/``placements=``). A rule
+    file's ``backlinks:`` are the site's, not these pages': their targets are no seeds of
+    this crawl."""
     config.backlinks = []
     outside_politeness(config)
     config.crawl.list_urls = listed_urls(mode, site, listed)
     # Other sites' pages, from a spreadsheet: their hosts are not named by the user, so a
     # private address among them is refused as an outbound link's is.
     config.crawl.list_hosts_named = False
-
-
-def run_outside(mode: str, site: str, listed: ProspectList | PlacementList,
-                config: "ReadinessConfig", out: str | Path | None = None,
-                reports_dir: str | Path = "reports", progress: bool = True):
-    """Crawl a prepared list (``prepare_outside``) and store the list with the run; the
-    crawl's result (``readiness.crawl.runner.CrawlResult``)."""
-    from readiness.crawl.runner import run_crawl
-
-    result = run_crawl(site, config, out=out, reports_dir=reports_dir, progress=progress)
-    # Written whatever the crawl's end: nothing already stored is lost, and an interrupted
-    # run stays re-analysable with its list.
-    store_list(result.store_path, mode, listed, UrlNormalizer.from_config(config.crawl))
-    return result
 
 
 def listed_urls(mode: str, site: str, listed: ProspectList | PlacementList) -> list[str]:
@@ -89,26 +95,32 @@ def listed_urls(mode: str, site: str, listed: ProspectList | PlacementList) -> l
     return list(dict.fromkeys(urls))
 
 
-def store_list(store_path: Path, mode: str, listed: ProspectList | PlacementList,
-               normalizer: UrlNormalizer) -> None:
-    """Write the list into the run's store (its URLs are the crawl's: the same ids), with
-    meta ``mode``. Rows whose URL does not normalise are left out (and were reported)."""
-    store = SQLiteCrawlStore(store_path)
-    store.open()
-    try:
+class OutsideList(StoreComponent):
+    """Writes the list of a prospects or placements run (the spider's ``outside``) into a
+    fresh run's store when it opens, with meta ``mode``: its URLs are the crawl's (the same
+    ids). Rows whose URL does not normalise are left out (and were reported)."""
+
+    def store_opened(self, store, run_dir) -> None:
+        super().store_opened(store, run_dir)
+        outside = self.spider.outside
+        if outside is None or self.spider.resumed_meta is not None:
+            return
+        if not self.coordination.seeds:
+            return
+        is_internal = self.scope.is_internal
+
         def url_id(raw: str) -> int | None:
-            # The crawl interned every listed URL already; a new one was never fetched.
-            url = normalizer.normalize(raw)
-            return None if url is None else store.intern(url, False)
-        if mode == PROSPECTS:
-            for row in listed.rows:
+            url = self.normalizer.normalize(raw)
+            return None if url is None else store.intern(url, is_internal(url))
+        if outside.mode == PROSPECTS:
+            for row in outside.listed.rows:
                 prospect_id = url_id(row.url)
                 if prospect_id is not None:
                     store.add(Prospect(url_id=prospect_id, raw=row.url, input=row.input,
                                        line=row.line))
         else:
             stored: set[tuple[int, int]] = set()
-            for row in listed.rows:
+            for row in outside.listed.rows:
                 source_id, target_id = url_id(row.source), url_id(row.target)
                 # Two spellings of one placement (a default port, a tracking parameter) are one.
                 if source_id is not None and target_id is not None \
@@ -118,6 +130,5 @@ def store_list(store_path: Path, mode: str, listed: ProspectList | PlacementList
                                         source_raw=row.source, target_raw=row.target,
                                         anchor=row.anchor, rel=row.rel, input=row.input,
                                         line=row.line))
-        store.set_meta("mode", mode)
-    finally:
-        store.close()
+        store.set_meta("mode", outside.mode)
+        store.flush()
