@@ -55,24 +55,17 @@ def demo_config(server: SiteServer | dict[str, str]) -> ReadinessConfig:
 OUTSIDE_LISTS = {"prospects": "prospects.txt", "placements": "placements.csv"}
 
 
-def outside_list(mode: str, site: str, config: ReadinessConfig):
-    """One of the demo's link-building lists, read, with ``config`` made the polite
-    list-mode crawl of it (``readiness prospects`` / ``placements``)."""
-    from readiness.crawl.outside import prepare_outside, read_outside_list
-
-    outside = read_outside_list(mode, demo_site_dir() / OUTSIDE_LISTS[mode])
-    prepare_outside(mode, site, outside.listed, config)
-    return outside
-
-
 def crawl_outside_list(mode: str, site: str, host_map: dict[str, str], out: str | None,
                        reports_dir: str):
-    """Crawl one of the demo's lists in a process of its own (a Twisted reactor runs once per
-    process; the configuration is rebuilt here, its rule models do not pickle)."""
+    """Crawl one of the demo's link-building lists as ``readiness prospects`` / ``placements``
+    does, in a process of its own (a Twisted reactor runs once per process; the configuration
+    is rebuilt here, its rule models do not pickle)."""
+    from readiness.crawl.outside import prepare_outside, read_outside_list
     from readiness.crawl.runner import run_crawl
 
     config = demo_config(host_map)
-    outside = outside_list(mode, site, config)
+    outside = read_outside_list(mode, demo_site_dir() / OUTSIDE_LISTS[mode])
+    prepare_outside(mode, site, outside.listed, config)
     return run_crawl(site, config, out=out, reports_dir=reports_dir, progress=False,
                      outside=outside)
 
@@ -93,13 +86,13 @@ def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
                    for mode in OUTSIDE_LISTS}
         config = demo_config(server)
         result = run_crawl(site, config, out=out, reports_dir=reports_dir)
-        outside = {mode: (future.result(), demo_config(server))
-                   for mode, future in outside.items()}
-    for mode, (outside_result, outside_config) in outside.items():
+        outside = [future.result() for future in outside.values()]
+    # The analysis reads the run's kind and its list from the store (meta mode, the
+    # prospects/placements rows): the site's configuration serves for it.
+    for outside_result in outside:
         print()
-        outside_list(mode, site, outside_config)
         if report_crawl(outside_result) == exitcodes.OK:
-            analyze_store(outside_result.store_path, outside_config, show_gate=False)
+            analyze_store(outside_result.store_path, config, show_gate=False)
     print()
     status = report_crawl(result)
     if status != exitcodes.OK:

@@ -152,8 +152,8 @@ class BacklinkedPageDead(_BacklinkRule):
             return
         through = (f" (through {plural(len(outcome.walk.hops), 'redirect')})"
                    if outcome.walk.hops and "redirect" not in outcome.detail else "")
-        # The site's own links and sitemaps to it too: STS001 leaves a backlinked page to
-        # this rule, so the one finding says both (the same 301 mends both).
+        # The site's own links and sitemaps to it too (STS001 reports those as well, so
+        # that disabling either rule never hides the page): the same 301 mends both.
         inbound = live_inbound(ctx, url_id)
         also = f"; also {reference_words(inbound)}" if inbound.total else ""
         yield self.finding(
