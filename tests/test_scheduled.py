@@ -63,15 +63,23 @@ def schedule(scrapyd_url: str, **args: str) -> str:
         "project": "readiness", "spider": "site", **args}).json()["jobid"]
 
 
-def wait_for(scrapyd_url: str, *jobs: str) -> None:
-    for _ in range(1200):
+def wait_for(scrapyd_url: str, *jobs: str, within: float = 600.0,
+             logs_dir: Path | None = None) -> None:
+    # A bound, not a timing: two scrapyd jobs each start a Scrapy process, which takes
+    # minutes on a loaded two-core machine (120 s was too short under CI with load 7).
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         listed = requests.get(f"{scrapyd_url}/listjobs.json", params={"project": "readiness"},
                               timeout=30).json()
         finished = {j["id"] for j in listed["finished"]}
         if finished >= set(jobs):
             return
         time.sleep(0.1)
-    pytest.fail("the scheduled crawl did not finish")
+    # What scrapyd says of each job, and the end of each job's log: a hang shows where.
+    tails = {log.name: log.read_text(errors="replace")[-3000:]
+             for log in sorted(Path(logs_dir).rglob("*.log"))} if logs_dir else {}
+    pytest.fail(f"the scheduled crawl did not finish within {within:.0f} s: {listed}\n"
+                + "\n".join(f"--- {name}\n{tail}" for name, tail in tails.items()))
 
 
 def test_deploy_schedule_and_compare_with_the_previous_run(deployed, fixture_server, tmp_path):
@@ -94,7 +102,8 @@ def test_deploy_schedule_and_compare_with_the_previous_run(deployed, fixture_ser
     assert second["previous"]["counts"]["unchanged"] == len(first["findings"])
 
 
-def test_a_distributed_run_as_two_scrapyd_jobs(deployed, fixture_server, redis_url, tmp_path):
+def test_a_distributed_run_as_two_scrapyd_jobs(deployed, scrapyd, fixture_server, redis_url,
+                                               tmp_path):
     url = deployed
     config = tmp_path / "site.yaml"
     config.write_text(
@@ -105,7 +114,7 @@ def test_a_distributed_run_as_two_scrapyd_jobs(deployed, fixture_server, redis_u
     args = {"url": fixture_server.url("site", "/clean/about"), "config": str(config),
             "run": "scheduled-run", "setting": f"READINESS_REPORTS_DIR={reports}"}
     jobs = [schedule(url, **args) for _ in range(2)]
-    wait_for(url, *jobs)
+    wait_for(url, *jobs, logs_dir=scrapyd[1] / "logs")
     run = reports / "scheduled-run"
     assert len(list((run / "shards").glob("*.sqlite"))) == 2
     findings = json.loads((run / "findings.json").read_text())
