@@ -276,3 +276,96 @@ def test_large_report_is_small_and_opens_and_filters_quickly(browser, large_repo
         detail = rule_table.find_element(By.CSS_SELECTOR, "tr.detail").text
         assert text in detail, (code, detail)
         assert ("linked from 25 pages" in detail.lower()) is (text != expected[("ONP002", 1)])
+
+
+@pytest.fixture(scope="module")
+def families_report(tmp_path_factory):
+    """The planted redirect site plus two pages with the same main content, analysed with the
+    shipped rule set: findings in several families, one a duplicate cluster."""
+    from readiness.testing import StoreBuilder
+
+    run = tmp_path_factory.mktemp("families") / "reports" / "site-1"
+    store = StoreBuilder(run, start_url="http://site.test/")
+    text = " ".join(f"word{i % 97} sentence{i % 31}" for i in range(400))
+    store.page("/", title="Home", links=[("/portal", {"anchor": "Patient portal"}),
+                                         ("/twin-a", {"anchor": "Twin A"}),
+                                         ("/twin-b", {"anchor": "Twin B"})],
+               fetch={"depth": 0, "discovered_by": "start"})
+    store.redirect("/portal", "/portal/login")
+    store.redirect("/portal/login", "/portal")
+    # Listed in the sitemap, linked from no page: fetched, but at no click depth.
+    store.page("/sitemap-only", title="Only in the sitemap", fetch={"depth": 1,
+                                                                     "discovered_by": "sitemap"})
+    store.sitemap_entry("/sitemap-only")
+    for twin in ("/twin-a", "/twin-b"):
+        store.page(twin, title=f"Twin {twin[-1]}", text=text, links=["/", "/twin-a"],
+                   fetch={"depth": 1})
+    path = store.close()
+    main(["analyze", str(path)])
+    return run / "report.html", json.loads((run / "findings.json").read_text())
+
+
+def _families_shown(driver):
+    return {family.get_attribute("id"): family.is_displayed()
+            for family in driver.find_elements(By.CSS_SELECTOR, ".family[id^='family-']")}
+
+
+def test_a_filter_hides_the_families_it_empties(browser, families_report):
+    path, doc = families_report
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.reportReady"))
+    before = _families_shown(browser)
+    assert len(before) >= 3 and all(before.values()), before
+    browser.find_element(By.ID, "global-search").send_keys("portal/login")
+    WebDriverWait(browser, 5).until(
+        lambda d: d.find_element(By.ID, "global-status").text.endswith("match")
+        or d.find_element(By.ID, "global-status").text.endswith("matches"))
+    shown = _families_shown(browser)
+    assert shown["family-redirects"] is True
+    assert not all(shown.values()), shown  # the filter emptied some family
+    for family_id, displayed in shown.items():
+        rules = browser.find_elements(By.CSS_SELECTOR, f"#{family_id} .rule")
+        assert displayed is any(rule.is_displayed() for rule in rules), family_id
+        nav = browser.find_element(By.CSS_SELECTOR, f'.family-nav a[href="#{family_id}"]')
+        assert nav.is_displayed() is displayed, family_id
+    search = browser.find_element(By.ID, "global-search")
+    search.clear()
+    search.send_keys(" ")  # an input event with an empty query: the filter is off again
+    WebDriverWait(browser, 5).until(lambda d: all(_families_shown(d).values()))
+
+
+def test_a_duplicate_cluster_says_how_its_inbound_count_is_made(browser, families_report):
+    path, doc = families_report
+    cluster = next(f for f in doc["findings"] if f["rule"] == "DUP001")
+    assert {m["url"] for m in cluster["evidence"]["members"]} == {
+        "http://site.test/twin-a", "http://site.test/twin-b"}
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.reportReady"))
+    dup = table(browser, "DUP001")
+    weight_cell = dup.find_element(By.CSS_SELECTOR, "tbody tr[data-id] td.num")
+    assert weight_cell.text == str(cluster["weight"])
+    assert "sum over the cluster's members" in weight_cell.get_attribute("title")
+    dup.find_element(By.CSS_SELECTOR, "tbody .toggle").click()
+    detail = dup.find_element(By.CSS_SELECTOR, "tr.detail")
+    # twin-a is linked from home and from twin-b (its own link to itself is no edge).
+    assert "2 from 2 pages" in detail.text
+    assert "sum over the members" in detail.find_element(
+        By.CSS_SELECTOR, "[data-cluster-inbound]").text
+
+
+def test_the_depth_chart_keeps_sitemap_only_pages_out_of_depth_zero(browser, families_report):
+    path, doc = families_report
+    assert doc["crawl"]["depth"]["0"] == 1 and doc["crawl"]["depth_unreached"] >= 1
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.reportReady"))
+    chart = next(svg for svg in browser.find_elements(By.CSS_SELECTOR, "svg.chart")
+                 if "click depth" in svg.find_element(By.TAG_NAME, "title")
+                 .get_attribute("textContent"))
+    bars = [title.get_attribute("textContent")
+            for title in chart.find_elements(By.CSS_SELECTOR, "rect title")]
+    assert "depth 0 (the start URL): 1 URL" in bars
+    assert (f"no click from the start URL reaches {doc['crawl']['depth_unreached']} URL"
+            in " ".join(bars))

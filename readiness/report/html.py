@@ -93,6 +93,7 @@ def _environment(origin: str) -> Environment:
     env = Environment(loader=PackageLoader("readiness.report", "templates"),
                       bytecode_cache=template_cache(), **TEMPLATE_OPTIONS)
     env.filters["doc"] = doc_html
+    env.filters["inline"] = inline_html
     env.filters["short_url"] = lambda url: short_url(url, origin)
     env.filters["when"] = format_time
     env.filters["family_title"] = lambda family: FAMILY_TITLES.get(family, family.title())
@@ -107,12 +108,17 @@ def _asset(name: str) -> Markup:
 _LITERAL = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
+def inline_html(text: str) -> Markup:
+    """One line of rule docs (its summary) as HTML: escaped, ``literals`` as <code>."""
+    return Markup(_LITERAL.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>",
+                               str(escape(text))))
+
+
 def doc_html(text: str, keep_lines: bool = False) -> Markup:
     """A rule docstring section as HTML: paragraphs, ``literals`` as <code>."""
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
-        escaped = str(escape(block))
-        escaped = _LITERAL.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>", escaped)
+        escaped = str(inline_html(block))
         if keep_lines:
             escaped = escaped.replace("\n", "<br>")
         else:

@@ -161,3 +161,18 @@ def test_an_unwritable_template_cache_still_renders_the_page(tmp_path, monkeypat
     doc = document([finding("RDR002", "http://site.test/p")])
     apply_gate(doc, "error")
     assert "Not ready for link building" in render_html(doc)
+
+
+def test_rule_summaries_render_their_code_spans(tmp_path):
+    """CAN012's summary quotes ``<link rel="canonical">``: the page shows it as code, in the
+    list of rules that passed as in a rule's own card, never as literal double backticks."""
+    from planted import build_site
+
+    from readiness.cli import main
+
+    store = build_site(tmp_path / "site-1", loop=True)
+    main(["analyze", str(store)])
+    html = (store.parent / "report.html").read_text(encoding="utf-8")
+    page = html.split('<script type="application/json"')[0]
+    assert "<code>&lt;link rel=&#34;canonical&#34;&gt;</code>" in page
+    assert "``" not in page

@@ -144,12 +144,15 @@
         el("td", { className: "num" }, sim === null ? [] : [
           el("span", { className: "sim" }, [el("span", { style: "width:" + Math.round(sim * 100) + "%" })]),
           Math.round(sim * 100) + "%"]),
-        el("td", { className: "num", text: m.inbound_link_count === undefined ? "" : String(m.inbound_link_count) })
+        el("td", { className: "num", text: m.inbound_link_count === undefined ? "" :
+          String(m.inbound_link_count) + (m.linking_pages === undefined ? "" : " from " + plural(m.linking_pages, "page")) })
       ]);
     });
     return el("div", null, [el("h5", { text: head }), el("table", null, [
       el("thead", null, [el("tr", null, [el("th", { text: "URL" }), el("th", { text: "Similarity" }), el("th", { text: "Inbound links" })])]),
-      el("tbody", null, rows)]), moreNote(evidence, "members", "member")]);
+      el("tbody", null, rows)]), moreNote(evidence, "members", "member"),
+      el("p", { className: "muted", "data-cluster-inbound": "",
+        text: "Inbound links: each member's internal link edges and the distinct pages they come from. The finding's Inbound count is the sum over the members of their link edges and sitemap entries." })]);
   }
 
   function reasonsBlock(evidence) {
@@ -233,7 +236,8 @@
     { key: "severity", title: "Severity", value: function (f) { return SEV_RANK[f.severity] || 0; } },
     { key: "url", title: "URL", value: function (f) { return f.url; } },
     { key: "message", title: "Finding", value: function (f) { return f.message; } },
-    { key: "weight", title: "Inbound", value: function (f) { return f.weight; }, num: true }
+    { key: "weight", title: "Inbound", value: function (f) { return f.weight; }, num: true,
+      help: "Internal link edges and sitemap entries pointing at the URL (what ranks it); for a duplicate cluster, summed over its members" }
   ];
   if (DATA.comparison) {
     COLUMNS.push({ key: "change", title: "Change", value: function (f) { return f.change === "new" ? 1 : 0; } });
@@ -290,7 +294,7 @@
     var headRow = el("tr", null, [el("th", { "aria-label": "evidence", className: "c-toggle" })]);
     this.headers = {};
     COLUMNS.forEach(function (col) {
-      var button = el("button", { type: "button", text: col.title });
+      var button = el("button", { type: "button", text: col.title, title: col.help || null });
       button.addEventListener("click", function () {
         if (st.sort === col.key) st.dir = -st.dir;
         else { st.sort = col.key; st.dir = (col.key === "url" || col.key === "message") ? 1 : -1; }
@@ -365,7 +369,8 @@
         el("td", null, [el("span", { className: "sev sev-" + f.severity, text: f.severity })]),
         el("td", { className: "url-cell" }, [link(f.url)]),
         el("td", { className: "msg", text: f.message }),
-        el("td", { className: "num", text: String(f.weight) })];
+        el("td", { className: "num", text: String(f.weight),
+                   title: Array.isArray((f.evidence || {}).members) ? "sum over the cluster's members: their inbound link edges and sitemap entries" : null })];
       if (DATA.comparison) {
         cells.push(el("td", null, [f.change === "new" ? el("span", { className: "badge-new", text: "new" })
           : el("span", { className: "badge-unchanged", text: f.change || "" })]));
@@ -420,6 +425,13 @@
       t.render();
       total += t.rows.length;
       if (t.article) t.article.classList.toggle("no-match", active && !t.rows.length);
+    });
+    // A family whose every rule the filter hides goes too, heading and menu entry with it.
+    document.querySelectorAll(".family[id^='family-']").forEach(function (family) {
+      var empty = !family.querySelector(".rule:not(.no-match)");
+      family.classList.toggle("no-match", empty);
+      var link = document.querySelector('.family-nav a[href="#' + family.id + '"]');
+      if (link) link.classList.toggle("no-match", empty);
     });
     globalStatus.textContent = active ? plural(total, "finding") + " match" + (total === 1 ? "es" : "") : "";
   }
