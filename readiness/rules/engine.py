@@ -17,7 +17,8 @@ from typing import Any, Iterator
 
 from readiness.config import ReadinessConfig
 from readiness.config.rules import COMMON_KEYS, default_settings, split_settings
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.backlinks import FAMILY as BACKLINKS, link_weight
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import FAMILY_SCOPED, AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
@@ -84,9 +85,10 @@ class Analysis:
         return [f for f in self.records if f.accepted is None]
 
     def blocking(self, threshold: Severity = Severity.ERROR) -> list[FindingRecord]:
-        """Open findings at or above ``threshold``, most inbound references first."""
+        """Open findings at or above ``threshold``, the most harmful to a link first
+        (FindingRecord.blocker_order)."""
         return sorted((f for f in self.open_findings if f.severity.rank >= threshold.rank),
-                      key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
+                      key=lambda f: f.blocker_order)
 
     @property
     def ready(self) -> bool:
@@ -119,7 +121,8 @@ def configured_rules(config: ReadinessConfig, registry: RuleRegistry
             options, common = split_settings(rule_cls, settings)
         yield rule_cls, options, common
     for spec in config.custom_rules:
-        common = {"enabled": spec.enabled, "severity": spec.severity, "include": spec.include,
+        common = {"enabled": spec.enabled, "severity": spec.severity,
+                  "impact": spec.impact, "include": spec.include,
                   "exclude": spec.exclude, "accept": spec.accept}
         yield make_custom_rule(spec), RuleOptions(), common
 
@@ -134,7 +137,8 @@ def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[R
             built.append((rule_cls(), common))
             continue
         severity = Severity(common["severity"]) if common["severity"] else None
-        built.append((rule_cls(options, severity), common))
+        impact = LinkImpact(common["impact"]) if common["impact"] else None
+        built.append((rule_cls(options, severity, impact), common))
     return built
 
 
@@ -151,6 +155,7 @@ def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[
         described[rule_cls.code] = {
             "name": rule_cls.name, "enabled": bool(common["enabled"]),
             "severity": (common["severity"] or rule_cls.severity.value),
+            "impact": (common["impact"] or rule_cls.impact.value),
             "options": settings, "include": list(common["include"]),
             "exclude": list(common["exclude"]),
         }
@@ -183,6 +188,10 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         # Findings name the URLs the site publishes, not the ones a host map crawled.
         public = PublicUrls(ctx.normalizer)
         rules = build_rules(config, registry)
+        # With backlink exports, a finding about a backlinked URL weighs its referring domains
+        # too (the BKL rules' weight is those domains already: not counted twice).
+        referring = {ctx.urls[url_id]: link_weight(target)
+                     for url_id, target in ctx.backlinked.items() if link_weight(target)}
         # A cache few rules read is not kept until the last rule has run.
         last_reader = {name: index for index, (rule, _common) in enumerate(rules)
                        for name in rule.reads}
@@ -206,6 +215,10 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                         run.accepted += 1
                         break
                 run.findings += 1
+                domains = referring.get(finding.url) if rule.family != BACKLINKS else None
+                if domains:
+                    finding.weight += domains
+                    finding.evidence.setdefault("referring_domains", domains)
                 if public:
                     finding.url = public.text(finding.url)
                     finding.subject = public.text(finding.subject)

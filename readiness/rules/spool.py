@@ -17,7 +17,7 @@ import sqlite3
 import zlib
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from readiness.rules.base import Finding, Severity
+from readiness.rules.base import Finding, LinkImpact, Severity
 
 # Findings written to SQLite at once, and read back per query: bounded memory either way.
 BATCH = 1000
@@ -32,6 +32,7 @@ class FindingRecord(NamedTuple):
     rule: str
     family: str
     severity: Severity
+    impact: LinkImpact
     url: str
     weight: int
     accepted: str | None
@@ -40,13 +41,22 @@ class FindingRecord(NamedTuple):
     @classmethod
     def of(cls, finding: dict[str, Any]) -> "FindingRecord":
         """The record of a finding in its findings.json form."""
+        # A findings.json written before findings carried an impact: an on-page matter.
         return cls(finding["id"], finding["rule"], finding["family"],
-                   Severity(finding["severity"]), finding["url"], finding["weight"],
+                   Severity(finding["severity"]),
+                   LinkImpact(finding.get("impact", LinkImpact.ON_PAGE)),
+                   finding["url"], finding["weight"],
                    finding["accepted"], bool(finding["evidence"].get("inconclusive")))
 
     @property
     def order(self) -> tuple:
         return (-self.severity.rank, self.rule, -self.weight, self.url)
+
+    @property
+    def blocker_order(self) -> tuple:
+        """How blockers rank: what a link to the URL meets first (the most harmful impact),
+        then severity, then weight (inbound links, sitemap entries, referring domains)."""
+        return (-self.impact.rank, -self.severity.rank, -self.weight, self.url, self.id)
 
 
 def encode_finding(document: dict[str, Any]) -> str:
@@ -178,7 +188,8 @@ class FindingsSpool:
             stored = json.loads(_text(body))
             stored.pop("id")
             yield Finding(**{**stored, "subject": subject,
-                             "severity": Severity(stored["severity"])})
+                             "severity": Severity(stored["severity"]),
+                             "impact": LinkImpact(stored["impact"])})
 
     def close(self) -> None:
         self._db.close()

@@ -51,7 +51,7 @@ def test_findings_json_streamed_from_the_spool_lists_every_finding_the_rules_yie
     assert document["summary"]["blocking"] == [
         f["id"] for f in sorted(
             (f for f in expected if f["severity"] == "error" and f["accepted"] is None),
-            key=lambda f: (-f["weight"], f["rule"], f["url"]))]
+            key=lambda f: FindingRecord.of(f).blocker_order)]
     # Read back a few by id, in part and by rule: the same dicts as the stream.
     spool = analysis.spool
     assert len(spool) == len(expected)
