@@ -89,6 +89,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         # A prospects or placements run: one row per listed page (report/outside.py).
         "outside": outside_section(analysis),
         "rules": rules,
+        # Template groups: a problem a template repeats (readiness/rules/templates.py).
+        "groups": analysis.groups,
         # Read from the spool a finding at a time by whoever writes or reads them.
         "findings": analysis.spool,
     }

@@ -47,6 +47,16 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         c = by_family[family]
         w(f"  {family:<12} {c.get('error', 0):>4} errors {c.get('warning', 0):>4} warnings "
           f"{c.get('notice', 0):>4} notices\n")
+    groups = document.get("groups") or []
+    if groups:
+        members = sum(group["members"] for group in groups)
+        w(f"\ntemplate problems: {plural(len(groups), 'problem')} repeated across a section "
+          f"({plural(members, 'finding')}; every URL in findings.json):\n")
+        for group in groups[:MAX_BLOCKERS_SHOWN]:
+            w(f"  {group['id']} {group['rule']} {group['name']} ({group['severity']}): "
+              f"{group['message']}\n")
+        if len(groups) > MAX_BLOCKERS_SHOWN:
+            w(f"  … and {len(groups) - MAX_BLOCKERS_SHOWN} more in findings.json\n")
     by_id = findings_with_ids(document["findings"], (
         i for entry in summary["blocking_urls"][:MAX_BLOCKERS_SHOWN] for i in entry["findings"]))
     # A prospects or placements run judges other sites' pages: their outbound links are

@@ -98,6 +98,7 @@ class Finding:
     subject: str = ""              # what makes this finding unique within its rule
     weight: int = 0                # inbound links / sitemap entries affected (ranks blockers)
     accepted: str | None = None    # reason, when an accept: entry in the YAML matched
+    group: str | None = None       # the template group it belongs to (readiness.rules.templates)
 
     @property
     def id(self) -> str:
@@ -110,6 +111,7 @@ class Finding:
             "id": self.id, "rule": self.rule, "name": self.name, "family": self.family,
             "severity": self.severity.value, "impact": self.impact.value, "url": self.url, "message": self.message,
             "evidence": self.evidence, "weight": self.weight, "accepted": self.accepted,
+            **({"group": self.group} if self.group else {}),
         }
 
 

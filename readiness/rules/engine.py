@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from readiness.config import ReadinessConfig
+from readiness.config.models import GroupsConfig
 from readiness.config.rules import COMMON_KEYS, default_settings, split_settings
 from readiness.rules.backlinks import FAMILY as BACKLINKS, link_weight
 from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
@@ -24,6 +26,14 @@ from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.rules.settings import validate_rules
 from readiness.rules.spool import FindingRecord, FindingsSpool
+from readiness.rules.templates import (
+    MAX_GROUP_URLS,
+    Candidate,
+    group_entry,
+    group_key,
+    qualifies,
+    section_pages,
+)
 from readiness.store import open_store
 from readiness.urls import PublicUrls, glob_matches, glob_to_regex
 
@@ -70,6 +80,8 @@ class Analysis:
     previous_store: Path | None = None
     # AnalysisContext.click_depth_counts: the report's depth chart.
     click_depths: tuple[dict[int, int], int] = ({}, 0)
+    # Template groups (readiness.rules.templates): findings.json ``groups``.
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> Iterator[Finding]:
@@ -162,6 +174,29 @@ def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[
     return described
 
 
+def template_groups(spool: FindingsSpool, sections: Counter, rules: list[Rule],
+                    config: GroupsConfig) -> list[dict[str, Any]]:
+    """The groups that qualify, their members marked in the spool; most severe first, then
+    by rule and most members."""
+    by_code = {rule.code: rule for rule in rules}
+    groups = []
+    for group_id, code, section, members, severity_rank in spool.group_candidates(
+            config.min_members):
+        candidate = Candidate(group_id, code, section, members)
+        if not qualifies(candidate, sections, config):
+            continue
+        rule = by_code[code]
+        spool.mark_group(group_id)
+        severity = next(s for s in Severity if s.rank == severity_rank)
+        groups.append(group_entry(
+            candidate, sections, {"code": rule.code, "name": rule.name, "family": rule.family,
+                                  "summary": rule.summary()},
+            spool.group_urls(group_id, MAX_GROUP_URLS), severity.value,
+            rule.effective_impact.value))
+    groups.sort(key=lambda g: (-Severity(g["severity"]).rank, g["rule"], -g["members"], g["id"]))
+    return groups
+
+
 def analyze(store_path: str | Path, config: ReadinessConfig,
             registry: RuleRegistry | None = None,
             previous_store: str | Path | None = None) -> Analysis:
@@ -224,7 +259,8 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                     finding.subject = public.text(finding.subject)
                     finding.message = public.text(finding.message)
                     finding.evidence = public.deep(finding.evidence)
-                spool.add(finding)
+                spool.add(finding, group_key(finding.rule, finding.url, finding.message)
+                          if config.groups.enabled else None)
             run.seconds = time.perf_counter() - t0
             run.cpu_seconds = time.process_time() - cpu0
             runs.append(run)
@@ -234,14 +270,19 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             for name in released:
                 ctx.release(name)
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
-        pages = sum(1 for _ in ctx.html_pages())
+        page_urls = (ctx.urls[url_id] for url_id, _fetch, _page in ctx.html_pages())
+        sections = section_pages(public.text(url) if public else url for url in page_urls)
+        pages = sum(sections.values())
         meta = ctx.meta
         outbound = ctx.outbound.to_dict()
         click_depths = ctx.click_depth_counts()
     spool.finish()
+    groups = (template_groups(spool, sections, [rule for rule, _common in rules], config.groups)
+              if config.groups.enabled else [])
     if public:
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
     return Analysis(store_path, meta, spool, runs, pages, list(config.sources),
                     rule_configuration(config, registry), outbound,
-                    Path(previous_store) if previous_store is not None else None, click_depths)
+                    Path(previous_store) if previous_store is not None else None, click_depths,
+                    groups)

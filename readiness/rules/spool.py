@@ -85,14 +85,17 @@ class FindingsSpool:
         self._db.execute(
             "CREATE TABLE findings (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, rule TEXT NOT NULL,"
             " severity_rank INTEGER NOT NULL, weight INTEGER NOT NULL, url TEXT NOT NULL,"
-            " subject TEXT NOT NULL, head TEXT NOT NULL, body BLOB NOT NULL)")
+            " subject TEXT NOT NULL, head TEXT NOT NULL, body BLOB NOT NULL,"
+            # The template group it would belong to, and its section (rules/templates.py).
+            " group_id TEXT, section TEXT)")
         self._pending: list[tuple] = []
         self._unsorted: list[tuple[tuple, int, FindingRecord]] = []
         self.records: list[FindingRecord] = []
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, finding: Finding) -> None:
+    def add(self, finding: Finding, group: tuple[str, str] | None = None) -> None:
+        """``group``: (candidate group id, section) of the finding, if it has a section."""
         document = finding.to_dict()
         record = FindingRecord.of(document)
         seq = len(self._unsorted)
@@ -104,7 +107,7 @@ class FindingsSpool:
         head = {key: value for key, value in document.items() if key != "evidence"}
         self._pending.append((seq, record.id, record.rule, record.severity.rank, record.weight,
                               record.url, finding.subject, encode_finding(head),
-                              _encode(document)))
+                              _encode(document), *(group or (None, None))))
         if len(self._pending) >= BATCH:
             self._flush()
 
@@ -113,6 +116,7 @@ class FindingsSpool:
         self._flush()
         self._db.execute("CREATE INDEX findings_id ON findings (id)")
         self._db.execute("CREATE INDEX findings_rule ON findings (rule)")
+        self._db.execute("CREATE INDEX findings_group ON findings (group_id)")
         self._db.commit()
         self._unsorted.sort(key=lambda entry: entry[:2])
         self.records = [record for _order, _seq, record in self._unsorted]
@@ -120,9 +124,41 @@ class FindingsSpool:
         return self
 
     def _flush(self) -> None:
-        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              self._pending)
         self._pending = []
+
+    # -- template groups (readiness.rules.templates) ----------------------------------------
+
+    def group_candidates(self, min_members: int) -> list[tuple[str, str, str, int, int]]:
+        """(group id, rule, section, members, highest severity rank) of every candidate
+        group with at least ``min_members`` findings, by id: counted on disk."""
+        return list(self._rows(
+            "SELECT group_id, rule, section, COUNT(*), MAX(severity_rank) FROM findings"
+            " WHERE group_id IS NOT NULL GROUP BY group_id HAVING COUNT(*) >= ?"
+            " ORDER BY group_id", (min_members,)))
+
+    def group_urls(self, group_id: str, limit: int) -> list[str]:
+        """The first ``limit`` member URLs of a group, sorted."""
+        return [url for (url,) in self._rows(
+            "SELECT DISTINCT url FROM findings WHERE group_id = ? ORDER BY url LIMIT ?",
+            (group_id, limit))]
+
+    def mark_group(self, group_id: str) -> None:
+        """Each member's findings.json line (and head) says which group it belongs to."""
+        seqs = [seq for (seq,) in self._rows(
+            "SELECT seq FROM findings WHERE group_id = ? ORDER BY seq", (group_id,))]
+        for start in range(0, len(seqs), BATCH):  # a batch of bodies in memory at a time
+            chunk = seqs[start:start + BATCH]
+            updates = []
+            for seq, head, body in self._db.execute(
+                    f"SELECT seq, head, body FROM findings WHERE seq IN "
+                    f"({','.join('?' * len(chunk))})", chunk).fetchall():
+                document, head = json.loads(_text(body)), json.loads(head)
+                document["group"] = head["group"] = group_id
+                updates.append((encode_finding(head), _encode(document), seq))
+            self._db.executemany("UPDATE findings SET head = ?, body = ? WHERE seq = ?", updates)
+        self._db.commit()
 
     # -- reading ---------------------------------------------------------------------------
 
