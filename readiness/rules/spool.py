@@ -68,8 +68,19 @@ def _encode(document: dict[str, Any]) -> bytes:
     return zlib.compress(encode_finding(document).encode("utf-8"), 1)
 
 
-def _text(body: bytes) -> str:
-    return zlib.decompress(body).decode("utf-8")
+def _text(body: bytes, group: str | None = None) -> str:
+    return _grouped(zlib.decompress(body).decode("utf-8"), group)
+
+
+def _grouped(line: str, group: str | None) -> str:
+    """A finding's line with its template group (``"group"``, last) when it has one: added
+    as text when read, so marking a group's members rewrites no stored finding."""
+    return line if group is None else f'{line[:-1]},"group":{json.dumps(group)}}}'
+
+
+# A finding's stored line and its group, when it belongs to one (mark_group).
+_BODY = "body, CASE WHEN grouped THEN group_id END"
+
 
 
 class FindingsSpool:
@@ -87,7 +98,7 @@ class FindingsSpool:
             " severity_rank INTEGER NOT NULL, weight INTEGER NOT NULL, url TEXT NOT NULL,"
             " subject TEXT NOT NULL, head TEXT NOT NULL, body BLOB NOT NULL,"
             # The template group it would belong to, and its section (rules/templates.py).
-            " group_id TEXT, section TEXT)")
+            " group_id TEXT, section TEXT, grouped INTEGER NOT NULL DEFAULT 0)")
         self._pending: list[tuple] = []
         self._unsorted: list[tuple[tuple, int, FindingRecord]] = []
         self.records: list[FindingRecord] = []
@@ -107,7 +118,7 @@ class FindingsSpool:
         head = {key: value for key, value in document.items() if key != "evidence"}
         self._pending.append((seq, record.id, record.rule, record.severity.rank, record.weight,
                               record.url, finding.subject, encode_finding(head),
-                              _encode(document), *(group or (None, None))))
+                              _encode(document), *(group or (None, None)), 0))
         if len(self._pending) >= BATCH:
             self._flush()
 
@@ -124,7 +135,7 @@ class FindingsSpool:
         return self
 
     def _flush(self) -> None:
-        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              self._pending)
         self._pending = []
 
@@ -146,18 +157,7 @@ class FindingsSpool:
 
     def mark_group(self, group_id: str) -> None:
         """Each member's findings.json line (and head) says which group it belongs to."""
-        seqs = [seq for (seq,) in self._rows(
-            "SELECT seq FROM findings WHERE group_id = ? ORDER BY seq", (group_id,))]
-        for start in range(0, len(seqs), BATCH):  # a batch of bodies in memory at a time
-            chunk = seqs[start:start + BATCH]
-            updates = []
-            for seq, head, body in self._db.execute(
-                    f"SELECT seq, head, body FROM findings WHERE seq IN "
-                    f"({','.join('?' * len(chunk))})", chunk).fetchall():
-                document, head = json.loads(_text(body)), json.loads(head)
-                document["group"] = head["group"] = group_id
-                updates.append((encode_finding(head), _encode(document), seq))
-            self._db.executemany("UPDATE findings SET head = ?, body = ? WHERE seq = ?", updates)
+        self._db.execute("UPDATE findings SET grouped = 1 WHERE group_id = ?", (group_id,))
         self._db.commit()
 
     # -- reading ---------------------------------------------------------------------------
@@ -168,16 +168,16 @@ class FindingsSpool:
             yield from rows
 
     def _documents(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
-        for (body,) in self._rows(sql, params):
-            yield json.loads(_text(body))
+        for body, group in self._rows(sql, params):
+            yield json.loads(_text(body, group))
 
     def lines(self) -> Iterator[str]:
         """Each finding's findings.json line, in document order, as encoded when spooled."""
-        for (body,) in self._rows(f"SELECT body FROM findings {_ORDER}"):
-            yield _text(body)
+        for body, group in self._rows(f"SELECT {_BODY} FROM findings {_ORDER}"):
+            yield _text(body, group)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return self._documents(f"SELECT body FROM findings {_ORDER}")
+        return self._documents(f"SELECT {_BODY} FROM findings {_ORDER}")
 
     def __len__(self) -> int:
         return len(self.records)
@@ -187,12 +187,12 @@ class FindingsSpool:
             start, stop, step = index.indices(len(self))
             if step != 1:
                 return list(self)[index]
-            return list(self._documents(f"SELECT body FROM findings {_ORDER} LIMIT ? OFFSET ?",
+            return list(self._documents(f"SELECT {_BODY} FROM findings {_ORDER} LIMIT ? OFFSET ?",
                                         (max(0, stop - start), start)))
         position = index + len(self) if index < 0 else index
         if not 0 <= position < len(self):
             raise IndexError(index)
-        return next(self._documents(f"SELECT body FROM findings {_ORDER} LIMIT 1 OFFSET ?",
+        return next(self._documents(f"SELECT {_BODY} FROM findings {_ORDER} LIMIT 1 OFFSET ?",
                                     (position,)))
 
     def of_rule(self, code: str, whole: Callable[[str], bool] | None = None
@@ -201,10 +201,10 @@ class FindingsSpool:
         it accepts come with their evidence, the others without an ``evidence`` key (read
         from their head, not their body)."""
         if whole is None:
-            return self._documents(f"SELECT body FROM findings WHERE rule = ? {_ORDER}", (code,))
-        return (json.loads(_text(body)) if whole(finding_id) else json.loads(head)
-                for finding_id, head, body in self._rows(
-                    f"SELECT id, head, body FROM findings WHERE rule = ? {_ORDER}", (code,)))
+            return self._documents(f"SELECT {_BODY} FROM findings WHERE rule = ? {_ORDER}", (code,))
+        return (json.loads(_text(body, group) if whole(finding_id) else _grouped(head, group))
+                for finding_id, head, body, group in self._rows(
+                    f"SELECT id, head, {_BODY} FROM findings WHERE rule = ? {_ORDER}", (code,)))
 
     def by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """id -> finding, for the ids asked for that the spool holds."""
@@ -214,14 +214,14 @@ class FindingsSpool:
             chunk = wanted[start:start + BATCH]
             marks = ",".join("?" * len(chunk))
             for finding in self._documents(
-                    f"SELECT body FROM findings WHERE id IN ({marks}) {_ORDER}", chunk):
+                    f"SELECT {_BODY} FROM findings WHERE id IN ({marks}) {_ORDER}", chunk):
                 found[finding["id"]] = finding  # as a dict of the document would: the last
         return found
 
     def findings(self) -> Iterator[Finding]:
         """Each finding as the ``Finding`` its rule yielded, in document order."""
-        for subject, body in self._rows(f"SELECT subject, body FROM findings {_ORDER}"):
-            stored = json.loads(_text(body))
+        for subject, body, group in self._rows(f"SELECT subject, {_BODY} FROM findings {_ORDER}"):
+            stored = json.loads(_text(body, group))
             stored.pop("id")
             yield Finding(**{**stored, "subject": subject,
                              "severity": Severity(stored["severity"]),
