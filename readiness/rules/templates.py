@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ def section_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}/{first + '/' if first else ''}*"
 
 
+@lru_cache(maxsize=4096)  # a template's findings repeat one message: computed once each
 def cause_of(message: str) -> str:
     """A finding's message without what is particular to its URL: what a template repeats."""
     text = _URL.sub("<url>", message)
@@ -59,8 +61,13 @@ def group_key(rule: str, url: str, message: str) -> tuple[str, str] | None:
     section = section_of(url)
     if section is None:
         return None
-    digest = hashlib.sha1(f"{rule}\x00{section}\x00{cause_of(message)}".encode()).hexdigest()
-    return f"G-{rule}-{digest[:12]}", section
+    return _group_id(rule, section, cause_of(message)), section
+
+
+@lru_cache(maxsize=4096)
+def _group_id(rule: str, section: str, cause: str) -> str:
+    digest = hashlib.sha1(f"{rule}\x00{section}\x00{cause}".encode()).hexdigest()
+    return f"G-{rule}-{digest[:12]}"
 
 
 def section_pages(urls: Iterable[str]) -> Counter:
