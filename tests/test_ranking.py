@@ -9,6 +9,7 @@ terminal's counts line says what the store holds.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -17,7 +18,8 @@ import pytest
 from conftest import run_cli
 
 from readiness.config.rules import ImpactName
-from readiness.report.terminal import MAX_BLOCKERS_SHOWN
+from readiness.report.findings import findings_document
+from readiness.report.terminal import MAX_BLOCKERS_SHOWN, print_summary
 from readiness.rules.base import LinkImpact, Rule
 from readiness.rules.registry import default_registry
 
@@ -142,3 +144,38 @@ def test_every_built_in_rule_declares_its_impact(rule: type[Rule]):
 
 def test_the_configs_impact_names_are_the_enums():
     assert ImpactName.__args__ == tuple(impact.value for impact in LinkImpact)
+
+
+def test_backlinks_weigh_a_url_once(tmp_path):
+    """With backlink exports, a finding about a backlinked URL adds its referring domains to
+    its weight (and says so); the backlink rules' weight is those domains already."""
+    from readiness.rules.engine import analyze
+    from readiness.rules.settings import load_config
+    from readiness.store.records import Backlink
+    from readiness.testing import StoreBuilder
+
+    store = StoreBuilder(tmp_path / "run", start_url="http://site.test/")
+    store.page("/", links=["/gone", "/also-gone"], title="Home",
+               fetch={"depth": 0, "discovered_by": "start"})
+    store.fetch("/gone", status=404)
+    store.fetch("/also-gone", status=404)  # linked the same, backlinked by nobody: the twin
+    store.writer.add(Backlink(target_id=store.id("http://site.test/gone"),
+                              target_raw="http://site.test/gone", referring_domains=7,
+                              backlinks=9, export="ahrefs.csv", export_format="ahrefs", line=2))
+    analysis = analyze(store.close(), load_config())
+    found = {(f.rule, f.url): f for f in analysis.findings}
+    gone = found[("STS001", "http://site.test/gone")]
+    twin = found[("STS001", "http://site.test/also-gone")]
+    assert twin.weight == 1 and "referring_domains" not in twin.evidence
+    assert gone.weight == 1 + 7 and gone.evidence["referring_domains"] == 7
+    assert found[("BKL001", "http://site.test/gone")].weight == 7  # not 14
+    document = findings_document(analysis)
+    entries = document["summary"]["blocking_urls"]
+    assert [(e["url"], e["weight"]) for e in entries][:2] == [
+        ("http://site.test/gone", 8), ("http://site.test/also-gone", 1)]
+    # The terminal says what each weight counts.
+    out = io.StringIO()
+    print_summary(document, out)
+    assert "  http://site.test/gone (dead-end, 1 internal reference + 7 referring domains)\n" in (
+        out.getvalue())
+    assert "  http://site.test/also-gone (dead-end, 1 internal reference)\n" in out.getvalue()

@@ -268,7 +268,7 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         (f for f in finding_records(document["findings"]) if f.accepted is None
          and f.severity.rank >= threshold
          and (new_ids is None or f.id in new_ids) and not f.inconclusive),
-        key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
+        key=lambda f: f.blocker_order)
     pages = document["summary"]["pages"]
     at_or_above = "" if fail_on == "notice" else " or above"
     run = document["run"]
