@@ -125,3 +125,17 @@ def test_a_bad_groups_setting_is_a_file_line_error(tmp_path, server):
     assert result.returncode == 2
     assert f"{config}:3: groups.min_share" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_section_is_host_and_first_path_segment_and_a_cause_drops_the_url():
+    from readiness.rules.templates import cause_of, section_of
+
+    assert section_of("https://docs.example/book/ch-1?x=/a/b#top") == "https://docs.example/book/*"
+    assert section_of("https://docs.example/book/") == "https://docs.example/book/*"
+    # A page at the top of its host belongs to the host's top section, not one of its own.
+    assert section_of("https://docs.example/about.html") == "https://docs.example/*"
+    assert section_of("https://docs.example") == "https://docs.example/*"
+    assert section_of("mailto:someone@docs.example") is None
+    assert cause_of('2 <h1> headings: "Book", "Chapter 3" on https://docs.example/book/ch-3') == (
+        cause_of('3 <h1> headings: "Book", "Chapter 12" on https://docs.example/book/ch-12'))
+    assert cause_of("declares no canonical URL") != cause_of("answers 404")

@@ -37,14 +37,25 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 def section_of(url: str) -> str | None:
     """The section a URL belongs to: ``scheme://host/first-segment/*``, or
-    ``scheme://host/*`` for a URL at the top of its host; None for what is not an http URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    ``scheme://host/*`` for a URL at the top of its host; None for what is not an http URL.
+
+    Read from the text (findings' URLs are normalised already): once per finding, and
+    urlsplit was most of grouping's cost."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("http", "https"):
         return None
-    segments = parts.path.split("/")
-    # "/book/x" -> ["", "book", "x"]: a first segment with something below it is a section.
-    first = segments[1] if len(segments) > 2 and segments[1] else ""
-    return f"{parts.scheme}://{parts.netloc}/{first + '/' if first else ''}*"
+    end = len(rest)
+    for mark in "?#":
+        found = rest.find(mark)
+        if found != -1:
+            end = min(end, found)
+    rest = rest[:end]
+    host, slash, path = rest.partition("/")
+    if not host:
+        return None
+    # "book/x" -> a first segment with something below it is a section; "page.html" is not.
+    first, below, _rest = path.partition("/")
+    return f"{scheme}://{host}/{first + '/' if first and below else ''}*"
 
 
 @lru_cache(maxsize=4096)  # a template's findings repeat one message: computed once each
