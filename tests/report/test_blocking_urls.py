@@ -95,6 +95,9 @@ def test_html_ranks_blocking_urls_once_each_with_every_finding():
         'id="blockers"'))]
     assert re.findall(r'data-blocking-url="([^"]+)"', blockers) == [
         "http://site.test/loop", gone]
+    # Each row says its impact: the most harmful of its findings'.
+    assert re.findall(r'data-blocking-url="[^"]+" data-impact="([^"]+)"', blockers) == [
+        "dead-end", "dead-end"]
     row = blockers[blockers.index(f'data-blocking-url="{gone}"'):]
     assert row.index("STS001") < row.index("IDX004")
     assert [f["id"] for f in doc["findings"][:2]] == re.findall(
