@@ -179,3 +179,18 @@ def test_backlinks_weigh_a_url_once(tmp_path):
     assert "  http://site.test/gone (dead-end, 1 internal reference + 7 referring domains)\n" in (
         out.getvalue())
     assert "  http://site.test/also-gone (dead-end, 1 internal reference)\n" in out.getvalue()
+
+
+def test_a_rules_docs_show_its_impact():
+    from conftest import REPO
+
+    result = run_cli("rules", "RDR002")
+    assert result.returncode == 0, result.stderr
+    assert "(redirects, default severity error, link-building impact dead-end)" in result.stdout
+    assert "Impact dead-end: a link to the URL leads nowhere" in result.stdout
+    listing = run_cli("rules").stdout
+    assert re.search(r"^  EXP003  missing-viewport +error +experience +Missing viewport",
+                     listing, re.M), listing
+    rules_md = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert "| EXP003 | `missing-viewport` | experience | error | experience |" in rules_md
+    assert "Link-building impact: **dead-end**" in rules_md
