@@ -455,6 +455,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from readiness.rules.base import IMPACT_MEANING
     from readiness.rules.registry import default_registry
     from readiness.rules.settings import rule_hint
 
@@ -465,14 +466,17 @@ def cmd_rules(args: argparse.Namespace) -> int:
             if rule.family != family:
                 family = rule.family
                 print(f"\n{family}")
-            print(f"  {rule.code}  {rule.name:<38} {rule.severity.value:<8} {rule.summary()}")
+            print(f"  {rule.code}  {rule.name:<38} {rule.severity.value:<8} "
+                  f"{rule.impact.value:<12} {rule.summary()}")
         print(f"\n{len(registry)} rules. `readiness rules CODE` explains one.")
         return EXIT_OK
     rule = registry.get(args.code)
     if rule is None:
         raise UsageError(f"unknown rule {args.code!r}{rule_hint(args.code, registry)}")
-    print(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.value})\n")
+    print(f"{rule.code} {rule.name} ({rule.family}, default severity {rule.severity.value}, "
+          f"link-building impact {rule.impact.value})\n")
     print(rule.summary() + "\n")
+    print(f"Impact {rule.impact.value}: {IMPACT_MEANING[rule.impact]}.\n")
     if rule.whole_site:
         print("Not run in list mode (check --list): it needs the whole site.\n")
     for title, body in rule.doc_sections().items():

@@ -181,6 +181,43 @@ def test_page_has_no_errors_after_interaction(page):
     assert [e for e in page.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
+@pytest.fixture(scope="module")
+def template_report(tmp_path_factory):
+    """A site whose six /book/ pages share a template without a canonical (CAN001 grouped),
+    analysed with the shipped rules."""
+    from readiness.testing import StoreBuilder
+
+    run = tmp_path_factory.mktemp("template") / "run"
+    run.mkdir()
+    store = StoreBuilder(run, start_url="http://site.test/")
+    book = [f"/book/page-{i}" for i in range(1, 7)]
+    store.page("/", links=book, title="Home", canonical="http://site.test/",
+               fetch={"depth": 0, "discovered_by": "start"})
+    for path in book:
+        store.page(path, links=["/"], title=f"Book {path}", fetch={"depth": 1})
+    main(["analyze", str(store.close())])
+    return run / "report.html", json.loads((run / "findings.json").read_text())
+
+
+def test_a_template_group_expands_to_its_urls(browser, template_report):
+    path, doc = template_report
+    (group,) = [g for g in doc["groups"] if g["rule"] == "CAN001"]
+    assert group["members"] == 6
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.reportReady"))
+    details = browser.find_element(By.CSS_SELECTOR, f'details[data-group="{group["id"]}"]')
+    urls = details.find_elements(By.CSS_SELECTOR, "[data-group-url]")
+    assert details.get_attribute("open") is None
+    assert not any(url.is_displayed() for url in urls)  # closed: one line for six pages
+    assert "6 pages of /book/*" in details.find_element(By.TAG_NAME, "summary").text
+    details.find_element(By.TAG_NAME, "summary").click()
+    WebDriverWait(browser, 10).until(lambda d: all(url.is_displayed() for url in urls))
+    assert [url.get_attribute("data-group-url") for url in urls] == group["urls"]
+    assert group["urls"] == sorted(f"http://site.test/book/page-{i}" for i in range(1, 7))
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
 LARGE_SITE_PAGES = 20_000
 
 

@@ -38,7 +38,8 @@ def test_rule_set_changes_are_not_reported_as_fixes(tmp_path, capsys):
     before = json.loads((first.parent / "findings.json").read_text())
     recorded = before["config"]["rules"]
     assert recorded["RDR001"] == {"name": "redirect-chain", "enabled": True,
-                                  "severity": "warning", "options": {"max_hops": 1},
+                                  "severity": "warning", "impact": "lost-equity",
+                                  "options": {"max_hops": 1},
                                   "include": [], "exclude": []}
     assert recorded["LNK001"]["enabled"] is False  # disabled rules are recorded too
 

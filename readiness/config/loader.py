@@ -15,7 +15,7 @@ the file and line where the offending key was written.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, get_args, get_origin
@@ -24,7 +24,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from readiness.config.errors import ConfigError
-from readiness.config.models import BacklinkExportConfig, ConfigFile, CrawlConfig, ReadinessConfig
+from readiness.config.models import (BacklinkExportConfig, ConfigFile, CrawlConfig, GroupsConfig,
+                                     ReadinessConfig)
 
 Loc = tuple[Any, ...]
 
@@ -76,6 +77,7 @@ class _Layer:
     sources: list[str]
     # The nearest file's backlinks: list (None: no file names one), paths made absolute.
     backlinks: list[BacklinkExportConfig] | None = None
+    groups: list[ConfigEntry] = field(default_factory=list)   # each file's groups: section
 
 
 def _read(path: Path) -> str:
@@ -104,7 +106,10 @@ def _layer_from_text(text: str, filename: str, base_dir: Path,
     custom = [ConfigEntry(index, entry, filename, _sub_lines(lines, ("custom_rules", index)))
               for index, entry in enumerate(data.get("custom_rules") or [])]
     crawl = ConfigEntry("crawl", data.get("crawl") or {}, filename, _sub_lines(lines, ("crawl",)))
-    layer = _Layer([crawl], rules, custom, [filename], _backlink_exports(data, base_dir))
+    groups = ConfigEntry("groups", data.get("groups") or {}, filename,
+                         _sub_lines(lines, ("groups",)))
+    layer = _Layer([crawl], rules, custom, [filename], _backlink_exports(data, base_dir),
+                   [groups])
     extends = data.get("extends")
     if extends:
         if extends == DEFAULT_RULESET:
@@ -119,7 +124,8 @@ def _layer_from_text(text: str, filename: str, base_dir: Path,
         parent = _load_layer(parent_path, chain)
         layer = _Layer(parent.crawl + layer.crawl, parent.rules + layer.rules,
                        parent.custom + layer.custom, parent.sources + layer.sources,
-                       layer.backlinks if layer.backlinks is not None else parent.backlinks)
+                       layer.backlinks if layer.backlinks is not None else parent.backlinks,
+                       parent.groups + layer.groups)
     return layer
 
 
@@ -139,7 +145,10 @@ def _backlink_exports(data: dict[str, Any], base_dir: Path) -> list[BacklinkExpo
 
 
 def _resolve(layer: _Layer) -> ReadinessConfig:
+    groups, origin = merge_entries(layer.groups)
     return ReadinessConfig(crawl=_crawl_config(layer.crawl), sources=layer.sources,
+                           groups=validate(GroupsConfig, groups, {}, "",
+                                           origin=origin),
                            rule_entries=layer.rules, custom_rule_entries=layer.custom,
                            backlinks=layer.backlinks or [])
 

@@ -240,6 +240,18 @@ class BacklinkExportConfig(StrictModel):
         "e.g. 'target=Target URL,source=Referring page URL'.")
 
 
+class GroupsConfig(StrictModel):
+    """Template findings: one problem repeated across a section of the site (docs/findings.md)."""
+
+    enabled: bool = Field(True, description="Group the findings a template repeats.")
+    min_members: int = Field(
+        5, ge=2, description="Fewest findings of one rule and cause in one section (host and "
+        "first path segment, e.g. /book/*) that make a template group.")
+    min_share: float = Field(
+        0.5, gt=0, le=1, description="Smallest share of the section's crawled HTML pages the "
+        "findings must cover to be a template group.")
+
+
 class ConfigFile(StrictModel):
     """The keys one YAML file may have (rules entries are checked against the registry)."""
 
@@ -249,6 +261,8 @@ class ConfigFile(StrictModel):
         None, description="'default' (the shipped rule set) or a path relative to this file.")
     # Checked as a whole once the files are merged (readiness.config.loader), like the rules.
     crawl: dict[str, Any] = Field(default_factory=dict, description="The crawl settings (CrawlConfig).")
+    groups: dict[str, Any] = Field(
+        default_factory=dict, description="Template groups of findings (GroupsConfig).")
     rules: dict[str, dict[str, Any] | None] = Field(
         default_factory=dict, description="Per-rule settings, keyed by rule code or name.")
     custom_rules: list[dict[str, Any]] = Field(
@@ -269,6 +283,7 @@ class ReadinessConfig(BaseModel):
     """
 
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    groups: GroupsConfig = Field(default_factory=GroupsConfig)
     rules: dict[str, Any] | None = None      # code -> that rule's settings model
     custom_rules: list[Any] | None = None    # CustomRuleSpec, base files' first
     sources: list[str] = Field(default_factory=list)      # files it was read from, base first

@@ -1,11 +1,12 @@
 """The ``rules:`` section: per-rule settings validated against the rule registry.
 
-Each entry is keyed by rule code or name and may hold ``enabled``, ``severity``, URL
+Each entry is keyed by rule code or name and may hold ``enabled``, ``severity``, ``impact``, URL
 ``include``/``exclude`` globs, ``accept`` entries and the rule's own options, all flat::
 
     rules:
       redirect-chain:
         severity: error
+        impact: dead-end
         max_hops: 2
         exclude: ["/legacy/*"]
         accept:
@@ -23,7 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from readiness.urls import glob_to_regex
 
-COMMON_KEYS = ("enabled", "severity", "include", "exclude", "accept")
+COMMON_KEYS = ("enabled", "severity", "impact", "include", "exclude", "accept")
+# readiness.rules.base.LinkImpact's values (the config sits beneath the rules; a test keeps
+# the two the same), most harmful first.
+ImpactName = Literal["dead-end", "lost-equity", "indexability", "experience", "on-page"]
 
 
 def check_glob(pattern: str) -> str:
@@ -59,6 +63,8 @@ class RuleSettingsBase(BaseModel):
     enabled: bool = Field(True, description="Run this rule.")
     severity: Literal["error", "warning", "notice"] | None = Field(
         None, description="Override the rule's default severity.")
+    impact: ImpactName | None = Field(
+        None, description="Override the rule's link-building impact (how its blockers rank).")
     include: list[str] = Field(default_factory=list, description="Only report URLs matching these globs.")
     exclude: list[str] = Field(default_factory=list, description="Never report URLs matching these globs.")
     accept: list[AcceptEntry] = Field(default_factory=list, description="Accepted findings, each with a reason.")

@@ -145,7 +145,7 @@ def rule_config_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str,
             changes[code] = ["enabled" if before is not None else "new rule"]
         elif ran_before and runs_now:
             said = []
-            for key in ("severity", "include", "exclude"):
+            for key in ("severity", "impact", "include", "exclude"):
                 if key in before and key in after and before[key] != after[key]:
                     said.append(f"{key} {before[key]} -> {after[key]}")
             if "options" in before and "options" in after:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from readiness import __version__, exitcodes
 from readiness.report.outside import outside_section, unchecked_placements
-from readiness.rules.base import Severity
+from readiness.rules.base import LinkImpact, Severity
 from readiness.rules.engine import Analysis
 from readiness.rules.spool import FindingRecord, FindingsSpool, encode_finding
 from readiness.store import open_store
@@ -89,6 +89,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
         # A prospects or placements run: one row per listed page (report/outside.py).
         "outside": outside_section(analysis),
         "rules": rules,
+        # Template groups: a problem a template repeats (readiness/rules/templates.py).
+        "groups": analysis.groups,
         # Read from the spool a finding at a time by whoever writes or reads them.
         "findings": analysis.spool,
     }
@@ -169,17 +171,34 @@ def blocking_by_url(blocking: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     A URL that breaks in several ways (a 404 listed in the sitemap is a broken page *and* a
     sitemap entry that is not indexable) is one thing to fix: it counts once in the verdict
-    and ranks once, by its most-referenced finding, with every finding about it listed.
+    and ranks once, by its most harmful finding (impact, then severity), then by its
+    most-referenced one, with every finding about it listed.
     """
     by_url: dict[str, dict[str, Any]] = {}
     for finding in blocking:
         entry = by_url.setdefault(finding["url"], {
-            "url": finding["url"], "weight": 0, "rules": [], "findings": []})
+            "url": finding["url"], "impact": finding["impact"], "severity": finding["severity"],
+            "weight": 0, "rules": [], "findings": []})
+        impact, severity = LinkImpact(finding["impact"]), Severity(finding["severity"])
+        if impact.rank > LinkImpact(entry["impact"]).rank:
+            entry["impact"] = impact
+        if severity.rank > Severity(entry["severity"]).rank:
+            entry["severity"] = severity
         entry["weight"] = max(entry["weight"], finding["weight"])
         if finding["rule"] not in entry["rules"]:
             entry["rules"].append(finding["rule"])
         entry["findings"].append(finding["id"])
-    return sorted(by_url.values(), key=lambda e: (-e["weight"], e["url"]))
+    return sorted(by_url.values(), key=lambda e: (
+        -LinkImpact(e["impact"]).rank, -Severity(e["severity"]).rank, -e["weight"], e["url"]))
+
+
+# What a fetched site URL answered, in the order the counts line names them: an HTML page
+# (2xx, HTML), a redirect (3xx), an error (4xx/5xx or no response), or another file (a 2xx
+# image, stylesheet, PDF …, or a status none of those).
+FETCH_KINDS = ("pages", "redirects", "errors", "other")
+_FETCH_KIND = ("CASE WHEN f.status BETWEEN 200 AND 299 AND (f.content_type LIKE '%html%') "
+               "THEN 'pages' WHEN f.status BETWEEN 300 AND 399 THEN 'redirects' "
+               "WHEN f.status IS NULL OR f.status >= 400 THEN 'errors' ELSE 'other' END")
 
 
 def crawl_profile(store_path: str | Path,
@@ -199,8 +218,14 @@ def crawl_profile(store_path: str | Path,
         timings = sorted(row[0] for row in store.query(
             f"SELECT f.elapsed_ms {fetched} AND f.elapsed_ms IS NOT NULL"))
         outbound = store.count("probes")
+        kinds = dict(store.query(f"SELECT {_FETCH_KIND}, COUNT(*) {fetched} GROUP BY 1"))
+        variants = store.count("variants") if store.has_table("variants") else 0
     return {
         "urls_fetched": sum(status_codes.values()),
+        # The same site URLs by what they answered (the terminal's counts line explains them).
+        "fetched": {kind: kinds.get(kind, 0) for kind in FETCH_KINDS},
+        # Besides them: host/scheme variants requested (never pages) and outbound URLs probed.
+        "variants_checked": variants,
         "outbound_checked": outbound,
         "status_codes": dict(sorted(status_codes.items())),
         "errors": errors,
@@ -243,7 +268,7 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
         (f for f in finding_records(document["findings"]) if f.accepted is None
          and f.severity.rank >= threshold
          and (new_ids is None or f.id in new_ids) and not f.inconclusive),
-        key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
+        key=lambda f: f.blocker_order)
     pages = document["summary"]["pages"]
     at_or_above = "" if fail_on == "notice" else " or above"
     run = document["run"]

@@ -383,6 +383,7 @@ def build_context(document: dict[str, Any], origin: str, beside: Collection[str]
         "next_up": next_up[:BLOCKER_RULES_SHOWN],
         "charts": chart_list, "families": families, "passed": passed,
         "comparisons": comparisons, "outside": document.get("outside"),
+        "groups": document.get("groups") or [],
         "new_findings": {c["kind"]: [by_id[i] for i in c["new"][:FIXED_SHOWN]]
                          for c in comparisons},
         "fixed_shown": FIXED_SHOWN, "page_changes_shown": PAGE_CHANGES_SHOWN,

@@ -264,6 +264,17 @@ def summary_markdown(document: dict[str, Any], beside: Collection[str] = ()) -> 
             where = " in findings.json" if "findings.json" in beside else ""
             lines.append(f"\n… and {len(failing) - SUMMARY_ROWS} more failing findings{where}.")
         lines.append("")
+    groups = document.get("groups") or []
+    if groups:
+        lines += [f"**Template problems** ({plural(len(groups), 'problem')} a template repeats; "
+                  "fix the template once):", "",
+                  "| severity | rule | template | pages | group |", "|---|---|---|---:|---|"]
+        for group in groups[:SUMMARY_ROWS]:
+            lines.append(f"| {group['severity']} | {group['rule']} {group['name']} "
+                         f"| {_md(group['message'])} | {group['members']} | `{group['id']}` |")
+        if len(groups) > SUMMARY_ROWS:
+            lines.append(f"\n… and {len(groups) - SUMMARY_ROWS} more template problems.")
+        lines.append("")
     # The baseline when there is one: that is what the gate used.
     comparison = document.get("baseline") or document.get("previous")
     if comparison:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from readiness.probe.verdicts import Verdict
-from readiness.rules.base import Finding, Rule, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, Severity, plural
 from readiness.rules.context import AnalysisContext, BacklinkedTarget, RedirectWalk
 from readiness.rules.status import DEAD_ERRORS, live_inbound, reference_words
 
@@ -146,6 +146,7 @@ class BacklinkedPageDead(_BacklinkRule):
     code = "BKL001"
     name = "backlinked-page-dead"
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
 
     def findings_for(self, ctx, url_id, target, outcome):
         if outcome.state != "dead":
@@ -190,6 +191,7 @@ class BacklinkedPageIndirectRedirect(_BacklinkRule):
     code = "BKL002"
     name = "backlinked-page-indirect-redirect"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def findings_for(self, ctx, url_id, target, outcome):
         hops = outcome.walk.hops
@@ -235,6 +237,7 @@ class BacklinkedPageNotIndexable(_BacklinkRule):
     code = "BKL003"
     name = "backlinked-page-not-indexable"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def findings_for(self, ctx, url_id, target, outcome):
         if outcome.state != "blocked":
@@ -274,6 +277,7 @@ class BacklinkedPageNotChecked(_BacklinkRule):
     code = "BKL004"
     name = "backlinked-page-not-checked"
     severity = Severity.NOTICE
+    impact = LinkImpact.INDEXABILITY
 
     def findings_for(self, ctx, url_id, target, outcome):
         if outcome.state != "unchecked":

@@ -46,6 +46,39 @@ class Severity(StrEnum):
         return {"error": 3, "warning": 2, "notice": 1}[self.value]
 
 
+class LinkImpact(StrEnum):
+    """What a finding does to a link's worth, for the person or crawler arriving through it.
+
+    Declared by every rule next to its severity; blockers are ranked by it first (the most
+    harmful first), then by severity, then by weight. Members are in that rank order.
+    """
+
+    DEAD_END = "dead-end"          # the link leads nowhere: 4xx/5xx, loops, redirects to errors, DNS
+    LOST_EQUITY = "lost-equity"    # it arrives, but its worth leaks: chains, temporary hops, noindex
+    INDEXABILITY = "indexability"  # the page it lands on may not be indexed as meant
+    EXPERIENCE = "experience"      # the visitor lands, but on something slow, broken or insecure
+    ON_PAGE = "on-page"            # the page could say better what it is
+
+    @property
+    def rank(self) -> int:
+        """Higher is more harmful (as Severity.rank)."""
+        return len(_IMPACT_ORDER) - _IMPACT_ORDER.index(self)
+
+
+_IMPACT_ORDER = tuple(LinkImpact)
+# What each impact means, in the words the rule docs (docs/rules.md, `readiness rules CODE`) use.
+IMPACT_MEANING = {
+    LinkImpact.DEAD_END: "a link to the URL leads nowhere: an error, a loop, a redirect to "
+                         "an error, a name that does not resolve",
+    LinkImpact.LOST_EQUITY: "a link arrives, but part of its worth is lost on the way: chains, "
+                            "temporary redirects, canonicals to errors or noindex, noindex or "
+                            "blocked pages with links",
+    LinkImpact.INDEXABILITY: "the page a link lands on may not be indexed as meant",
+    LinkImpact.EXPERIENCE: "the visitor arrives at something slow, insecure or hard to use",
+    LinkImpact.ON_PAGE: "the page could say better what it is",
+}
+
+
 class RuleOptions(BaseModel):
     """Base for a rule's options; a rule with options declares ``class Options(RuleOptions)``."""
 
@@ -58,12 +91,14 @@ class Finding:
     name: str                      # kebab-case, e.g. redirect-chain
     family: str
     severity: Severity
+    impact: LinkImpact
     url: str                       # the URL a person should look at
     message: str                   # plain words
     evidence: dict[str, Any] = field(default_factory=dict)
     subject: str = ""              # what makes this finding unique within its rule
     weight: int = 0                # inbound links / sitemap entries affected (ranks blockers)
     accepted: str | None = None    # reason, when an accept: entry in the YAML matched
+    group: str | None = None       # the template group it belongs to (readiness.rules.templates)
 
     @property
     def id(self) -> str:
@@ -74,8 +109,9 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "rule": self.rule, "name": self.name, "family": self.family,
-            "severity": self.severity.value, "url": self.url, "message": self.message,
+            "severity": self.severity.value, "impact": self.impact.value, "url": self.url, "message": self.message,
             "evidence": self.evidence, "weight": self.weight, "accepted": self.accepted,
+            **({"group": self.group} if self.group else {}),
         }
 
 
@@ -90,6 +126,9 @@ class Rule:
     name: ClassVar[str]
     family: ClassVar[str]
     severity: ClassVar[Severity] = Severity.WARNING
+    # What a finding does to a link building on the page (LinkImpact); every built-in rule
+    # declares it. A plugin's rule that does not is judged an on-page matter.
+    impact: ClassVar[LinkImpact] = LinkImpact.ON_PAGE
     Options: ClassVar[type[RuleOptions]] = RuleOptions
     # Bulky AnalysisContext caches that only a few rules read (cached_property names): the
     # engine releases each once the last enabled rule naming it has run.
@@ -99,9 +138,10 @@ class Rule:
     whole_site: ClassVar[bool] = False
 
     def __init__(self, options: RuleOptions | None = None,
-                 severity: Severity | None = None) -> None:
+                 severity: Severity | None = None, impact: LinkImpact | None = None) -> None:
         self.options = options if options is not None else self.Options()
         self.effective_severity = severity or self.severity
+        self.effective_impact = impact or self.impact
         # True when the YAML set a severity: rules that grade cases differently (an
         # unreachable robots.txt is worse than a missing one) then use it for every case.
         self.severity_configured = severity is not None
@@ -122,7 +162,7 @@ class Rule:
             result = severity
         if at_most is not None and result.rank > at_most.rank:
             result = at_most
-        return Finding(self.code, self.name, self.family, result,
+        return Finding(self.code, self.name, self.family, result, self.effective_impact,
                        url, message, evidence or {}, subject or url, weight)
 
     # -- documentation ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from readiness.probe.verdicts import Verdict
-from readiness.rules.base import Finding, Rule, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, Severity, plural
 from readiness.rules.context import (
     CLICK_ELEMENTS,
     EVIDENCE_LIMIT,
@@ -168,6 +168,7 @@ class CanonicalMissing(Rule):
     name = "canonical-missing"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
@@ -215,6 +216,7 @@ class CanonicalToError(Rule):
     name = "canonical-to-error"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for page_id, target_id in declared_targets(ctx):
@@ -260,6 +262,7 @@ class CanonicalToRedirect(Rule):
     name = "canonical-to-redirect"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for page_id, target_id in declared_targets(ctx):
@@ -301,6 +304,7 @@ class CanonicalToNonIndexable(Rule):
     name = "canonical-to-non-indexable"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for page_id, target_id in declared_targets(ctx):
@@ -341,6 +345,7 @@ class CanonicalChain(Rule):
     name = "canonical-chain"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for page_id, target_id in declared_targets(ctx):
@@ -397,6 +402,7 @@ class ConflictingCanonicals(Rule):
     name = "conflicting-canonicals"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
@@ -436,6 +442,7 @@ class RelativeCanonical(Rule):
     name = "relative-canonical"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
@@ -481,6 +488,7 @@ class CanonicalOutsideHead(Rule):
     name = "canonical-outside-head"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
@@ -523,6 +531,7 @@ class CanonicalToOtherHost(Rule):
     name = "canonical-to-other-host"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for page_id, target_id in declared_targets(ctx):
@@ -564,6 +573,7 @@ class ParameterisedDuplicate(Rule):
     name = "parameterised-duplicate"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         groups: dict[tuple[str, str], list[int]] = {}
@@ -675,6 +685,7 @@ class HostVariantNotRedirected(Rule):
     name = "host-variant-not-redirected"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for variant in variants(ctx).values():
@@ -721,6 +732,7 @@ class IndirectVariantRedirect(Rule):
     name = "indirect-variant-redirect"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         by_id = variants(ctx)
@@ -800,6 +812,7 @@ class InternalLinkWithTrackingParameters(Rule):
     name = "internal-link-with-tracking-parameters"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         by_target = tracking_links(ctx)

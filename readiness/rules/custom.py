@@ -34,10 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from readiness.config.errors import ConfigError
 from readiness.config.loader import line_for
-from readiness.config.rules import AcceptEntry, check_glob
+from readiness.config.rules import AcceptEntry, ImpactName, check_glob
 from readiness.page.headers import KEPT_HEADERS
 from readiness.page.tree import html5_document
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.entities import page_entities
 from readiness.urls import glob_matches, glob_to_regex
@@ -218,6 +218,9 @@ class CustomRuleSpec(BaseModel):
     code: str = Field(description="Your own code: 1-4 capital letters and 3 digits, e.g. LOC001.")
     name: str = Field(description="kebab-case name of the problem, e.g. location-page-missing-phone.")
     severity: Literal["error", "warning", "notice"] = "warning"
+    impact: ImpactName = Field(
+        "on-page", description="What a failing URL does to links to it: dead-end, lost-equity, "
+        "indexability, experience or on-page (how its blockers rank).")
     message: str = Field(min_length=3, description="What a finding says, in plain words.")
     why: str | None = Field(None, description="Why it matters (shown in reports).")
     fix: str | None = Field(None, description="How to fix it (shown in reports).")
@@ -430,6 +433,6 @@ def make_custom_rule(spec: CustomRuleSpec) -> type[CustomRule]:
            + "Known false positives:\n    Defined in this site's YAML rule set; edit it there.\n")
     return type(f"Custom{spec.code}", (CustomRule,), {
         "__doc__": doc, "code": spec.code, "name": spec.name,
-        "severity": Severity(spec.severity), "spec": spec, "Options": RuleOptions,
+        "severity": Severity(spec.severity), "impact": LinkImpact(spec.impact), "spec": spec, "Options": RuleOptions,
         "__module__": __name__,
     })

@@ -14,7 +14,7 @@ from typing import Any
 
 from readiness.config.models import ConfigFile, CrawlConfig
 from readiness.config.rules import settings_model
-from readiness.rules.base import Rule
+from readiness.rules.base import IMPACT_MEANING, Rule
 from readiness.rules.custom import CustomRuleSpec
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.store.records import store_markdown
@@ -46,7 +46,8 @@ def default_ruleset_yaml(registry: RuleRegistry) -> str:
         "# `python -m readiness.rules.docs`; do not edit by hand. To change a rule for one site,",
         "# write a site file with `extends: default` (see rules/example-site.yaml).",
         "#",
-        "# Every rule accepts: enabled, severity (error|warning|notice), include / exclude",
+        "# Every rule accepts: enabled, severity (error|warning|notice), impact (dead-end|",
+        "# lost-equity|indexability|experience|on-page: how its blockers rank), include / exclude",
         "# (URL globs: '/blog/*' matches paths, 'https://…' whole URLs) and accept",
         "# (a list of {url, reason} for findings the team has decided to live with).",
         "",
@@ -61,6 +62,7 @@ def default_ruleset_yaml(registry: RuleRegistry) -> str:
         lines.append(f"  {rule.code}:  # {rule.name}")
         lines.append("    enabled: true")
         lines.append(f"    # severity: {rule.severity.value}  (the default; set it to override)")
+        lines.append(f"    # impact: {rule.impact.value}  (the default; set it to override)")
         for name, description, default in rule.options_doc():
             for text in textwrap.wrap(description, 88):
                 lines.append(f"    # {text}")
@@ -103,7 +105,8 @@ def json_schema(registry: RuleRegistry) -> dict[str, Any]:
 
 def rule_markdown(rule: type[Rule]) -> str:
     parts = [f"### {rule.code} `{rule.name}`", "", f"{rule.summary()}", "",
-             f"Default severity: **{rule.severity.value}**.", ""]
+             f"Default severity: **{rule.severity.value}**. "
+             f"Link-building impact: **{rule.impact.value}** ({IMPACT_MEANING[rule.impact]}).", ""]
     if rule.whole_site:
         parts += ["Not run in list mode (`readiness check --list`): it needs the whole site.",
                   ""]
@@ -120,9 +123,16 @@ def rule_markdown(rule: type[Rule]) -> str:
 def rules_markdown(registry: RuleRegistry) -> str:
     out = ["# Rules", "", "Generated from the rule classes by `python -m readiness.rules.docs`. "
            "`readiness rules CODE` shows the same text in a terminal.", ""]
-    out += ["| code | name | family | severity | summary |", "|---|---|---|---|---|"]
+    out += ["Blockers rank by a rule's link-building impact first (what a visitor or crawler "
+            "arriving through a backlink meets), then by severity, then by weight; a rule file "
+            "can override a rule's `impact:` as it can its `severity:`.", ""]
+    out += ["| impact | meaning |", "|---|---|"]
+    out += [f"| `{impact.value}` | {meaning} |" for impact, meaning in IMPACT_MEANING.items()]
+    out.append("")
+    out += ["| code | name | family | severity | impact | summary |", "|---|---|---|---|---|---|"]
     rules = sorted(registry.rules(), key=lambda r: (r.family, r.code))
-    out += [f"| {r.code} | `{r.name}` | {r.family} | {r.severity.value} | {r.summary()} |"
+    out += [f"| {r.code} | `{r.name}` | {r.family} | {r.severity.value} | {r.impact.value} "
+            f"| {r.summary()} |"
             for r in rules]
     out.append("")
     family = None

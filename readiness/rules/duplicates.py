@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 
 FAMILY = "duplicates"
@@ -102,6 +102,7 @@ class DuplicateContent(Rule):
     name = "duplicate-content"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     class Options(RuleOptions):
         min_words: int = Field(DEFAULT_MIN_WORDS, ge=1, description=(
@@ -167,6 +168,7 @@ class NearDuplicateContent(Rule):
     name = "near-duplicate-content"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     class Options(RuleOptions):
         threshold: float = Field(DEFAULT_NEAR_THRESHOLD, gt=0.0, le=1.0, description=(
@@ -341,6 +343,7 @@ class ThinContent(Rule):
     name = "thin-content"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
 
     class Options(RuleOptions):
         min_words: int = Field(DEFAULT_MIN_WORDS, ge=1, description=(
@@ -409,6 +412,7 @@ class DuplicateTitle(_SharedValueRule):
     name = "duplicate-title"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     column = "title"
     label = "title"
     fix = "give each page a title that names what that page is about"
@@ -436,6 +440,7 @@ class DuplicateMetaDescription(_SharedValueRule):
     name = "duplicate-meta-description"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     column = "meta_description"
     label = "meta description"
     fix = "write a description per page, or leave it out"

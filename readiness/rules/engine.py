@@ -10,19 +10,30 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from readiness.config import ReadinessConfig
+from readiness.config.models import GroupsConfig
 from readiness.config.rules import COMMON_KEYS, default_settings, split_settings
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.backlinks import FAMILY as BACKLINKS, link_weight
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import FAMILY_SCOPED, AnalysisContext
 from readiness.rules.custom import make_custom_rule
 from readiness.rules.registry import RuleRegistry, default_registry
 from readiness.rules.settings import validate_rules
 from readiness.rules.spool import FindingRecord, FindingsSpool
+from readiness.rules.templates import (
+    MAX_GROUP_URLS,
+    Candidate,
+    group_entry,
+    group_key,
+    qualifies,
+    section_pages,
+)
 from readiness.store import open_store
 from readiness.urls import PublicUrls, glob_matches, glob_to_regex
 
@@ -69,6 +80,8 @@ class Analysis:
     previous_store: Path | None = None
     # AnalysisContext.click_depth_counts: the report's depth chart.
     click_depths: tuple[dict[int, int], int] = ({}, 0)
+    # Template groups (readiness.rules.templates): findings.json ``groups``.
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> Iterator[Finding]:
@@ -84,9 +97,10 @@ class Analysis:
         return [f for f in self.records if f.accepted is None]
 
     def blocking(self, threshold: Severity = Severity.ERROR) -> list[FindingRecord]:
-        """Open findings at or above ``threshold``, most inbound references first."""
+        """Open findings at or above ``threshold``, the most harmful to a link first
+        (FindingRecord.blocker_order)."""
         return sorted((f for f in self.open_findings if f.severity.rank >= threshold.rank),
-                      key=lambda f: (-f.severity.rank, -f.weight, f.rule, f.url))
+                      key=lambda f: f.blocker_order)
 
     @property
     def ready(self) -> bool:
@@ -119,7 +133,8 @@ def configured_rules(config: ReadinessConfig, registry: RuleRegistry
             options, common = split_settings(rule_cls, settings)
         yield rule_cls, options, common
     for spec in config.custom_rules:
-        common = {"enabled": spec.enabled, "severity": spec.severity, "include": spec.include,
+        common = {"enabled": spec.enabled, "severity": spec.severity,
+                  "impact": spec.impact, "include": spec.include,
                   "exclude": spec.exclude, "accept": spec.accept}
         yield make_custom_rule(spec), RuleOptions(), common
 
@@ -134,7 +149,8 @@ def build_rules(config: ReadinessConfig, registry: RuleRegistry) -> list[tuple[R
             built.append((rule_cls(), common))
             continue
         severity = Severity(common["severity"]) if common["severity"] else None
-        built.append((rule_cls(options, severity), common))
+        impact = LinkImpact(common["impact"]) if common["impact"] else None
+        built.append((rule_cls(options, severity, impact), common))
     return built
 
 
@@ -151,10 +167,34 @@ def rule_configuration(config: ReadinessConfig, registry: RuleRegistry) -> dict[
         described[rule_cls.code] = {
             "name": rule_cls.name, "enabled": bool(common["enabled"]),
             "severity": (common["severity"] or rule_cls.severity.value),
+            "impact": (common["impact"] or rule_cls.impact.value),
             "options": settings, "include": list(common["include"]),
             "exclude": list(common["exclude"]),
         }
     return described
+
+
+def template_groups(spool: FindingsSpool, sections: Counter, rules: list[Rule],
+                    config: GroupsConfig) -> list[dict[str, Any]]:
+    """The groups that qualify, their members marked in the spool; most severe first, then
+    by rule and most members."""
+    by_code = {rule.code: rule for rule in rules}
+    groups = []
+    for group_id, code, section, members, severity_rank in spool.group_candidates(
+            config.min_members):
+        candidate = Candidate(group_id, code, section, members)
+        if not qualifies(candidate, sections, config):
+            continue
+        rule = by_code[code]
+        spool.mark_group(group_id)
+        severity = next(s for s in Severity if s.rank == severity_rank)
+        groups.append(group_entry(
+            candidate, sections, {"code": rule.code, "name": rule.name, "family": rule.family,
+                                  "summary": rule.summary()},
+            spool.group_urls(group_id, MAX_GROUP_URLS), severity.value,
+            rule.effective_impact.value))
+    groups.sort(key=lambda g: (-Severity(g["severity"]).rank, g["rule"], -g["members"], g["id"]))
+    return groups
 
 
 def analyze(store_path: str | Path, config: ReadinessConfig,
@@ -183,6 +223,10 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         # Findings name the URLs the site publishes, not the ones a host map crawled.
         public = PublicUrls(ctx.normalizer)
         rules = build_rules(config, registry)
+        # With backlink exports, a finding about a backlinked URL weighs its referring domains
+        # too (the BKL rules' weight is those domains already: not counted twice).
+        referring = {ctx.urls[url_id]: link_weight(target)
+                     for url_id, target in ctx.backlinked.items() if link_weight(target)}
         # A cache few rules read is not kept until the last rule has run.
         last_reader = {name: index for index, (rule, _common) in enumerate(rules)
                        for name in rule.reads}
@@ -206,12 +250,17 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                         run.accepted += 1
                         break
                 run.findings += 1
+                domains = referring.get(finding.url) if rule.family != BACKLINKS else None
+                if domains:
+                    finding.weight += domains
+                    finding.evidence.setdefault("referring_domains", domains)
                 if public:
                     finding.url = public.text(finding.url)
                     finding.subject = public.text(finding.subject)
                     finding.message = public.text(finding.message)
                     finding.evidence = public.deep(finding.evidence)
-                spool.add(finding)
+                spool.add(finding, group_key(finding.rule, finding.url, finding.message)
+                          if config.groups.enabled else None)
             run.seconds = time.perf_counter() - t0
             run.cpu_seconds = time.process_time() - cpu0
             runs.append(run)
@@ -221,14 +270,19 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             for name in released:
                 ctx.release(name)
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
-        pages = sum(1 for _ in ctx.html_pages())
+        page_urls = (ctx.urls[url_id] for url_id, _fetch, _page in ctx.html_pages())
+        sections = section_pages(public.text(url) if public else url for url in page_urls)
+        pages = sum(sections.values())
         meta = ctx.meta
         outbound = ctx.outbound.to_dict()
         click_depths = ctx.click_depth_counts()
     spool.finish()
+    groups = (template_groups(spool, sections, [rule for rule, _common in rules], config.groups)
+              if config.groups.enabled else [])
     if public:
         meta = {**meta, "start_url": public.text(meta["start_url"]),
                 "crawled_start_url": meta["start_url"]}
     return Analysis(store_path, meta, spool, runs, pages, list(config.sources),
                     rule_configuration(config, registry), outbound,
-                    Path(previous_store) if previous_store is not None else None, click_depths)
+                    Path(previous_store) if previous_store is not None else None, click_depths,
+                    groups)

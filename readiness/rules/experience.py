@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import CLICK_ELEMENTS, AnalysisContext
 from readiness.store.records import Fetch
 from readiness.urls import origin
@@ -317,6 +317,7 @@ class SlowServerResponse(_SlowTimingRule):
     name = "slow-server-response"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
     column = "ttfb_ms"
     label = "time to first byte"
     remeasure_setting = "remeasure_slow_ms"
@@ -357,6 +358,7 @@ class SlowPageDownload(_SlowTimingRule):
     name = "slow-page-download"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
     column = "elapsed_ms"
     label = "full download took"
     remeasure_setting = "remeasure_download_ms"
@@ -408,6 +410,7 @@ class MissingViewport(Rule):
     name = "missing-viewport"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.EXPERIENCE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.indexable_pages():
@@ -444,6 +447,7 @@ class InvalidViewport(Rule):
     name = "invalid-viewport"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
 
     class Options(RuleOptions):
         flag_zoom_disabled: bool = Field(True, description=(
@@ -508,6 +512,7 @@ class HeavyPage(Rule):
     name = "heavy-page"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
 
     class Options(RuleOptions):
         max_html_bytes: int = Field(500_000, ge=1, description=(
@@ -575,6 +580,7 @@ class MixedContent(Rule):
     name = "mixed-content"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.EXPERIENCE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         # Only https pages can mix content: an http site (or staging copy) has nothing to
@@ -639,6 +645,7 @@ class LargeImage(Rule):
     name = "large-image"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
 
     class Options(RuleOptions):
         max_image_bytes: int = Field(200_000, ge=1, description=(
@@ -692,6 +699,7 @@ class UncompressedResponse(Rule):
     name = "uncompressed-response"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
 
     class Options(RuleOptions):
         min_bytes: int = Field(2048, ge=0, description=(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from readiness.rules.base import Finding, Rule, Severity
+from readiness.rules.base import Finding, LinkImpact, Rule, Severity
 from readiness.rules.context import AnalysisContext, Inbound, is_noindex, robots_directives
 from readiness.store.records import Page, Robots
 
@@ -117,6 +117,7 @@ class NoindexWithInboundLinks(Rule):
     name = "noindex-with-inbound-links"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id in sorted(ctx.fetches):
@@ -159,6 +160,7 @@ class LinkedPageBlockedByRobots(Rule):
     name = "linked-page-blocked-by-robots"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch in sorted(ctx.fetches.items()):
@@ -205,6 +207,7 @@ class ConflictingIndexingDirectives(Rule):
     name = "conflicting-indexing-directives"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.html_pages():
@@ -264,6 +267,7 @@ class SitemapEntryNotIndexable(Rule):
     name = "sitemap-entry-not-indexable"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, sitemaps in sorted(ctx.sitemap_listing.items()):
@@ -309,6 +313,7 @@ class IndexablePageNotInSitemap(Rule):
     name = "indexable-page-not-in-sitemap"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.INDEXABILITY
     whole_site = True  # list mode reads no sitemap
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -353,6 +358,7 @@ class OrphanPage(Rule):
     name = "orphan-page"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
     whole_site = True  # the links to a page are on pages not listed
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -410,6 +416,7 @@ class MissingRobotsOrSitemap(Rule):
     name = "missing-robots-or-sitemap"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for robots in ctx.robots:
@@ -483,6 +490,7 @@ class NonIndexablePage(Rule):
     name = "non-indexable-page"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, _page in ctx.html_pages():
@@ -524,6 +532,7 @@ class SitemapOnOtherHost(Rule):
     name = "sitemap-on-other-host"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         named_by = self._robots_naming(ctx)

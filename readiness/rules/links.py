@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from pydantic import Field
 
 from readiness.probe.verdicts import Verdict
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import EVIDENCE_LIMIT, AnalysisContext, Inbound, JudgedProbe
 from readiness.store.records import FetchOutcome
 from readiness.urls import glob_matches, glob_to_regex
@@ -114,6 +114,7 @@ class BrokenOutboundLink(Rule):
     name = "broken-outbound-link"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, Verdict.BROKEN):
@@ -153,6 +154,7 @@ class UnverifiableOutboundLink(Rule):
     name = "unverifiable-outbound-link"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.EXPERIENCE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, Verdict.UNVERIFIABLE):
@@ -201,6 +203,7 @@ class OutboundLinkServerError(Rule):
     name = "outbound-link-server-error"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, Verdict.SERVER_ERROR):
@@ -235,6 +238,7 @@ class OutboundLinkTimeout(Rule):
     name = "outbound-link-timeout"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, probe, inbound in linked_probes(ctx, Verdict.TIMEOUT):
@@ -284,6 +288,7 @@ class OutboundLinkToRedirect(Rule):
     name = "outbound-link-to-redirect"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.EXPERIENCE
 
     class Options(RuleOptions):
         allow: list[str] = Field(
@@ -337,6 +342,7 @@ class InsecureOutboundLink(Rule):
     name = "insecure-outbound-link"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.EXPERIENCE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         elements: set[str] = set()  # of every counted edge, not only those listed
@@ -428,6 +434,7 @@ class MalformedLink(Rule):
     name = "malformed-link"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         by_raw: dict[str, list[dict[str, Any]]] = {}

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import CLICK_ELEMENTS, AnalysisContext
 
 FAMILY = "onpage"
@@ -76,6 +76,7 @@ class MissingTitle(_PageRule):
     name = "missing-title"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     fix = "add a <title> naming what the page is about"
 
     def problem(self, ctx, url_id, page):
@@ -132,6 +133,7 @@ class TitleTooLong(_LengthRule):
     name = "title-too-long"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     column, label, too_long = "title", "title", True
     fix = "shorten the title, most important words first"
 
@@ -160,6 +162,7 @@ class TitleTooShort(_LengthRule):
     name = "title-too-short"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     column, label, too_long = "title", "title", False
     fix = "write a title that names the page's subject and the practice"
 
@@ -189,6 +192,7 @@ class MissingMetaDescription(_PageRule):
     name = "missing-meta-description"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     fix = "add a <meta name=\"description\"> of one or two sentences"
 
     def problem(self, ctx, url_id, page):
@@ -219,6 +223,7 @@ class MetaDescriptionTooLong(_LengthRule):
     name = "meta-description-too-long"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     column, label, too_long = "meta_description", "meta description", True
     fix = "shorten the description to what fits in a search snippet"
 
@@ -248,6 +253,7 @@ class MetaDescriptionTooShort(_LengthRule):
     name = "meta-description-too-short"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     column, label, too_long = "meta_description", "meta description", False
     fix = "write a fuller description (one or two sentences)"
 
@@ -281,6 +287,7 @@ class MissingH1(_PageRule):
     name = "missing-h1"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     fix = "mark the page's main headline up as <h1>"
 
     def problem(self, ctx, url_id, page):
@@ -313,6 +320,7 @@ class MultipleH1(_PageRule):
     name = "multiple-h1"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     fix = "keep one <h1>; demote the others to <h2> or plain text"
 
     class Options(RuleOptions):
@@ -346,6 +354,7 @@ class MissingLang(_PageRule):
     name = "missing-lang"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     fix = "set <html lang=\"…\"> to the page's language tag, e.g. en or en-GB"
 
     def problem(self, ctx, url_id, page):
@@ -383,6 +392,7 @@ class ImageMissingAlt(_PageRule):
     name = "image-missing-alt"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     fix = "add alt text to meaningful images; alt=\"\" to decorative ones"
 
     class Options(RuleOptions):
@@ -433,6 +443,7 @@ class PageTooDeep(Rule):
     name = "page-too-deep"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
     whole_site = True  # click depth needs every path from the start page
 
     class Options(RuleOptions):
@@ -479,6 +490,7 @@ class NofollowOnlyInbound(Rule):
     name = "nofollow-only-inbound"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     whole_site = True  # the followed links may be on pages not listed
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -527,6 +539,7 @@ class NoOutgoingInternalLinks(Rule):
     name = "no-outgoing-internal-links"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         linking = {source_id for source_id, rel, _edges
@@ -596,6 +609,7 @@ class FalseCharsetDeclaration(_PageRule):
     name = "false-charset-declaration"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     fix = "declare the page's real encoding (utf-8) once, the same in header and <meta>"
 
     def problem(self, ctx: AnalysisContext, url_id: int, page: Any
@@ -626,6 +640,7 @@ class NestingTooDeep(Rule):
     name = "nesting-too-deep"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, page in ctx.pages.items():

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import (
     BOILERPLATE_REGIONS,
     AnalysisContext,
@@ -127,6 +127,7 @@ class PlacementSourceUnreachable(PlacementRule):
     code = "PLC001"
     name = "placement-page-unreachable"
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
     grade = "page gone"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -170,6 +171,7 @@ class PlacementMissing(PlacementRule):
     code = "PLC002"
     name = "placement-missing"
     severity = Severity.ERROR
+    impact = LinkImpact.LOST_EQUITY
     grade = "missing"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -207,6 +209,7 @@ class PlacementNotFollowed(PlacementRule):
     code = "PLC003"
     name = "placement-not-followed"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     grade = "not followed"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -246,6 +249,7 @@ class PlacementInBoilerplate(PlacementRule):
     code = "PLC004"
     name = "placement-in-boilerplate"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     grade = "in boilerplate"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -280,6 +284,7 @@ class PlacementAnchorChanged(PlacementRule):
     code = "PLC005"
     name = "placement-anchor-changed"
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     grade = "anchor changed"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -321,6 +326,7 @@ class PlacementPageNotIndexable(PlacementRule):
     code = "PLC006"
     name = "placement-page-not-indexable"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     grade = "page not indexable"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -359,6 +365,7 @@ class PlacementTargetBroken(PlacementRule):
     code = "PLC007"
     name = "placement-target-broken"
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
     grade = "target broken"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -399,6 +406,7 @@ class PlacementTargetRedirects(PlacementRule):
     code = "PLC008"
     name = "placement-target-redirects"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     grade = "target redirects"
 
     class Options(RuleOptions):
@@ -441,6 +449,7 @@ class PlacementQualifierDropped(PlacementRule):
     code = "PLC009"
     name = "placement-qualifier-dropped"
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
     grade = "agreed rel dropped"
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import AnalysisContext, OutsidePage
 from readiness.store.records import FetchOutcome, Prospect
 
@@ -83,6 +83,7 @@ class ProspectUnreachable(ProspectRule):
     code = "PRS001"
     name = "prospect-unreachable"
     severity = Severity.WARNING
+    impact = LinkImpact.DEAD_END
     verdict = AVOID
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -119,6 +120,7 @@ class ProspectNotIndexable(ProspectRule):
     code = "PRS002"
     name = "prospect-not-indexable"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     verdict = AVOID
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
@@ -158,6 +160,7 @@ class ProspectLinkFarm(ProspectRule):
     code = "PRS003"
     name = "prospect-link-farm"
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
     verdict = AVOID
 
     class Options(RuleOptions):
@@ -215,6 +218,7 @@ class ProspectManyOutboundLinks(ProspectRule):
     code = "PRS004"
     name = "prospect-many-outbound-links"
     severity = Severity.NOTICE
+    impact = LinkImpact.LOST_EQUITY
 
     class Options(RuleOptions):
         many_outbound_links: int = Field(100, ge=1, description=(
@@ -254,6 +258,7 @@ class ProspectNofollowByDefault(ProspectRule):
     code = "PRS005"
     name = "prospect-nofollow-by-default"
     severity = Severity.NOTICE
+    impact = LinkImpact.LOST_EQUITY
 
     class Options(RuleOptions):
         qualified_share: float = Field(0.5, gt=0, le=1, description=(
@@ -301,6 +306,7 @@ class ProspectLinksInBoilerplate(ProspectRule):
     code = "PRS006"
     name = "prospect-links-in-boilerplate"
     severity = Severity.NOTICE
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for prospect, page in prospects_checked(ctx, readable=True):
@@ -335,6 +341,7 @@ class ProspectLanguageMismatch(ProspectRule):
     code = "PRS007"
     name = "prospect-language-mismatch"
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
 
     class Options(RuleOptions):
         languages: list[str] = Field(default_factory=list, description=(
@@ -381,6 +388,7 @@ class ProspectAlreadyLinks(ProspectRule):
     code = "PRS008"
     name = "prospect-already-links"
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
     verdict = None
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:

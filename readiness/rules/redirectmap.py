@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity, plural
 from readiness.rules.context import AnalysisContext, BacklinkedTarget
 from readiness.rules.redirects import chain_entries
 from readiness.rules.status import is_dead, live_inbound, start_ids, status_words
@@ -317,6 +317,7 @@ class DeadUrlWithoutRedirect(Rule):
     # The dead URL is reported as a problem already (STS001/STS002, RDR003, the backlink
     # rules); this is the fix beside it, counted at the lowest grade.
     severity = Severity.NOTICE
+    impact = LinkImpact.DEAD_END
     # A suggestion is chosen among the site's live pages, which a list-mode run (readiness
     # backlinks, check --list) has not crawled: the map comes from a full crawl (check with
     # the exports in the rule file's backlinks:).

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from pydantic import Field
 
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext, RedirectWalk
 from readiness.urls import glob_matches, glob_to_regex
 
@@ -69,6 +69,7 @@ class RedirectChain(Rule):
     name = "redirect-chain"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     class Options(RuleOptions):
         max_hops: int = Field(1, ge=1, description="Most redirects a URL may pass through.")
@@ -106,6 +107,7 @@ class RedirectLoop(Rule):
     name = "redirect-loop"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         reported: set[frozenset[str]] = set()
@@ -150,6 +152,7 @@ class RedirectToError(Rule):
     name = "redirect-to-error"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id in chain_entries(ctx):
@@ -188,6 +191,7 @@ class TemporaryRedirect(Rule):
     name = "temporary-redirect"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     class Options(RuleOptions):
         allow: list[str] = Field(default_factory=list,
@@ -232,6 +236,7 @@ class MetaRefreshRedirect(Rule):
     name = "meta-refresh-redirect"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, _fetch, page in ctx.html_pages():

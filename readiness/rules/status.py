@@ -11,7 +11,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, Callable, Iterator
 
-from readiness.rules.base import Finding, Rule, Severity, plural
+from readiness.rules.base import Finding, LinkImpact, Rule, Severity, plural
 from readiness.rules.context import AnalysisContext, Inbound
 from readiness.store.records import NETWORK_ERRORS, Fetch, FetchOutcome, ParseOutcome
 
@@ -140,6 +140,7 @@ class BrokenInternalPage(Rule):
     name = "broken-internal-page"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(
@@ -182,6 +183,7 @@ class InternalServerError(Rule):
     name = "internal-server-error"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(ctx, _fails):
@@ -243,6 +245,7 @@ class InternalLinkToRedirect(Rule):
     name = "internal-link-to-redirect"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.LOST_EQUITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id in sorted(ctx.fetches):
@@ -296,6 +299,7 @@ class InternalClientError(Rule):
     name = "internal-client-error"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.DEAD_END
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         for url_id, fetch, inbound, start in referenced_fetches(
@@ -343,6 +347,7 @@ class PageTooComplexToParse(Rule):
     name = "page-too-complex-to-parse"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         return unparsed_pages(
@@ -389,6 +394,7 @@ class PageNotParsed(Rule):
     name = "page-not-parsed"
     family = FAMILY
     severity = Severity.ERROR
+    impact = LinkImpact.INDEXABILITY
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         return unparsed_pages(

@@ -28,7 +28,7 @@ from readiness.entities import (
     text_words,
     visible_phones,
 )
-from readiness.rules.base import Finding, Rule, RuleOptions, Severity
+from readiness.rules.base import Finding, LinkImpact, Rule, RuleOptions, Severity
 from readiness.rules.context import AnalysisContext
 from readiness.urls import glob_matches, glob_to_regex
 
@@ -94,6 +94,7 @@ class InvalidStructuredData(Rule):
     name = "invalid-structured-data"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
 
     def check(self, ctx: AnalysisContext) -> Iterator[Finding]:
         # Only the pages whose stored data names errors are decoded.
@@ -162,6 +163,7 @@ class IncompletePracticeSchema(Rule):
     name = "incomplete-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     reads = ("indexable_entities",)
 
     class Options(RuleOptions):
@@ -244,6 +246,7 @@ class MissingPracticeSchema(Rule):
     name = "missing-practice-schema"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     whole_site = True  # the practice may be described on a page not listed
     reads = ("indexable_entities",)
 
@@ -312,6 +315,7 @@ class InconsistentNap(Rule):
     name = "inconsistent-nap"
     family = FAMILY
     severity = Severity.WARNING
+    impact = LinkImpact.ON_PAGE
     reads = ("indexable_entities",)
 
     class Options(RuleOptions):
@@ -487,6 +491,7 @@ class IncompleteSocialCard(Rule):
     name = "incomplete-social-card"
     family = FAMILY
     severity = Severity.NOTICE
+    impact = LinkImpact.ON_PAGE
 
     class Options(RuleOptions):
         pages: list[str] = Field(default_factory=list, description=(

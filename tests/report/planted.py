@@ -74,11 +74,14 @@ def build_site(directory: Path, chain: bool = False, loop: bool = False, to_404:
 
 def finding(rule: str = "RDR002", url: str = "http://site.test/a", severity: str = "error",
             weight: int = 1, accepted: str | None = None, message: str = "something is wrong",
-            evidence: dict | None = None, ident: str | None = None) -> dict:
-    """One finding as findings.json holds it."""
+            evidence: dict | None = None, ident: str | None = None,
+            impact: str | None = None) -> dict:
+    """One finding as findings.json holds it (its impact the rule's unless told)."""
+    known = default_registry().get(rule)
+    impact = impact or (known.impact.value if known is not None else "on-page")
     return {"id": ident or f"{rule}-{abs(hash((rule, url))) % 10**12:012d}", "rule": rule,
             "name": f"rule-{rule.lower()}", "family": "redirects", "severity": severity,
-            "url": url, "message": message, "evidence": evidence or {}, "weight": weight,
+            "impact": impact, "url": url, "message": message, "evidence": evidence or {}, "weight": weight,
             "accepted": accepted}
 
 
@@ -89,6 +92,7 @@ def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
     from collections import Counter
 
     from readiness.report.findings import blocking_by_url
+    from readiness.rules.spool import FindingRecord
 
     open_findings = [f for f in findings if f["accepted"] is None]
     counts = Counter(f["severity"] for f in open_findings)
@@ -97,7 +101,7 @@ def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
         by_family.setdefault(f["family"], Counter())[f["severity"]] += 1
     codes = rules or sorted({f["rule"] for f in findings} | {"RDR001"})
     blocking = sorted((f for f in open_findings if f["severity"] == "error"),
-                      key=lambda f: (-f["weight"], f["rule"], f["url"]))
+                      key=lambda f: FindingRecord.of(f).blocker_order)
     return {
         "schema": "readiness/findings", "schema_version": 1,
         "generated_at": "2026-01-01T00:00:00+00:00", "readiness_version": "0.1.0",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 from readiness.report.findings import findings_document
+from readiness.rules.base import LinkImpact, Severity
 from readiness.report.html import render_html
 from readiness.report.machine import summary_markdown
-from readiness.report.terminal import MAX_BLOCKERS_SHOWN, print_summary
+from readiness.report.terminal import MAX_BLOCKERS_SHOWN, RANKED, print_summary
 
 
 def test_a_url_broken_in_two_ways_blocks_once_with_both_findings(analysis, u):
@@ -29,8 +30,9 @@ def test_a_url_broken_in_two_ways_blocks_once_with_both_findings(analysis, u):
     # A clean page blocks nothing; a URL with a single error counts once too.
     assert u("/clean/about") not in entries
     assert [by_id[i]["rule"] for i in entries[u("/redirects/to-404")]["findings"]] == ["RDR003"]
-    # Ranked by URL: most referenced first, then by URL.
-    ranking = [(-e["weight"], e["url"]) for e in summary["blocking_urls"]]
+    # Ranked by URL: the most harmful impact first, then most referenced, then by URL.
+    ranking = [(-LinkImpact(e["impact"]).rank, -Severity(e["severity"]).rank, -e["weight"],
+                e["url"]) for e in summary["blocking_urls"]]
     assert ranking == sorted(ranking)
     assert len(summary["blocking"]) > len(entries)  # findings still listed one by one
 
@@ -75,11 +77,11 @@ def test_terminal_lists_each_blocking_url_once_with_every_finding_under_it():
     out = io.StringIO()
     print_summary(doc, out)
     assert out.getvalue().split("verdict: ")[1] == (
-        "NOT READY for link building — 2 URLs block link building (3 error findings), "
-        "most linked first:\n"
-        "  http://site.test/loop [9 inbound]\n"
+        "NOT READY for link building — 2 URLs block link building (3 error findings):\n"
+        f"{RANKED}\n"
+        "  http://site.test/loop (dead-end, 9 internal references)\n"
         "      RDR002 rule-rdr002: loops\n"
-        "  http://site.test/gone [4 inbound]\n"
+        "  http://site.test/gone (dead-end, 4 internal references)\n"
         "      STS001 rule-sts001: answers 404\n"
         "      IDX004 rule-idx004: listed in the sitemap but answers 404\n")
 
@@ -93,6 +95,9 @@ def test_html_ranks_blocking_urls_once_each_with_every_finding():
         'id="blockers"'))]
     assert re.findall(r'data-blocking-url="([^"]+)"', blockers) == [
         "http://site.test/loop", gone]
+    # Each row says its impact: the most harmful of its findings'.
+    assert re.findall(r'data-blocking-url="[^"]+" data-impact="([^"]+)"', blockers) == [
+        "dead-end", "dead-end"]
     row = blockers[blockers.index(f'data-blocking-url="{gone}"'):]
     assert row.index("STS001") < row.index("IDX004")
     assert [f["id"] for f in doc["findings"][:2]] == re.findall(

@@ -4,6 +4,7 @@ the analysis keeps no finding's evidence in memory."""
 from __future__ import annotations
 
 import gc
+from collections import Counter
 import json
 
 import pytest
@@ -17,6 +18,7 @@ from readiness.rules.engine import analyze, build_rules
 from readiness.rules.registry import default_registry
 from readiness.rules.settings import load_config
 from readiness.rules.spool import FindingRecord
+from readiness.rules.templates import Candidate, group_key, qualifies, section_pages
 from readiness.store import open_store
 
 
@@ -28,7 +30,16 @@ def findings_in_memory(store_path) -> list[dict]:
         ctx = AnalysisContext(store)
         yielded = [finding for rule, _common in build_rules(config, default_registry())
                    for finding in rule.check(ctx)]
+        pages = section_pages(ctx.urls[url_id] for url_id, _fetch, _page in ctx.html_pages())
     yielded.sort(key=lambda f: (-f.severity.rank, f.rule, -f.weight, f.url))
+    # Each member of a template group names it (readiness.rules.templates), found here as
+    # the engine finds it: a rule, a section and a cause shared by enough findings and pages.
+    keys = [group_key(f.rule, f.url, f.message) for f in yielded]
+    members = Counter(keys)
+    for finding, key in zip(yielded, keys):
+        if key is not None and qualifies(Candidate(key[0], finding.rule, key[1], members[key]),
+                                         pages, config.groups):
+            finding.group = key[0]
     # The JSON form of each, as findings.json writes it (tuples become lists).
     return [json.loads(json.dumps(f.to_dict(), ensure_ascii=False, default=str))
             for f in yielded]
@@ -51,7 +62,7 @@ def test_findings_json_streamed_from_the_spool_lists_every_finding_the_rules_yie
     assert document["summary"]["blocking"] == [
         f["id"] for f in sorted(
             (f for f in expected if f["severity"] == "error" and f["accepted"] is None),
-            key=lambda f: (-f["weight"], f["rule"], f["url"]))]
+            key=lambda f: FindingRecord.of(f).blocker_order)]
     # Read back a few by id, in part and by rule: the same dicts as the stream.
     spool = analysis.spool
     assert len(spool) == len(expected)
