@@ -90,7 +90,8 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     document that also holds the comparison with the previous run of the site (and with the
     baseline); print the verdict and the gate; return the exit status."""
     from readiness.report.compare import comparison_line, previous_run_store, print_comparison
-    from readiness.report.outputs import FORMATS, prepare_document, write_outputs
+    from readiness.report.github import report_to_github
+    from readiness.report.outputs import FORMATS, OUTPUT_NAMES, prepare_document, write_outputs
     from readiness.report.terminal import print_summary
     from readiness.rules.engine import analyze
 
@@ -111,6 +112,9 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     if show_gate:
         print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
               f"{gate['status'].upper()} — {gate['reason']}")
+        # A GitHub Actions step: the gate's failing findings as annotations, summary.md in
+        # the job summary (not for the demo, which gates nothing).
+        report_to_github(document, {OUTPUT_NAMES[fmt] for fmt in written if fmt in OUTPUT_NAMES})
     outside = document.get("outside")
     if outside:
         counts = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))
