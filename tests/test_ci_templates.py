@@ -183,3 +183,26 @@ def test_gitlab_check_command_with_the_defaults(gitlab, tmp_path):
     args = parsed_check(argv)
     assert (args.config, args.fail_on, args.baseline, args.min_pages) == (
         None, "error", None, None)
+
+
+# -- docs/ci.md -----------------------------------------------------------------------------
+
+def docs_yaml_blocks() -> list[dict]:
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def test_docs_gitlab_job_is_the_shipped_template(gitlab):
+    assert gitlab in docs_yaml_blocks()
+
+
+def test_docs_github_workflow_uses_the_action_with_its_inputs(action):
+    [workflow] = [block for block in docs_yaml_blocks() if "jobs" in block]
+    steps = workflow["jobs"]["readiness"]["steps"]
+    [check] = [step for step in steps if step.get("uses") == "./tools/readiness"]
+    assert set(check["with"]) <= set(action["inputs"])
+    assert "url" in check["with"]
+    upload = next(step for step in steps if step.get("uses", "").startswith(
+        "actions/upload-artifact"))
+    assert f"steps.{check['id']}.outputs.report-dir" in upload["with"]["path"]
+    assert set(action["outputs"]) >= {"report-dir"}
