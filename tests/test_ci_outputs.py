@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from lxml import etree
 from report.planted import document, finding
 
 from readiness.report.findings import apply_gate
 from readiness.report.github import ANNOTATION_LIMIT, annotations, escape_data, escape_property
 from readiness.report.junit import NO_FINDING, NOT_RUN, rule_classname
 
+JUNIT_XSD = REPO / "tests" / "fixtures" / "junit" / "junit.xsd"
 ANNOTATION = re.compile(r"^::(error|warning|notice) title=([^:,\r\n]*)::(.*)$")
 # The properties a CI server reads from <testsuites>/<testsuite> (the common JUnit XSD).
 SUITE_COUNTS = ("tests", "failures", "errors", "skipped")
@@ -112,6 +114,18 @@ def test_junit_has_the_shape_every_ci_server_reads(gated_on_error):
                 assert child.get("message")
     # A CI server merges cases that share class and name: none do.
     assert len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases)
+
+
+def test_junit_validates_against_the_common_junit_schema(gated_on_error):
+    schema = etree.XMLSchema(etree.parse(str(JUNIT_XSD)))
+    junit = etree.parse(str(gated_on_error.folder / "junit.xml"))
+    assert schema.validate(junit), schema.error_log
+    assert junit.getroot().find("testsuite").get("timestamp") == (
+        gated_on_error.document["generated_at"].removesuffix("+00:00"))
+    # The schema can say no: a test case that both fails and is skipped.
+    case = junit.getroot().find("testsuite/testcase[failure]")
+    case.insert(0, etree.Element("skipped", message="both"))
+    assert not schema.validate(junit)
 
 
 def test_junit_counts_equal_the_findings_in_findings_json(gated_on_error):
