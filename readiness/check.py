@@ -67,20 +67,26 @@ def report_crawl(result) -> int:
         # Each listed URL is judged by the rules (a dead one is a finding); the run says
         # nothing only when none of them answered.
         if not listed[1]:
-            print(f"readiness: error: none of the {listed[0]} listed URLs answered over HTTP "
-                  f"(unreachable, or blocked by robots.txt)", file=sys.stderr)
-            return EXIT_INCONCLUSIVE
+            return crawl_inconclusive(f"none of the {listed[0]} listed URLs answered over HTTP "
+                                      "(unreachable, or blocked by robots.txt)")
         return EXIT_OK
     if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
         reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
-        print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
-              file=sys.stderr)
-        return EXIT_INCONCLUSIVE
+        return crawl_inconclusive(f"cannot reach the start URL {meta['start_url']}: {reason}")
     if start["error"] == FetchOutcome.ROBOTS_BLOCKED:
-        print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
-              "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
-        return EXIT_INCONCLUSIVE
+        return crawl_inconclusive(f"robots.txt blocks the start URL {meta['start_url']} "
+                                  "(use crawl.robots: report to crawl it anyway)")
     return EXIT_OK
+
+
+def crawl_inconclusive(reason: str) -> int:
+    """A crawl that did not see the site: said on stderr (and on GitHub Actions as an
+    annotation, since no analysis follows to make one); exit 3."""
+    from readiness.report.github import annotate_inconclusive
+
+    print(f"readiness: error: {reason}", file=sys.stderr)
+    annotate_inconclusive(reason)
+    return EXIT_INCONCLUSIVE
 
 
 def analyze_store(store: Path, config, fail_on: str = "error", formats=None,

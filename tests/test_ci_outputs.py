@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 from lxml import etree
 from report.planted import document, finding
 
@@ -241,3 +241,25 @@ def test_an_inconclusive_gate_is_one_error_annotation():
     assert loop.startswith("::error title=RDR002 rule-rdr002::http://site.test/broken: ")
     apply_gate(doc, "error", min_pages=1)
     assert not any("inconclusive" in line for line in annotations(doc))
+
+
+@pytest.mark.parametrize("github", [True, False])
+def test_an_unreachable_site_is_one_error_annotation_on_github(tmp_path, github):
+    port = free_port()  # free a moment ago: connections are refused
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GITHUB_")}
+    if github:
+        env["GITHUB_ACTIONS"] = "true"
+    result = subprocess.run(
+        [sys.executable, "-m", "readiness.cli", "check", f"http://127.0.0.1:{port}/", "--out",
+         str(tmp_path / "run"), "--reports-dir", str(tmp_path), "--quiet"],
+        capture_output=True, text=True, timeout=180, cwd=REPO, env=env)
+    assert result.returncode == 3, result.stderr
+    assert f"readiness: error: cannot reach the start URL http://127.0.0.1:{port}/" in (
+        result.stderr)
+    commands = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    if github:
+        [line] = commands
+        assert line.startswith(f"::error title=readiness%3A inconclusive::cannot reach the "
+                               f"start URL http://127.0.0.1:{port}/: ")
+    else:
+        assert commands == []

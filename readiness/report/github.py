@@ -23,6 +23,7 @@ from readiness.report.findings import GATE_INCONCLUSIVE, findings_with_ids
 from readiness.report.machine import summary_markdown
 
 ANNOTATION_LIMIT = 50
+INCONCLUSIVE_TITLE = "readiness: inconclusive"
 
 
 def in_github_actions(env: Mapping[str, str] = os.environ) -> bool:
@@ -50,7 +51,7 @@ def annotations(document: dict[str, Any], beside: Collection[str] = (),
     gate = document["gate"]
     lines = []
     if gate["status"] == GATE_INCONCLUSIVE:
-        lines.append(command("error", "readiness: inconclusive", gate["reason"]))
+        lines.append(command("error", INCONCLUSIVE_TITLE, gate["reason"]))
     failing = gate["failing"]
     shown = failing[:limit]
     by_id = findings_with_ids(document["findings"], shown)
@@ -70,6 +71,14 @@ def annotations(document: dict[str, Any], beside: Collection[str] = (),
     return lines
 
 
+def annotate_inconclusive(reason: str, env: Mapping[str, str] = os.environ,
+                          out: IO[str] | None = None) -> None:
+    """A run that stopped before its analysis (the start URL unreachable, blocked by
+    robots.txt): one ``::error`` annotation when this is a GitHub Actions step."""
+    if in_github_actions(env):
+        print(command("error", INCONCLUSIVE_TITLE, reason), file=out or sys.stdout)
+
+
 def append_step_summary(document: dict[str, Any], path: Path,
                         beside: Collection[str] = ()) -> None:
     """summary.md's text appended to the job summary file (``$GITHUB_STEP_SUMMARY``)."""
@@ -78,13 +87,13 @@ def append_step_summary(document: dict[str, Any], path: Path,
 
 
 def report_to_github(document: dict[str, Any], beside: Collection[str] = (),
-                     env: Mapping[str, str] = os.environ, out: IO[str] = sys.stdout) -> None:
+                     env: Mapping[str, str] = os.environ, out: IO[str] | None = None) -> None:
     """Annotations on ``out`` and the job summary, when this is a GitHub Actions step.
     ``beside``: the output files written in the run folder (outputs.OUTPUT_NAMES)."""
     if not in_github_actions(env):
         return
     for line in annotations(document, beside):
-        print(line, file=out)
+        print(line, file=out or sys.stdout)
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         try:
