@@ -196,7 +196,7 @@ def test_github_annotations_are_capped_with_a_line_for_the_rest(gated_on_notice)
     assert found[-1] == ("warning", "readiness",
                          f"{len(failing) - ANNOTATION_LIMIT} more failing findings not "
                          f"annotated (the first {ANNOTATION_LIMIT} are): every one is in "
-                         "summary.md, junit.xml, findings.json, report.html")
+                         "junit.xml, findings.json, report.html")
 
 
 def test_github_step_summary_gets_summary_md_appended(gated_on_error):
