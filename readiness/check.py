@@ -67,20 +67,26 @@ def report_crawl(result) -> int:
         # Each listed URL is judged by the rules (a dead one is a finding); the run says
         # nothing only when none of them answered.
         if not listed[1]:
-            print(f"readiness: error: none of the {listed[0]} listed URLs answered over HTTP "
-                  f"(unreachable, or blocked by robots.txt)", file=sys.stderr)
-            return EXIT_INCONCLUSIVE
+            return crawl_inconclusive(f"none of the {listed[0]} listed URLs answered over HTTP "
+                                      "(unreachable, or blocked by robots.txt)")
         return EXIT_OK
     if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
         reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
-        print(f"readiness: error: cannot reach the start URL {meta['start_url']}: {reason}",
-              file=sys.stderr)
-        return EXIT_INCONCLUSIVE
+        return crawl_inconclusive(f"cannot reach the start URL {meta['start_url']}: {reason}")
     if start["error"] == FetchOutcome.ROBOTS_BLOCKED:
-        print(f"readiness: error: robots.txt blocks the start URL {meta['start_url']} "
-              "(use crawl.robots: report to crawl it anyway)", file=sys.stderr)
-        return EXIT_INCONCLUSIVE
+        return crawl_inconclusive(f"robots.txt blocks the start URL {meta['start_url']} "
+                                  "(use crawl.robots: report to crawl it anyway)")
     return EXIT_OK
+
+
+def crawl_inconclusive(reason: str) -> int:
+    """A crawl that did not see the site: said on stderr (and on GitHub Actions as an
+    annotation, since no analysis follows to make one); exit 3."""
+    from readiness.report.github import annotate_inconclusive
+
+    print(f"readiness: error: {reason}", file=sys.stderr)
+    annotate_inconclusive(reason)
+    return EXIT_INCONCLUSIVE
 
 
 def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
@@ -90,7 +96,8 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     document that also holds the comparison with the previous run of the site (and with the
     baseline); print the verdict and the gate; return the exit status."""
     from readiness.report.compare import comparison_line, previous_run_store, print_comparison
-    from readiness.report.outputs import FORMATS, prepare_document, write_outputs
+    from readiness.report.github import report_to_github
+    from readiness.report.outputs import FORMATS, OUTPUT_NAMES, prepare_document, write_outputs
     from readiness.report.terminal import print_summary
     from readiness.rules.engine import analyze
 
@@ -111,6 +118,9 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     if show_gate:
         print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
               f"{gate['status'].upper()} — {gate['reason']}")
+        # A GitHub Actions step: the gate's failing findings as annotations, summary.md in
+        # the job summary (not for the demo, which gates nothing).
+        report_to_github(document, {OUTPUT_NAMES[fmt] for fmt in written if fmt in OUTPUT_NAMES})
     outside = document.get("outside")
     if outside:
         counts = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))

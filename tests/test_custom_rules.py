@@ -550,7 +550,8 @@ def test_cli_reports_custom_rules_like_built_in_ones(store_copy, tmp_path, u):
     assert finding["id"] in document["summary"]["blocking"]
     # The other outputs are derived from findings.json: one CSV per rule, a JUnit case.
     assert (store_copy.parent / "csv" / "LOC001-location-page-missing-phone.csv").is_file()
-    assert "LOC001 location-page-missing-phone" in (
+    assert (f'classname="readiness.custom.LOC001-location-page-missing-phone" '
+            f'name="{u("/locations/west")}"') in (
         store_copy.parent / "junit.xml").read_text(encoding="utf-8")
 
 

@@ -1,4 +1,5 @@
-"""Outputs for machines and CI: one CSV per rule, junit.xml and summary.md (docs/ci.md).
+"""Outputs for machines and CI: one CSV per rule and summary.md (docs/ci.md; junit.xml is
+junit.py).
 
 Each is a pure function of the findings document (docs/findings.md), so it agrees with
 findings.json and the HTML report finding for finding.
@@ -8,15 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import shutil
-import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Collection, Iterable
+from typing import Any, Collection
 
-from readiness.report.findings import finding_records, findings_of_rule, findings_with_ids
+from readiness.report.findings import findings_of_rule, findings_with_ids
 from readiness.report.terminal import outbound_line
-from readiness.rules.base import Severity, plural
+from readiness.rules.base import plural
 from readiness.rules.context import EVIDENCE_LIMIT
 
 CSV_COLUMNS = ("id", "rule", "name", "family", "severity", "url", "message", "weight",
@@ -28,8 +27,6 @@ CSV_COLUMNS = ("id", "rule", "name", "family", "severity", "url", "message", "we
 EVIDENCE_DIR = "evidence"
 EVIDENCE_COLUMNS = ("list", "url", "anchor", "element", "region", "rel", "detail")
 SUMMARY_ROWS = 10
-# XML 1.0 cannot carry most control characters, whatever the escaping.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def change_of(document: dict[str, Any]) -> dict[str, str]:
@@ -135,79 +132,6 @@ def write_evidence_items(evidence: dict[str, Any], path: Path) -> Path:
                     writer.writerow([key, "", "", "", "", "",
                                      json.dumps(item, ensure_ascii=False, default=str)])
     return path
-
-
-# -- JUnit --------------------------------------------------------------------------------
-
-def _xml_text(value: Any) -> str:
-    return _XML_ILLEGAL.sub("\ufffd", str(value))
-
-
-def _failure_text(finding: dict[str, Any]) -> str:
-    evidence = finding["evidence"]
-    lines = [f"{finding['url']}", finding["message"]]
-    if evidence.get("fix"):
-        lines.append(f"fix: {evidence['fix']}")
-    for hop in evidence.get("hops") or []:
-        if isinstance(hop, dict):
-            lines.append(f"  {hop.get('url')} -> {hop.get('status')} -> {hop.get('location')}")
-    if evidence.get("inbound_link_count"):
-        pages, links = evidence.get("linking_pages", 0), evidence["inbound_link_count"]
-        lines.append(f"linked from {pages} page{'s' if pages != 1 else ''} "
-                     f"({links} link{'s' if links != 1 else ''}), e.g.:")
-        for link in (evidence.get("inbound_links") or [])[:5]:
-            lines.append(f"  {link.get('source')} \"{link.get('anchor') or ''}\"")
-    lines.append(f"finding id: {finding['id']}")
-    return "\n".join(lines)
-
-
-def junit_xml(document: dict[str, Any]) -> str:
-    """One test case per rule; one <failure> per finding the gate fails on.
-
-    Findings below the gate (or known to the baseline, or accepted) do not fail their test
-    case; they are listed in its <system-out> so they stay visible.
-    """
-    gate = document["gate"]
-    failing = set(gate["failing"])
-    failed_cases = len({f.rule for f in finding_records(document["findings"]) if f.id in failing})
-    run = document["run"]
-    suites = ET.Element("testsuites", name="readiness", tests=str(len(document["rules"])),
-                        failures=str(failed_cases), errors="0")
-    suite = ET.SubElement(
-        suites, "testsuite", name=f"readiness {run['start_url']}",
-        tests=str(len(document["rules"])), failures=str(failed_cases), errors="0",
-        skipped="0", timestamp=document["generated_at"],
-        time=f"{sum(r['seconds'] for r in document['rules']):.3f}")
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (("verdict", document["summary"]["verdict"]),
-                        ("gate", gate["status"]), ("fail_on", gate["fail_on"]),
-                        ("baseline", gate["baseline"] or ""),
-                        ("pages", document["summary"]["pages"]),
-                        ("run_id", run.get("run_id") or "")):
-        ET.SubElement(properties, "property", name=name, value=_xml_text(value))
-    for rule in document["rules"]:
-        case = ET.SubElement(suite, "testcase", classname=f"readiness.{rule['family']}",
-                             name=f"{rule['code']} {rule['name']}", time=f"{rule['seconds']:.3f}")
-        others = []
-        # Only a failure shows evidence: the others are listed from their heads.
-        for finding in findings_of_rule(document["findings"], rule["code"],
-                                        failing.__contains__):
-            if finding["id"] in failing:
-                failure = ET.SubElement(
-                    case, "failure", type=finding["severity"],
-                    message=_xml_text(f"{finding['url']}: {finding['message']}"))
-                failure.text = _xml_text(_failure_text(finding))
-            else:
-                why = (f"accepted: {finding['accepted']}" if finding["accepted"] is not None
-                       else "below the gate" if Severity(finding["severity"]).rank
-                       < Severity(gate["fail_on"]).rank else "in the baseline")
-                others.append(f"{finding['severity']} {finding['url']}: {finding['message']} "
-                              f"({why}; {finding['id']})")
-        if others:
-            ET.SubElement(case, "system-out").text = _xml_text("\n".join(others))
-    ET.indent(suites)
-    body = ET.tostring(suites, encoding="unicode")
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 # -- summary.md ---------------------------------------------------------------------------

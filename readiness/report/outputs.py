@@ -3,7 +3,7 @@
     reports/<run>/findings.json   the document (docs/findings.md); every other file derives from it
     reports/<run>/report.html     for people (html.py)
     reports/<run>/csv/*.csv       one per rule (machine.py)
-    reports/<run>/junit.xml       one test case per rule (machine.py)
+    reports/<run>/junit.xml       one test case per finding (junit.py)
     reports/<run>/summary.md      for a PR comment or CI job summary (machine.py)
     reports/<run>/redirects.csv   the redirect map, with redirects.nginx.conf,
                                   redirects.apache.conf and _redirects (redirect_map.py)
@@ -22,7 +22,8 @@ from readiness.report.compare import add_run_comparisons
 from readiness.report.findings import apply_gate, findings_document, write_document
 from readiness.report.html import write_html
 from readiness.report.outside import write_outside_csv
-from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
+from readiness.report.junit import write_junit
+from readiness.report.machine import summary_markdown, write_csv, write_text
 from readiness.report.redirect_map import remove_redirect_map, write_redirect_map
 from readiness.rules.engine import Analysis
 
@@ -89,7 +90,7 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
             if table is not None:
                 written[document["outside"]["mode"]] = table
         elif fmt == "junit":
-            written[fmt] = write_text(path, junit_xml(document))
+            written[fmt] = write_junit(document, path)
         elif fmt == "md":
             written[fmt] = write_text(path, summary_markdown(document, names - {path.name}))
         elif fmt == "redirects":

@@ -8,7 +8,8 @@ import pytest
 from planted import document, finding
 
 from readiness.report.findings import apply_gate
-from readiness.report.machine import junit_xml, summary_markdown, write_csv
+from readiness.report.junit import junit_xml
+from readiness.report.machine import summary_markdown, write_csv
 from readiness.report.outputs import FORMATS, parse_formats, write_outputs
 
 
@@ -42,21 +43,42 @@ def test_csv_one_file_per_rule_with_every_finding(tmp_path, doc):
     assert rows["RDR001"][0]["message"] == "a | pipe\nand newline"
 
 
-def test_junit_one_case_per_rule_one_failure_per_gated_finding(doc):
+def test_junit_one_case_per_finding_and_one_per_finding_free_rule(doc):
     root = ET.fromstring(junit_xml(doc))
     suite = root.find("testsuite")
-    cases = {c.get("name"): c for c in suite.findall("testcase")}
-    assert list(cases) == ["RDR001 rule-rdr001", "RDR002 rule-rdr002", "RDR005 rule-rdr005"]
-    assert suite.get("tests") == "3" and suite.get("failures") == "1"
-    failures = cases["RDR002 rule-rdr002"].findall("failure")
-    assert len(failures) == 1  # the accepted one does not fail
-    assert failures[0].get("type") == "error"
-    assert doc["findings"][0]["id"] in failures[0].text
-    assert "break the loop" in failures[0].text
-    # below the gate and accepted findings stay visible, without failing
-    assert "below the gate" in cases["RDR001 rule-rdr001"].find("system-out").text
-    assert "accepted: known" in cases["RDR002 rule-rdr002"].find("system-out").text
-    assert cases["RDR005 rule-rdr005"].find("failure") is None
+    cases = [(c.get("classname"), c.get("name"), c) for c in suite.findall("testcase")]
+    # Rule order, then document order within a rule; the finding-free rule still counted.
+    assert [(classname, name) for classname, name, _ in cases] == [
+        ("readiness.redirects.RDR001-rule-rdr001", "http://site.test/chain"),
+        ("readiness.redirects.RDR002-rule-rdr002", "http://site.test/loop"),
+        ("readiness.redirects.RDR002-rule-rdr002", "http://site.test/other"),
+        ("readiness.redirects.RDR005-rule-rdr005", "no finding")]
+    for element in (root, suite):
+        assert (element.get("tests"), element.get("failures"), element.get("skipped"),
+                element.get("errors")) == ("4", "1", "2", "0")
+    chain, loop, other, clean = (case for _, _, case in cases)
+    [failure] = loop.findall("failure")
+    assert failure.get("type") == "error"
+    assert failure.get("message") == "http://site.test/loop: something is wrong"
+    assert doc["findings"][0]["id"] in failure.text and "break the loop" in failure.text
+    # below the gate and accepted findings stay visible, skipped with the reason, not failing
+    assert chain.find("failure") is None and other.find("failure") is None
+    assert chain.find("skipped").get("message").startswith(
+        "warning, below the gate (--fail-on error): a | pipe")
+    assert other.find("skipped").get("message") == (
+        "error, accepted: known, fixed next week: something is wrong")
+    assert doc["findings"][1]["id"] in other.find("system-out").text
+    assert list(clean) == []  # passed
+
+
+def test_junit_names_a_url_reported_twice_by_one_rule_apart():
+    d = document([finding(url="http://site.test/a", ident="RDR002-000000000001"),
+                  finding(url="http://site.test/a", ident="RDR002-000000000002"),
+                  finding(url="http://site.test/b")], rules=["RDR002"])
+    apply_gate(d, "error")
+    names = [c.get("name") for c in ET.fromstring(junit_xml(d)).iter("testcase")]
+    assert names == ["http://site.test/a (RDR002-000000000001)",
+                     "http://site.test/a (RDR002-000000000002)", "http://site.test/b"]
 
 
 def test_junit_survives_control_characters():
