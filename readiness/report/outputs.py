@@ -2,7 +2,9 @@
 
     reports/<run>/findings.json   the document (docs/findings.md); every other file derives from it
     reports/<run>/report.html     for people (html.py)
-    reports/<run>/csv/*.csv       one per rule (machine.py)
+    reports/<run>/findings.csv    every finding, evidence in flat columns (findings_csv.py)
+    reports/<run>/pages.csv       one row per crawled URL (pages.py)
+    reports/<run>/csv/*.csv       one per rule that found something (machine.py)
     reports/<run>/junit.xml       one test case per rule (machine.py)
     reports/<run>/summary.md      for a PR comment or CI job summary (machine.py)
     reports/<run>/redirects.csv   the redirect map, with redirects.nginx.conf,
@@ -20,9 +22,11 @@ from typing import Any, Iterable
 
 from readiness.report.compare import add_run_comparisons
 from readiness.report.findings import apply_gate, findings_document, write_document
+from readiness.report.findings_csv import FINDINGS_CSV, write_findings_csv
 from readiness.report.html import write_html
 from readiness.report.outside import write_outside_csv
 from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
+from readiness.report.pages import PAGES_FILE, write_pages_csv
 from readiness.report.redirect_map import remove_redirect_map, write_redirect_map
 from readiness.rules.engine import Analysis
 
@@ -68,8 +72,8 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
     for fmt in FORMATS:
         path = run_dir / OUTPUT_NAMES[fmt]
         if fmt not in formats:
-            if fmt == "csv":  # the per-page table of a prospects/placements run goes too
-                for table in ("prospects.csv", "placements.csv"):
+            if fmt == "csv":  # the tables beside the csv folder go too
+                for table in ("prospects.csv", "placements.csv", FINDINGS_CSV, PAGES_FILE):
                     (run_dir / table).unlink(missing_ok=True)
             if fmt == "redirects":
                 remove_redirect_map(run_dir)
@@ -85,9 +89,17 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
         elif fmt == "csv":
             write_csv(document, path)
             written[fmt] = path
+            written["findings-csv"] = write_findings_csv(document, run_dir / FINDINGS_CSV)
             table = write_outside_csv(document, run_dir)
             if table is not None:
                 written[document["outside"]["mode"]] = table
+                # Other sites' pages: their table is the listed pages' (prospects.csv …).
+                (run_dir / PAGES_FILE).unlink(missing_ok=True)
+            elif Path(document["run"]["store"] or "").is_file():
+                written["pages"] = write_pages_csv(document["run"]["store"],
+                                                   run_dir / PAGES_FILE)
+            else:  # a document made without a crawl (by hand, in tests): no pages to list
+                (run_dir / PAGES_FILE).unlink(missing_ok=True)
         elif fmt == "junit":
             written[fmt] = write_text(path, junit_xml(document))
         elif fmt == "md":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from readiness.report.times import iso_time
 from readiness.rules.registry import default_registry
 from readiness.testing import StoreBuilder
 
@@ -99,11 +100,11 @@ def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
     blocking = sorted((f for f in open_findings if f["severity"] == "error"),
                       key=lambda f: (-f["weight"], f["rule"], f["url"]))
     return {
-        "schema": "readiness/findings", "schema_version": 1,
+        "schema": "readiness/findings", "schema_version": 2,
         "generated_at": "2026-01-01T00:00:00+00:00", "readiness_version": "0.1.0",
         "run": {"run_id": run_id, "start_url": start_url, "store": "", "complete": True,
-                "finish_reason": "finished", "limits_hit": [], "started_at": started_at,
-                "finished_at": started_at + 60},
+                "finish_reason": "finished", "limits_hit": [],
+                "started_at": iso_time(started_at), "finished_at": iso_time(started_at + 60)},
         "config": {"sources": ["default.yaml"]},
         "summary": {"pages": pages, "ready": not blocking,
                     "verdict": "ready for link building" if not blocking
