@@ -86,7 +86,7 @@ def finding(rule: str = "RDR002", url: str = "http://site.test/a", severity: str
 def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
              run_id: str = "run", started_at: float = 1_700_000_000.0,
              rules: list[str] | None = None) -> dict:
-    """A hand-made findings document (schema 1) around ``findings``."""
+    """A hand-made findings document (schema 2: times ISO 8601) around ``findings``."""
     from collections import Counter
 
     from readiness.report.findings import blocking_by_url
