@@ -1,4 +1,5 @@
-"""Outputs for machines and CI: one CSV per rule, junit.xml and summary.md (docs/ci.md).
+"""Outputs for machines and CI: one CSV per rule that found something, junit.xml and summary.md
+(docs/ci.md, docs/findings.md "The other outputs").
 
 Each is a pure function of the findings document (docs/findings.md), so it agrees with
 findings.json and the HTML report finding for finding.

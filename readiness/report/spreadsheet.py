@@ -54,8 +54,12 @@ def spreadsheet_csv(path: Path, columns: tuple[str, ...] | list[str]) -> Iterato
     written beside and renamed into place when done, so a reader never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        yield writer
+    try:
+        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            yield writer
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half table left beside the run's outputs
+        raise
     tmp.replace(path)
