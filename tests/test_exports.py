@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
 from datetime import datetime
 
 import jsonschema
@@ -173,3 +178,48 @@ def test_the_schema_rejects_a_wrong_type(run):
                    {**document, "summary": {**document["summary"], "ready": "yes"}}):
         with pytest.raises(jsonschema.ValidationError):
             validator().validate(broken)
+
+
+def test_xlsx_workbook_has_a_sheet_per_table_and_text_stays_text(run, tmp_path):
+    """`--format …,xlsx` (the xlsx extra): pages, findings and one sheet per family that found
+    something; the formula title is a text cell, as the site wrote it."""
+    openpyxl = pytest.importorskip("openpyxl")
+    out, site, document = run
+    again = tmp_path / "again"
+    again.mkdir()
+    shutil.copyfile(out / "crawl.sqlite", again / "crawl.sqlite")
+    result = run_cli("analyze", str(again / "crawl.sqlite"), "--format", "json,xlsx")
+    assert result.returncode in (0, 1), result.stderr
+    assert f"workbook: {again / 'report.xlsx'}" in result.stdout
+    assert not (again / "pages.csv").exists()  # csv was not asked for
+    workbook = openpyxl.load_workbook(again / "report.xlsx", read_only=True)
+    families = list(dict.fromkeys(r["family"] for r in document["rules"] if r["findings"]))
+    assert workbook.sheetnames == ["pages", "findings", *families]
+    pages = list(workbook["pages"].iter_rows(values_only=True))
+    assert pages[0] == PAGE_COLUMNS and len(pages) == 1 + 9
+    formula = next(row for row in pages if row[0] == f"{site}/formula")
+    assert formula[PAGE_COLUMNS.index("title")] == FORMULA_TITLE
+    findings = list(workbook["findings"].iter_rows(values_only=True))
+    assert [row[0] for row in findings[1:]] == [f["id"] for f in document["findings"]]
+    by_family = sum(len(list(workbook[family].iter_rows())) - 1 for family in families)
+    assert by_family == len(document["findings"])
+    workbook.close()
+    # A cell openpyxl was told is text is stored as a shared string, never a formula.
+    with zipfile.ZipFile(again / "report.xlsx") as archive:
+        sheets = "".join(archive.read(name).decode() for name in archive.namelist()
+                         if name.startswith("xl/worksheets/"))
+    assert "<f>" not in sheets
+
+
+def test_xlsx_without_openpyxl_is_a_clear_usage_error(run, tmp_path):
+    out, _site, _document = run
+    blocker = tmp_path / "no-openpyxl"
+    blocker.mkdir()
+    (blocker / "openpyxl.py").write_text("raise ImportError('openpyxl is not installed')\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    result = subprocess.run([sys.executable, "-m", "readiness.cli", "analyze",
+                             str(out / "crawl.sqlite"), "--format", "json,xlsx"],
+                            capture_output=True, text=True, timeout=180, cwd=REPO, env=env)
+    assert result.returncode == 2
+    assert "pip install 'readiness[xlsx]'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -82,17 +82,22 @@ def finding_cells(subject: str, finding: dict[str, Any], changes: dict[str, str]
     return cells
 
 
-def finding_columns(findings) -> list[str]:
-    """The column set of these findings (module docstring): the same for the same findings."""
-    seen: set[str] = set()
-    for subject, finding in findings_with_subjects(findings):
-        seen.update(finding_cells(subject, finding, {}))
+def ordered_columns(seen: set[str]) -> list[str]:
+    """The columns named in ``seen``, in the table's order (module docstring)."""
     # (An optional key holding an object is flattened, group.id …: among the others.)
     leading = [c for c in LEADING_COLUMNS if c not in OPTIONAL_COLUMNS or c in seen]
     known = set(LEADING_COLUMNS)
     others = sorted(c for c in seen if c not in known and not c.startswith(EVIDENCE_PREFIX))
     evidence = sorted(c for c in seen if c.startswith(EVIDENCE_PREFIX))
     return [*leading, *others, *evidence]
+
+
+def finding_columns(findings) -> list[str]:
+    """The column set of these findings: the same for the same findings."""
+    seen: set[str] = set()
+    for subject, finding in findings_with_subjects(findings):
+        seen.update(finding_cells(subject, finding, {}))
+    return ordered_columns(seen)
 
 
 def finding_rows(document: dict[str, Any], columns: list[str]) -> Iterator[list[Any]]:

@@ -9,6 +9,8 @@
     reports/<run>/summary.md      for a PR comment or CI job summary (machine.py)
     reports/<run>/redirects.csv   the redirect map, with redirects.nginx.conf,
                                   redirects.apache.conf and _redirects (redirect_map.py)
+    reports/<run>/report.xlsx     only when asked for (--format …,xlsx: the xlsx extra): the
+                                  tables as sheets (workbook.py)
 
 Outputs of formats not selected are removed from the run folder, so the files there never
 disagree with each other.
@@ -28,21 +30,29 @@ from readiness.report.outside import write_outside_csv
 from readiness.report.machine import junit_xml, summary_markdown, write_csv, write_text
 from readiness.report.pages import PAGES_FILE, write_pages_csv
 from readiness.report.redirect_map import remove_redirect_map, write_redirect_map
+from readiness.report.workbook import WORKBOOK_FILE, XLSX_MISSING, write_workbook, xlsx_available
 from readiness.rules.engine import Analysis
 
+# What is written unless --format says otherwise.
 FORMATS = ("html", "json", "csv", "junit", "md", "redirects")
+# And what --format may add: xlsx needs an optional dependency (the xlsx extra).
+ALL_FORMATS = (*FORMATS, "xlsx")
 OUTPUT_NAMES = {"json": "findings.json", "html": "report.html", "csv": "csv",
-                "junit": "junit.xml", "md": "summary.md", "redirects": "redirects.csv"}
+                "junit": "junit.xml", "md": "summary.md", "redirects": "redirects.csv",
+                "xlsx": WORKBOOK_FILE}
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    """``"html,json"`` -> ("html", "json"); ValueError naming an unknown format."""
+    """``"html,json"`` -> ("html", "json"); ValueError naming an unknown format, or xlsx
+    without openpyxl installed."""
     chosen = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [part for part in chosen if part not in FORMATS]
+    unknown = [part for part in chosen if part not in ALL_FORMATS]
     if unknown or not chosen:
         raise ValueError(f"unknown output format {', '.join(map(repr, unknown)) or repr(text)}"
-                         f" (choose from {','.join(FORMATS)})")
-    return tuple(f for f in FORMATS if f in chosen)
+                         f" (choose from {','.join(ALL_FORMATS)})")
+    if "xlsx" in chosen and not xlsx_available():
+        raise ValueError(XLSX_MISSING)
+    return tuple(f for f in ALL_FORMATS if f in chosen)
 
 
 def prepare_document(analysis: Analysis, fail_on: str = "error", baseline: Path | None = None,
@@ -69,7 +79,7 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
     names = {OUTPUT_NAMES[fmt] for fmt in formats}
     run_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for fmt in FORMATS:
+    for fmt in ALL_FORMATS:
         path = run_dir / OUTPUT_NAMES[fmt]
         if fmt not in formats:
             if fmt == "csv":  # the tables beside the csv folder go too
@@ -106,4 +116,6 @@ def write_outputs(document: dict[str, Any], run_dir: Path,
             written[fmt] = write_text(path, summary_markdown(document, names - {path.name}))
         elif fmt == "redirects":
             written[fmt] = write_redirect_map(document, run_dir)
+        elif fmt == "xlsx":
+            written[fmt] = write_workbook(document, path)
     return written
