@@ -126,11 +126,12 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
         counts = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))
         print(f"{outside['mode']}: {len(outside['rows'])} checked: {counts}")
     # The report last: the one to open.
-    for fmt in ("json", "csv", "prospects", "placements", "junit", "md", "redirects",
-                "html"):
+    for fmt in ("json", "csv", "findings-csv", "pages", "prospects", "placements", "xlsx",
+                "junit", "md", "redirects", "html"):
         if fmt in written:
             label = {"json": "findings", "html": "report", "md": "summary",
-                     "redirects": "redirect map"}.get(fmt, fmt)
+                     "redirects": "redirect map", "findings-csv": "findings table",
+                     "pages": "pages table", "xlsx": "workbook"}.get(fmt, fmt)
             print(f"{label}: {written[fmt]}")
     if gate["exit_code"] == EXIT_INCONCLUSIVE:
         print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)

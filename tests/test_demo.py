@@ -4,11 +4,14 @@ production URL — one run, checked rule by rule."""
 
 from __future__ import annotations
 
+import csv
 import json
 
+import jsonschema
 import pytest
 from conftest import run_cli
 
+from readiness.report.findings import SCHEMA_FILE
 from readiness.store import open_store
 from readiness.urls import UrlNormalizer
 
@@ -153,3 +156,21 @@ def test_demo_checks_its_sample_placements(demo):
                        ("PLC007", f"{EXT_B}/articles/kids-dental-care"),
                        ("PLC003", f"{EXT_A}/articles/partners"),
                        ("PLC004", f"{EXT_A}/articles/partners")}
+
+
+def test_demo_findings_json_validates_against_the_shipped_schema(demo):
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(demo[3])
+
+
+def test_demo_pages_csv_speaks_production_urls(demo):
+    """The demo crawls a local server through crawl.host_map: pages.csv, like the findings,
+    names the production URLs, the start URL first in URL order."""
+    _result, out, _found, _document = demo
+    with (out / "pages.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(row["url"].startswith(f"{SITE}/") for row in rows)
+    by_url = {row["url"]: row for row in rows}
+    assert by_url[f"{SITE}/"]["status"] == "200" and by_url[f"{SITE}/"]["click_depth"] == "0"
+    assert by_url[f"{SITE}/offers"]["redirect_target"].startswith(f"{SITE}/")

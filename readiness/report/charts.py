@@ -8,13 +8,14 @@ come from CSS classes (``sev-error``, ``st-4xx`` …) defined in templates/repor
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import timezone
 from http import HTTPStatus
 from typing import Any, Iterable
 
 from markupsafe import Markup, escape
 
 from readiness.report.terminal import family_key
+from readiness.report.times import moment
 from readiness.rules.base import plural
 
 SEVERITIES = ("error", "warning", "notice")
@@ -183,11 +184,12 @@ def response_times(crawl: dict[str, Any]) -> Markup:
     return _vbars(bars, "Response times of site URLs (request to full body)")
 
 
-def _date(timestamp: float | None, with_time: bool = False) -> str:
-    if timestamp is None:
+def _date(value: float | str | None, with_time: bool = False) -> str:
+    """A run's start (ISO 8601, or unix seconds in a schema 1 file) as "21 Nov"."""
+    when = moment(value)
+    if when is None:
         return "?"
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%d %b %H:%M" if with_time else "%d %b")
+    return when.astimezone(timezone.utc).strftime("%d %b %H:%M" if with_time else "%d %b")
 
 
 def trend(history: list[dict[str, Any]], current: dict[str, Any]) -> Markup | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from readiness.report.findings import findings_with_ids, read_findings, read_findings_header
+from readiness.report.times import iso_time, unix_time
 from readiness.rules.engine import UrlFilter
 from readiness.store import open_store
 from readiness.urls import PublicUrls
@@ -97,7 +98,7 @@ def compare_documents(old: dict[str, Any], new: dict[str, Any], kind: str,
         "against": {
             "path": str(old_path) if old_path is not None else None,
             "run_id": old_run.get("run_id"), "start_url": old_run.get("start_url"),
-            "started_at": old_run.get("started_at"), "generated_at": old.get("generated_at"),
+            "started_at": iso_time(old_run.get("started_at")), "generated_at": old.get("generated_at"),
             "pages": old.get("summary", {}).get("pages"),
             "counts": old.get("summary", {}).get("counts"),
         },
@@ -205,7 +206,7 @@ def page_changes(old_store: Path, new_store: Path,
 
 # -- the runs kept under reports/ ---------------------------------------------------------
 
-def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
+def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | str | None,
                  limit: int = CANDIDATE_LIMIT, mode: str | None = None,
                  list_mode: bool = False) -> list[tuple[Path, dict[str, Any]]]:
     """[(findings path, {"run": …, "summary": …})] of earlier runs of the same site beside
@@ -218,10 +219,10 @@ def earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
 
 
 def _run_order(path: Path, run: dict[str, Any]) -> tuple[float, str]:
-    return (run.get("started_at") or 0, str(path))
+    return (unix_time(run.get("started_at")) or 0, str(path))
 
 
-def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None,
+def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | str | None,
                   limit: int = CANDIDATE_LIMIT, mode: str | None = None, list_mode: bool = False
                   ) -> tuple[list[tuple[Path, dict[str, Any]]], dict[str, Any] | None]:
     """earlier_runs, and the whole findings document of the last of them (the previous run).
@@ -247,8 +248,9 @@ def _earlier_runs(run_dir: Path, start_url: str | None, started_at: float | None
         if run.get("start_url") != start_url or run.get("mode") != mode \
                 or bool(run.get("list_mode")) != bool(list_mode):
             continue
-        if started_at is not None and run.get("started_at") is not None \
-                and run["started_at"] >= started_at:
+        # Unix seconds (a store's meta, a schema 1 file) or ISO 8601 (schema 2) on either side.
+        this_start, their_start = unix_time(started_at), unix_time(run.get("started_at"))
+        if this_start is not None and their_start is not None and their_start >= this_start:
             continue
         runs.append((path, {"run": run, "summary": document["summary"]}))
         order = _run_order(path, run)
@@ -285,7 +287,7 @@ def previous_run_store(store_path: Path) -> Path | None:
 def run_history(runs: list[tuple[Path, dict[str, Any]]],
                 limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
     """One point per earlier run for the trend chart, oldest first."""
-    return [{"run_id": d["run"].get("run_id"), "started_at": d["run"].get("started_at"),
+    return [{"run_id": d["run"].get("run_id"), "started_at": iso_time(d["run"].get("started_at")),
              "pages": d["summary"]["pages"], "counts": d["summary"]["counts"],
              "ready": d["summary"]["ready"]} for _path, d in runs[-limit:]]
 

@@ -14,13 +14,19 @@ from typing import Any, Callable, Iterable, Iterator
 
 from readiness import __version__, exitcodes
 from readiness.report.outside import outside_section, unchecked_placements
+from readiness.report.times import iso_time
 from readiness.rules.base import LinkImpact, Severity
 from readiness.rules.engine import Analysis
 from readiness.rules.spool import FindingRecord, FindingsSpool, encode_finding
 from readiness.store import open_store
 
 SCHEMA = "readiness/findings"
-SCHEMA_VERSION = 1
+# 2: every time is ISO 8601 (run.started_at and finished_at were unix seconds in 1).
+SCHEMA_VERSION = 2
+# The JSON Schema of the document, shipped beside this module (package data) and named by
+# every findings.json's ``$schema``: its ``$id``.
+SCHEMA_FILE = Path(__file__).with_name("findings.schema.json")
+SCHEMA_ID = "urn:readiness:findings.schema.json:2"
 VERDICT_READY = "ready for link building"
 VERDICT_NOT_READY = "not ready for link building"
 # The one finish_reason of a crawl that ran to its end ("running" is left by a killed
@@ -58,6 +64,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
     unchecked = unchecked_reason(meta, analysis.pages)
     ready = not blocking and unchecked is None
     return {
+        "$schema": SCHEMA_ID,
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -70,7 +77,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             # The previous run's store the analysis read (the redirect map's history).
             "previous_store": str(analysis.previous_store) if analysis.previous_store else None,
             "finish_reason": meta.get("finish_reason"), "limits_hit": meta.get("limits_hit", []),
-            "started_at": meta.get("started_at"), "finished_at": meta.get("finished_at"),
+            "started_at": iso_time(meta.get("started_at")),
+            "finished_at": iso_time(meta.get("finished_at")),
             "list_mode": bool(meta.get("list_mode")),
         },
         "config": {"sources": analysis.config_sources, "rules": analysis.rule_config},
@@ -122,6 +130,14 @@ def findings_of_rule(findings: Iterable[dict[str, Any]], code: str,
     if isinstance(findings, FindingsSpool):
         return findings.of_rule(code, whole)
     return (f for f in findings if f["rule"] == code)
+
+
+def findings_with_subjects(findings: Iterable[dict[str, Any]]
+                           ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(subject, finding) in document order; a findings.json holds no subjects: ""."""
+    if isinstance(findings, FindingsSpool):
+        return findings.with_subjects()
+    return ((f.get("subject", ""), f) for f in findings)
 
 
 def unfinished_reason(meta: dict[str, Any]) -> str | None:

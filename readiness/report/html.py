@@ -18,7 +18,7 @@ import json
 import logging
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any, Collection
@@ -32,6 +32,7 @@ from readiness.report import charts
 from readiness.report.findings import finding_records, findings_with_ids
 from readiness.report.machine import change_of, shortened_evidence, write_text
 from readiness.report.terminal import family_key, outbound_line
+from readiness.report.times import moment
 from readiness.rules.base import Severity
 from readiness.rules.docs import FAMILY_TITLES
 from readiness.rules.spool import FindingRecord
@@ -143,14 +144,10 @@ def format_time(value: Any) -> str:
     """A unix time or ISO string as '21 Nov 2026, 06:47 UTC'."""
     if value in (None, ""):
         return "?"
-    if isinstance(value, (int, float)):
-        moment = datetime.fromtimestamp(value, tz=timezone.utc)
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-    return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
+    when = moment(value)
+    if when is None:
+        return str(value)
+    return when.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
 
 
 def page_evidence(evidence: dict[str, Any], list_limit: int) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Outputs for machines and CI: one CSV per rule and summary.md (docs/ci.md; junit.xml is
-junit.py).
+"""Outputs for machines and CI: one CSV per rule that found something and summary.md
+(docs/ci.md, docs/findings.md "The other outputs"; junit.xml is junit.py).
 
 Each is a pure function of the findings document (docs/findings.md), so it agrees with
 findings.json and the HTML report finding for finding.
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Collection
 
 from readiness.report.findings import findings_of_rule, findings_with_ids
+from readiness.report.spreadsheet import cell
 from readiness.report.terminal import outbound_line
 from readiness.rules.base import plural
 from readiness.rules.context import EVIDENCE_LIMIT
@@ -56,6 +57,15 @@ def shortened(value: Any, list_limit: int, string_limit: int | None = None) -> A
     return value
 
 
+def lists_cut(value: Any, list_limit: int = EVIDENCE_LIMIT) -> bool:
+    """Does ``shortened(value, list_limit)`` lose anything (a list longer, at any depth)?"""
+    if isinstance(value, list):
+        return len(value) > list_limit or any(lists_cut(v, list_limit) for v in value)
+    if isinstance(value, dict):
+        return any(lists_cut(v, list_limit) for v in value.values())
+    return False
+
+
 def shortened_evidence(evidence: dict[str, Any], list_limit: int,
                        string_limit: int | None = None) -> dict[str, Any]:
     """Evidence to show inline: long lists cut, ``_more`` saying how many items each lost."""
@@ -70,7 +80,8 @@ def shortened_evidence(evidence: dict[str, Any], list_limit: int,
 # -- CSV ----------------------------------------------------------------------------------
 
 def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
-    """csv/<CODE>-<name>.csv for every rule that ran (a header only when it found nothing).
+    """csv/<CODE>-<name>.csv for every rule that ran and found something (a rule that found
+    nothing has no file: a header-only file per clean rule was most of the folder).
 
     The ``evidence`` cell holds the evidence with each list cut to EVIDENCE_LIMIT items (a
     spreadsheet cell holds 32,767 characters); a finding whose lists were cut gets every item
@@ -85,26 +96,28 @@ def write_csv(document: dict[str, Any], directory: Path) -> list[Path]:
     changes = change_of(document)
     paths = []
     for rule in document["rules"]:
+        if not rule["findings"]:
+            continue
         path = directory / rule_filename(rule, "csv")
         with path.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(CSV_COLUMNS)
             for finding in findings_of_rule(document["findings"], rule["code"]):
                 evidence = finding["evidence"]
-                cell = shortened_evidence(evidence, EVIDENCE_LIMIT)
+                shown = shortened_evidence(evidence, EVIDENCE_LIMIT)
                 evidence_file = ""
-                cut = {key: value for key, value in cell.items() if key != "_more"} != evidence
-                if cut:
+                if lists_cut(evidence):
                     evidence_file = f"{EVIDENCE_DIR}/{finding['id']}.csv"
                     write_evidence_items(evidence, directory / evidence_file)
-                writer.writerow([
+                # Text from the site (messages quote titles) is never a formula.
+                writer.writerow([cell(value) for value in (
                     finding["id"], finding["rule"], finding["name"], finding["family"],
                     finding["severity"], finding["url"], finding["message"], finding["weight"],
                     finding["accepted"] or "", changes.get(finding["id"], ""),
                     evidence.get("fix", ""), evidence.get("final_url") or "",
                     evidence.get("inbound_link_count", ""),
-                    json.dumps(cell, ensure_ascii=False, default=str), evidence_file,
-                ])
+                    json.dumps(shown, ensure_ascii=False, default=str), evidence_file,
+                )])
         paths.append(path)
     return paths
 
@@ -125,12 +138,13 @@ def write_evidence_items(evidence: dict[str, Any], path: Path) -> Path:
                     link = [rest.pop(field, None) for field in ("anchor", "element", "region",
                                                                  "rel")]
                     detail = json.dumps(rest, ensure_ascii=False, default=str) if rest else ""
-                    writer.writerow([key, url, *("" if v is None else v for v in link), detail])
+                    row = [key, url, *link, detail]
                 elif isinstance(item, str):
-                    writer.writerow([key, item, "", "", "", "", ""])
+                    row = [key, item, "", "", "", "", ""]
                 else:
-                    writer.writerow([key, "", "", "", "", "",
-                                     json.dumps(item, ensure_ascii=False, default=str)])
+                    row = [key, "", "", "", "", "", json.dumps(item, ensure_ascii=False,
+                                                               default=str)]
+                writer.writerow([cell(value) for value in row])  # anchors are the site's text
     return path
 
 

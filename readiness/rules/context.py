@@ -536,6 +536,18 @@ class AnalysisContext:
             "WHERE target_id IS NOT NULL AND target_id != source_id GROUP BY target_id")}
 
     @cached_property
+    def outlink_counts(self) -> dict[int, tuple[int, int]]:
+        """source id -> (click links (<a>, <area>) to the site's own URLs, click links to other
+        sites' http(s) URLs), edges to itself left out: a page's outbound links, as pages.csv
+        lists them (mailto:, tel: and hrefs that are no URL count as neither)."""
+        clicks = ", ".join("?" * len(CLICK_ELEMENTS))
+        return {source: (internal, external) for source, internal, external in self._rows(
+            f"SELECT l.source_id, SUM(u.internal = 1), SUM(u.internal = 0 AND "
+            f"(u.url LIKE 'http://%' OR u.url LIKE 'https://%')) FROM links l NOT INDEXED "
+            f"JOIN urls u ON u.id = l.target_id WHERE l.target_id != l.source_id "
+            f"AND l.element IN ({clicks}) GROUP BY l.source_id", CLICK_ELEMENTS)}
+
+    @cached_property
     def clicked_ids(self) -> frozenset[int]:
         """URL ids another page links to with a click (<a>, <area>)."""
         clicks = ", ".join("?" * len(CLICK_ELEMENTS))

@@ -179,6 +179,12 @@ class FindingsSpool:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return self._documents(f"SELECT {_BODY} FROM findings {_ORDER}")
 
+    def with_subjects(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(subject, finding) in document order: the subject makes the id and is not part of
+        findings.json (findings.csv shows it)."""
+        for subject, body in self._rows(f"SELECT subject, body FROM findings {_ORDER}"):
+            yield subject, json.loads(_text(body))
+
     def __len__(self) -> int:
         return len(self.records)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from readiness.report.times import iso_time
 from readiness.rules.registry import default_registry
 from readiness.testing import StoreBuilder
 
@@ -88,7 +89,7 @@ def finding(rule: str = "RDR002", url: str = "http://site.test/a", severity: str
 def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
              run_id: str = "run", started_at: float = 1_700_000_000.0,
              rules: list[str] | None = None) -> dict:
-    """A hand-made findings document (schema 1) around ``findings``."""
+    """A hand-made findings document (schema 2: times ISO 8601) around ``findings``."""
     from collections import Counter
 
     from readiness.report.findings import blocking_by_url
@@ -103,11 +104,11 @@ def document(findings: list[dict], pages: int = 10, start_url: str = START_URL,
     blocking = sorted((f for f in open_findings if f["severity"] == "error"),
                       key=lambda f: FindingRecord.of(f).blocker_order)
     return {
-        "schema": "readiness/findings", "schema_version": 1,
+        "schema": "readiness/findings", "schema_version": 2,
         "generated_at": "2026-01-01T00:00:00+00:00", "readiness_version": "0.1.0",
         "run": {"run_id": run_id, "start_url": start_url, "store": "", "complete": True,
-                "finish_reason": "finished", "limits_hit": [], "started_at": started_at,
-                "finished_at": started_at + 60},
+                "finish_reason": "finished", "limits_hit": [],
+                "started_at": iso_time(started_at), "finished_at": iso_time(started_at + 60)},
         "config": {"sources": ["default.yaml"]},
         "summary": {"pages": pages, "ready": not blocking,
                     "verdict": "ready for link building" if not blocking

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from readiness.report.compare import add_run_comparisons
+from readiness.report.times import iso_time, unix_time
 from readiness.report.findings import (findings_document, read_findings, read_findings_header,
                                        write_document)
 from readiness.rules.base import Finding
@@ -117,6 +118,6 @@ def test_an_earlier_run_is_known_by_its_header_and_read_whole_only_to_compare(
         read_findings(path)
     # As the earlier run of a new one, it is neither in the history nor compared with.
     document = findings_document(analysis)
-    document["run"]["started_at"] = (document["run"]["started_at"] or 0) + 1
+    document["run"]["started_at"] = iso_time(unix_time(document["run"]["started_at"]) + 1)
     add_run_comparisons(document, tmp_path / "later", None)
     assert document["history"] == [] and document["previous"] is None

@@ -81,6 +81,24 @@ def test_previous_run_is_the_latest_earlier_run_of_the_same_site(tmp_path):
     assert "baseline" not in current
 
 
+def test_a_schema_1_run_with_unix_times_is_still_the_previous_run(tmp_path):
+    """Schema 1 wrote run.started_at as unix seconds; an earlier run of it still orders
+    against ISO 8601 times, and the comparison and the history speak ISO 8601."""
+    reports = tmp_path / "reports"
+    old = document([finding(url="http://s/1")], run_id="old", started_at=100)
+    old["schema_version"], old["run"]["started_at"] = 1, 100.0
+    _write_run(reports, "old", old)
+    newer = document([], run_id="newer", started_at=900)
+    newer["schema_version"], newer["run"]["started_at"] = 1, 900.0
+    _write_run(reports, "newer", newer)  # started after the current run: not earlier
+    current = document([finding(url="http://s/1")], run_id="now", started_at=300)
+    add_run_comparisons(current, reports / "now", None)
+    assert current["previous"]["against"]["run_id"] == "old"
+    assert current["previous"]["against"]["started_at"] == "1970-01-01T00:01:40.000000+00:00"
+    assert [(h["run_id"], h["started_at"]) for h in current["history"]] == [
+        ("old", "1970-01-01T00:01:40.000000+00:00")]
+
+
 def test_no_previous_run_gives_empty_history(tmp_path):
     doc = document([])
     add_run_comparisons(doc, tmp_path / "reports" / "only", None)

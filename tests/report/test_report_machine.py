@@ -8,6 +8,7 @@ import pytest
 from planted import document, finding
 
 from readiness.report.findings import apply_gate
+from readiness.report.findings_csv import write_findings_csv
 from readiness.report.junit import junit_xml
 from readiness.report.machine import summary_markdown, write_csv
 from readiness.report.outputs import FORMATS, parse_formats, write_outputs
@@ -31,16 +32,45 @@ def doc():
 
 def test_csv_one_file_per_rule_with_every_finding(tmp_path, doc):
     paths = write_csv(doc, tmp_path / "csv")
-    assert sorted(p.name for p in paths) == ["RDR001-rule-rdr001.csv", "RDR002-rule-rdr002.csv",
-                                             "RDR005-rule-rdr005.csv"]
+    # RDR005 ran and found nothing: no header-only file of its own.
+    assert sorted(p.name for p in paths) == ["RDR001-rule-rdr001.csv", "RDR002-rule-rdr002.csv"]
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == sorted(p.name for p in paths)
     rows = {p.name[:6]: list(csv.DictReader(p.open(encoding="utf-8"))) for p in paths}
-    assert rows["RDR005"] == []  # a header only: the rule ran and found nothing
     assert [r["id"] for r in rows["RDR002"]] == [f["id"] for f in doc["findings"][:2]]
     loop = rows["RDR002"][0]
     assert loop["fix"] == "break the loop" and loop["inbound_link_count"] == "2"
     assert json.loads(loop["evidence"])["hops"][0]["status"] == 301
     assert rows["RDR002"][1]["accepted"] == "known, fixed next week"
     assert rows["RDR001"][0]["message"] == "a | pipe\nand newline"
+
+
+def test_findings_csv_flattens_evidence_and_keeps_keys_other_parts_add(tmp_path, doc):
+    """findings.csv: evidence in flat columns, sorted; a list of objects as one column per
+    field, items joined with " | " in order; keys a finding carries besides the known ones
+    (impact, group: other parts of readiness add them) are columns too."""
+    plain = write_findings_csv(doc, tmp_path / "plain.csv")
+    with plain.open(encoding="utf-8-sig", newline="") as fh:
+        assert "impact" not in next(csv.reader(fh))  # only when findings carry it
+    doc["findings"][0]["impact"] = "dead end"
+    doc["findings"][0]["group"] = {"id": "GRP-1", "pattern": "/book/*"}
+    doc["findings"][1]["evidence"]["fix"] = "=cmd|' /C calc'!A0"
+    path = write_findings_csv(doc, tmp_path / "findings.csv")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = list(rows[0])
+    assert columns[:7] == ["id", "rule", "name", "family", "severity", "impact", "url"]
+    assert {"group.id", "group.pattern"} <= set(columns)
+    assert [c for c in columns if c.startswith("evidence.")] == [
+        "evidence.fix", "evidence.hops.location", "evidence.hops.status", "evidence.hops.url",
+        "evidence.inbound_link_count", "evidence.inbound_links.anchor",
+        "evidence.inbound_links.source", "evidence.linking_pages"]
+    loop, other, chain = rows
+    assert (loop["impact"], loop["group.id"], other["impact"]) == ("dead end", "GRP-1", "")
+    assert loop["evidence.hops.status"] == "301"
+    assert loop["evidence.inbound_links.source"] == "http://site.test/"
+    assert other["evidence.fix"] == "'=cmd|' /C calc'!A0"  # never a formula
+    assert other["accepted"] == "known, fixed next week"
+    assert chain["message"] == "a | pipe\nand newline" and chain["evidence.fix"] == ""
 
 
 def test_junit_one_case_per_finding_and_one_per_finding_free_rule(doc):
@@ -116,9 +146,11 @@ def test_formats_are_checked_and_unselected_outputs_removed(tmp_path, doc):
     with pytest.raises(ValueError):
         parse_formats(",")
     written = write_outputs(doc, tmp_path, FORMATS)
-    assert set(written) == set(FORMATS)
+    # A document made without a crawl store has no pages.csv (tests/test_exports.py has one).
+    assert set(written) == set(FORMATS) | {"findings-csv"}
     assert {p.name for p in tmp_path.iterdir()} == {
-        "findings.json", "report.html", "csv", "junit.xml", "summary.md", "redirects.csv",
+        "findings.json", "report.html", "csv", "findings.csv", "junit.xml", "summary.md",
+        "redirects.csv",
         "redirects.nginx.conf", "redirects.apache.conf", "_redirects"}
     written = write_outputs(doc, tmp_path, ("json", "md"))
     assert {p.name for p in tmp_path.iterdir()} == {"findings.json", "summary.md"}
