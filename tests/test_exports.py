@@ -131,7 +131,7 @@ def test_findings_csv_one_row_per_finding_and_no_json_in_cells(run):
     rows = read_table(out / "findings.csv")
     assert [row["id"] for row in rows] == [f["id"] for f in document["findings"]]
     columns = list(rows[0])
-    assert columns[:6] == ["id", "rule", "name", "family", "severity", "url"]
+    assert columns[:8] == ["id", "rule", "name", "family", "severity", "impact", "group", "url"]
     assert {"subject", "message", "weight", "accepted", "evidence_file"} <= set(columns)
     evidence = [c for c in columns if c.startswith("evidence.")]
     assert evidence == sorted(evidence) and columns[-len(evidence):] == evidence

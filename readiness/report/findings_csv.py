@@ -2,7 +2,8 @@
 "findings.csv").
 
 The columns are decided from the findings themselves, the same way every run: the fixed
-columns first (``impact`` and ``group`` when findings carry them), then any other key a
+columns first (``impact``: the rule's link-building impact; ``group``: the template group a
+finding belongs to, empty for the others), then any other key a
 finding carries, then one column per evidence key, sorted by name. Evidence is flattened:
 ``evidence.<key>`` for a value, ``evidence.<key>.<field>`` for a field of a nested object or
 of the items of a list of objects (``evidence.inbound_links.source``), list items joined with
@@ -23,11 +24,10 @@ from readiness.report.machine import EVIDENCE_DIR, change_of, lists_cut
 from readiness.report.spreadsheet import cell, cut_to_fit, spreadsheet_csv
 
 FINDINGS_CSV = "findings.csv"
-# Keys of a finding that are columns of their own, in this order; ``impact`` and ``group``
-# (added by other parts of readiness) only when findings carry them.
+# Keys of a finding that are columns of their own, in this order, in every run (a spreadsheet
+# or script reading two runs' files finds the same columns).
 LEADING_COLUMNS = ("id", "rule", "name", "family", "severity", "impact", "group", "url",
                    "subject", "message", "weight", "accepted", "change", "evidence_file")
-OPTIONAL_COLUMNS = frozenset({"impact", "group"})
 # Finding keys that are no column as such (evidence is flattened into its own columns).
 _NOT_COLUMNS = frozenset({"evidence"})
 JOIN = " | "
@@ -85,7 +85,7 @@ def finding_cells(subject: str, finding: dict[str, Any], changes: dict[str, str]
 def ordered_columns(seen: set[str]) -> list[str]:
     """The columns named in ``seen``, in the table's order (module docstring)."""
     # (An optional key holding an object is flattened, group.id …: among the others.)
-    leading = [c for c in LEADING_COLUMNS if c not in OPTIONAL_COLUMNS or c in seen]
+    leading = list(LEADING_COLUMNS)
     known = set(LEADING_COLUMNS)
     others = sorted(c for c in seen if c not in known and not c.startswith(EVIDENCE_PREFIX))
     evidence = sorted(c for c in seen if c.startswith(EVIDENCE_PREFIX))

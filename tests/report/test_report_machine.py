@@ -50,22 +50,23 @@ def test_findings_csv_flattens_evidence_and_keeps_keys_other_parts_add(tmp_path,
     (impact, group: other parts of readiness add them) are columns too."""
     plain = write_findings_csv(doc, tmp_path / "plain.csv")
     with plain.open(encoding="utf-8-sig", newline="") as fh:
-        assert "impact" not in next(csv.reader(fh))  # only when findings carry it
-    doc["findings"][0]["impact"] = "dead end"
-    doc["findings"][0]["group"] = {"id": "GRP-1", "pattern": "/book/*"}
+        header = next(csv.reader(fh))
+    assert header[5:8] == ["impact", "group", "url"]  # in every run, grouped or not
+    doc["findings"][0]["impact"] = "on-page"  # as a rule file's override would
+    doc["findings"][0]["group"] = "G-RDR002-0123456789ab"
     doc["findings"][1]["evidence"]["fix"] = "=cmd|' /C calc'!A0"
     path = write_findings_csv(doc, tmp_path / "findings.csv")
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     columns = list(rows[0])
-    assert columns[:7] == ["id", "rule", "name", "family", "severity", "impact", "url"]
-    assert {"group.id", "group.pattern"} <= set(columns)
+    assert columns[:8] == ["id", "rule", "name", "family", "severity", "impact", "group", "url"]
     assert [c for c in columns if c.startswith("evidence.")] == [
         "evidence.fix", "evidence.hops.location", "evidence.hops.status", "evidence.hops.url",
         "evidence.inbound_link_count", "evidence.inbound_links.anchor",
         "evidence.inbound_links.source", "evidence.linking_pages"]
     loop, other, chain = rows
-    assert (loop["impact"], loop["group.id"], other["impact"]) == ("dead end", "GRP-1", "")
+    assert (loop["impact"], loop["group"]) == ("on-page", "G-RDR002-0123456789ab")
+    assert (other["impact"], other["group"]) == (doc["findings"][1]["impact"], "")
     assert loop["evidence.hops.status"] == "301"
     assert loop["evidence.inbound_links.source"] == "http://site.test/"
     assert other["evidence.fix"] == "'=cmd|' /C calc'!A0"  # never a formula
