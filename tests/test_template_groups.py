@@ -139,3 +139,19 @@ def test_a_section_is_host_and_first_path_segment_and_a_cause_drops_the_url():
     assert cause_of('2 <h1> headings: "Book", "Chapter 3" on https://docs.example/book/ch-3') == (
         cause_of('3 <h1> headings: "Book", "Chapter 12" on https://docs.example/book/ch-12'))
     assert cause_of("declares no canonical URL") != cause_of("answers 404")
+
+
+def test_a_grouped_run_validates_against_the_shipped_schema(runs):
+    """groups[], a member's "group" and every finding's impact are declared in the schema."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    schema = json.loads(resources.files("readiness.report").joinpath(
+        "findings.schema.json").read_text(encoding="utf-8"))
+    (_a, document, _s), _second = runs
+    jsonschema.Draft202012Validator(schema).validate(document)
+    member = next(f for f in document["findings"] if f.get("group"))
+    for broken in ({**member, "impact": "fatal"}, {**member, "group": "book-template"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.Draft202012Validator(schema).validate(
+                {**document, "findings": [broken]})
