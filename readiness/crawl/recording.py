@@ -29,7 +29,7 @@ from readiness.crawl.parsing import PageParseFailed, PageTooComplex, ParsedPage
 from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
-from readiness.store.records import Body, Canonical, Fetch, Hreflang, ParseOutcome
+from readiness.store.records import Body, Canonical, Fetch, FetchOutcome, Hreflang, ParseOutcome
 from readiness.urls import is_http
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class PageRecorder(StoreComponent):
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
         self.decide = self.spider.decide
+        self.limits = self.spider.limits
         self._commit_due = False
 
     def store_opened(self, store, run_dir) -> None:
@@ -64,7 +65,7 @@ class PageRecorder(StoreComponent):
     async def on_page(self, response) -> AsyncIterator[scrapy.Request]:
         """Record a page fetch (its row, its facts, its links); requests for what it leads to."""
         url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
-        # Its depth may have gone down since it was requested (SiteSpider._lowered).
+        # Its depth may have gone down since it was requested (met_shallower).
         depth = self.coordination.depth_of(url_id, depth)
         self.coordination.page_fetched(response.url, url_id)
         meta = response.meta
@@ -151,6 +152,28 @@ class PageRecorder(StoreComponent):
     def _commit(self) -> None:
         self._commit_due = False
         self.store.flush()  # nothing to do once the store has closed
+
+    def met_shallower(self, url_id: int, previous: int, depth: int) -> bool:
+        """A site URL decided at depth ``previous`` is met at the smaller ``depth``. True
+        when it is to be decided anew: it was skipped at a depth past crawl.max_depth
+        (excluded and trap skips come out the same again; a max-depth one may not). Else its
+        stored depth goes down, and so do those of what a fetched page leads to."""
+        if previous > self.crawl_cfg.max_depth:
+            skipped = self.store.query("SELECT error FROM fetches WHERE url_id = ?",
+                                       (url_id,)).fetchone()
+            if skipped is not None and skipped[0] == FetchOutcome.MAX_DEPTH.value:
+                self.limits.unskipped(FetchOutcome.MAX_DEPTH)
+            return True
+        self.store.query("UPDATE queue SET depth = ? WHERE url_id = ?", (depth, url_id))
+        answered = self.store.query("UPDATE fetches SET depth = ? WHERE url_id = ? "
+                                    "RETURNING fetched", (depth, url_id)).fetchall()
+        if answered and answered[0][0]:
+            # Its answer is recorded: what it leads to is decided again from the store. A
+            # page still in flight records itself at its new depth (on_page).
+            engine = self.crawler.engine
+            for request in self.lowered(url_id, depth):
+                engine.crawl(request)
+        return False
 
     def lowered(self, url_id: int, depth: int) -> Iterable[scrapy.Request]:
         """The URL ``url_id``, answered, is now at the smaller ``depth``: what it leads to
