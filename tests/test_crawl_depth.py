@@ -1,7 +1,7 @@
 """Crawl depth is each URL's smallest depth from a seed, whatever order responses arrive in.
 
 tests/depth_site: /slow/ answers 2 s late, so /target and /mid are met first through longer
-paths (depth 4 and 3; /hop, a redirect, at 3) and only later at their true depth 2. With crawl.max_depth 3 the crawl
+paths (depth 4 and 3; /hop, a redirect, and /refresh, a meta refresh, at 3) and only later at their true depth 2. With crawl.max_depth 3 the crawl
 must fetch /target after all, store depth 2 for it, and fetch what lies beneath both at true
 depth 3; URLs truly at depth 4 stay max-depth skips. Every seed shuffles the other answers.
 """
@@ -36,6 +36,9 @@ EXPECTED = {
     "/hop": (1, 2, None),           # a redirect met first at 3: fetched, its target too
     "/hop-target": (1, 2, None),    # the redirect's depth (decided again from the store)
     "/hop-below": (1, 3, None),     # beneath it: met first at 4 before the fix
+    "/refresh": (1, 2, None),       # a meta refresh met first at 3
+    "/refresh-target": (1, 2, None),  # the refresh's depth (decided again from the store)
+    "/refresh-below": (1, 3, None),   # beneath it: a max-depth skip before the fix
     # The clean twins: truly past the limit.
     "/deep4": (0, 4, "max-depth"),
     "/beyond": (0, 4, "max-depth"),

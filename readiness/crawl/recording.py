@@ -177,15 +177,17 @@ class PageRecorder(StoreComponent):
 
     def lowered(self, url_id: int, depth: int) -> Iterable[scrapy.Request]:
         """The URL ``url_id``, answered, is now at the smaller ``depth``: what it leads to
-        (its redirect target, canonicals, hreflang alternates, links; from the store) is
-        decided again from there, so depths and max-depth decisions follow."""
+        (its redirect or meta refresh target, canonicals, hreflang alternates, links; from
+        the store) is decided again from there, so depths and max-depth decisions follow."""
         targets = [(target_id, url, internal, depth, kind) for target_id, url, internal, kind
                    in self.store.query(
                        "SELECT u.id, u.url, u.internal, 'redirect' FROM fetches f JOIN urls u "
                        "ON u.id = f.location_url_id WHERE f.url_id = ? UNION ALL "
+                       "SELECT u.id, u.url, u.internal, 'meta-refresh' FROM pages p JOIN urls u "
+                       "ON u.id = p.meta_refresh_url_id WHERE p.url_id = ? UNION ALL "
                        "SELECT u.id, u.url, u.internal, 'canonical' FROM canonicals c JOIN urls u "
                        "ON u.id = c.target_id WHERE c.page_id = ? AND c.target_id != ?",
-                       (url_id, url_id, url_id))]
+                       (url_id, url_id, url_id, url_id))]
         targets += [(target_id, url, internal, depth + 1, "hreflang")
                     for target_id, url, internal in self.store.query(
                         "SELECT u.id, u.url, u.internal FROM hreflang h JOIN urls u "
@@ -208,18 +210,15 @@ class PageRecorder(StoreComponent):
         ``headers``: the fetch row's kept headers (names lower-cased, values joined)."""
         page_url = response.url
         facts = parsed.facts
-        if parsed.html_zlib is not None:
-            self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
-        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"),
-                                         response.meta["readiness_charset"],
-                                         parsed.encoding_valid))
-        self.variants.offer(page_url)
         base = parsed.base
         normalize = self.normalizer.normalize
         intern = self.store.intern
         is_internal = self.scope.is_internal
         child_depth = depth + 1
         fetch_resources = self.crawl_cfg.fetch_resources
+        if parsed.html_zlib is not None:
+            self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
+        self.variants.offer(page_url)
 
         # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
         canonical_rows, hreflang_rows = [], []
@@ -242,13 +241,22 @@ class PageRecorder(StoreComponent):
         self.store.add_all(canonical_rows)
         self.store.add_all(hreflang_rows)
 
+        # A meta refresh is a redirect the page makes: its target keeps the page's depth,
+        # and is stored with the page (lowered() decides it again from there).
+        refresh_id = None
         if facts.meta_refresh:
             target = _meta_refresh_target(facts.meta_refresh)
             target = normalize(target, base) if target else None
             if target is not None:
-                request = self.decide(target, depth, "meta-refresh", url_id)
+                internal = is_internal(target)
+                refresh_id = intern(target, internal)
+                request = self.decide(target, depth, "meta-refresh", url_id, refresh_id,
+                                      internal)
                 if request is not None:
                     yield request
+        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"),
+                                         response.meta["readiness_charset"],
+                                         parsed.encoding_valid, refresh_id))
 
         # Link edges: every one recorded; each new target fetched or probed once.
         edges = []
