@@ -153,6 +153,33 @@ class PageRecorder(StoreComponent):
         self._commit_due = False
         self.store.flush()  # nothing to do once the store has closed
 
+    def met_again(self, url_id: int, previous: int | None, depth: int,
+                  first_as_resource: bool) -> int | None:
+        """A site URL decided before is met again: at the smaller ``depth`` (``previous``:
+        the larger one it was decided at; None: no smaller) or as a resource of a page for
+        the first time. The depth to decide it anew at, or None (its decision stands)."""
+        if first_as_resource and self._met_as_resource(url_id):
+            return self.coordination.depth_of(url_id, depth)
+        if previous is None or not self.met_shallower(url_id, previous, depth):
+            return None
+        return depth
+
+    def _met_as_resource(self, url_id: int) -> bool:
+        """``url_id``, decided as a page, is a resource too: it holds no place of
+        crawl.max_pages, as if it had been met as a resource first. True when it was skipped
+        for max_pages (it is decided anew); a place it took is given back."""
+        queued_as, skipped = self.store.query(
+            "SELECT (SELECT discovered_by FROM queue WHERE url_id = ?1), "
+            "(SELECT error FROM fetches WHERE url_id = ?1)", (url_id,)).fetchone()
+        if queued_as is not None:
+            if queued_as != "resource":
+                self.coordination.give_back_page()
+            return False
+        if skipped == FetchOutcome.MAX_PAGES.value:
+            self.limits.unskipped(FetchOutcome.MAX_PAGES)
+            return True
+        return False
+
     def met_shallower(self, url_id: int, previous: int, depth: int) -> bool:
         """A site URL decided at depth ``previous`` is met at the smaller ``depth``. True
         when it is to be decided anew: it was skipped at a depth past crawl.max_depth
@@ -262,16 +289,20 @@ class PageRecorder(StoreComponent):
         edges = []
         known_id = self.store.url_id
         depths = self.coordination.depths
+        exempt = self.coordination.exempt
         reached = child_depth + 1  # as the depths array holds it
         # Each target already resolved where the page was parsed (ParsedPage.link_targets).
         for (raw, element, region, anchor, rel), target in zip(facts.links,
                                                                  parsed.link_targets):
             target_id = known_id(target) if target is not None else None
             # Most links on a page (nav, footer) point at URLs already decided at no greater
-            # depth: record the edge and move on without the scope and decision work.
+            # depth: record the edge and move on without the scope and decision work. A
+            # resource's link to a URL decided as a page may free the page's place.
             undecided = target is not None and (
                 target_id is None or target_id >= len(depths)
-                or not 0 < depths[target_id] <= reached)
+                or not 0 < depths[target_id] <= reached
+                or element not in PAGE_ELEMENTS and (target_id >= len(exempt)
+                                                     or not exempt[target_id]))
             if undecided:
                 internal = is_internal(target)
                 if target_id is None:

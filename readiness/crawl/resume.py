@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from readiness.config import ReadinessConfig
 from readiness.crawl.limits import LIMIT_OUTCOMES
+from readiness.crawl.recording import PAGE_ELEMENTS, followed_as
 from readiness.store.records import SCHEMA_VERSION, FetchOutcome
 from readiness.urls import UrlNormalizer
 
@@ -36,9 +37,11 @@ logger = logging.getLogger(__name__)
 
 # Set in the meta of every store whose frontier is kept (the queue table).
 FRONTIER_META_KEY = "frontier"
-# A queued page not answered: no fetch row, or still the max-depth skip row it had before it
-# was met within the limit (the spider deletes that row right after queueing it).
-UNANSWERED = f"(f.url_id IS NULL OR f.error = '{FetchOutcome.MAX_DEPTH.value}')"
+# A queued page not answered: no fetch row, or still the max-depth (max-pages) skip row it had
+# before it was met within the limit (as a resource; the spider deletes that row right after
+# queueing it).
+UNANSWERED = (f"(f.url_id IS NULL OR f.error IN ('{FetchOutcome.MAX_DEPTH.value}', "
+              f"'{FetchOutcome.MAX_PAGES.value}'))")
 
 
 class ResumeRefused(ValueError):
@@ -151,7 +154,8 @@ class Frontier:
         budget, limits hit, sitemaps read, the variant sample: ``variants`` None when that
         component is off); its robots.txt files, as :meth:`robots`."""
         unanswered = self.discard_unfinished()
-        coordination.restore(self.decided_depths(), self.pages_taken())
+        exempt = self.budget_exempt(coordination.crawl_cfg.fetch_resources)
+        coordination.restore(self.decided_depths(), self.pages_taken(exempt), exempt)
         limits.restore(self.limit_skips())
         sitemaps.restore(self.sitemaps_read())
         if variants is not None:
@@ -201,10 +205,25 @@ class Frontier:
                 "GROUP BY url_id"):
             yield url_id, depth
 
-    def pages_taken(self) -> int:
-        """Places of crawl.max_pages already taken (pages decided, their resources not)."""
-        return self._rows("SELECT COUNT(*) FROM queue WHERE kind = 'page' "
-                          "AND discovered_by IS NOT 'resource'")[0][0]
+    def budget_exempt(self, fetch_resources: bool) -> set[int]:
+        """Site URLs met as a resource of a page (queued as one, or the target of a stored
+        page's resource link, however they were met first): they hold no place of
+        crawl.max_pages."""
+        exempt = {url_id for (url_id,) in self._rows(
+            "SELECT url_id FROM queue WHERE kind = 'page' AND discovered_by = 'resource'")}
+        placeholders = ", ".join(f"'{element}'" for element in sorted(PAGE_ELEMENTS))
+        for target_id, element, rel in self._rows(
+                "SELECT DISTINCT l.target_id, l.element, l.rel FROM links l "
+                "JOIN urls u ON u.id = l.target_id WHERE u.internal = 1 "
+                f"AND l.element NOT IN ({placeholders})"):  # noqa: S608 - names above
+            if followed_as(element, rel, True, fetch_resources) == "resource":
+                exempt.add(target_id)
+        return exempt
+
+    def pages_taken(self, exempt: set[int]) -> int:
+        """Places of crawl.max_pages already taken (pages decided, resources not)."""
+        return sum(url_id not in exempt for (url_id,) in self._rows(
+            "SELECT url_id FROM queue WHERE kind = 'page'"))
 
     def limit_skips(self) -> list[tuple[FetchOutcome, int]]:
         """(limit's skip reason, URLs it skipped), not those queued since (a max-depth skip

@@ -230,17 +230,23 @@ class SiteSpider(scrapy.Spider):
             url_id = self.store.intern(url, internal)
         # Outbound URLs are decided at depth 0: how they were reached decides nothing.
         previous = self.coordination.decision(url_id, depth if internal else 0)
-        if previous is None:
-            return None
         if not internal:
-            if not is_http(url) or not self.crawl_cfg.probe.enabled:
+            self.coordination.exempt_from_budget(url_id)  # no page of the site's budget
+            if previous is None or not is_http(url) or not self.crawl_cfg.probe.enabled:
                 return None
             request = self.outbound.prober.start(url, url_id)
             if request is not None:
                 self.store.add(Queued(url_id=url_id, kind="probe"))
             return request
-        if previous != UNDECIDED and not self.recorder.met_shallower(url_id, previous, depth):
-            return None
+        # max_pages limits pages, not their images, whichever way a URL was met first.
+        resource = discovered_by == "resource"
+        first_as_resource = resource and self.coordination.exempt_from_budget(url_id)
+        if previous is None and not first_as_resource:
+            return None  # decided already, at no greater depth
+        if previous != UNDECIDED:
+            depth = self.recorder.met_again(url_id, previous, depth, first_as_resource)
+            if depth is None:
+                return None
         skip = self.limits.skip_reason(url, depth)
         robots_blocked = False
         if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
@@ -248,9 +254,8 @@ class SiteSpider(scrapy.Spider):
             self.stats.inc_value("readiness/robots_blocked")
             if self.crawl_cfg.robots == "obey":
                 skip = FetchOutcome.ROBOTS_BLOCKED
-        # max_pages limits pages, not their images; checked last, so only a page that will be
-        # fetched takes a place in the budget.
-        if skip is None and discovered_by != "resource" and not self.coordination.take_page():
+        # Checked last, so only a page that will be fetched takes a place in the budget.
+        if skip is None and not resource and not self.coordination.take_page():
             skip = FetchOutcome.MAX_PAGES
         if skip is not None:
             self.limits.skipped(skip)
@@ -264,10 +269,11 @@ class SiteSpider(scrapy.Spider):
                               discovered_by=discovered_by, discovered_from=source_id,
                               robots_blocked=robots_blocked))
         if previous != UNDECIDED:
-            # A max-depth skip now within the limit: its row goes once the queue row is
-            # written (until then --resume requests it: Frontier.queued_pages).
-            self.store.query("DELETE FROM fetches WHERE url_id = ? AND error = ?",
-                             (url_id, FetchOutcome.MAX_DEPTH.value))
+            # A max-depth skip now within the limit, or a max-pages one now a resource: its
+            # row goes once the queue row is written (until then --resume requests it:
+            # Frontier.queued_pages).
+            self.store.query("DELETE FROM fetches WHERE url_id = ? AND error IN (?, ?)",
+                             (url_id, FetchOutcome.MAX_DEPTH.value, FetchOutcome.MAX_PAGES.value))
         return self._page_request(url, url_id, depth, discovered_by, source_id, robots_blocked)
 
     def _page_request(self, url: str, url_id: int, depth: int, discovered_by: str,
