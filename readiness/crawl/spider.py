@@ -13,7 +13,10 @@ the URL was already fetched, skipped or probed, and at what depth. Responses arr
 order, so a URL can be met through a longer path first; met again at a smaller depth, its
 stored depth goes down, a ``max-depth`` skip within the limit is fetched after all, and a
 fetched page's links are decided again at its new depth + 1 (PageRecorder.met_shallower).
-That is the crawl's whole per-URL memory; page facts go to the store.
+``crawl.max_pages`` counts pages, not the resources they load, whichever way a URL was met
+first: a page a page shows as an image gives its place back, a max-pages skip met as a
+resource is fetched after all (PageRecorder.met_again; readiness/crawl/limits.py says when a
+limit is hit). That is the crawl's whole per-URL memory; page facts go to the store.
 
 Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config=FILE]
 [-a out=DIR] [-a run=NAME]``; resume an interrupted run with ``readiness crawl --resume DIR``
