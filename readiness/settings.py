@@ -29,7 +29,7 @@ RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 
 # Breadth-first (the spider gives each request priority -depth), so most URLs are met at
 # their smallest depth first; the spider lowers the depth of those met deeper first
-# (SiteSpider._lowered), so the recorded depth is the smallest from the seeds whatever the
+# (PageRecorder.met_shallower), so the recorded depth is the smallest from the seeds whatever the
 # order responses arrive in.
 # Requests are taken from the least busy host first: probes to a slow outside host wait in
 # their own queue instead of filling the downloader and stalling the site's pages.

@@ -27,6 +27,7 @@ from readiness.demo.server import SiteServer
 from readiness.rules.engine import analyze
 from readiness.rules.settings import load_config
 from readiness.store import CrawlStoreReader, open_store
+from readiness.store.records import Page, columns
 
 REPO = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server")
@@ -162,8 +163,13 @@ def facts_by_url(store) -> dict[str, object]:
     def rows(sql: str) -> list[tuple]:
         return sorted((tuple(row) for row in store.query(sql)), key=repr)
 
-    pages = {row["url"]: {k: row[k] for k in row.keys() if k not in ("url", "url_id")}
-             for row in store.query("SELECT u.url, p.* FROM pages p JOIN urls u ON u.id = p.url_id")}
+    # Every column but the id; the URL id a page names (its meta refresh's target) as its URL.
+    page_columns = ", ".join("r.url AS meta_refresh_url_id" if name == "meta_refresh_url_id"
+                             else f"p.{name}" for name in columns(Page) if name != "url_id")
+    pages = {row["url"]: {k: row[k] for k in row.keys() if k != "url"}
+             for row in store.query(
+                 f"SELECT u.url, {page_columns} FROM pages p JOIN urls u ON u.id = p.url_id "
+                 "LEFT JOIN urls r ON r.id = p.meta_refresh_url_id")}
     bodies = {row["url"]: zlib.decompress(row["html"]).decode("utf-8") for row in store.query(
         "SELECT u.url, b.html FROM bodies b JOIN urls u ON u.id = b.url_id")}
     return {

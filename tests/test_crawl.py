@@ -110,6 +110,14 @@ def test_temporary_redirect_and_meta_refresh(store, site):
     assert store.fetch(site("/redirects/meta-refresh-target"))["status"] == 200
 
 
+def test_a_meta_refresh_target_is_stored_with_its_page(store, site):
+    refresh_id = store.page(site("/redirects/meta-refresh"))["meta_refresh_url_id"]
+    assert store.query("SELECT url FROM urls WHERE id = ?", (refresh_id,)).fetchone()[0] == \
+        site("/redirects/meta-refresh-target")
+    # The clean twin: a page without a refresh has none.
+    assert store.page(site("/redirects/meta-refresh-target"))["meta_refresh_url_id"] is None
+
+
 # -- statuses and inbound links ---------------------------------------------------------
 
 

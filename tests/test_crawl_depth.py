@@ -1,7 +1,7 @@
 """Crawl depth is each URL's smallest depth from a seed, whatever order responses arrive in.
 
 tests/depth_site: /slow/ answers 2 s late, so /target and /mid are met first through longer
-paths (depth 4 and 3; /hop, a redirect, at 3) and only later at their true depth 2. With crawl.max_depth 3 the crawl
+paths (depth 4 and 3; /hop, a redirect, and /refresh, a meta refresh, at 3) and only later at their true depth 2. With crawl.max_depth 3 the crawl
 must fetch /target after all, store depth 2 for it, and fetch what lies beneath both at true
 depth 3; URLs truly at depth 4 stay max-depth skips. Every seed shuffles the other answers.
 """
@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -36,6 +37,9 @@ EXPECTED = {
     "/hop": (1, 2, None),           # a redirect met first at 3: fetched, its target too
     "/hop-target": (1, 2, None),    # the redirect's depth (decided again from the store)
     "/hop-below": (1, 3, None),     # beneath it: met first at 4 before the fix
+    "/refresh": (1, 2, None),       # a meta refresh met first at 3
+    "/refresh-target": (1, 2, None),  # the refresh's depth (decided again from the store)
+    "/refresh-below": (1, 3, None),   # beneath it: a max-depth skip before the fix
     # The clean twins: truly past the limit.
     "/deep4": (0, 4, "max-depth"),
     "/beyond": (0, 4, "max-depth"),
@@ -73,20 +77,27 @@ def assert_smallest_depths(store_path, prefix: str) -> None:
 def test_a_resumed_crawl_lowers_the_depths_the_interrupted_one_stored(tmp_path):
     """Killed while /slow/ is still on its way (the longer paths' pages stored at depth 3,
     /target a max-depth skip): the resumed crawl requests /slow/ again and lowers them."""
+    with SiteServer(DEPTH_SITE) as server:
+        out = killed_and_resumed(server, {"max_depth": 3}, "/hop-target", tmp_path)
+        assert_smallest_depths(out / "crawl.sqlite", server.url("site").rstrip("/"))
+
+
+def killed_and_resumed(server: SiteServer, crawl: dict, stored_path: str, tmp_path) -> Path:
+    """The run folder of a crawl of ``server`` (its ``crawl:`` section, 8 requests at a time,
+    no probes) killed once ``stored_path`` answered 200 in its store, then resumed to its end."""
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"crawl": {
-        "max_depth": 3, "concurrency": 8, "probe": {**TEST_PROBE, "enabled": False}}}))
+        **crawl, "concurrency": 8, "probe": {**TEST_PROBE, "enabled": False}}}))
     out = tmp_path / "run"
-    with SiteServer(DEPTH_SITE) as server:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "readiness.cli", "crawl", server.url("site"), "--config",
-             str(config), "--out", str(out), "--reports-dir", str(tmp_path), "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-            start_new_session=True)
-        wait_for(lambda: fetched(out / "crawl.sqlite", server.url("site", "/hop-target")),
-                 process, "/hop-target stored")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate(timeout=WAIT)
-        resumed = run_cli("crawl", "--resume", str(out), "--quiet")
-        assert resumed.returncode in (0, 1), resumed.stderr
-        assert_smallest_depths(out / "crawl.sqlite", server.url("site").rstrip("/"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "readiness.cli", "crawl", server.url("site"), "--config",
+         str(config), "--out", str(out), "--reports-dir", str(tmp_path), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        start_new_session=True)
+    wait_for(lambda: fetched(out / "crawl.sqlite", server.url("site", stored_path)),
+             process, f"{stored_path} stored")
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=WAIT)
+    resumed = run_cli("crawl", "--resume", str(out), "--quiet")
+    assert resumed.returncode in (0, 1), resumed.stderr
+    return out

@@ -110,7 +110,7 @@ class CrawlConfig(StrictModel):
         "a link-local or cloud metadata address (169.254.169.254) only when listed here.")
     include: list[str] = Field(default_factory=list, description="Only crawl URLs matching these globs (path globs start with /).")
     exclude: list[str] = Field(default_factory=list, description="Never crawl URLs matching these globs.")
-    max_pages: int = Field(50_000, ge=1, description="Stop fetching new site URLs after this many.")
+    max_pages: int = Field(50_000, ge=1, description="Stop fetching new site pages after this many (the images, scripts and stylesheets a page loads are not counted, however they were found first).")
     max_depth: int = Field(30, ge=0, description="Links further than this from a seed are not followed.")
     concurrency: int = Field(16, ge=1, le=256, description="Parallel requests to the site.")
     delay: float = Field(0.0, ge=0, description="Seconds between requests to the site.")

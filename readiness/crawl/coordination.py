@@ -54,6 +54,11 @@ class LocalCoordination:
         # met at (outbound URLs: 1, their depth decides nothing). Components read it directly
         # on the hot path (most links point at URLs decided already, at no smaller depth).
         self.depths = array("I")
+        # Indexed by URL id: 1 once the URL holds no place of crawl.max_pages and never will
+        # (an outbound URL, or a site URL met as a resource of a page, however it was met
+        # first). The hot path asks it for a link by an <img>, <script>, <link> … to a URL
+        # decided already: while 0, that link may make a page's place a resource's.
+        self.exempt = bytearray()
         # False only for a worker started for a distributed run that had already ended.
         self.joined = True
         # This process seeds the crawl (robots.txt, start URLs, sitemaps).
@@ -145,14 +150,27 @@ class LocalCoordination:
         self.depths[url_id] = 1
         return True
 
-    def restore(self, decided_depths, pages_taken: int) -> None:
+    def restore(self, decided_depths, pages_taken: int, exempt_ids) -> None:
         """A resumed run (readiness.crawl.resume): the URLs decided before the interrupt,
-        (url id, smallest depth) each, and the places of crawl.max_pages they took."""
+        (url id, smallest depth) each, the places of crawl.max_pages they took and the site
+        URLs met as resources."""
         for url_id, depth in decided_depths:
             if url_id >= len(self.depths):
                 self._grow(url_id)
             self.depths[url_id] = depth + 1
         self._scheduled_pages = pages_taken
+        for url_id in exempt_ids:
+            self.exempt_from_budget(url_id)
+
+    def exempt_from_budget(self, url_id: int) -> bool:
+        """``url_id`` holds no place of crawl.max_pages; True the first time it is said."""
+        exempt = self.exempt
+        if url_id >= len(exempt):
+            exempt.extend(bytes(max(url_id + 1 - len(exempt), 4096)))
+        if exempt[url_id]:
+            return False
+        exempt[url_id] = 1
+        return True
 
     def take_page(self) -> bool:
         """One more page within crawl.max_pages (the whole run's)."""
@@ -160,6 +178,10 @@ class LocalCoordination:
             return False
         self._scheduled_pages += 1
         return True
+
+    def give_back_page(self) -> None:
+        """A page's place is free again: the page is a resource after all."""
+        self._scheduled_pages -= 1
 
     def first_sitemap(self, url: str) -> bool:
         """True for the one process that reads the sitemap at ``url``."""
@@ -308,6 +330,9 @@ class RedisCoordination(LocalCoordination):
 
     def take_page(self) -> bool:
         return self.shared_run.count_page() <= self.crawl_cfg.max_pages
+
+    def give_back_page(self) -> None:
+        self.shared_run.count_page(-1)
 
     def first_sitemap(self, url: str) -> bool:
         return self.shared_run.first_sitemap(url)

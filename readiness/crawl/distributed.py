@@ -166,6 +166,6 @@ class DistributedRun:
         """True for the one worker that requests the run's variants."""
         return bool(self.server.set(self.key("variant-probes"), self.worker, nx=True))
 
-    def count_page(self) -> int:
-        """Count one more scheduled page; the run's total so far."""
-        return self.server.incr(self.key("pages"))
+    def count_page(self, pages: int = 1) -> int:
+        """Count one more scheduled page (-1: one less); the run's total so far."""
+        return self.server.incrby(self.key("pages"), pages)

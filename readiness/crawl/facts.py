@@ -51,15 +51,17 @@ class PageFacts:
     # readiness.page.tree's bounds); None when the tree is whole.
     nesting_cut: int | None = None
 
-    def page_record(self, url_id: int, x_robots_tag: str | None,
-                    charset: PageCharset, encoding_valid: bool) -> Page:
+    def page_record(self, url_id: int, x_robots_tag: str | None, charset: PageCharset,
+                    encoding_valid: bool, meta_refresh_url_id: int | None = None) -> Page:
         """The page's row of the store: these facts, and what its response says (the
         X-Robots-Tag header, the declared charsets and the encoding the body was decoded
-        with, and whether it decoded without a bad byte)."""
+        with, and whether it decoded without a bad byte); the id of its meta refresh's
+        target, resolved by the crawl."""
         return Page(
             url_id=url_id, title=self.title, meta_description=self.meta_description,
             h1=self.h1, meta_robots=self.meta_robots, x_robots_tag=x_robots_tag,
             viewport=self.viewport, lang=self.lang, meta_refresh=self.meta_refresh,
+            meta_refresh_url_id=meta_refresh_url_id,
             encoding=charset.used, charset_header=charset.header, charset_meta=charset.meta,
             encoding_valid=encoding_valid, nesting_cut=self.nesting_cut,
             word_count=self.word_count, content_hash=self.content_hash,

@@ -29,7 +29,7 @@ from readiness.crawl.parsing import PageParseFailed, PageTooComplex, ParsedPage
 from readiness.crawl.stylesheets import css_urls
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
-from readiness.store.records import Body, Canonical, Fetch, Hreflang, ParseOutcome
+from readiness.store.records import Body, Canonical, Fetch, FetchOutcome, Hreflang, ParseOutcome
 from readiness.urls import is_http
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class PageRecorder(StoreComponent):
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
         self.decide = self.spider.decide
+        self.limits = self.spider.limits
         self._commit_due = False
 
     def store_opened(self, store, run_dir) -> None:
@@ -64,7 +65,7 @@ class PageRecorder(StoreComponent):
     async def on_page(self, response) -> AsyncIterator[scrapy.Request]:
         """Record a page fetch (its row, its facts, its links); requests for what it leads to."""
         url_id, depth, discovered_by, source_id, robots_blocked = response.meta["page"]
-        # Its depth may have gone down since it was requested (SiteSpider._lowered).
+        # Its depth may have gone down since it was requested (met_shallower).
         depth = self.coordination.depth_of(url_id, depth)
         self.coordination.page_fetched(response.url, url_id)
         meta = response.meta
@@ -152,17 +153,68 @@ class PageRecorder(StoreComponent):
         self._commit_due = False
         self.store.flush()  # nothing to do once the store has closed
 
+    def met_again(self, url_id: int, previous: int | None, depth: int,
+                  first_as_resource: bool) -> int | None:
+        """A site URL decided before is met again: at the smaller ``depth`` (``previous``:
+        the larger one it was decided at; None: no smaller) or as a resource of a page for
+        the first time. The depth to decide it anew at, or None (its decision stands)."""
+        if first_as_resource and self._met_as_resource(url_id):
+            return self.coordination.depth_of(url_id, depth)
+        if previous is None or not self.met_shallower(url_id, previous, depth):
+            return None
+        return depth
+
+    def _met_as_resource(self, url_id: int) -> bool:
+        """``url_id``, decided as a page, is a resource too: it holds no place of
+        crawl.max_pages, as if it had been met as a resource first. True when it was skipped
+        for max_pages (it is decided anew); a place it took is given back."""
+        queued_as, skipped = self.store.query(
+            "SELECT (SELECT discovered_by FROM queue WHERE url_id = ?1), "
+            "(SELECT error FROM fetches WHERE url_id = ?1)", (url_id,)).fetchone()
+        if queued_as is not None:
+            if queued_as != "resource":
+                self.coordination.give_back_page()
+            return False
+        if skipped == FetchOutcome.MAX_PAGES.value:
+            self.limits.unskipped(FetchOutcome.MAX_PAGES)
+            return True
+        return False
+
+    def met_shallower(self, url_id: int, previous: int, depth: int) -> bool:
+        """A site URL decided at depth ``previous`` is met at the smaller ``depth``. True
+        when it is to be decided anew: it was skipped at a depth past crawl.max_depth
+        (excluded and trap skips come out the same again; a max-depth one may not). Else its
+        stored depth goes down, and so do those of what a fetched page leads to."""
+        if previous > self.crawl_cfg.max_depth:
+            skipped = self.store.query("SELECT error FROM fetches WHERE url_id = ?",
+                                       (url_id,)).fetchone()
+            if skipped is not None and skipped[0] == FetchOutcome.MAX_DEPTH.value:
+                self.limits.unskipped(FetchOutcome.MAX_DEPTH)
+            return True
+        self.store.query("UPDATE queue SET depth = ? WHERE url_id = ?", (depth, url_id))
+        answered = self.store.query("UPDATE fetches SET depth = ? WHERE url_id = ? "
+                                    "RETURNING fetched", (depth, url_id)).fetchall()
+        if answered and answered[0][0]:
+            # Its answer is recorded: what it leads to is decided again from the store. A
+            # page still in flight records itself at its new depth (on_page).
+            engine = self.crawler.engine
+            for request in self.lowered(url_id, depth):
+                engine.crawl(request)
+        return False
+
     def lowered(self, url_id: int, depth: int) -> Iterable[scrapy.Request]:
         """The URL ``url_id``, answered, is now at the smaller ``depth``: what it leads to
-        (its redirect target, canonicals, hreflang alternates, links; from the store) is
-        decided again from there, so depths and max-depth decisions follow."""
+        (its redirect or meta refresh target, canonicals, hreflang alternates, links; from
+        the store) is decided again from there, so depths and max-depth decisions follow."""
         targets = [(target_id, url, internal, depth, kind) for target_id, url, internal, kind
                    in self.store.query(
                        "SELECT u.id, u.url, u.internal, 'redirect' FROM fetches f JOIN urls u "
                        "ON u.id = f.location_url_id WHERE f.url_id = ? UNION ALL "
+                       "SELECT u.id, u.url, u.internal, 'meta-refresh' FROM pages p JOIN urls u "
+                       "ON u.id = p.meta_refresh_url_id WHERE p.url_id = ? UNION ALL "
                        "SELECT u.id, u.url, u.internal, 'canonical' FROM canonicals c JOIN urls u "
                        "ON u.id = c.target_id WHERE c.page_id = ? AND c.target_id != ?",
-                       (url_id, url_id, url_id))]
+                       (url_id, url_id, url_id, url_id))]
         targets += [(target_id, url, internal, depth + 1, "hreflang")
                     for target_id, url, internal in self.store.query(
                         "SELECT u.id, u.url, u.internal FROM hreflang h JOIN urls u "
@@ -185,18 +237,15 @@ class PageRecorder(StoreComponent):
         ``headers``: the fetch row's kept headers (names lower-cased, values joined)."""
         page_url = response.url
         facts = parsed.facts
-        if parsed.html_zlib is not None:
-            self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
-        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"),
-                                         response.meta["readiness_charset"],
-                                         parsed.encoding_valid))
-        self.variants.offer(page_url)
         base = parsed.base
         normalize = self.normalizer.normalize
         intern = self.store.intern
         is_internal = self.scope.is_internal
         child_depth = depth + 1
         fetch_resources = self.crawl_cfg.fetch_resources
+        if parsed.html_zlib is not None:
+            self.store.add(Body(url_id=url_id, html=parsed.html_zlib))
+        self.variants.offer(page_url)
 
         # Canonicals (HTML, then HTTP Link header) and hreflang alternates.
         canonical_rows, hreflang_rows = [], []
@@ -219,28 +268,41 @@ class PageRecorder(StoreComponent):
         self.store.add_all(canonical_rows)
         self.store.add_all(hreflang_rows)
 
+        # A meta refresh is a redirect the page makes: its target keeps the page's depth,
+        # and is stored with the page (lowered() decides it again from there).
+        refresh_id = None
         if facts.meta_refresh:
             target = _meta_refresh_target(facts.meta_refresh)
             target = normalize(target, base) if target else None
             if target is not None:
-                request = self.decide(target, depth, "meta-refresh", url_id)
+                internal = is_internal(target)
+                refresh_id = intern(target, internal)
+                request = self.decide(target, depth, "meta-refresh", url_id, refresh_id,
+                                      internal)
                 if request is not None:
                     yield request
+        self.store.add(facts.page_record(url_id, headers.get("x-robots-tag"),
+                                         response.meta["readiness_charset"],
+                                         parsed.encoding_valid, refresh_id))
 
         # Link edges: every one recorded; each new target fetched or probed once.
         edges = []
         known_id = self.store.url_id
         depths = self.coordination.depths
+        exempt = self.coordination.exempt
         reached = child_depth + 1  # as the depths array holds it
         # Each target already resolved where the page was parsed (ParsedPage.link_targets).
         for (raw, element, region, anchor, rel), target in zip(facts.links,
                                                                  parsed.link_targets):
             target_id = known_id(target) if target is not None else None
             # Most links on a page (nav, footer) point at URLs already decided at no greater
-            # depth: record the edge and move on without the scope and decision work.
+            # depth: record the edge and move on without the scope and decision work. A
+            # resource's link to a URL decided as a page may free the page's place.
             undecided = target is not None and (
                 target_id is None or target_id >= len(depths)
-                or not 0 < depths[target_id] <= reached)
+                or not 0 < depths[target_id] <= reached
+                or element not in PAGE_ELEMENTS and (target_id >= len(exempt)
+                                                     or not exempt[target_id]))
             if undecided:
                 internal = is_internal(target)
                 if target_id is None:

@@ -21,23 +21,27 @@ gone with the run), and a configuration or start URL other than the stored run's
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from readiness.config import ReadinessConfig
+from readiness.crawl.limits import LIMIT_OUTCOMES
+from readiness.crawl.recording import PAGE_ELEMENTS, followed_as
 from readiness.store.records import SCHEMA_VERSION, FetchOutcome
 from readiness.urls import UrlNormalizer
 
+logger = logging.getLogger(__name__)
+
 # Set in the meta of every store whose frontier is kept (the queue table).
 FRONTIER_META_KEY = "frontier"
-# The skip reasons that mean a crawl limit was hit, as the spider names the limit.
-# A queued page not answered: no fetch row, or still the max-depth skip row it had before it
-# was met within the limit (the spider deletes that row right after queueing it).
-UNANSWERED = f"(f.url_id IS NULL OR f.error = '{FetchOutcome.MAX_DEPTH.value}')"
-LIMIT_OUTCOMES = {FetchOutcome.MAX_PAGES.value: "max_pages",
-                  FetchOutcome.MAX_DEPTH.value: "max_depth"}
+# A queued page not answered: no fetch row, or still the max-depth (max-pages) skip row it had
+# before it was met within the limit (as a resource; the spider deletes that row right after
+# queueing it).
+UNANSWERED = (f"(f.url_id IS NULL OR f.error IN ('{FetchOutcome.MAX_DEPTH.value}', "
+              f"'{FetchOutcome.MAX_PAGES.value}'))")
 
 
 class ResumeRefused(ValueError):
@@ -144,6 +148,34 @@ class Frontier:
     def __init__(self, store) -> None:
         self.store = store
 
+    def take_back(self, run_id: str, coordination, limits, sitemaps,
+                  variants) -> dict[str, tuple[str | None, list[str]]]:
+        """Give the crawl's components the interrupted run's decisions (decided-set and page
+        budget, limits hit, sitemaps read, the variant sample: ``variants`` None when that
+        component is off); its robots.txt files, as :meth:`robots`."""
+        unanswered = self.discard_unfinished()
+        exempt = self.budget_exempt(coordination.crawl_cfg.fetch_resources)
+        coordination.restore(self.decided_depths(), self.pages_taken(exempt), exempt)
+        limits.restore(self.limit_skips())
+        sitemaps.restore(self.sitemaps_read())
+        if variants is not None:
+            for page_url in self.page_urls():
+                variants.offer(page_url)
+        logger.info("resuming run %s: %d page(s) decided and not answered are requested",
+                    run_id, unanswered)
+        return self.robots()
+
+    def requests(self, page_request: Callable[..., Any], prober) -> Iterable[Any]:
+        """The interrupted run's work not done: its pages (``page_request(url, url_id, depth,
+        discovered_by, discovered_from, robots_blocked)``), then its outbound probes."""
+        for page in self.queued_pages():
+            yield page_request(page.url, page.url_id, page.depth, page.discovered_by,
+                               page.discovered_from, page.robots_blocked)
+        for url_id, url in self.queued_probes():
+            request = prober.start(url, url_id)
+            if request is not None:
+                yield request
+
     def _rows(self, sql: str) -> list[tuple]:
         return self.store.query(sql).fetchall()
 
@@ -173,21 +205,33 @@ class Frontier:
                 "GROUP BY url_id"):
             yield url_id, depth
 
-    def max_depth_skips(self) -> int:
-        """URLs skipped as max-depth (not those queued since, met within the limit)."""
-        return self._rows("SELECT COUNT(*) FROM fetches WHERE error = "
-                          f"'{FetchOutcome.MAX_DEPTH.value}' AND url_id NOT IN "
-                          "(SELECT url_id FROM queue)")[0][0]
+    def budget_exempt(self, fetch_resources: bool) -> set[int]:
+        """Site URLs met as a resource of a page (queued as one, or the target of a stored
+        page's resource link, however they were met first): they hold no place of
+        crawl.max_pages."""
+        exempt = {url_id for (url_id,) in self._rows(
+            "SELECT url_id FROM queue WHERE kind = 'page' AND discovered_by = 'resource'")}
+        placeholders = ", ".join(f"'{element}'" for element in sorted(PAGE_ELEMENTS))
+        for target_id, element, rel in self._rows(
+                "SELECT DISTINCT l.target_id, l.element, l.rel FROM links l "
+                "JOIN urls u ON u.id = l.target_id WHERE u.internal = 1 "
+                f"AND l.element NOT IN ({placeholders})"):  # noqa: S608 - names above
+            if followed_as(element, rel, True, fetch_resources) == "resource":
+                exempt.add(target_id)
+        return exempt
 
-    def pages_taken(self) -> int:
-        """Places of crawl.max_pages already taken (pages decided, their resources not)."""
-        return self._rows("SELECT COUNT(*) FROM queue WHERE kind = 'page' "
-                          "AND discovered_by IS NOT 'resource'")[0][0]
+    def pages_taken(self, exempt: set[int]) -> int:
+        """Places of crawl.max_pages already taken (pages decided, resources not)."""
+        return sum(url_id not in exempt for (url_id,) in self._rows(
+            "SELECT url_id FROM queue WHERE kind = 'page'"))
 
-    def limits_hit(self) -> set[str]:
-        rows = self._rows("SELECT DISTINCT error FROM fetches WHERE error IN "
-                          f"({', '.join(repr(v) for v in LIMIT_OUTCOMES)})")
-        return {LIMIT_OUTCOMES[error] for (error,) in rows}
+    def limit_skips(self) -> list[tuple[FetchOutcome, int]]:
+        """(limit's skip reason, URLs it skipped), not those queued since (a max-depth skip
+        met again within the limit)."""
+        values = ", ".join(repr(outcome.value) for outcome in LIMIT_OUTCOMES)
+        return [(FetchOutcome(error), count) for error, count in self._rows(
+            f"SELECT error, COUNT(*) FROM fetches WHERE error IN ({values}) "  # noqa: S608
+            "AND url_id NOT IN (SELECT url_id FROM queue) GROUP BY error")]
 
     def robots(self) -> dict[str, tuple[str | None, list[str]]]:
         """host -> (robots.txt text or None, its Sitemap: URLs), as first read."""

@@ -107,7 +107,7 @@ class RunStore:
         if self.periodic_flush is not None and self.periodic_flush.running:
             self.periodic_flush.stop()
         self.crawler.signals.send_catch_log(store_closing, store=self.store, reason=reason)
-        limits_hit = sorted(spider.limits_hit)
+        limits_hit = spider.limits.hit
         complete = reason == "finished" and not limits_hit
         stats = self.crawler.stats
         self.store.close({

@@ -12,8 +12,11 @@ crawl store's URL index gives each URL an id, and the coordination's decided-set
 the URL was already fetched, skipped or probed, and at what depth. Responses arrive in any
 order, so a URL can be met through a longer path first; met again at a smaller depth, its
 stored depth goes down, a ``max-depth`` skip within the limit is fetched after all, and a
-fetched page's links are decided again at its new depth + 1 (:meth:`SiteSpider._lowered`).
-That is the crawl's whole per-URL memory; page facts go to the store.
+fetched page's links are decided again at its new depth + 1 (PageRecorder.met_shallower).
+``crawl.max_pages`` counts pages, not the resources they load, whichever way a URL was met
+first: a page a page shows as an image gives its place back, a max-pages skip met as a
+resource is fetched after all (PageRecorder.met_again; readiness/crawl/limits.py says when a
+limit is hit). That is the crawl's whole per-URL memory; page facts go to the store.
 
 Run it with ``readiness crawl URL`` or ``scrapy crawl site -a url=URL [-a config=FILE]
 [-a out=DIR] [-a run=NAME]``; resume an interrupted run with ``readiness crawl --resume DIR``
@@ -33,16 +36,17 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
-from readiness.config import ConfigError, ReadinessConfig, read_config
+from readiness.config import ConfigError, ReadinessConfig
+from readiness.crawl.arguments import CrawlArguments
 from readiness.crawl.auxiliary import follow_aux_redirect
 from readiness.crawl.coordination import UNDECIDED
 from readiness.crawl.crawl_settings import crawl_settings
 from readiness.crawl.outbound import OutboundProbes
-from readiness.crawl.outside import (PLACEMENTS, PROSPECTS, OutsideList, OutsideRun,
-                                    prepare_outside, read_outside_list)
+from readiness.crawl.limits import CrawlLimits
+from readiness.crawl.outside import OutsideList, OutsideRun
 from readiness.crawl.recording import PageRecorder
 from readiness.crawl.remeasure import QuietRemeasurement
-from readiness.crawl.resume import Frontier, resumable_meta, resume_store_path, resumed_run
+from readiness.crawl.resume import Frontier
 from readiness.crawl.robots import RobotsTxt
 from readiness.crawl.run_store import RunStore
 from readiness.crawl.seeds import Seeds
@@ -51,7 +55,7 @@ from readiness.crawl.sitemaps import Sitemaps
 from readiness.crawl.variants import VariantProbes
 from readiness.crawl.workers import ParseWorkers
 from readiness.store.records import Fetch, FetchOutcome, Queued
-from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin, redact_credentials
+from readiness.urls import Scope, UrlNormalizer, is_http, netloc, origin
 
 
 logger = logging.getLogger(__name__)
@@ -71,69 +75,34 @@ class SiteSpider(scrapy.Spider):
                  prospects: str | None = None, placements: str | None = None,
                  outside: OutsideRun | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not url and not resume:
-            raise ValueError("a start URL is required: scrapy crawl site -a url=https://… "
-                             "(or -a resume=DIR to resume an interrupted run)")
-        if url and redact_credentials(url) != url:
-            raise ValueError(f"the start URL {redact_credentials(url)} carries a user "
-                             f"name/password: remove them (never sent, never stored)")
-        # A path (scrapy crawl -a config=…, scrapyd) or an already validated config (the CLI).
-        if isinstance(config, ReadinessConfig):
-            self.config_path, self.cfg = None, config
-        else:
-            # The crawl sections validated; the rules are validated by whoever analyses
-            # (readiness.report.on_close.AnalyzeOnClose, at start-up, before any request).
-            self.config_path, self.cfg = config, read_config(config) if config else None
-        # The stored run's meta when resuming it (readiness.crawl.resume): its folder, its
-        # configuration and start URL.
-        self.resumed_meta: dict[str, Any] | None = None
-        if resume:
-            if out:
-                raise ValueError("resume continues the run in its own folder: give no out")
-            store_path = resume_store_path(resume)
-            self.resumed_meta = resumable_meta(store_path)
-            self.cfg, url = resumed_run(self.resumed_meta, self.cfg, url)
-            self.config_path = self.config_path or self.resumed_meta.get("config_file")
-            out = str(store_path.parent)
-        elif self.cfg is None:
-            self.cfg = read_config(None)
-        self.out = out
-        # A prospects or placements run: the list read and the config made its polite
-        # list-mode crawl (-a prospects=FILE / -a placements=FILE), or both done by the CLI.
-        self.outside = outside
-        if prospects or placements:
-            if resume or outside is not None or (prospects and placements):
-                raise ValueError("give one list, prospects=FILE or placements=FILE, for a new "
-                                 "run (a resumed run has its list stored)")
-            if not url:
-                raise ValueError("a prospects or placements run needs the site: -a url=SITE")
-            mode = PROSPECTS if prospects else PLACEMENTS
-            self.outside = read_outside_list(mode, prospects or placements)
-            prepare_outside(mode, url, self.outside.listed, self.cfg)
+        given = CrawlArguments.read(url, config, out, resume, prospects, placements, outside)
+        self.cfg, self.config_path, self.out = given.cfg, given.config_path, given.out
+        # The stored run's meta when resuming it (readiness.crawl.resume).
+        self.resumed_meta = given.resumed_meta
+        # A prospects or placements run: its list (readiness.crawl.outside).
+        self.outside = given.outside
         self.crawl_cfg = self.cfg.crawl
         # A distributed run (crawl.distributed.redis_url): every worker gets the same name.
         self.run_name = run
         self.normalizer = UrlNormalizer.from_config(self.crawl_cfg)
-        start = self.normalizer.normalize(url)
+        start = self.normalizer.normalize(given.url)
         if start is None or not is_http(start):
-            raise ValueError(f"not an http(s) URL: {url!r}")
+            raise ValueError(f"not an http(s) URL: {given.url!r}")
         self.start_url = start
         # The start URLs (or the listed URLs only), backlinked pages, the site's hosts.
         self.seeds = Seeds.of(start, self.cfg, self.normalizer)
         self.seed_urls = self.seeds.seed_urls
         self.site_netlocs = set(self.seeds.site_netlocs)
         self.scope = Scope(self.site_netlocs, self.crawl_cfg.include, self.crawl_cfg.exclude)
-        outside = self.scope.excluded_by(start)
-        if outside is not None:
+        outside_scope = self.scope.excluded_by(start)
+        if outside_scope is not None:
             # A crawl that may not fetch its own start URL sees nothing: refused, not passed.
-            key = f"crawl.{outside}"
+            key = f"crawl.{outside_scope}"
             raise ConfigError(
-                f"{key}: the start URL {url} is outside the crawl's own scope "
-                f"({key}: {getattr(self.crawl_cfg, outside)}) — start from a URL it keeps, "
-                f"or widen {key}", self.config_path or (self.cfg.sources or [None])[-1])
-        self.limits_hit: set[str] = set()
-        # URLs skipped as max-depth: "max_depth" stays in limits_hit while there is one.
-        self.max_depth_skips = 0
+                f"{key}: the start URL {given.url} is outside the crawl's own scope "
+                f"({key}: {getattr(self.crawl_cfg, outside_scope)}) — start from a URL it "
+                f"keeps, or widen {key}", self.config_path or (self.cfg.sources or [None])[-1])
+        self.limits = CrawlLimits(self.crawl_cfg, self.scope)
         self.missing_components: list[str] = []  # needed components not built (start())
         self._after_crawl: list = []  # from store_opened on
 
@@ -191,11 +160,16 @@ class SiteSpider(scrapy.Spider):
                          {f"{urlsplit(self.start_url).scheme}://{n}" for n in self.site_netlocs})
         hosts = sorted({netloc(o) for o in origins})
         self.coordination.robots_expected(hosts)
-        stored_robots = self._resume() if self.resumed_meta is not None else {}
+        stored_robots = {}
+        if self.resumed_meta is not None:
+            # Its decisions back from its store, its robots.txt files as first read.
+            self.frontier = Frontier(self.store)
+            stored_robots = self.frontier.take_back(
+                self.resumed_meta.get("run_id"), self.coordination, self.limits, self.sitemaps,
+                self.crawler.get_extension(VariantProbes))
         requested: set[str] = set(stored_robots)
         for host, (body, sitemaps) in sorted(stored_robots.items()):
-            # As first read: not fetched again.
-            if body is not None:
+            if body is not None:  # not fetched again
                 self.robots.rules.add(host, body)
             for request in self._robots_done(host, sitemaps, body):
                 yield request
@@ -206,35 +180,7 @@ class SiteSpider(scrapy.Spider):
             requested.add(host)
             yield self.robots.request(host_origin, host, self.parse_robots, self.robots_failed)
         if self.resumed_meta is not None:
-            for request in self._frontier_requests():
-                yield request
-
-    def _resume(self) -> dict[str, tuple[str | None, list[str]]]:
-        """Take the interrupted run's decisions back from its store; its robots.txt files."""
-        frontier = self.frontier = Frontier(self.store)
-        unanswered = frontier.discard_unfinished()
-        self.coordination.restore(frontier.decided_depths(), frontier.pages_taken())
-        self.limits_hit.update(frontier.limits_hit())
-        self.max_depth_skips = frontier.max_depth_skips()
-        if not self.max_depth_skips:
-            self.limits_hit.discard("max_depth")
-        self.sitemaps.restore(frontier.sitemaps_read())
-        variants = self.crawler.get_extension(VariantProbes)
-        if variants is not None:
-            for page_url in frontier.page_urls():
-                variants.offer(page_url)
-        logger.info("resuming run %s: %d page(s) decided and not answered are requested",
-                    self.resumed_meta.get("run_id"), unanswered)
-        return frontier.robots()
-
-    def _frontier_requests(self) -> Iterable[scrapy.Request]:
-        """The interrupted run's work not done: its pages, then its outbound probes."""
-        for page in self.frontier.queued_pages():
-            yield self._page_request(page.url, page.url_id, page.depth, page.discovered_by,
-                                     page.discovered_from, page.robots_blocked)
-        for url_id, url in self.frontier.queued_probes():
-            request = self.outbound.prober.start(url, url_id)
-            if request is not None:
+            for request in self.frontier.requests(self._page_request, self.outbound.prober):
                 yield request
 
     def parse_robots(self, response) -> Iterable[scrapy.Request]:
@@ -287,30 +233,35 @@ class SiteSpider(scrapy.Spider):
             url_id = self.store.intern(url, internal)
         # Outbound URLs are decided at depth 0: how they were reached decides nothing.
         previous = self.coordination.decision(url_id, depth if internal else 0)
-        if previous is None:
-            return None
         if not internal:
-            if not is_http(url) or not self.crawl_cfg.probe.enabled:
+            self.coordination.exempt_from_budget(url_id)  # no page of the site's budget
+            if previous is None or not is_http(url) or not self.crawl_cfg.probe.enabled:
                 return None
             request = self.outbound.prober.start(url, url_id)
             if request is not None:
                 self.store.add(Queued(url_id=url_id, kind="probe"))
             return request
-        if previous != UNDECIDED and not self._lowered(url_id, previous, depth):
-            return None
-        skip = self._skip_reason(url, depth)
+        # max_pages limits pages, not their images, whichever way a URL was met first.
+        resource = discovered_by == "resource"
+        first_as_resource = resource and self.coordination.exempt_from_budget(url_id)
+        if previous is None and not first_as_resource:
+            return None  # decided already, at no greater depth
+        if previous != UNDECIDED:
+            depth = self.recorder.met_again(url_id, previous, depth, first_as_resource)
+            if depth is None:
+                return None
+        skip = self.limits.skip_reason(url, depth)
         robots_blocked = False
         if skip is None and self.crawl_cfg.robots != "ignore" and not self.robots.allowed(url):
             robots_blocked = True
             self.stats.inc_value("readiness/robots_blocked")
             if self.crawl_cfg.robots == "obey":
                 skip = FetchOutcome.ROBOTS_BLOCKED
-        # max_pages limits pages, not their images; checked last, so only a page that will be
-        # fetched takes a place in the budget.
-        if skip is None and discovered_by != "resource" and not self.coordination.take_page():
-            self.limits_hit.add("max_pages")
+        # Checked last, so only a page that will be fetched takes a place in the budget.
+        if skip is None and not resource and not self.coordination.take_page():
             skip = FetchOutcome.MAX_PAGES
         if skip is not None:
+            self.limits.skipped(skip)
             self.stats.inc_value(f"readiness/skipped/{skip}")
             self.store.add(Fetch(url_id=url_id, error=skip, fetched=False,
                                  robots_blocked=robots_blocked, depth=depth,
@@ -321,37 +272,12 @@ class SiteSpider(scrapy.Spider):
                               discovered_by=discovered_by, discovered_from=source_id,
                               robots_blocked=robots_blocked))
         if previous != UNDECIDED:
-            # A max-depth skip now within the limit: its row goes once the queue row is
-            # written (until then --resume requests it: Frontier.queued_pages).
-            self.store.query("DELETE FROM fetches WHERE url_id = ? AND error = ?",
-                             (url_id, FetchOutcome.MAX_DEPTH.value))
+            # A max-depth skip now within the limit, or a max-pages one now a resource: its
+            # row goes once the queue row is written (until then --resume requests it:
+            # Frontier.queued_pages).
+            self.store.query("DELETE FROM fetches WHERE url_id = ? AND error IN (?, ?)",
+                             (url_id, FetchOutcome.MAX_DEPTH.value, FetchOutcome.MAX_PAGES.value))
         return self._page_request(url, url_id, depth, discovered_by, source_id, robots_blocked)
-
-    def _lowered(self, url_id: int, previous: int, depth: int) -> bool:
-        """A site URL decided at depth ``previous`` is met at the smaller ``depth``. True
-        when it is to be decided anew: it was skipped at a depth past crawl.max_depth
-        (excluded and trap skips come out the same again; a max-depth one may not). Else its
-        stored depth goes down, and so do those of what a fetched page leads to."""
-        if previous > self.crawl_cfg.max_depth:
-            skipped = self.store.query("SELECT error FROM fetches WHERE url_id = ?",
-                                       (url_id,)).fetchone()
-            if skipped is not None and skipped[0] == FetchOutcome.MAX_DEPTH.value:
-                self.max_depth_skips -= 1  # counted again if it is one still
-                if not self.max_depth_skips:
-                    self.limits_hit.discard("max_depth")
-            return True
-        self.store.query("UPDATE queue SET depth = ? WHERE url_id = ?", (depth, url_id))
-        answered = self.store.query("UPDATE fetches SET depth = ? WHERE url_id = ? "
-                                    "AND fetched = 1", (depth, url_id)).rowcount
-        self.store.query("UPDATE fetches SET depth = ? WHERE url_id = ? AND fetched = 0",
-                         (depth, url_id))
-        if answered:
-            # Its answer is recorded: what it leads to is decided again from the store. A
-            # page still in flight records itself at its new depth (PageRecorder.on_page).
-            engine = self.crawler.engine
-            for request in self.recorder.lowered(url_id, depth):
-                engine.crawl(request)
-        return False
 
     def _page_request(self, url: str, url_id: int, depth: int, discovered_by: str,
                       source_id: int | None, robots_blocked: bool) -> scrapy.Request:
@@ -361,30 +287,6 @@ class SiteSpider(scrapy.Spider):
             meta={"page": (url_id, depth, discovered_by, source_id, robots_blocked),
                   "download_slot": netloc(url)},
         )
-
-    def _skip_reason(self, url: str, depth: int) -> FetchOutcome | None:
-        cfg = self.crawl_cfg
-        if self.scope.is_excluded(url):
-            return FetchOutcome.EXCLUDED
-        if len(url) > cfg.max_url_length or self._repeats_segments(url):
-            return FetchOutcome.TRAP
-        if depth > cfg.max_depth:
-            self.limits_hit.add("max_depth")
-            self.max_depth_skips += 1
-            return FetchOutcome.MAX_DEPTH
-        return None
-
-    def _repeats_segments(self, url: str) -> bool:
-        """/a/b/a/b/a/b/… calendars and relative-link loops generate endless URLs."""
-        segments = [s for s in urlsplit(url).path.split("/") if s]
-        if len(segments) <= self.crawl_cfg.max_repeated_segments:
-            return False
-        counts: dict[str, int] = {}
-        for segment in segments:
-            counts[segment] = counts.get(segment, 0) + 1
-            if counts[segment] > self.crawl_cfg.max_repeated_segments:
-                return True
-        return False
 
     # -- callbacks: pages (readiness.crawl.recording) and probes (readiness.probe) ---------
 

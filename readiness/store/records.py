@@ -21,8 +21,8 @@ from enum import Enum, StrEnum
 from typing import Any, Callable, ClassVar, Iterable, Union, get_args, get_origin
 
 # 2: the sitemap_namings table; sitemaps lost parent_id and found_in (a sitemap named twice
-# kept only the naming read first).
-SCHEMA_VERSION = 2
+# kept only the naming read first). 3: pages.meta_refresh_url_id.
+SCHEMA_VERSION = 3
 
 
 class FetchOutcome(StrEnum):
@@ -216,6 +216,9 @@ class Page(Record):
     viewport: str | None = column("content of <meta name=viewport>, NULL when absent")
     lang: str | None = column("<html lang>")
     meta_refresh: str | None = column("raw content of <meta http-equiv=refresh>")
+    meta_refresh_url_id: int | None = column(
+        "the URL the refresh sends to (its url=, resolved against the page's base); NULL "
+        "without one", references="urls")
     encoding: str | None = column("encoding the body was decoded with (BOM, header, <meta>)")
     charset_header: str | None = column("charset of the Content-Type header, as a codec name")
     charset_meta: str | None = column(
