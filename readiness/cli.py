@@ -18,6 +18,7 @@ from pathlib import Path
 from readiness import __version__, exitcodes
 from readiness.check import analyze_store, load_run, report_crawl
 from readiness.config import ConfigError
+from readiness.console import CONSOLE, configure, exit_on_closed_stdout, human_text_to_stderr
 from readiness.urls import UrlNormalizer, origin, redact_credentials
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
@@ -33,8 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="readiness",
         description="Is this site ready for link building? Crawl it, check it, report.",
     )
-    parser.add_argument("--version", action="version", version=f"readiness {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("-V", "--version", action="version", version=f"readiness {__version__}")
+    _add_output_switches(parser, False)
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND",
+                                               required=True))
 
     crawl = commands.add_parser("crawl", help="crawl a site and its outbound links into a store")
     crawl.add_argument("url", nargs="?",
@@ -70,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "(no network): edit YAML, re-analyze")
     analyze.add_argument("store", help="crawl.sqlite, or the run folder holding it")
     analyze.add_argument("--config", metavar="FILE", help="YAML rule set (default: shipped)")
+    analyze.add_argument("-o", "--out", metavar="-", choices=["-"],
+                         help="-: write the findings document to stdout, human text to "
+                              "stderr, and no file (the outputs are otherwise written beside "
+                              "the store)")
     _add_gate_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
 
@@ -118,9 +125,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Commands:
+    """The subcommands, each taking the output switches too (``readiness check -q URL`` as
+    well as ``readiness -q check URL``)."""
+
+    def __init__(self, subparsers) -> None:
+        self.subparsers = subparsers
+        self.switches = argparse.ArgumentParser(add_help=False)
+        # SUPPRESS: a switch not given after the command keeps the value given before it.
+        _add_output_switches(self.switches, argparse.SUPPRESS)
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self.subparsers.add_parser(name, parents=[self.switches], **kwargs)
+
+
+def _add_output_switches(parser: argparse.ArgumentParser, default) -> None:
+    """--quiet, --verbose, --no-color (readiness/console.py)."""
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", default=default,
+                          help="print only the verdict, the gate and errors (no progress "
+                               "line)")
+    loudness.add_argument("-v", "--verbose", action="store_true", default=default,
+                          help="also print the crawl's Scrapy log (INFO) and how long each "
+                               "phase took, on stderr")
+    parser.add_argument("--no-color", action="store_true", default=default,
+                        help="no colour in the terminal summary (also: NO_COLOR=1; there is "
+                             "none when stdout is not a terminal)")
+
+
 def _add_crawl_options(sub: argparse.ArgumentParser, listing: bool = True) -> None:
     sub.add_argument("--config", metavar="FILE", help="YAML configuration (crawl: and rules:)")
-    sub.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
+    _add_out_option(sub)
     sub.add_argument("--reports-dir", default="reports", metavar="DIR",
                      help="where runs are kept (default: reports)")
     if listing:  # `backlinks` lists its targets itself; `check --resume` resumes its runs
@@ -132,7 +167,6 @@ def _add_crawl_options(sub: argparse.ArgumentParser, listing: bool = True) -> No
                               "comments; - reads stdin), their redirects hop by hop, no link "
                               "followed; the start URL is then optional (default: the first "
                               "listed)")
-    sub.add_argument("--quiet", action="store_true", help="no progress line")
     sub.add_argument("--no-outbound", action="store_true",
                      help="do not check links to other sites (crawl.probe.enabled: false), "
                           "e.g. on a CI runner without internet access")
@@ -141,12 +175,18 @@ def _add_crawl_options(sub: argparse.ArgumentParser, listing: bool = True) -> No
 def _add_outside_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--config", metavar="FILE",
                      help="YAML configuration (crawl: politeness, rules: thresholds)")
-    sub.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
+    _add_out_option(sub)
     sub.add_argument("--reports-dir", default="reports", metavar="DIR",
                      help="where runs are kept (default: reports; runs of the same --site "
                           "are compared with the previous one)")
-    sub.add_argument("--quiet", action="store_true", help="no progress line")
     _add_gate_options(sub)
+
+
+def _add_out_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("-o", "--out", metavar="DIR",
+                     help="run folder (default reports/<run-id>); - writes the findings "
+                          "document (findings.json) to stdout instead of report files, "
+                          "human text to stderr (the store is kept in reports/<run-id>)")
 
 
 def _add_gate_options(sub: argparse.ArgumentParser) -> None:
@@ -160,9 +200,10 @@ def _add_gate_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--fail-on-incomplete", action="store_true",
                      help="exit 3 (inconclusive) when the crawl stopped at max_pages or "
                           "max_depth, whatever it found")
-    sub.add_argument("--format", default="html,json,csv,junit,md,redirects", metavar="LIST",
+    sub.add_argument("--format", metavar="LIST",
                      help="outputs to write beside the store, comma-separated "
-                          "(default: html,json,csv,junit,md,redirects)")
+                          "(default: html,json,csv,junit,md,redirects); with -o -: json, "
+                          "the only one written to stdout")
 
 
 def _positive_int(text: str) -> int:
@@ -178,12 +219,17 @@ def _positive_int(text: str) -> int:
 def gate_settings(args: argparse.Namespace) -> dict:
     """--fail-on, --baseline, --min-pages, --format checked before any crawl starts."""
     from readiness.report.findings import read_findings
-    from readiness.report.outputs import parse_formats
+    from readiness.report.outputs import FORMATS, parse_formats
 
+    document_out = getattr(args, "document_out", None)
     try:
-        formats = parse_formats(args.format)
+        formats = parse_formats(args.format or ",".join(FORMATS if document_out is None
+                                                        else ["json"]))
     except ValueError as exc:
         raise UsageError(f"--format: {exc}") from None
+    if document_out is not None and formats != ("json",):
+        raise UsageError("-o -: only the findings document (--format json) goes to stdout; "
+                         "write the other formats to a run folder (--out DIR)")
     baseline = None
     if args.baseline:
         baseline = Path(args.baseline)
@@ -194,7 +240,8 @@ def gate_settings(args: argparse.Namespace) -> dict:
         except (ValueError, UnicodeDecodeError) as exc:  # json errors are ValueErrors too
             raise UsageError(f"--baseline: {exc}") from None
     return {"fail_on": args.fail_on, "formats": formats, "baseline": baseline,
-            "min_pages": args.min_pages, "fail_on_incomplete": args.fail_on_incomplete}
+            "min_pages": args.min_pages, "fail_on_incomplete": args.fail_on_incomplete,
+            "document_out": document_out}
 
 
 def check_url(url: str, crawl) -> str:
@@ -285,7 +332,7 @@ def crawl_run(args: argparse.Namespace):
         url = check_url(args.url or listed[0], config.crawl)
         if config.backlinks:  # the rule file's exports: read before the crawl, told here
             for line in site_backlinks(config, url).summary():
-                print(line)
+                CONSOLE.detail(line)
         return config, url
     if args.list:
         raise UsageError("--resume continues the run with its own list: give no --list")
@@ -303,12 +350,23 @@ def crawl_run(args: argparse.Namespace):
         raise UsageError(str(exc)) from None
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
+def crawl(args: argparse.Namespace, url: str, config, **run):
+    """run_crawl with the command line's run folder (none with ``-o -``: the default one),
+    progress line (not with --quiet) and Scrapy log on stderr (with --verbose)."""
     from readiness.crawl.runner import run_crawl
 
+    out = None if args.out == "-" else args.out
+    with CONSOLE.phase("crawl"):
+        return run_crawl(url, config, out=out, reports_dir=args.reports_dir,
+                         progress=not CONSOLE.quiet, log_to_stderr=CONSOLE.verbose, **run)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    if args.out == "-":
+        raise UsageError("-o -: `crawl` writes only the store (crawl.sqlite), nothing for "
+                         "stdout; `check -o -` prints the findings document")
     config, url = crawl_run(args)
-    result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet, resume=args.resume)
+    result = crawl(args, url, config, resume=args.resume)
     return report_crawl(result)
 
 
@@ -331,12 +389,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from readiness.crawl.runner import run_crawl
-
     settings = gate_settings(args)
     config, url = crawl_run(args)
-    result = run_crawl(url, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet, resume=args.resume)
+    result = crawl(args, url, config, resume=args.resume)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status
@@ -367,7 +422,6 @@ def cmd_backlinks(args: argparse.Namespace) -> int:
     """Read the exports, keep the targets on the site (host map applied), crawl exactly those
     (list mode) with the rows in the store, then analyse and gate like ``check``."""
     from readiness.config.models import BacklinkExportConfig
-    from readiness.crawl.runner import run_crawl
 
     settings = gate_settings(args)
     config = crawl_config(args.config, args.no_outbound)
@@ -381,13 +435,12 @@ def cmd_backlinks(args: argparse.Namespace) -> int:
                                              columns=args.columns) for export in args.exports]
     backlinks = site_backlinks(config, site)
     for line in backlinks.summary():
-        print(line)
+        CONSOLE.detail(line)
     if not backlinks.targets:
         raise UsageError(f"no row of the exports links to a page of {site}: check --site, or "
                          f"map the production hosts to the crawled ones with crawl.host_map")
     config.crawl.list_urls = backlinks.targets
-    result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet)
+    result = crawl(args, site, config)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status
@@ -399,7 +452,6 @@ def cmd_outside(args: argparse.Namespace) -> int:
     by a polite list-mode crawl, the list stored with them, then analysed and gated as
     ``check`` is (readiness/crawl/outside.py)."""
     from readiness.crawl.outside import prepare_outside, read_outside_list
-    from readiness.crawl.runner import run_crawl
     from readiness.inputs.tables import InputError
 
     mode = args.command
@@ -422,8 +474,7 @@ def cmd_outside(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: {exc}") from None
     for url in config.crawl.list_urls:
         check_url(url, config.crawl)
-    result = run_crawl(site, config, out=args.out, reports_dir=args.reports_dir,
-                       progress=not args.quiet, outside=outside)
+    result = crawl(args, site, config, outside=outside)
     status = report_crawl(result)
     if status != EXIT_OK:
         return status
@@ -497,8 +548,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure(quiet=args.quiet, verbose=args.verbose, no_color=args.no_color)
     try:
-        code = args.handler(args)
+        if getattr(args, "out", None) == "-":
+            # The findings document on stdout, for a pipe; every human line on stderr.
+            with human_text_to_stderr() as stdout:
+                args.document_out = stdout
+                code = args.handler(args)
+        else:
+            code = args.handler(args)
     except UsageError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -521,7 +579,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> int:
     """The ``readiness`` command: main() for this process's command line, which then ends."""
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()  # here, where a closed stdout can still be told apart
+    except BrokenPipeError:
+        # `readiness rules | head -1`: the reader has what it wanted.
+        code = exit_on_closed_stdout()
     # The process ends now. Python's shutdown would run the cycle collector over every object
     # the crawl, the rules and the reports left (~0.25 s of CPU for a 10-page check); frozen,
     # they are only freed by reference counting. Files and stores are closed by then.

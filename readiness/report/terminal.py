@@ -19,7 +19,10 @@ def family_key(family: str) -> tuple[int, str]:
     return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), family)
 
 
-def print_summary(document: dict[str, Any], out: TextIO) -> None:
+def print_summary(document: dict[str, Any], out: TextIO,
+                  listed_in: str | None = "findings.json") -> None:
+    """The verdict and its blocking URLs; ``listed_in``: the file listing those not shown
+    (None: no file written does)."""
     summary = document["summary"]
     run = document["run"]
     counts = summary["counts"]
@@ -75,7 +78,8 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         for finding in (by_id[i] for i in entry["findings"]):
             w(f"      {finding['rule']} {finding['name']}: {finding['message']}\n")
     if len(urls) > MAX_BLOCKERS_SHOWN:
-        w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs in findings.json\n")
+        where = f" in {listed_in}" if listed_in else ""
+        w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs{where}\n")
 
 
 def outbound_line(summary: dict[str, Any]) -> str | None:
