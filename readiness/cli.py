@@ -19,6 +19,7 @@ from readiness import __version__, exitcodes
 from readiness.check import analyze_store, load_run, report_crawl
 from readiness.config import ConfigError
 from readiness.console import CONSOLE, configure, exit_on_closed_stdout, human_text_to_stderr
+from readiness.starter_config import CONFIG_NAME
 from readiness.urls import UrlNormalizer, origin, redact_credentials
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
@@ -121,7 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", metavar="DIR", help="run folder (default reports/<run-id>)")
     demo.add_argument("--reports-dir", default="reports", metavar="DIR",
                       help="where runs are kept (default: reports)")
+    demo.add_argument("--serve", action="store_true",
+                      help="only serve the demo site (and its outside websites) until Ctrl-C, "
+                           "printing its URLs and ready `readiness check` / `scrapy crawl` / "
+                           "scrapyd commands for it")
     demo.set_defaults(handler=cmd_demo)
+
+    init = commands.add_parser(
+        "init", help=f"write a commented {CONFIG_NAME} for a site: its start URL, www/non-www "
+                     f"and http/https variants, sitemaps, a staging host_map stub")
+    init.add_argument("url", nargs="?",
+                      help="the site, e.g. https://www.clinic.example/ (asked, politely, "
+                           "a few requests; without it: a template to fill in)")
+    init.add_argument("--force", action="store_true",
+                      help=f"overwrite an existing {CONFIG_NAME}")
+    init.set_defaults(handler=cmd_init)
     return parser
 
 
@@ -268,7 +283,7 @@ def crawl_config(path: str | None, no_outbound: bool = False):
         allow_private_from_env()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    config = load_config(path)
+    config = load_config(config_file(path))
     if no_outbound:
         config.crawl.probe.enabled = False
     if config.crawl.distributed.redis_url:
@@ -317,9 +332,11 @@ def crawl_run(args: argparse.Namespace):
     if args.resume is None:
         listed = read_url_list(args.list) if args.list else []
         config = crawl_config(args.config, args.no_outbound)
-        if not args.url and not listed and not config.crawl.list_urls:
+        if not (args.url or listed or config.crawl.list_urls or config.crawl.start_urls):
             raise UsageError("a start URL is required (or --list FILE, to check listed URLs; "
-                             "or --resume DIR, to continue an interrupted run)")
+                             "or --resume DIR, to continue an interrupted run; or crawl: "
+                             f"start_urls in the configuration: `readiness init URL` writes "
+                             f"a {CONFIG_NAME} with it)")
         if listed:
             config.crawl.list_urls = listed
             try:  # host_map and the other crawl checks, as if the YAML listed them
@@ -329,7 +346,7 @@ def crawl_run(args: argparse.Namespace):
             for url in listed:
                 check_url(url, config.crawl)
         listed = listed or config.crawl.list_urls
-        url = check_url(args.url or listed[0], config.crawl)
+        url = check_url(args.url or (listed or config.crawl.start_urls)[0], config.crawl)
         if config.backlinks:  # the rule file's exports: read before the crawl, told here
             for line in site_backlinks(config, url).summary():
                 CONSOLE.detail(line)
@@ -384,7 +401,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     store = resolve_store(args.store)
     settings = gate_settings(args)
-    config = load_config(args.config)
+    config = load_config(config_file(args.config))
     return analyze_store(store, config, **settings)
 
 
@@ -485,7 +502,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from readiness.report.compare import compare_documents, comparison_json, print_comparison
     from readiness.rules.settings import load_config
 
-    config = load_config(args.config) if args.config else None
+    path = config_file(args.config)
+    config = load_config(path) if path else None
     sides = []
     for path in (args.old, args.new):
         try:
@@ -540,9 +558,54 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from readiness.demo.run import run_demo
+    from readiness.demo.run import run_demo, serve_demo
 
+    if args.serve:
+        return serve_demo(reports_dir=args.reports_dir)
     return run_demo(out=args.out, reports_dir=args.reports_dir)
+
+
+def config_file(path: str | None) -> str | None:
+    """The configuration a command uses: --config, else ./readiness.yaml when there is one
+    (said on stderr: a file read without being named should never surprise), else None
+    (the shipped rules)."""
+    if path is None and Path(CONFIG_NAME).is_file():
+        path = CONFIG_NAME
+        if not CONSOLE.quiet:
+            print(f"readiness: using ./{CONFIG_NAME} (--config FILE to use another)",
+                  file=sys.stderr)
+    return path
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write ./readiness.yaml for the site at ``args.url`` (or a template without one)."""
+    from readiness.starter_config import config_text, survey_site
+
+    target = Path(CONFIG_NAME)
+    if target.exists() and not args.force:
+        raise UsageError(f"{target} exists already: edit it, or give --force to replace it")
+    survey = None
+    if args.url:
+        from readiness.config import CrawlConfig
+
+        url = check_url(args.url, CrawlConfig())
+        try:
+            survey = survey_site(url)
+        except ValueError as exc:  # READINESS_ALLOW_PRIVATE that is no network
+            raise UsageError(str(exc)) from None
+        for hop in survey.hops:
+            CONSOLE.detail(f"{hop.url}: {hop.describe()}")
+        if survey.final.status is None:
+            print(f"readiness: error: cannot reach {survey.final.url}: {survey.final.error}; "
+                  f"{CONFIG_NAME} not written", file=sys.stderr)
+            return EXIT_INCONCLUSIVE
+        for variant in survey.variants:
+            CONSOLE.detail(f"{variant.url}: {variant.describe()}")
+        for sitemap, where in survey.sitemaps:
+            CONSOLE.detail(f"sitemap: {sitemap} ({where})")
+    target.write_text(config_text(survey), encoding="utf-8")
+    CONSOLE.detail(f"wrote {target.resolve()}: check it, then `readiness check`")
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

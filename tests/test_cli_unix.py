@@ -9,6 +9,7 @@ The site is tests/cli_site: one planted error (/gone, a linked 404) beside its c
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pty
@@ -282,3 +283,137 @@ def test_scrapy_crawl_progress_log_switched_off(site, config, tmp_path):
          "-s", "READINESS_PROGRESS_LOG_INTERVAL=0", "-s", "READINESS_ANALYZE_ON_CLOSE=0"],
         capture_output=True, text=True, timeout=WAIT, cwd=REPO)
     assert "readiness.crawl.progress" not in result.stderr
+
+
+# --- readiness init, and ./readiness.yaml found --------------------------------------------
+
+
+def test_init_writes_a_commented_readiness_yaml_for_the_site(site, tmp_path):
+    result = run_cli("init", site.url("site", "/old-home"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "readiness.yaml").read_text(encoding="utf-8")
+    written = yaml.safe_load(text)
+    # Where the old address ends up is the start URL; the sitemap robots.txt names is told;
+    # the https variant (nothing speaks TLS there) is said not to answer; the host map is a
+    # commented stub.
+    assert written["crawl"]["start_urls"] == [site.url("site")]
+    assert f"where {site.url('site', '/old-home')} ends up: 1 redirect" in text
+    assert f"#   {site.url('site', '/sitemap.xml')} (robots.txt)" in text
+    https_home = site.url("site").replace("http://", "https://")
+    assert re.search(rf"#   {re.escape(https_home)} no answer", text)
+    assert "extra_hosts" not in written["crawl"]  # an IP address has no www twin
+    assert "# host_map:" in text and "host_map" not in written["crawl"]
+    # It is a valid configuration.
+    from readiness.rules.settings import load_config
+    assert load_config(tmp_path / "readiness.yaml").crawl.start_urls == [site.url("site")]
+
+
+def test_init_refuses_to_overwrite_without_force(site, tmp_path):
+    (tmp_path / "readiness.yaml").write_text("# mine\n", encoding="utf-8")
+    refused = run_cli("init", site.url("site"), cwd=tmp_path)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert (tmp_path / "readiness.yaml").read_text(encoding="utf-8") == "# mine\n"
+    forced = run_cli("init", site.url("site"), "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert "extends: default" in (tmp_path / "readiness.yaml").read_text(encoding="utf-8")
+
+
+def test_init_never_follows_a_redirect_to_an_address_nobody_named(site, tmp_path):
+    result = run_cli("init", site.url("site", "/elsewhere"), cwd=tmp_path)
+    assert result.returncode == 3
+    assert "cannot reach http://127.0.0.5:9/: not checked: private address" in result.stderr
+    assert not (tmp_path / "readiness.yaml").exists()
+
+
+def test_init_without_a_url_writes_a_template(tmp_path):
+    result = run_cli("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = yaml.safe_load((tmp_path / "readiness.yaml").read_text(encoding="utf-8"))
+    assert written == {"extends": "default",
+                       "crawl": {"start_urls": ["https://www.clinic.example/"]}}
+
+
+def test_commands_find_readiness_yaml_and_say_so(site, tmp_path):
+    assert run_cli("init", site.url("site"), cwd=tmp_path).returncode == 0
+    # No URL, no --config: the start URL comes from ./readiness.yaml.
+    result = run_cli("check", "--no-outbound", "--reports-dir", str(tmp_path / "reports"),
+                     "--format", "json", cwd=tmp_path, timeout=WAIT)
+    assert result.returncode == 1, result.stderr
+    assert "readiness: using ./readiness.yaml (--config FILE to use another)" in result.stderr
+    store = Path(re.search(r"^store: (.+)$", result.stdout, re.M).group(1))
+    document = json.loads((store.parent / "findings.json").read_text(encoding="utf-8"))
+    assert document["run"]["start_url"] == site.url("site")
+    assert finding_urls(document, "STS001") == {site.url("site", "/gone")}
+    # Elsewhere, without the file, nothing is said.
+    analyzed = run_cli("analyze", str(store), "--format", "json")
+    assert "readiness.yaml" not in analyzed.stderr
+
+
+# --- readiness demo --serve ---------------------------------------------------------------
+
+
+def test_demo_serve_serves_until_ctrl_c_with_commands_that_work(tmp_path):
+    import signal
+    import urllib.request
+
+    process = subprocess.Popen([*CLI, "demo", "--serve", "--reports-dir", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=REPO)
+    try:
+        printed = []
+        for line in process.stdout:  # until it says it serves (or ends: then it failed)
+            printed.append(line.rstrip("\n"))
+            if line.startswith("serving until Ctrl-C"):
+                break
+        text = "\n".join(printed)
+        assert text.endswith("serving until Ctrl-C"), (text, process.stderr.read())
+        served = re.search(r"^demo site: (\S+) served at (\S+)$", text, re.M)
+        assert served.group(1) == "https://www.brightsmile-dental.example/"
+        with urllib.request.urlopen(served.group(2), timeout=30) as response:
+            body = response.read()
+            if response.headers.get("Content-Encoding") == "gzip":  # the demo compresses
+                body = gzip.decompress(body)
+            assert response.status == 200 and b"BrightSmile" in body
+        check = re.search(r"^  (readiness check .+)$", text, re.M).group(1).split()
+        assert re.search(r"^  scrapy crawl site -a url=\S+ -a config=\S+", text, re.M)
+        assert "schedule.json" in text
+        # The printed command checks the served site (only some formats: the summary names
+        # only the files it wrote).
+        result = run_cli(*check[1:], "--reports-dir", str(tmp_path / "reports"),
+                         "--format", "md,junit", timeout=WAIT)
+        assert result.returncode == 1, result.stderr
+        assert "verdict: NOT READY" in result.stdout
+        assert re.search(r"^summary: .*summary\.md$", result.stdout, re.M)
+        assert re.search(r"^junit: .*junit\.xml$", result.stdout, re.M)
+        for name in ("findings.json", "report.html", "redirects.", "csv"):
+            assert name not in result.stdout, name
+    finally:
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=WAIT)
+    assert status == 0, process.stderr.read()
+    assert "Traceback" not in process.stderr.read()
+
+
+# --- the package metadata -----------------------------------------------------------------
+
+
+def test_building_the_package_prints_no_licence_deprecation(tmp_path):
+    """The wheel is built as `pip install` builds it (an isolated build environment with the
+    setuptools pyproject.toml asks for): no SetuptoolsDeprecationWarning about the licence
+    metadata, the page `make demo` used to print."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--verbose", "-w", str(tmp_path),
+         str(REPO)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    if result.returncode != 0 and "setuptools" in output and "No matching distribution" in output:
+        pytest.skip("no package index to install the build's setuptools from")
+    assert result.returncode == 0, output[-3000:]
+    assert "SetuptoolsDeprecationWarning" not in output
+    assert not re.search(r"license.*deprecated", output, re.I)
+    wheel = next(tmp_path.glob("readiness-*.whl"))
+    import zipfile
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist()
+                                     if n.endswith(".dist-info/METADATA"))).decode()
+        assert "License-Expression: MIT" in metadata
+        assert any(n.endswith(".dist-info/licenses/LICENSE") for n in archive.namelist())
