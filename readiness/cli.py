@@ -17,9 +17,8 @@ from pathlib import Path
 
 from readiness import __version__, exitcodes
 from readiness.check import analyze_store, load_run, report_crawl
-from readiness.config import ConfigError
+from readiness.config import CONFIG_FILE_NAME as CONFIG_NAME, ConfigError
 from readiness.console import CONSOLE, configure, exit_on_closed_stdout, human_text_to_stderr
-from readiness.starter_config import CONFIG_NAME
 from readiness.urls import UrlNormalizer, origin, redact_credentials
 
 EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (

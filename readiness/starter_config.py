@@ -27,7 +27,6 @@ from readiness.crawl.addresses import AddressPolicy, allow_private_from_env
 from readiness.settings import USER_AGENT
 from readiness.urls import netloc
 
-CONFIG_NAME = "readiness.yaml"
 MAX_HOPS = 10
 MAX_BODY = 512 * 1024  # robots.txt: what Google reads of it
 TIMEOUT = 10.0
