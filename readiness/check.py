@@ -27,8 +27,10 @@ EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
 UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 
 
-def report_crawl(result) -> int:
-    """Print where the store is and whether the crawl can be trusted; the exit status."""
+def report_crawl(result, the_result: bool = False) -> int:
+    """Print where the store is and whether the crawl can be trusted; the exit status.
+    ``the_result``: the store is what the command made (``readiness crawl``), so even
+    ``--quiet`` says where it is."""
     from readiness.crawl.spider import MISSING_COMPONENTS
     from readiness.probe.verdicts import probes_enabled
     from readiness.report.findings import unfinished_reason
@@ -46,11 +48,12 @@ def report_crawl(result) -> int:
         outside_run = bool(store.meta().get("mode"))
     checked = ("" if outside_run else f"{probes} outbound URLs checked, " if probes_enabled(meta)
                else "outbound links not checked, ")
-    CONSOLE.detail(f"store: {result.store_path}")
-    CONSOLE.detail(f"crawl: {pages} URLs fetched, {checked}"
-          f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
-          f"({meta.get('finish_reason')}"
-          f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    say = CONSOLE.verdict if the_result else CONSOLE.detail
+    say(f"store: {result.store_path}")
+    say(f"crawl: {pages} URLs fetched, {checked}"
+        f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
+        f"({meta.get('finish_reason')}"
+        f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
     if meta.get("finish_reason") == MISSING_COMPONENTS:
         # Stopped before its first request because a needed component was switched off
         # (EXTENSIONS): the configuration is wrong, nobody interrupted anything.
@@ -132,7 +135,7 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
     outside = document.get("outside")
     if outside:
         counts = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))
-        CONSOLE.detail(f"{outside['mode']}: {len(outside['rows'])} checked: {counts}")
+        CONSOLE.verdict(f"{outside['mode']}: {len(outside['rows'])} checked: {counts}")
     # The report last: the one to open.
     for fmt in ("json", "csv", "prospects", "placements", "junit", "md", "redirects",
                 "html"):

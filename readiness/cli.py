@@ -3,8 +3,10 @@
 Exit codes: 0 done · 1 findings at or above the gate (``check``, ``analyze``, ``prospects``,
 ``placements``; with ``--baseline``, new findings only) · 2 usage or configuration error · 3
 inconclusive (start URL unreachable, crawl blocked, no page, fewer pages than ``--min-pages``,
-crawl not finished, ``--fail-on-incomplete``, a placed link that could not be looked for) ·
-130 interrupted (readiness/exitcodes.py).
+crawl not finished, ``--fail-on-incomplete``, a placed link that could not be looked for;
+``init``: the URL did not answer) · 130 interrupted · 141 stdout closed by its reader
+(readiness/exitcodes.py). What is printed, and where (``--quiet``, ``--verbose``,
+``--no-color``, ``-o -``): readiness/console.py.
 """
 
 from __future__ import annotations
@@ -157,8 +159,8 @@ def _add_output_switches(parser: argparse.ArgumentParser, default) -> None:
     """--quiet, --verbose, --no-color (readiness/console.py)."""
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", default=default,
-                          help="print only the verdict, the gate and errors (no progress "
-                               "line)")
+                          help="no progress line and no detail: the verdict with its blocking "
+                               "URLs, the gate and errors")
     loudness.add_argument("-v", "--verbose", action="store_true", default=default,
                           help="also print the crawl's Scrapy log (INFO) and how long each "
                                "phase took, on stderr")
@@ -348,7 +350,7 @@ def crawl_run(args: argparse.Namespace):
         url = check_url(args.url or (listed or config.crawl.start_urls)[0], config.crawl)
         if config.backlinks:  # the rule file's exports: read before the crawl, told here
             for line in site_backlinks(config, url).summary():
-                CONSOLE.detail(line)
+                print(line)
         return config, url
     if args.list:
         raise UsageError("--resume continues the run with its own list: give no --list")
@@ -383,7 +385,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                          "stdout; `check -o -` prints the findings document")
     config, url = crawl_run(args)
     result = crawl(args, url, config, resume=args.resume)
-    return report_crawl(result)
+    return report_crawl(result, the_result=True)
 
 
 def resolve_store(path: str) -> Path:
@@ -451,7 +453,7 @@ def cmd_backlinks(args: argparse.Namespace) -> int:
                                              columns=args.columns) for export in args.exports]
     backlinks = site_backlinks(config, site)
     for line in backlinks.summary():
-        CONSOLE.detail(line)
+        print(line)
     if not backlinks.targets:
         raise UsageError(f"no row of the exports links to a page of {site}: check --site, or "
                          f"map the production hosts to the crawled ones with crawl.host_map")

@@ -3,15 +3,16 @@ takes (``--quiet``, ``--verbose``, ``--no-color``) and the Unix conventions behi
 
 - Human text goes to stdout, errors to stderr; with ``-o -`` (the findings document on
   stdout, for a pipe) every human line goes to stderr instead (``human_text_to_stderr``).
-- ``--quiet``: only the verdict, the gate and errors; ``--verbose``: the crawl's Scrapy log
-  (INFO) on stderr and how long each phase took.
+- ``--quiet``: no progress line and no detail (where the store is, the counts by family,
+  comparisons, which files were written): the verdict with its blocking URLs, the gate and
+  errors; ``--verbose``: the crawl's Scrapy log (INFO) on stderr and how long each phase took.
 - Colour only when stdout is a terminal, never with ``NO_COLOR`` (any non-empty value,
   https://no-color.org) or ``--no-color``, never into a pipe or a file.
 - A closed stdout (``readiness rules | head -1``) ends the command quietly
   (``exit_on_closed_stdout``), as a Unix tool killed by SIGPIPE would.
 
 One Console per process (``CONSOLE``), set from the command line by ``configure``; the CLI,
-the demo and ``check`` print through it. Nothing here imports the rest of readiness.
+the demo and ``check`` print through it. It imports nothing of readiness but the exit codes.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from typing import Iterator, TextIO
 
+from readiness.exitcodes import CLOSED_STDOUT
+
 QUIET, NORMAL, VERBOSE = -1, 0, 1
-# 128 + SIGPIPE: the status a shell shows for a tool that the closed pipe ended.
-EXIT_CLOSED_STDOUT = 128 + signal.SIGPIPE
 
 # ANSI SGR colours, applied to whole words of the summary (``highlight``).
 RED, GREEN, YELLOW, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
@@ -36,8 +36,9 @@ HIGHLIGHTS = (
     (re.compile(r"(?<!NOT )\bREADY\b|\bPASS\b"), GREEN),
     (re.compile(r"\bINCONCLUSIVE\b|\bINCOMPLETE\b|\b[1-9]\d* warnings?\b"), YELLOW),
 )
-# The lines of the terminal summary that --quiet keeps: the verdict and the gate.
-VERDICT_LINES = re.compile(r"^(verdict|gate)\b")
+# The lines of the terminal summary that --quiet leaves out: the counts by rule family (the
+# verdict, its blocking URLs, the notes about the outbound checks and the gate stay).
+FAMILY_COUNTS = re.compile(r"^  \S+ +\d+ errors +\d+ warnings +\d+ notices$")
 
 
 def colour_wanted(stream: TextIO, no_color_flag: bool, environ=os.environ) -> bool:
@@ -72,11 +73,11 @@ class Console:
         print(self.highlight(text), file=stream or sys.stdout)
 
     def summary(self, text: str, stream: TextIO | None = None) -> None:
-        """The terminal summary: whole, or with --quiet only its verdict lines; coloured on
-        a terminal."""
+        """The terminal summary: whole, or with --quiet without the counts by family;
+        coloured on a terminal."""
         if self.quiet:
             text = "".join(line for line in text.splitlines(keepends=True)
-                           if VERDICT_LINES.match(line))
+                           if not FAMILY_COUNTS.match(line.rstrip("\n")))
         (stream or sys.stdout).write(self.highlight(text))
 
     def note(self, text: str) -> None:
@@ -133,4 +134,4 @@ def exit_on_closed_stdout() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
-    return EXIT_CLOSED_STDOUT
+    return CLOSED_STDOUT

@@ -15,6 +15,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -61,6 +62,16 @@ def piped_check(site, config, tmp_path_factory):
     return result, json.loads(result.stdout), store
 
 
+@pytest.fixture
+def store(piped_check, tmp_path) -> Path:
+    """A copy of the checked store in a run folder of its own: what a test writes beside it
+    stays there."""
+    copy = tmp_path / "run" / "crawl.sqlite"
+    copy.parent.mkdir()
+    shutil.copy(piped_check[2], copy)
+    return copy
+
+
 def finding_urls(document: dict, rule: str) -> set[str]:
     return {f["url"] for f in document["findings"] if f["rule"] == rule}
 
@@ -93,8 +104,8 @@ def test_rules_piped_into_head_prints_no_traceback():
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
 
 
-def test_analyze_into_a_closed_pipe_says_nothing(piped_check):
-    result = run_into_closed_pipe("analyze", str(piped_check[2]), "--format", "json")
+def test_analyze_into_a_closed_pipe_says_nothing(store):
+    result = run_into_closed_pipe("analyze", str(store), "--format", "json")
     assert result.returncode == 141, result.stderr
     assert "Traceback" not in result.stderr
 
@@ -125,8 +136,7 @@ def test_verbose_check_echoes_the_scrapy_log_and_times_its_phases(piped_check):
         assert re.search(rf"^readiness: {phase} took \d+\.\d s$", stderr, re.M), phase
 
 
-def test_analyze_dash_o_dash_pipes_into_json_tool(piped_check):
-    store = piped_check[2]
+def test_analyze_dash_o_dash_pipes_into_json_tool(store):
     result = subprocess.run(
         f"{sys.executable} -m readiness.cli analyze {store} -o - | {sys.executable} -m json.tool",
         shell=True, capture_output=True, text=True, timeout=WAIT, cwd=REPO)
@@ -136,14 +146,13 @@ def test_analyze_dash_o_dash_pipes_into_json_tool(piped_check):
     assert not (store.parent / "findings.json").exists()
 
 
-def test_dash_o_dash_takes_only_the_json_format(piped_check):
-    result = run_cli("analyze", str(piped_check[2]), "-o", "-", "--format", "html")
+def test_dash_o_dash_takes_only_the_json_format(store):
+    result = run_cli("analyze", str(store), "-o", "-", "--format", "html")
     assert result.returncode == 2 and result.stdout == ""
     assert "only the findings document (--format json) goes to stdout" in result.stderr
 
 
-def test_files_written_without_dash_o_dash_are_named(piped_check):
-    store = piped_check[2]
+def test_files_written_without_dash_o_dash_are_named(store):
     result = run_cli("analyze", str(store), "--format", "md")
     assert result.returncode == 1
     assert f"summary: {store.parent / 'summary.md'}" in result.stdout
@@ -163,17 +172,30 @@ def test_every_command_takes_quiet_verbose_and_no_color(command):
         assert switch in result.stdout, switch
 
 
-def test_quiet_prints_only_the_verdict_and_the_gate(piped_check):
-    result = run_cli("analyze", str(piped_check[2]), "--quiet", "--format", "json")
+def test_quiet_prints_the_verdict_its_urls_and_the_gate(store):
+    result = run_cli("analyze", str(store), "--quiet", "--format", "json")
     assert result.returncode == 1
-    lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["verdict:", "gate"], lines
-    assert lines[0].startswith("verdict: NOT READY")
+    assert re.search(r"^verdict: NOT READY .*\n  http://\S+/gone \[1 inbound\]\n +STS001 ",
+                     result.stdout, re.M), result.stdout
+    assert re.search(r"^gate \(--fail-on error\): FAIL", result.stdout, re.M)
+    # No detail: the counts by family, which files were written.
+    loud = run_cli("analyze", str(store), "--format", "json")
+    for detail in ("  status ", "findings: /"):
+        assert detail in loud.stdout and detail not in result.stdout, detail
 
 
-def test_quiet_before_the_command_works_too(piped_check):
-    result = run_cli("--quiet", "analyze", str(piped_check[2]), "--format", "json")
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["verdict:", "gate"]
+def test_quiet_before_the_command_works_too(store):
+    quiet_after = run_cli("analyze", str(store), "--quiet", "--format", "json").stdout
+    quiet_before = run_cli("--quiet", "analyze", str(store), "--format", "json").stdout
+    assert quiet_before == quiet_after and "findings: /" not in quiet_before
+
+
+def test_quiet_crawl_still_says_where_its_store_is(site, tmp_path):
+    result = run_cli("crawl", site.url("site"), "--no-outbound", "--out", str(tmp_path / "run"),
+                     "--reports-dir", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"store: {tmp_path / 'run' / 'crawl.sqlite'}"
+    assert result.stderr == ""  # no progress line
 
 
 def run_on_a_terminal(*args: str, env: dict | None = None) -> tuple[int, str]:
@@ -211,8 +233,8 @@ def read_terminal(master: int, process: subprocess.Popen, until=None) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def test_colour_on_a_terminal(piped_check):
-    status, output = run_on_a_terminal("analyze", str(piped_check[2]), "--format", "json",
+def test_colour_on_a_terminal(store):
+    status, output = run_on_a_terminal("analyze", str(store), "--format", "json",
                                        env={"NO_COLOR": ""})
     assert status == 1
     assert "\x1b[31m\x1b[1mNOT READY\x1b[0m" in output
@@ -220,8 +242,8 @@ def test_colour_on_a_terminal(piped_check):
 
 
 @pytest.mark.parametrize("how", ["NO_COLOR", "--no-color"])
-def test_no_colour_when_asked(piped_check, how):
-    args, env = ["analyze", str(piped_check[2]), "--format", "json"], {}
+def test_no_colour_when_asked(store, how):
+    args, env = ["analyze", str(store), "--format", "json"], {}
     if how == "NO_COLOR":
         env["NO_COLOR"] = "1"
     else:
@@ -231,8 +253,8 @@ def test_no_colour_when_asked(piped_check, how):
     assert ANSI not in output
 
 
-def test_never_colour_into_a_pipe(piped_check):
-    result = run_cli("analyze", str(piped_check[2]), "--format", "json")
+def test_never_colour_into_a_pipe(store):
+    result = run_cli("analyze", str(store), "--format", "json")
     assert "verdict: NOT READY" in result.stdout and ANSI not in result.stdout
 
 
