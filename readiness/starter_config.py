@@ -139,7 +139,8 @@ def variant_urls(url: str) -> list[str]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    hosts = [host] + ([twin] if (twin := twin_host(host)) else [])
+    hosts = [f"[{host}]" if ":" in host else host]  # an IPv6 literal keeps its brackets
+    hosts += [twin] if (twin := twin_host(host)) else []
     schemes = [parts.scheme] + [s for s in ("https", "http") if s != parts.scheme]
     return [f"{scheme}://{name}{port}/" for name in hosts for scheme in schemes]
 
