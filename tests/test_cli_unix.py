@@ -439,3 +439,23 @@ def test_building_the_package_prints_no_licence_deprecation(tmp_path):
                                      if n.endswith(".dist-info/METADATA"))).decode()
         assert "License-Expression: MIT" in metadata
         assert any(n.endswith(".dist-info/licenses/LICENSE") for n in archive.namelist())
+
+
+def test_the_summary_points_to_findings_json_only_when_it_wrote_it(tmp_path):
+    """More blocking URLs than the terminal shows: "… and N more URLs" names the file that
+    lists them only when that file was written this time."""
+    from readiness.testing import StoreBuilder
+
+    builder = StoreBuilder(tmp_path / "run")
+    dead = [f"/dead-{n:02d}" for n in range(20)]
+    builder.page("/", links=dead)
+    for url in dead:
+        builder.fetch(url, status=404)
+    store = builder.close()
+    with_json = run_cli("analyze", str(store), "--format", "json,md")
+    assert with_json.returncode == 1, with_json.stderr
+    assert "… and 6 more URLs in findings.json" in with_json.stdout  # 20 dead + the home page
+    without = run_cli("analyze", str(store), "--format", "html,md")
+    assert without.returncode == 1, without.stderr
+    assert "… and 6 more URLs\n" in without.stdout
+    assert "findings.json" not in without.stdout
