@@ -19,6 +19,7 @@ import yaml
 from readiness import exitcodes
 from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig
 from readiness.config.models import BacklinkExportConfig
+from readiness.console import CONSOLE
 from readiness.demo.server import SiteServer
 from readiness.rules.settings import load_config
 
@@ -88,7 +89,8 @@ def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
                                       f"{out}-{mode}" if out else None, str(reports_dir))
                    for mode in OUTSIDE_LISTS}
         config = demo_config(server)
-        result = run_crawl(site, config, out=out, reports_dir=reports_dir)
+        result = run_crawl(site, config, out=out, reports_dir=reports_dir,
+                           progress=not CONSOLE.quiet, log_to_stderr=CONSOLE.verbose)
         outside = [future.result() for future in outside.values()]
     # The analysis reads the run's kind and its list from the store (meta mode, the
     # prospects/placements rows): the site's configuration serves for it.
