@@ -80,10 +80,8 @@ def crawl_site(url: str, out: Path, crawl: dict | None = None, extra: dict | Non
 # (pytest-xdist, one module per process) start them first rather than end the run waiting on
 # one of them.
 # Only the order of modules changes: each module's tests keep theirs.
-# test_cli_unix: three crawls that wait on a slow outside page, the demo served and checked,
-# a wheel built (160 s in one process on a loaded machine, not measured idle).
-LONG_RUNNING_MODULES = ("test_distributed.py", "test_cli_unix.py", "test_determinism.py",
-                        "test_crawl_modes.py", "test_parse_workers.py", "test_gate_incomplete.py")
+LONG_RUNNING_MODULES = ("test_distributed.py", "test_determinism.py", "test_crawl_modes.py",
+                        "test_parse_workers.py", "test_gate_incomplete.py")
 
 
 def pytest_collection_modifyitems(config, items):
