@@ -9,11 +9,13 @@ commands and the demo share them from here, and neither imports the other
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from readiness import exitcodes
+from readiness.console import CONSOLE
 from readiness.store.records import NETWORK_ERRORS, FetchOutcome
 
 if TYPE_CHECKING:
@@ -25,8 +27,10 @@ EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = (
 UNREACHABLE_ERRORS = NETWORK_ERRORS - {FetchOutcome.TOO_LARGE}
 
 
-def report_crawl(result) -> int:
-    """Print where the store is and whether the crawl can be trusted; the exit status."""
+def report_crawl(result, the_result: bool = False) -> int:
+    """Print where the store is and whether the crawl can be trusted; the exit status.
+    ``the_result``: the store is what the command made (``readiness crawl``), so even
+    ``--quiet`` says where it is."""
     from readiness.crawl.spider import MISSING_COMPONENTS
     from readiness.probe.verdicts import probes_enabled
     from readiness.report.findings import unfinished_reason
@@ -44,11 +48,12 @@ def report_crawl(result) -> int:
         outside_run = bool(store.meta().get("mode"))
     checked = ("" if outside_run else f"{probes} outbound URLs checked, " if probes_enabled(meta)
                else "outbound links not checked, ")
-    print(f"store: {result.store_path}")
-    print(f"crawl: {pages} URLs fetched, {checked}"
-          f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
-          f"({meta.get('finish_reason')}"
-          f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    say = CONSOLE.verdict if the_result else CONSOLE.detail
+    say(f"store: {result.store_path}")
+    say(f"crawl: {pages} URLs fetched, {checked}"
+        f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
+        f"({meta.get('finish_reason')}"
+        f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
     if meta.get("finish_reason") == MISSING_COMPONENTS:
         # Stopped before its first request because a needed component was switched off
         # (EXTENSIONS): the configuration is wrong, nobody interrupted anything.
@@ -91,40 +96,56 @@ def crawl_inconclusive(reason: str) -> int:
 
 def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
                   baseline: Path | None = None, min_pages: int | None = None,
-                  show_gate: bool = True, fail_on_incomplete: bool = False) -> int:
+                  show_gate: bool = True, fail_on_incomplete: bool = False,
+                  document_out: TextIO | None = None) -> int:
     """Run the rules and write the chosen outputs beside the store, all from one findings
     document that also holds the comparison with the previous run of the site (and with the
-    baseline); print the verdict and the gate; return the exit status."""
+    baseline); print the verdict and the gate; return the exit status. ``document_out``
+    (``-o -``): the findings document goes there instead, and no file is written."""
     from readiness.report.compare import comparison_line, previous_run_store, print_comparison
+    from readiness.report.findings import stream_document
     from readiness.report.github import report_to_github
     from readiness.report.outputs import FORMATS, OUTPUT_NAMES, prepare_document, write_outputs
     from readiness.report.terminal import print_summary
     from readiness.rules.engine import analyze
 
-    analysis = analyze(store, config, previous_store=previous_run_store(store))
-    document = prepare_document(analysis, fail_on, baseline, min_pages, fail_on_incomplete)
-    written = write_outputs(document, store.parent, formats or FORMATS)
-    print_summary(document, sys.stdout)
+    with CONSOLE.phase("analysis"):
+        analysis = analyze(store, config, previous_store=previous_run_store(store))
+        document = prepare_document(analysis, fail_on, baseline, min_pages, fail_on_incomplete)
+    with CONSOLE.phase("reports"):
+        if document_out is None:
+            written = write_outputs(document, store.parent, formats or FORMATS)
+        else:
+            stream_document(document, document_out)
+            document_out.flush()
+            written = {}
+    # What the summary may point to for the rest: a file written this time, nothing else.
+    listed_in = OUTPUT_NAMES["json"] if "json" in written else None
+    summary = io.StringIO()
+    print_summary(document, summary, listed_in)
+    CONSOLE.summary(summary.getvalue())
     if document.get("previous"):
-        print(comparison_line(document["previous"]))
-    if document.get("baseline"):
+        CONSOLE.detail(comparison_line(document["previous"]))
+    if document.get("baseline") and not CONSOLE.quiet:
         print_comparison(document["baseline"], document, sys.stdout, limit=10,
-                         show_unchanged=True)
+                         show_unchanged=True, listed_in=listed_in)
+    if document.get("baseline"):
         baseline_site = document["baseline"]["against"]["start_url"]
         if baseline_site != document["run"]["start_url"]:
             print(f"readiness: warning: the baseline is a run of {baseline_site}, not of "
                   f"{document['run']['start_url']}: few findings can match", file=sys.stderr)
     gate = document["gate"]
     if show_gate:
-        print(f"gate (--fail-on {gate['fail_on']}{', baseline' if gate['baseline'] else ''}): "
-              f"{gate['status'].upper()} — {gate['reason']}")
+        CONSOLE.verdict(f"gate (--fail-on {gate['fail_on']}"
+                        f"{', baseline' if gate['baseline'] else ''}): "
+                        f"{gate['status'].upper()} — {gate['reason']}")
         # A GitHub Actions step: the gate's failing findings as annotations, summary.md in
         # the job summary (not for the demo, which gates nothing).
         report_to_github(document, {OUTPUT_NAMES[fmt] for fmt in written if fmt in OUTPUT_NAMES})
     outside = document.get("outside")
     if outside:
         counts = ", ".join(f"{count} {name}" for name, count in sorted(outside["counts"].items()))
-        print(f"{outside['mode']}: {len(outside['rows'])} checked: {counts}")
+        CONSOLE.verdict(f"{outside['mode']}: {len(outside['rows'])} checked: {counts}")
     # The report last: the one to open.
     for fmt in ("json", "csv", "findings-csv", "pages", "prospects", "placements", "xlsx",
                 "junit", "md", "redirects", "html"):
@@ -132,7 +153,7 @@ def analyze_store(store: Path, config, fail_on: str = "error", formats=None,
             label = {"json": "findings", "html": "report", "md": "summary",
                      "redirects": "redirect map", "findings-csv": "findings table",
                      "pages": "pages table", "xlsx": "workbook"}.get(fmt, fmt)
-            print(f"{label}: {written[fmt]}")
+            CONSOLE.detail(f"{label}: {written[fmt]}")
     if gate["exit_code"] == EXIT_INCONCLUSIVE:
         print(f"readiness: error: inconclusive: {gate['reason']}", file=sys.stderr)
     return gate["exit_code"]

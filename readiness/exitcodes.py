@@ -9,3 +9,6 @@ USAGE = 2           # a mistake on the command line or in a configuration file (
 # that did not finish (killed), or one stopped by a limit with --fail-on-incomplete.
 INCONCLUSIVE = 3
 INTERRUPTED = 130   # Ctrl-C, once or twice: nothing analysed or gated; the store is kept
+# 128 + SIGPIPE: stdout's reader went away (`readiness rules | head -1`), as a shell reports a
+# tool that SIGPIPE ended; nothing more to say (readiness/console.py).
+CLOSED_STDOUT = 141

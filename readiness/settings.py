@@ -52,6 +52,8 @@ CONCURRENT_ITEMS = 1
 COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
+# The pages and outbound checks done, in the log as often (readiness/crawl/progress.py; 0: off).
+READINESS_PROGRESS_LOG_INTERVAL = 60.0
 
 # Scrapy's stock middlewares minus the ones readiness switches off. Like EXTENSIONS_BASE
 # below, they are left out of the base lists rather than set to None in
@@ -137,6 +139,7 @@ EXTENSIONS = {
     "readiness.crawl.variants.VariantProbes": 170,
     "readiness.report.on_close.AnalyzeOnClose": 180,
     "readiness.crawl.progress.ProgressLine": 500,
+    "readiness.crawl.progress.ProgressLog": 510,
 }
 
 # The optional components' switches (Scrapy style, besides their EXTENSIONS entry). A needed

@@ -9,7 +9,11 @@ from readiness.config.errors import ConfigError
 from readiness.config.loader import read_config, read_config_text
 from readiness.config.models import CrawlConfig, ProbeConfig, ReadinessConfig
 
+# The configuration file commands read from the current directory when no --config is given
+# (and the one `readiness init` writes).
+CONFIG_FILE_NAME = "readiness.yaml"
+
 __all__ = [
-    "ConfigError", "CrawlConfig", "ProbeConfig", "ReadinessConfig", "read_config",
-    "read_config_text",
+    "CONFIG_FILE_NAME", "ConfigError", "CrawlConfig", "ProbeConfig", "ReadinessConfig",
+    "read_config", "read_config_text",
 ]

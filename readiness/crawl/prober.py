@@ -77,9 +77,11 @@ class OutboundProber:
         self.store = store
         self.cache = cache
         self.stats = stats
+        self.hosts: set[str] = set()  # the outside hosts probed: the progress line's count
 
     def start(self, url: str, url_id: int) -> scrapy.Request | None:
         """The first request for an outbound URL, or None when the cache answers."""
+        self._count_queued(url)
         cached = self.cache.get(url)
         if cached is not None:
             self.stats.inc_value("readiness/probes/cached")
@@ -88,6 +90,15 @@ class OutboundProber:
         state = {"url_id": url_id, "url": url, "current": url, "method": "HEAD", "attempt": 1,
                  "hops": [], "t0": time.time()}
         return self._request(state)
+
+    def _count_queued(self, url: str) -> None:
+        """The outbound phase's counters (readiness/crawl/progress.py): links to check, on how
+        many hosts, since when."""
+        if not self.stats.get_value("readiness/probes/queued"):
+            self.stats.set_value("readiness/probes/first_queued_at", time.time())
+        self.stats.inc_value("readiness/probes/queued")
+        self.hosts.add(netloc(url))
+        self.stats.set_value("readiness/probes/hosts", len(self.hosts))
 
     def _request(self, state: dict[str, Any]) -> scrapy.Request:
         self.stats.inc_value(f"readiness/probes/requests/{state['method']}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,15 +38,27 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     return settings
 
 
+def echo_log(settings: Settings) -> None:
+    """The crawl's log (LOG_LEVEL, Scrapy's format) on stderr too: Scrapy's own logging set-up
+    writes to one place only, the run folder's crawl.log."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(settings.get("LOG_LEVEL"))
+    handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                           settings.get("LOG_DATEFORMAT")))
+    logging.getLogger().addHandler(handler)
+
+
 def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
               reports_dir: str | Path = "reports", progress: bool = True,
               settings: dict[str, Any] | None = None,
               resume: str | Path | None = None,
-              outside: OutsideRun | None = None) -> CrawlResult:
+              outside: OutsideRun | None = None,
+              log_to_stderr: bool = False) -> CrawlResult:
     """Crawl ``url`` into ``out`` (default ``<reports_dir>/<run-id>``) and return where;
     ``resume``: the store of an interrupted run to continue in place (its folder is the run's,
     ``url`` and ``config`` the stored run's: readiness.crawl.resume); ``outside``: the list of
-    a prospects or placements run, ``config`` prepared for it (readiness.crawl.outside)."""
+    a prospects or placements run, ``config`` prepared for it (readiness.crawl.outside);
+    ``log_to_stderr`` (``--verbose``): the Scrapy log on stderr as well as in crawl.log."""
     if resume is not None:
         run_dir = resume_store_path(resume).parent
     else:
@@ -60,6 +74,8 @@ def run_crawl(url: str, config: ReadinessConfig, out: str | Path | None = None,
     }
     overrides.update(settings or {})
     process = CrawlerProcess(project_settings(overrides))
+    if log_to_stderr:
+        echo_log(process.settings)
     crawler = process.create_crawler(SiteSpider)
     failures: list = []
     where = {"resume": str(run_dir)} if resume is not None else {"out": str(run_dir)}

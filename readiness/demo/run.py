@@ -9,13 +9,17 @@ The demo ends by printing the path of its report.html.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
 from readiness import exitcodes
 from readiness.config import CrawlConfig, ProbeConfig, ReadinessConfig
 from readiness.config.models import BacklinkExportConfig
+from readiness.console import CONSOLE
 from readiness.demo.server import SiteServer
 from readiness.rules.settings import load_config
 
@@ -85,7 +89,8 @@ def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
                                       f"{out}-{mode}" if out else None, str(reports_dir))
                    for mode in OUTSIDE_LISTS}
         config = demo_config(server)
-        result = run_crawl(site, config, out=out, reports_dir=reports_dir)
+        result = run_crawl(site, config, out=out, reports_dir=reports_dir,
+                           progress=not CONSOLE.quiet, log_to_stderr=CONSOLE.verbose)
         outside = [future.result() for future in outside.values()]
     # The analysis reads the run's kind and its list from the store (meta mode, the
     # prospects/placements rows): the site's configuration serves for it.
@@ -100,4 +105,46 @@ def run_demo(out: str | None = None, reports_dir: str = "reports") -> int:
     # The sample site is broken on purpose: finding its problems is the demo succeeding, so
     # no gate line and exit 0. The last line printed is the path of report.html.
     analyze_store(result.store_path, config, show_gate=False)
+    return exitcodes.OK
+
+
+DEMO_CONFIG_NAME = "demo-site.yaml"
+
+
+def demo_config_yaml(server: SiteServer) -> str:
+    """demo_config as a rule file, for commands run against the served demo site."""
+    crawl = {"host_map": demo_host_map(server),
+             "probe": {"delay": 0, "timeout": 3, "retries": 1, "backoff": 0.5,
+                       "cache_ttl_hours": 0}}
+    document = {"extends": "default", "crawl": crawl,
+                "backlinks": [{"file": str(demo_site_dir() / "backlinks.csv")}]}
+    return ("# The built-in demo site as `readiness demo --serve` serves it: its production\n"
+            "# names mapped to the local servers (their ports change at every start).\n"
+            + yaml.safe_dump(document, sort_keys=False))
+
+
+def serve_demo(reports_dir: str = "reports") -> int:
+    """``readiness demo --serve``: serve the demo site and its outside websites on loopback
+    until Ctrl-C (then exit 0: stopping the server is how it ends), with a rule file mapping
+    the site's production names to them and the commands that crawl it."""
+    site = f"{PRODUCTION_ORIGIN}/"
+    with SiteServer(demo_site_dir()) as server:
+        config = Path(reports_dir).resolve() / DEMO_CONFIG_NAME
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(demo_config_yaml(server), encoding="utf-8")
+        print(f"demo site: {site} served at {server.url('site')}")
+        for origin, host in OUTSIDE_ORIGINS.items():
+            print(f"outside website: {origin} served at {server.url(host)}")
+        print(f"configuration (host map to these servers): {config}")
+        print("try, in another terminal:")
+        print(f"  readiness check {site} --config {config}")
+        print(f"  scrapy crawl site -a url={site} -a config={config}   # from the readiness "
+              f"source folder")
+        print(f"  curl http://127.0.0.1:6800/schedule.json -d project=readiness -d spider=site "
+              f"-d url={site} -d config={config}   # scrapyd (README, Scheduled crawls)")
+        print("serving until Ctrl-C", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("demo: stopped", flush=True)
     return exitcodes.OK

@@ -346,11 +346,14 @@ def comparison_line(comparison: dict[str, Any]) -> str:
 
 
 def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextIO,
-                     limit: int = 15, per_rule: bool = False, show_unchanged: bool = False) -> None:
+                     limit: int = 15, per_rule: bool = False, show_unchanged: bool = False,
+                     listed_in: str | None = FINDINGS_FILE) -> None:
     """The comparison in plain text: the counts, the rules whose configuration changed, then
     which findings are new, fixed, gone with the configuration and regraded (and unchanged,
-    with ``show_unchanged``), ``limit`` of each."""
+    with ``show_unchanged``), ``limit`` of each; ``listed_in``: what lists the rest (None:
+    nothing written does)."""
     w = out.write
+    more = f" ({listed_in} lists them)" if listed_in else ""
     w(comparison_line(comparison) + "\n")
     for code, rule in comparison.get("rules_changed", {}).items():
         w(f"  rule configuration changed: {code} {rule['name']}: "
@@ -373,14 +376,14 @@ def print_comparison(comparison: dict[str, Any], new: dict[str, Any], out: TextI
             w(f"  {label:<9} {finding['severity']:<7} {finding['rule']} {finding['name']}: "
               f"{finding['url']}{reason}\n")
         if len(findings) > limit:
-            w(f"  {label:<9} … and {len(findings) - limit} more (findings.json lists them)\n")
+            w(f"  {label:<9} … and {len(findings) - limit} more{more}\n")
     regraded = comparison.get("regraded", [])
     for finding in regraded[:limit]:
         why = f": {finding['reason']}" if finding["reason"] else ""
         w(f"  regraded  {finding['old']} -> {finding['new']} {finding['rule']} {finding['name']}: "
           f"{finding['url']}{why}\n")
     if len(regraded) > limit:
-        w(f"  regraded  … and {len(regraded) - limit} more (findings.json lists them)\n")
+        w(f"  regraded  … and {len(regraded) - limit} more{more}\n")
     pages = comparison.get("pages")
     if pages:
         for key, label in (("appeared", "page appeared"), ("disappeared", "page gone")):

@@ -10,7 +10,7 @@ import json
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from readiness import __version__, exitcodes
 from readiness.report.outside import outside_section, unchecked_placements
@@ -333,22 +333,26 @@ def write_document(document: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        stream_document(document, fh)
+    tmp.replace(path)  # never leave a half-written findings.json behind
+    return path
 
+
+def stream_document(document: dict[str, Any], out: TextIO) -> None:
+    """The findings.json document written to ``out`` (a file, or stdout with ``-o -``)."""
     encode = encode_finding
     findings = document.get("findings", ())
     # A spool holds each finding's line as it was encoded when the rule yielded it.
     lines = findings.lines() if isinstance(findings, FindingsSpool) else map(encode, findings)
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write("{\n")
-        for key, value in document.items():
-            if key != "findings":
-                fh.write(f"{encode(key)}:{encode(value)},\n")
-        fh.write('"findings":[')
-        for index, line in enumerate(lines):
-            fh.write(("\n" if index == 0 else ",\n") + line)
-        fh.write("\n]}\n")
-    tmp.replace(path)  # never leave a half-written findings.json behind
-    return path
+    out.write("{\n")
+    for key, value in document.items():
+        if key != "findings":
+            out.write(f"{encode(key)}:{encode(value)},\n")
+    out.write('"findings":[')
+    for index, line in enumerate(lines):
+        out.write(("\n" if index == 0 else ",\n") + line)
+    out.write("\n]}\n")
 
 
 def read_findings(path: str | Path) -> dict[str, Any]:

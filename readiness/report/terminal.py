@@ -23,7 +23,10 @@ def family_key(family: str) -> tuple[int, str]:
     return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), family)
 
 
-def print_summary(document: dict[str, Any], out: TextIO) -> None:
+def print_summary(document: dict[str, Any], out: TextIO,
+                  listed_in: str | None = "findings.json") -> None:
+    """The verdict and its blocking URLs; ``listed_in``: the file listing those not shown
+    (None: no file written does)."""
     summary = document["summary"]
     run = document["run"]
     counts = summary["counts"]
@@ -91,7 +94,8 @@ def print_summary(document: dict[str, Any], out: TextIO) -> None:
         for finding in entry_findings:
             w(f"      {finding['rule']} {finding['name']}: {finding['message']}\n")
     if len(urls) > MAX_BLOCKERS_SHOWN:
-        w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs in findings.json\n")
+        where = f" in {listed_in}" if listed_in else ""
+        w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs{where}\n")
 
 
 def counts_line(crawl: dict[str, Any]) -> str | None:
