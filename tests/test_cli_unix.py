@@ -157,7 +157,7 @@ def test_files_written_without_dash_o_dash_are_named(store):
     assert result.returncode == 1
     assert f"summary: {store.parent / 'summary.md'}" in result.stdout
     # The summary never names a file it did not write.
-    for name in ("findings.json", "report.html", "junit.xml", "redirects"):
+    for name in ("findings.json", "report.html", "junit.xml", "redirects.csv"):
         assert name not in result.stdout, name
 
 
@@ -175,7 +175,8 @@ def test_every_command_takes_quiet_verbose_and_no_color(command):
 def test_quiet_prints_the_verdict_its_urls_and_the_gate(store):
     result = run_cli("analyze", str(store), "--quiet", "--format", "json")
     assert result.returncode == 1
-    assert re.search(r"^verdict: NOT READY .*\n  http://\S+/gone \[1 inbound\]\n +STS001 ",
+    assert re.search(r"^verdict: NOT READY .*\n(?:  [( ].*\n)*"
+                     r"  http://\S+/gone \(dead-end, 1 internal reference\)\n +STS001 ",
                      result.stdout, re.M), result.stdout
     assert re.search(r"^gate \(--fail-on error\): FAIL", result.stdout, re.M)
     # No detail: the counts by family, which files were written.

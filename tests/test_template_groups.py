@@ -155,3 +155,30 @@ def test_a_grouped_run_validates_against_the_shipped_schema(runs):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.Draft202012Validator(schema).validate(
                 {**document, "findings": [broken]})
+
+
+def test_dead_urls_are_no_template_problem(tmp_path):
+    """Twelve 404s at the top of the site, beside its home page, linked from one menu: twelve
+    STS001 findings, no group (a template renders pages; a dead URL has none), while the twelve /guide/ pages that lack a
+    canonical are one CAN001 group."""
+    from readiness.cli import main
+    from readiness.testing import StoreBuilder
+
+    store = StoreBuilder(tmp_path / "run", start_url="http://site.test/")
+    dead = [f"/offer-{i}" for i in range(12)]
+    guide = [f"/guide/step-{i}" for i in range(12)]
+    store.page("/", title="Home", links=dead + guide, canonical="http://site.test/",
+               fetch={"depth": 0, "discovered_by": "start"})
+    for url in dead:
+        store.fetch(url, status=404)
+    for i, url in enumerate(guide):
+        store.page(url, title=f"Step {i}", links=["/"])
+    main(["analyze", str(store.close()), "--format", "json"])
+    document = json.loads((tmp_path / "run" / "findings.json").read_text(encoding="utf-8"))
+    dead_findings = [f for f in document["findings"] if f["rule"] == "STS001"]
+    assert sorted(f["url"] for f in dead_findings) == sorted(f"http://site.test{u}" for u in dead)
+    assert not any(f.get("group") for f in dead_findings)
+    assert [g["rule"] for g in document["groups"] if g["rule"] == "STS001"] == []
+    [guide_group] = [g for g in document["groups"] if g["rule"] == "CAN001"]
+    assert guide_group["template"] == "http://site.test/guide/*"
+    assert guide_group["urls"] == sorted(f"http://site.test{u}" for u in guide)

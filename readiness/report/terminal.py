@@ -53,13 +53,15 @@ def print_summary(document: dict[str, Any], out: TextIO,
     groups = document.get("groups") or []
     if groups:
         members = sum(group["members"] for group in groups)
+        where = f"; every URL in {listed_in}" if listed_in else ""
         w(f"\ntemplate problems: {plural(len(groups), 'problem')} repeated across a section "
-          f"({plural(members, 'finding')}; every URL in findings.json):\n")
+          f"({plural(members, 'finding')}{where}):\n")
         for group in groups[:MAX_BLOCKERS_SHOWN]:
             w(f"  {group['id']} {group['rule']} {group['name']} ({group['severity']}): "
               f"{group['message']}\n")
         if len(groups) > MAX_BLOCKERS_SHOWN:
-            w(f"  … and {len(groups) - MAX_BLOCKERS_SHOWN} more in findings.json\n")
+            w(f"  … and {len(groups) - MAX_BLOCKERS_SHOWN} more"
+              f"{' in ' + listed_in if listed_in else ''}\n")
     by_id = findings_with_ids(document["findings"], (
         i for entry in summary["blocking_urls"][:MAX_BLOCKERS_SHOWN] for i in entry["findings"]))
     # A prospects or placements run judges other sites' pages: their outbound links are

@@ -227,6 +227,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
         # too (the BKL rules' weight is those domains already: not counted twice).
         referring = {ctx.urls[url_id]: link_weight(target)
                      for url_id, target in ctx.backlinked.items() if link_weight(target)}
+        html_ids = frozenset(url_id for url_id, _fetch, _page in ctx.html_pages())
         # A cache few rules read is not kept until the last rule has run.
         last_reader = {name: index for index, (rule, _common) in enumerate(rules)
                        for name in rule.reads}
@@ -254,13 +255,16 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
                 if domains:
                     finding.weight += domains
                     finding.evidence.setdefault("referring_domains", domains)
+                # A template renders pages: only a finding about a crawled HTML page can be
+                # one of a template's (twenty 404s linked from one menu are no template fact).
+                groupable = config.groups.enabled and ctx.ids.get(finding.url) in html_ids
                 if public:
                     finding.url = public.text(finding.url)
                     finding.subject = public.text(finding.subject)
                     finding.message = public.text(finding.message)
                     finding.evidence = public.deep(finding.evidence)
                 spool.add(finding, group_key(finding.rule, finding.url, finding.message)
-                          if config.groups.enabled else None)
+                          if groupable else None)
             run.seconds = time.perf_counter() - t0
             run.cpu_seconds = time.process_time() - cpu0
             runs.append(run)
@@ -270,7 +274,7 @@ def analyze(store_path: str | Path, config: ReadinessConfig,
             for name in released:
                 ctx.release(name)
             logger.info("%s %s: %d findings in %.2fs", rule.code, rule.name, run.findings, run.seconds)
-        page_urls = (ctx.urls[url_id] for url_id, _fetch, _page in ctx.html_pages())
+        page_urls = (ctx.urls[url_id] for url_id in html_ids)
         sections = section_pages(public.text(url) if public else url for url in page_urls)
         pages = sum(sections.values())
         meta = ctx.meta

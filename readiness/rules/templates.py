@@ -4,7 +4,8 @@ A documentation site of 667 pages without a canonical gets 667 CAN001 findings t
 fact about its page template. Findings that share a rule, a cause (the message with its
 URL-specific parts removed) and a section (host and first path segment: ``/book/*``) form a
 group when there are at least ``groups.min_members`` of them and they cover at least
-``groups.min_share`` of that section's crawled HTML pages. The group has its own stable id
+``groups.min_share`` of that section's crawled HTML pages. Only findings about a crawled HTML
+page are candidates (the engine decides): a template renders pages, not dead URLs. The group has its own stable id
 (``G-<rule>-<hash>``); each member keeps its finding id (baselines match it) and gets
 ``"group": "<group id>"`` (docs/findings.md).
 
