@@ -787,6 +787,9 @@ def store_stats(run: Run, out: Path) -> None:
     with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
         try:
             meta = dict(db.execute("SELECT key, value FROM meta"))
+            if run.pages is None:  # `check --quiet` no longer prints its "crawl:" line
+                run.pages = db.execute(
+                    "SELECT COUNT(*) FROM fetches WHERE fetched = 1").fetchone()[0]
         except sqlite3.Error as exc:
             run.notes.append(f"meta not read: {exc}")
             return
