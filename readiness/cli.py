@@ -604,6 +604,9 @@ def cmd_init(args: argparse.Namespace) -> int:
             print(f"readiness: error: cannot reach {survey.final.url}: {survey.final.error}; "
                   f"{CONFIG_NAME} not written", file=sys.stderr)
             return EXIT_INCONCLUSIVE
+        if survey.endless:
+            print(f"readiness: warning: {survey.url} redirects {survey.endless}: the start "
+                  f"URL is kept as given", file=sys.stderr)
         for variant in survey.variants:
             CONSOLE.detail(f"{variant.url}: {variant.describe()}")
         for sitemap, where in survey.sitemaps:

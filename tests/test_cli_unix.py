@@ -364,6 +364,22 @@ def test_init_never_follows_a_redirect_to_an_address_nobody_named(site, tmp_path
     assert not (tmp_path / "readiness.yaml").exists()
 
 
+def test_init_keeps_a_start_url_that_redirects_in_a_loop(site, tmp_path):
+    """A loop ends at no page: the URL given stays the start URL (the crawl then reports the
+    loop), never one of the loop's redirects, and the loop is asked round once only."""
+    site.reset_log()
+    result = run_cli("init", site.url("site", "/loop-a"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"{site.url('site', '/loop-a')} redirects in a loop" in result.stderr
+    text = (tmp_path / "readiness.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["crawl"]["start_urls"] == [site.url("site", "/loop-a")]
+    assert "kept as given: it redirects in a loop" in text and "ends up" not in text
+    assert len(site.requests_for("site", "/loop-a")) == 1
+    assert len(site.requests_for("site", "/loop-b")) == 1
+    # Its clean twin, a redirect that ends at a page, gives that page:
+    # test_init_writes_a_commented_readiness_yaml_for_the_site (/old-home).
+
+
 def test_init_without_a_url_writes_a_template(tmp_path):
     result = run_cli("init", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
