@@ -534,8 +534,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
         family = None
         for rule in sorted(registry.rules(), key=lambda r: (r.family, r.code)):
             if rule.family != family:
+                # A blank line between families, none above the first (`rules | head -1`).
+                print(f"{'' if family is None else chr(10)}{rule.family}")
                 family = rule.family
-                print(f"\n{family}")
             print(f"  {rule.code}  {rule.name:<38} {rule.severity.value:<8} "
                   f"{rule.impact.value:<12} {rule.summary()}")
         print(f"\n{len(registry)} rules. `readiness rules CODE` explains one.")
