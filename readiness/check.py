@@ -31,9 +31,7 @@ def report_crawl(result, the_result: bool = False) -> int:
     """Print where the store is and whether the crawl can be trusted; the exit status.
     ``the_result``: the store is what the command made (``readiness crawl``), so even
     ``--quiet`` says where it is."""
-    from readiness.crawl.spider import MISSING_COMPONENTS
     from readiness.probe.verdicts import probes_enabled
-    from readiness.report.findings import unfinished_reason
     from readiness.store import open_store
 
     meta = result.meta
@@ -48,40 +46,63 @@ def report_crawl(result, the_result: bool = False) -> int:
         outside_run = bool(store.meta().get("mode"))
     checked = ("" if outside_run else f"{probes} outbound URLs checked, " if probes_enabled(meta)
                else "outbound links not checked, ")
+    status, explain = judge_crawl(meta, start, listed, result.store_path)
     say = CONSOLE.verdict if the_result else CONSOLE.detail
     say(f"store: {result.store_path}")
-    say(f"crawl: {pages} URLs fetched, {checked}"
+    # When the analysis follows (check, backlinks, demo) its summary counts what was fetched
+    # ("86 site URLs fetched: 46 HTML pages, …") and says whether outbound links were
+    # checked: the crawl line then says only whether the crawl is whole, not the same counts
+    # a second time. A prospects or placements summary counts no fetch, and no summary
+    # follows a crawl that failed, so those keep the counts here.
+    counted = the_result or outside_run or status != EXIT_OK
+    say(f"crawl: {f'{pages} URLs fetched, {checked}' if counted else ''}"
         f"{'complete' if meta.get('complete') else 'INCOMPLETE'} "
         f"({meta.get('finish_reason')}"
         f"{', limits hit: ' + ', '.join(meta['limits_hit']) if meta.get('limits_hit') else ''})")
+    if explain is not None:
+        explain()
+    return status
+
+
+def judge_crawl(meta, start, listed, store_path: Path) -> tuple[int, Any]:
+    """Whether the crawl can be analysed: its exit status (EXIT_OK: it can) and what prints
+    why not (None when it can)."""
+    from readiness.crawl.spider import MISSING_COMPONENTS
+    from readiness.report.findings import unfinished_reason
+
+    def failed(status: int, message: str):
+        return status, lambda: print(message, file=sys.stderr)
+
+    def inconclusive(reason: str):
+        return EXIT_INCONCLUSIVE, lambda: crawl_inconclusive(reason)
+
     if meta.get("finish_reason") == MISSING_COMPONENTS:
         # Stopped before its first request because a needed component was switched off
         # (EXTENSIONS): the configuration is wrong, nobody interrupted anything.
-        print("readiness: configuration error: the crawl needs a component that is missing "
-              "from EXTENSIONS or switched off (crawl.log names it)", file=sys.stderr)
-        return EXIT_USAGE
+        return failed(EXIT_USAGE, "readiness: configuration error: the crawl needs a component "
+                                  "that is missing from EXTENSIONS or switched off (crawl.log "
+                                  "names it)")
     # First: an interrupted crawl may not have stored its start URL yet.
     unfinished = unfinished_reason(meta)
     if unfinished is not None:
         # Ctrl-C once ("shutdown") or twice (Scrapy's forced stop leaves "running"): never
         # analysed and gated here, whatever the partial store would say.
-        print(f"readiness: interrupted: {unfinished}; everything stored so far is kept in "
-              f"{result.store_path}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return failed(EXIT_INTERRUPTED, f"readiness: interrupted: {unfinished}; everything "
+                                        f"stored so far is kept in {store_path}")
     if meta.get("list_mode"):
         # Each listed URL is judged by the rules (a dead one is a finding); the run says
         # nothing only when none of them answered.
         if not listed[1]:
-            return crawl_inconclusive(f"none of the {listed[0]} listed URLs answered over HTTP "
-                                      "(unreachable, or blocked by robots.txt)")
-        return EXIT_OK
+            return inconclusive(f"none of the {listed[0]} listed URLs answered over HTTP "
+                                "(unreachable, or blocked by robots.txt)")
+        return EXIT_OK, None
     if start is None or (start["status"] is None and start["error"] in UNREACHABLE_ERRORS | {None}):
         reason = start["error_detail"] or start["error"] if start is not None else "never fetched"
-        return crawl_inconclusive(f"cannot reach the start URL {meta['start_url']}: {reason}")
+        return inconclusive(f"cannot reach the start URL {meta['start_url']}: {reason}")
     if start["error"] == FetchOutcome.ROBOTS_BLOCKED:
-        return crawl_inconclusive(f"robots.txt blocks the start URL {meta['start_url']} "
-                                  "(use crawl.robots: report to crawl it anyway)")
-    return EXIT_OK
+        return inconclusive(f"robots.txt blocks the start URL {meta['start_url']} "
+                            "(use crawl.robots: report to crawl it anyway)")
+    return EXIT_OK, None
 
 
 def crawl_inconclusive(reason: str) -> int:

@@ -534,8 +534,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
         family = None
         for rule in sorted(registry.rules(), key=lambda r: (r.family, r.code)):
             if rule.family != family:
+                # A blank line between families, none above the first (`rules | head -1`).
+                print(f"{'' if family is None else chr(10)}{rule.family}")
                 family = rule.family
-                print(f"\n{family}")
             print(f"  {rule.code}  {rule.name:<38} {rule.severity.value:<8} "
                   f"{rule.impact.value:<12} {rule.summary()}")
         print(f"\n{len(registry)} rules. `readiness rules CODE` explains one.")
@@ -604,6 +605,9 @@ def cmd_init(args: argparse.Namespace) -> int:
             print(f"readiness: error: cannot reach {survey.final.url}: {survey.final.error}; "
                   f"{CONFIG_NAME} not written", file=sys.stderr)
             return EXIT_INCONCLUSIVE
+        if survey.endless:
+            print(f"readiness: warning: {survey.url} redirects {survey.endless}: the start "
+                  f"URL is kept as given", file=sys.stderr)
         for variant in survey.variants:
             CONSOLE.detail(f"{variant.url}: {variant.describe()}")
         for sitemap, where in survey.sitemaps:

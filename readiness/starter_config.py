@@ -118,8 +118,23 @@ class SiteSurvey:
         return self.hops[-1]
 
     @property
+    def endless(self) -> str | None:
+        """Why the redirects from ``url`` reach no page ("in a loop", "more than 10
+        times"), None when they end."""
+        final = self.final
+        if final.location is None or not 300 <= (final.status or 0) < 400:
+            return None
+        if final.location in {hop.url for hop in self.hops}:
+            return "in a loop"
+        return f"more than {MAX_HOPS} times"
+
+    @property
     def start_url(self) -> str:
-        return self.final.url if self.final.status is not None else self.url
+        """Where the redirects end; the URL given when they end at no page (no answer, a
+        loop: the crawl's findings say so), never a redirect."""
+        if self.final.status is None or self.endless:
+            return self.url
+        return self.final.url
 
 
 def twin_host(host: str) -> str | None:
@@ -155,6 +170,8 @@ def survey_site(url: str) -> SiteSurvey:
         survey.hops.append(answer)
         if answer.location is None or not 300 <= (answer.status or 0) < 400:
             break
+        if answer.location in {hop.url for hop in survey.hops}:
+            break  # a loop: asking again would only go round it
         current = answer.location
     start = survey.start_url
     survey.variants = [client.get(variant) for variant in variant_urls(start)
@@ -191,11 +208,13 @@ def config_text(survey: SiteSurvey | None) -> str:
                   f'  start_urls: ["{start}"]']
     else:
         hops = len(survey.hops) - 1
-        came = (f" (where {survey.url} ends up: {hops} redirect{'s' if hops != 1 else ''})"
+        came = (f" (kept as given: it redirects {survey.endless}, which the crawl reports)"
+                if survey.endless else
+                f" (where {survey.url} ends up: {hops} redirect{'s' if hops != 1 else ''})"
                 if hops else "")
         lines += [f"  # The start URL `readiness check` uses when given none{came}.",
                   f'  start_urls: ["{start}"]']
-        for hop in survey.hops[:-1]:
+        for hop in survey.hops if survey.endless else survey.hops[:-1]:
             lines.append(f"  #   {hop.url} {hop.describe()}")
     twins = _answering_twins(survey, parts.hostname or "")
     lines.append("  # Other names of the site, crawled as part of it (www and non-www). Each "

@@ -16,6 +16,7 @@ from conftest import REPO, TEST_PROBE
 
 from readiness.demo.server import SiteServer
 from readiness.store import open_store
+from readiness.words import plural
 
 PRODUCTION = "https://www.example-clinic.test"
 PAGE = ("<html lang=en><head><title>{title} at the clinic</title>{head}</head>"
@@ -158,6 +159,10 @@ def test_each_backlinked_target_gets_its_verdict_by_url(backlinks_run):
     assert chain["evidence"]["final_url"] == url("/live-end")
     temp = next(f for f in by_rule(document, "BKL002") if f["url"] == url("/temp"))
     assert "temporary redirect (302)" in temp["message"]
+    # The page is the subject, whatever its exports count ("1 referring domain want" once).
+    referring = plural(temp["evidence"]["referring_domains"], "referring domain")
+    assert temp["message"].endswith(f"; backlinked ({referring}), it wants one permanent hop"), \
+        temp["message"]
     blocked = next(f for f in by_rule(document, "BKL003") if f["url"] == url("/blocked/page"))
     assert blocked["evidence"]["exports"][0]["format"] == "url-list"
 

@@ -101,7 +101,7 @@ def test_rules_piped_into_head_prints_no_traceback():
     result = subprocess.run(f"{sys.executable} -m readiness.cli rules | head -1", shell=True,
                             capture_output=True, text=True, timeout=WAIT, cwd=REPO)
     assert result.stderr == ""
-    assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
+    assert result.returncode == 0 and result.stdout.splitlines() == ["backlinks"]  # a family
 
 
 def test_analyze_into_a_closed_pipe_says_nothing(store):
@@ -127,6 +127,17 @@ def test_check_dash_o_dash_prints_the_findings_document(piped_check, site):
     # The people's text went to stderr, and nothing but the store was written.
     assert "verdict: NOT READY" in result.stderr and "verdict: " not in result.stdout
     assert sorted(p.name for p in store.parent.iterdir()) == ["crawl.log", "crawl.sqlite"]
+
+
+def test_check_counts_what_it_fetched_once(piped_check):
+    """The summary's counts line says what was fetched; the crawl line before it says only
+    whether the crawl is whole (it once said "N URLs fetched" too, a second count of the
+    same fetches)."""
+    lines = piped_check[0].stderr.splitlines()
+    assert "crawl: complete (finished)" in lines
+    counted = [line for line in lines if "URLs fetched" in line and "progress: " not in line]
+    assert len(counted) == 1 and re.match(r"\d+ site URLs fetched: \d+ HTML pages", counted[0]), \
+        counted
 
 
 def test_verbose_check_echoes_the_scrapy_log_and_times_its_phases(piped_check):
@@ -196,6 +207,9 @@ def test_quiet_crawl_still_says_where_its_store_is(site, tmp_path):
                      "--reports-dir", str(tmp_path), "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == f"store: {tmp_path / 'run' / 'crawl.sqlite'}"
+    # No summary follows a crawl: its own line counts the fetches.
+    assert re.fullmatch(r"crawl: \d+ URLs fetched, outbound links not checked, complete "
+                        r"\(finished\)", result.stdout.splitlines()[1]), result.stdout
     assert result.stderr == ""  # no progress line
 
 
@@ -297,6 +311,8 @@ def test_scrapy_crawl_logs_the_progress_every_interval(site, config, tmp_path):
     assert any(int(m.group(1)) < 9 for line in logged if (m := OUTBOUND_LINE.search(line))), \
         logged
     assert logged[-1].endswith("| 9 outside links on 3 hosts checked")
+    # Site URLs, as the summary counts them (pages are only the HTML ones among them).
+    assert all(re.match(r"site URLs fetched \d+ \|.* URLs/s", line) for line in logged), logged
 
 
 def test_scrapy_crawl_progress_log_switched_off(site, config, tmp_path):
@@ -346,6 +362,22 @@ def test_init_never_follows_a_redirect_to_an_address_nobody_named(site, tmp_path
     assert result.returncode == 3
     assert "cannot reach http://127.0.0.5:9/: not checked: private address" in result.stderr
     assert not (tmp_path / "readiness.yaml").exists()
+
+
+def test_init_keeps_a_start_url_that_redirects_in_a_loop(site, tmp_path):
+    """A loop ends at no page: the URL given stays the start URL (the crawl then reports the
+    loop), never one of the loop's redirects, and the loop is asked round once only."""
+    site.reset_log()
+    result = run_cli("init", site.url("site", "/loop-a"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"{site.url('site', '/loop-a')} redirects in a loop" in result.stderr
+    text = (tmp_path / "readiness.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["crawl"]["start_urls"] == [site.url("site", "/loop-a")]
+    assert "kept as given: it redirects in a loop" in text and "ends up" not in text
+    assert len(site.requests_for("site", "/loop-a")) == 1
+    assert len(site.requests_for("site", "/loop-b")) == 1
+    # Its clean twin, a redirect that ends at a page, gives that page:
+    # test_init_writes_a_commented_readiness_yaml_for_the_site (/old-home).
 
 
 def test_init_without_a_url_writes_a_template(tmp_path):
@@ -460,3 +492,16 @@ def test_the_summary_points_to_findings_json_only_when_it_wrote_it(tmp_path):
     assert without.returncode == 1, without.stderr
     assert "… and 6 more URLs\n" in without.stdout
     assert "findings.json" not in without.stdout
+
+
+def test_one_blocking_url_more_than_shown_is_one_more_url(tmp_path):
+    from readiness.testing import StoreBuilder
+
+    builder = StoreBuilder(tmp_path / "run")
+    dead = [f"/dead-{n:02d}" for n in range(15)]
+    builder.page("/", links=dead)
+    for url in dead:
+        builder.fetch(url, status=404)
+    result = run_cli("analyze", str(builder.close()), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    assert "… and 1 more URL in findings.json\n" in result.stdout, result.stdout  # 15 + home

@@ -194,3 +194,15 @@ def test_a_rules_docs_show_its_impact():
     rules_md = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert "| EXP003 | `missing-viewport` | experience | error | experience |" in rules_md
     assert "Link-building impact: **dead-end**" in rules_md
+
+
+def test_the_gates_failing_list_ranks_by_url_as_the_verdict_does(site_crawl, tmp_path):
+    """summary.md's failing table and the GitHub annotations follow gate.failing: a URL's
+    findings together, at its place in the verdict (they once interleaved, a URL's second
+    finding far below its first, ranked by its own weight)."""
+    result, document = analysed(site_crawl, tmp_path)
+    assert result.returncode == 1, result.stderr
+    by_url = [i for entry in document["summary"]["blocking_urls"] for i in entry["findings"]]
+    assert document["gate"]["failing"] == by_url
+    # The crawl has URLs with several blocking findings: the order is not trivially so.
+    assert any(len(entry["findings"]) > 1 for entry in document["summary"]["blocking_urls"])

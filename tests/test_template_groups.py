@@ -8,8 +8,10 @@ different concurrency, through the CLI; each run analysed by `readiness analyze`
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,26 @@ def test_dead_urls_are_no_template_problem(tmp_path):
     [guide_group] = [g for g in document["groups"] if g["rule"] == "CAN001"]
     assert guide_group["template"] == "http://site.test/guide/*"
     assert guide_group["urls"] == sorted(f"http://site.test{u}" for u in guide)
+
+
+def test_findings_csv_and_xlsx_name_each_members_group(runs, tmp_path):
+    """findings.csv's group column holds a member's group id (it was empty for every row:
+    the spool's rows for the tables left the group out), empty for a finding in no group;
+    report.xlsx's findings sheet the same."""
+    out, document, _stdout = runs[0]
+    store = tmp_path / "run" / "crawl.sqlite"
+    store.parent.mkdir()
+    shutil.copy(out / "crawl.sqlite", store)
+    result = run_cli("analyze", str(store), "--config", str(out.parent / "analyze-c16.yaml"),
+                     "--format", "json,csv,xlsx")
+    assert result.returncode == 0, result.stderr
+    expected = {f["id"]: f.get("group", "") for f in document["findings"]}
+    assert sum(1 for group in expected.values() if group) == 60  # two groups of 30
+    with (store.parent / "findings.csv").open(encoding="utf-8-sig", newline="") as table:
+        assert {row["id"]: row["group"] for row in csv.DictReader(table)} == expected
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(store.parent / "report.xlsx", read_only=True)["findings"]
+    header, *rows = sheet.iter_rows(values_only=True)
+    at = header.index("id"), header.index("group")
+    assert {row[at[0]]: row[at[1]] or "" for row in rows} == expected

@@ -46,8 +46,10 @@ class CrawlProgress:
         queued = get("scheduler/enqueued", 0) - get("scheduler/dequeued", 0)
         errors = sum(v for k, v in counts.items() if k.startswith("readiness/errors/"))
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        pages = (f"pages fetched {fetched} | queued {queued} | errors {errors} | "
-                 f"{fetched / elapsed:.1f} pages/s")
+        # Site URLs (pages, redirects, errors, other files), as the summary's "86 site URLs
+        # fetched: 46 HTML pages, …" counts them: calling them pages here would disagree.
+        pages = (f"site URLs fetched {fetched} | queued {queued} | errors {errors} | "
+                 f"{fetched / elapsed:.1f} URLs/s")
         outbound = self.outbound()
         return f"{pages} | {outbound}" if outbound else pages
 

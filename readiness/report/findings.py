@@ -59,6 +59,7 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             **({"not_run": run.not_run} if run.not_run else {}),
         })
     blocking = analysis.blocking(Severity.ERROR)
+    blocking_urls = blocking_by_url([f._asdict() for f in blocking])
     # What analysis.ready says, without sorting the findings again; but never for a crawl
     # that did not finish or saw no page: what was not checked cannot be ready.
     unchecked = unchecked_reason(meta, analysis.pages)
@@ -89,8 +90,8 @@ def findings_document(analysis: Analysis) -> dict[str, Any]:
             "counts": {s.value: counts.get(s.value, 0) for s in Severity},
             "accepted": sum(1 for f in analysis.records if f.accepted is not None),
             "by_family": {family: dict(c) for family, c in sorted(by_family.items())},
-            "blocking": [f.id for f in blocking],
-            "blocking_urls": blocking_by_url([f._asdict() for f in blocking]),
+            "blocking": [f.id for f in grouped_by_url(blocking, blocking_urls)],
+            "blocking_urls": blocking_urls,
             "outbound": analysis.outbound,
         },
         "crawl": crawl_profile(analysis.store_path, analysis.click_depths),
@@ -180,6 +181,15 @@ def verdict(ready: bool, unchecked: str | None, pages: int, meta: dict[str, Any]
     if limits:
         return f"ready for what was crawled ({limits_phrase(pages, limits)})"
     return VERDICT_READY
+
+
+def grouped_by_url(findings: list[FindingRecord], by_url: list[dict[str, Any]]
+                   ) -> list[FindingRecord]:
+    """``findings`` (in blocker order) with each URL's together, at its URL's place in
+    ``by_url`` (blocking_by_url of them): the order the verdict lists them in, so the gate's
+    failing list (summary.md, the GitHub annotations) reads as the terminal does."""
+    place = {entry["url"]: n for n, entry in enumerate(by_url)}
+    return sorted(findings, key=lambda f: place[f.url])
 
 
 def blocking_by_url(blocking: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -285,6 +295,7 @@ def apply_gate(document: dict[str, Any], fail_on: str = "error",
          and f.severity.rank >= threshold
          and (new_ids is None or f.id in new_ids) and not f.inconclusive),
         key=lambda f: f.blocker_order)
+    failing = grouped_by_url(failing, blocking_by_url([f._asdict() for f in failing]))
     pages = document["summary"]["pages"]
     at_or_above = "" if fail_on == "notice" else " or above"
     run = document["run"]

@@ -97,7 +97,7 @@ def print_summary(document: dict[str, Any], out: TextIO,
             w(f"      {finding['rule']} {finding['name']}: {finding['message']}\n")
     if len(urls) > MAX_BLOCKERS_SHOWN:
         where = f" in {listed_in}" if listed_in else ""
-        w(f"  … and {len(urls) - MAX_BLOCKERS_SHOWN} more URLs{where}\n")
+        w(f"  … and {plural(len(urls) - MAX_BLOCKERS_SHOWN, 'more URL')}{where}\n")
 
 
 def counts_line(crawl: dict[str, Any]) -> str | None:

@@ -206,8 +206,8 @@ class BacklinkedPageIndirectRedirect(_BacklinkRule):
             why += f", {plural(len(temporary), 'temporary one')} among them"
         yield self.finding(
             ctx.urls[url_id],
-            f"reaches {outcome.walk.final_url} through {why}; {counts_words(target)} want "
-            "one permanent hop", {**backlink_evidence(ctx, url_id, target, outcome),
+            f"reaches {outcome.walk.final_url} through {why}; backlinked "
+            f"({counts_words(target)}), it wants one permanent hop", {**backlink_evidence(ctx, url_id, target, outcome),
                                   "fix": f"answer one 301 straight to {outcome.walk.final_url}"},
             weight=link_weight(target))
 

@@ -182,8 +182,8 @@ class FindingsSpool:
     def with_subjects(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(subject, finding) in document order: the subject makes the id and is not part of
         findings.json (findings.csv shows it)."""
-        for subject, body in self._rows(f"SELECT subject, body FROM findings {_ORDER}"):
-            yield subject, json.loads(_text(body))
+        for subject, body, group in self._rows(f"SELECT subject, {_BODY} FROM findings {_ORDER}"):
+            yield subject, json.loads(_text(body, group))
 
     def __len__(self) -> int:
         return len(self.records)

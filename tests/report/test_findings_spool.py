@@ -60,10 +60,15 @@ def test_findings_json_streamed_from_the_spool_lists_every_finding_the_rules_yie
     # One finding a line, between the header lines and the closing line.
     start = lines.index('"findings":[') + 1
     assert [json.loads(line.rstrip(",")) for line in lines[start:-1]] == expected
-    assert document["summary"]["blocking"] == [
-        f["id"] for f in sorted(
-            (f for f in expected if f["severity"] == "error" and f["accepted"] is None),
-            key=lambda f: FindingRecord.of(f).blocker_order)]
+    # Every open error, each URL's together in the verdict's URL order, within a URL the
+    # most harmful first.
+    ranked = [f["id"] for f in sorted(
+        (f for f in expected if f["severity"] == "error" and f["accepted"] is None),
+        key=lambda f: FindingRecord.of(f).blocker_order)]
+    by_url = [entry["findings"] for entry in document["summary"]["blocking_urls"]]
+    assert document["summary"]["blocking"] == [i for ids in by_url for i in ids]
+    assert sorted(document["summary"]["blocking"]) == sorted(ranked)
+    assert all(ids == sorted(ids, key=ranked.index) for ids in by_url)
     # Read back a few by id, in part and by rule: the same dicts as the stream.
     spool = analysis.spool
     assert len(spool) == len(expected)
