@@ -449,6 +449,30 @@ def test_demo_serve_serves_until_ctrl_c_with_commands_that_work(tmp_path):
     assert "Traceback" not in process.stderr.read()
 
 
+@pytest.mark.parametrize("stop_with", ["SIGINT", "SIGTERM"])
+def test_demo_serve_stops_on_a_signal_even_started_with_sigint_ignored(tmp_path, stop_with):
+    """A background job of a non-interactive shell starts with SIGINT ignored: Ctrl-C (and
+    SIGTERM, what a service manager sends) still end the server, with exit 0."""
+    import signal
+
+    process = subprocess.Popen(
+        [*CLI, "demo", "--serve", "--reports-dir", str(tmp_path)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=REPO,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        for line in process.stdout:
+            if line.startswith("serving until Ctrl-C"):
+                break
+        process.send_signal(getattr(signal, stop_with))
+        status = process.wait(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert status == 0, process.stderr.read()
+    assert "demo: stopped" in process.stdout.read()
+
+
 # --- the package metadata -----------------------------------------------------------------
 
 

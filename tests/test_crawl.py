@@ -144,9 +144,10 @@ def test_timings_and_sizes_recorded(store, site):
     assert fetch["bytes"] > 500
     assert fetch["content_type"].startswith("text/html")
     # Linked from the home page footer and listed in the sitemap: whichever the crawl read
-    # first decided it (sitemap entries are seeds, depth 0; the rules count click depth
-    # over the link graph instead).
-    assert (fetch["discovered_by"], fetch["depth"]) in {("link", 1), ("sitemap", 0)}
+    # first is how it was discovered, but its depth is the smallest way in (sitemap entries
+    # are seeds, depth 0; a URL met again shallower is lowered), whatever the order.
+    assert fetch["discovered_by"] in {"link", "sitemap"}
+    assert fetch["depth"] == 0
 
 
 # -- robots.txt, noindex ----------------------------------------------------------------

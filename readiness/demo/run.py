@@ -9,6 +9,7 @@ The demo ends by printing the path of its report.html.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
@@ -143,8 +144,16 @@ def serve_demo(reports_dir: str = "reports") -> int:
         print(f"  curl http://127.0.0.1:6800/schedule.json -d project=readiness -d spider=site "
               f"-d url={site} -d config={config}   # scrapyd (README, Scheduled crawls)")
         print("serving until Ctrl-C", flush=True)
+        stop = threading.Event()
+        # Ctrl-C and SIGTERM both end it, even when started with SIGINT ignored (a background
+        # job of a non-interactive shell inherits that, and would never stop on Ctrl-C).
+        previous = {signum: signal.signal(signum, lambda *_: stop.set())
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("demo: stopped", flush=True)
+            while not stop.wait(timeout=1.0):  # a signal handler runs between waits
+                pass
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        print("demo: stopped", flush=True)
     return exitcodes.OK
