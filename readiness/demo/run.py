@@ -143,12 +143,13 @@ def serve_demo(reports_dir: str = "reports") -> int:
               f"source folder")
         print(f"  curl http://127.0.0.1:6800/schedule.json -d project=readiness -d spider=site "
               f"-d url={site} -d config={config}   # scrapyd (README, Scheduled crawls)")
-        print("serving until Ctrl-C", flush=True)
         stop = threading.Event()
         # Ctrl-C and SIGTERM both end it, even when started with SIGINT ignored (a background
-        # job of a non-interactive shell inherits that, and would never stop on Ctrl-C).
+        # job of a non-interactive shell inherits that, and would never stop on Ctrl-C); set
+        # before the line that says it serves, which is when a caller may send one.
         previous = {signum: signal.signal(signum, lambda *_: stop.set())
                     for signum in (signal.SIGINT, signal.SIGTERM)}
+        print("serving until Ctrl-C", flush=True)
         try:
             while not stop.wait(timeout=1.0):  # a signal handler runs between waits
                 pass
