@@ -184,6 +184,11 @@ class RobotsTxt(StoreComponent):
                            {"robots_host": host})
 
     def _answered(self, host: str) -> None:
+        if host not in self._unanswered:
+            # Requested by another worker (distributed runs share one queue): this worker
+            # connected nothing for it. Disconnecting anyway raised in parse_robots, and the
+            # run waited for that robots.txt for ever.
+            return
         self._unanswered.discard(host)
         if not self._unanswered:
             self.crawler.signals.disconnect(self.headers_received,
